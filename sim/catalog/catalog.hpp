@@ -1,0 +1,63 @@
+#pragma once
+// The configs/ catalog: one YAML file per entry, strictly parsed.
+// Errors (unknown key, wrong type, out-of-range value, missing source) throw ConfigError naming
+// file, line, key and what is allowed; the CLI turns ConfigError into exit code 2.
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "sim/catalog/specs.hpp"
+
+namespace servetwin {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Finds the configs/ directory: $SERVETWIN_CONFIG_DIR, else the path baked in at build time.
+std::filesystem::path default_config_dir();
+
+class Catalog {
+ public:
+  // Loads every entry under `config_dir` (models/, gpus/, instances/, interconnects/, profiles/,
+  // engines/, workloads/). Throws ConfigError on the first bad file.
+  static Catalog load(const std::filesystem::path& config_dir);
+
+  [[nodiscard]] const ModelSpec& model(const std::string& name_or_alias) const;
+  [[nodiscard]] const GpuSpec& gpu(const std::string& name_or_alias) const;
+  [[nodiscard]] const InstanceSpec& instance(const std::string& name) const;
+  [[nodiscard]] const InterconnectSpec& interconnect(const std::string& name) const;
+  [[nodiscard]] const HardwareProfile& profile(const std::string& gpu_name) const;
+  [[nodiscard]] const EngineSpec& engine(const std::string& name) const;
+  [[nodiscard]] const WorkloadSpec& workload(const std::string& name) const;
+
+  [[nodiscard]] bool has_model(const std::string& n) const;
+  [[nodiscard]] bool has_gpu(const std::string& n) const;
+  [[nodiscard]] bool has_instance(const std::string& n) const;
+  [[nodiscard]] bool has_profile(const std::string& gpu_name) const;
+
+  // kind is one of: models gpus instances interconnects profiles engines workloads
+  [[nodiscard]] std::vector<std::string> names(const std::string& kind) const;  // sorted
+  // The parsed YAML entry as JSON (values and their sources), for `show` and for resolved configs.
+  [[nodiscard]] const nlohmann::json& document(const std::string& kind, const std::string& name) const;
+
+  [[nodiscard]] const std::filesystem::path& dir() const { return dir_; }
+
+  std::map<std::string, ModelSpec> models;
+  std::map<std::string, GpuSpec> gpus;
+  std::map<std::string, InstanceSpec> instances;
+  std::map<std::string, InterconnectSpec> interconnects;
+  std::map<std::string, HardwareProfile> profiles;  // keyed by GPU name
+  std::map<std::string, EngineSpec> engines;
+  std::map<std::string, WorkloadSpec> workloads;
+
+ private:
+  std::filesystem::path dir_;
+  std::map<std::string, std::map<std::string, nlohmann::json>> documents_;
+};
+
+}  // namespace servetwin

@@ -1,0 +1,60 @@
+#pragma once
+// The discrete-event core: a time-ordered queue of callbacks. It knows nothing about LLMs.
+//
+// Ordering is total and deterministic: (time, priority, insertion sequence). Two events at the same
+// nanosecond run in priority order (lower first), then in the order they were scheduled, so a run
+// never depends on heap implementation details or on pointer values.
+#include <cstdint>
+#include <functional>
+#include <queue>
+#include <vector>
+
+#include "sim/core/time.hpp"
+
+namespace servetwin {
+
+class EventQueue {
+ public:
+  using Callback = std::function<void()>;
+  using EventId = std::uint64_t;
+
+  // Schedules `cb` at absolute time `at_ns` (>= now). Returns an id usable with cancel().
+  EventId schedule(TimeNs at_ns, Callback cb, int priority = 0);
+  // Marks an event as cancelled; it is skipped when popped. Cancelling a fired event is a no-op.
+  void cancel(EventId id);
+
+  // Runs events in order until the queue is empty or the next event is after `until_ns`.
+  // Returns the number of events executed.
+  std::uint64_t run_until(TimeNs until_ns);
+  // Runs exactly one event if any; returns false when empty.
+  bool step();
+
+  [[nodiscard]] TimeNs now() const { return now_ns_; }
+  [[nodiscard]] bool empty() const { return live_events_ == 0; }
+  [[nodiscard]] TimeNs next_time() const;  // only valid when !empty()
+  [[nodiscard]] std::uint64_t executed() const { return executed_; }
+
+ private:
+  struct Entry {
+    TimeNs at_ns;
+    int priority;
+    EventId seq;
+    // Min-heap ordering via std::priority_queue (which is a max-heap): "greater" means later.
+    bool operator>(const Entry& o) const {
+      if (at_ns != o.at_ns) return at_ns > o.at_ns;
+      if (priority != o.priority) return priority > o.priority;
+      return seq > o.seq;
+    }
+  };
+  void drop_cancelled_head();
+
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<>> heap_;
+  std::vector<Callback> callbacks_;  // indexed by seq; emptied when fired or cancelled
+  std::vector<bool> cancelled_;
+  TimeNs now_ns_ = 0;
+  EventId next_seq_ = 0;
+  std::uint64_t live_events_ = 0;
+  std::uint64_t executed_ = 0;
+};
+
+}  // namespace servetwin

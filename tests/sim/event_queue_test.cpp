@@ -1,0 +1,54 @@
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "sim/core/event_queue.hpp"
+
+namespace servetwin {
+namespace {
+
+TEST(EventQueue, RunsInTimeThenPriorityThenInsertionOrder) {
+  EventQueue q;
+  std::vector<int> order;
+  q.schedule(20, [&] { order.push_back(4); });
+  q.schedule(10, [&] { order.push_back(3); }, /*priority=*/1);
+  q.schedule(10, [&] { order.push_back(1); }, /*priority=*/0);
+  q.schedule(10, [&] { order.push_back(2); }, /*priority=*/0);
+  q.run_until(100);
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3, 4}));
+  EXPECT_EQ(q.now(), 20);
+}
+
+TEST(EventQueue, CancelledEventsDoNotRun) {
+  EventQueue q;
+  int ran = 0;
+  const auto id = q.schedule(5, [&] { ++ran; });
+  q.schedule(6, [&] { ran += 10; });
+  q.cancel(id);
+  EXPECT_EQ(q.run_until(100), 1U);
+  EXPECT_EQ(ran, 10);
+  EXPECT_TRUE(q.empty());
+}
+
+TEST(EventQueue, EventsScheduledFromCallbacksKeepCausality) {
+  EventQueue q;
+  std::vector<TimeNs> seen;
+  q.schedule(1, [&] {
+    seen.push_back(q.now());
+    q.schedule(q.now() + 5, [&] { seen.push_back(q.now()); });
+  });
+  q.run_until(3);  // stops before the child event
+  EXPECT_EQ(seen.size(), 1U);
+  q.run_until(100);
+  EXPECT_EQ(seen, (std::vector<TimeNs>{1, 6}));
+}
+
+TEST(EventQueue, SchedulingInThePastThrows) {
+  EventQueue q;
+  q.schedule(10, [] {});
+  q.run_until(10);
+  EXPECT_THROW(q.schedule(5, [] {}), std::logic_error);
+}
+
+}  // namespace
+}  // namespace servetwin
