@@ -1,0 +1,29 @@
+#pragma once
+// What is being served and on what: the part of a scenario that builds an engine model.
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace servetwin {
+
+class Catalog;
+
+struct DeploymentConfig {
+  std::string model;                              // catalog name or alias
+  std::string instance;                           // AWS instance name; empty when gpu is given
+  std::string gpu;                                // GPU name; derived from instance when empty
+  int num_gpus = 0;                               // 0 = all GPUs of the instance (or tp)
+  int tp = 0;                                     // 0 = num_gpus
+  std::string engine = "tgis-rhoai-2024q1";       // engine preset name (configs/engines)
+  std::map<std::string, std::string> engine_set;  // --engine-set K=V overrides
+  std::string dtype = "fp16";                     // weights/activations: fp16 | bf16 | fp8
+};
+
+// Fills defaults from the catalog (gpu from instance, tp from GPU count) and validates names and
+// ranges. Throws ConfigError naming the field and the allowed values.
+DeploymentConfig resolve_deployment(const Catalog& catalog, DeploymentConfig d);
+
+nlohmann::json to_json(const DeploymentConfig& d);
+
+}  // namespace servetwin
