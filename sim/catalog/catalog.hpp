@@ -26,6 +26,13 @@ class Catalog {
   // Loads every entry under `config_dir` (models/, gpus/, instances/, interconnects/, profiles/,
   // engines/, workloads/). Throws ConfigError on the first bad file.
   static Catalog load(const std::filesystem::path& config_dir);
+  // Loads default_config_dir() ($SERVETWIN_CONFIG_DIR or the shipped configs/).
+  static Catalog load();
+
+  // The catalog kinds in display order, and the singular file `kind:` each directory holds.
+  static const std::vector<std::string>& kinds();
+  // "gpu" / "GPUS" / "gpus" -> "gpus"; empty string when not a kind.
+  static std::string normalize_kind(const std::string& kind);
 
   [[nodiscard]] const ModelSpec& model(const std::string& name_or_alias) const;
   [[nodiscard]] const GpuSpec& gpu(const std::string& name_or_alias) const;
@@ -39,6 +46,13 @@ class Catalog {
   [[nodiscard]] bool has_gpu(const std::string& n) const;
   [[nodiscard]] bool has_instance(const std::string& n) const;
   [[nodiscard]] bool has_profile(const std::string& gpu_name) const;
+  [[nodiscard]] bool has_interconnect(const std::string& n) const;
+  [[nodiscard]] bool has_engine(const std::string& n) const;
+  [[nodiscard]] bool has_workload(const std::string& n) const;
+
+  // Canonical entry name for a name or alias (case-insensitive) of `kind`; throws ConfigError
+  // listing the available names when unknown.
+  [[nodiscard]] std::string resolve(const std::string& kind, const std::string& name_or_alias) const;
 
   // kind is one of: models gpus instances interconnects profiles engines workloads
   [[nodiscard]] std::vector<std::string> names(const std::string& kind) const;  // sorted
@@ -56,8 +70,13 @@ class Catalog {
   std::map<std::string, WorkloadSpec> workloads;
 
  private:
+  static std::string join_names(const std::vector<std::string>& names);
   std::filesystem::path dir_;
   std::map<std::string, std::map<std::string, nlohmann::json>> documents_;
+  // kind -> lower-cased name or alias -> canonical name (case-insensitive lookup).
+  std::map<std::string, std::map<std::string, std::string>> index_;
+  // kind -> canonical name -> file it came from (for duplicate-name errors).
+  std::map<std::string, std::map<std::string, std::string>> files_;
 };
 
 }  // namespace servetwin

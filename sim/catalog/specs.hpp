@@ -55,6 +55,9 @@ struct AllReducePoint {
   int tp = 0;
   double latency_ns = 0;            // small-message latency (alpha)
   double bus_bw_bytes_s = 0;        // large-message bus bandwidth (nccl-tests busbw)
+  // Small-message latency of a vLLM-style custom (P2P/NVLink) all-reduce kernel; 0 = the topology
+  // cannot run one (PCIe without P2P), so every engine pays the NCCL latency above.
+  double custom_latency_ns = 0;
 };
 struct InterconnectSpec {
   std::string name;                 // "pcie4-g5", "nvswitch-a100", ...
@@ -135,6 +138,14 @@ struct WorkloadSpec {
   // shared_prefix (inference-perf): system prompt shared by users of a group
   int num_groups = 0, users_per_group = 0;
   int system_prompt_tokens = 0, question_tokens = 0, output_tokens = 0;
+  std::string token_counts_file;    // relative to configs/: per-entry token counts (dataset kind)
+  std::string tokenizer;            // tokenizer the dataset's token counts refer to
+  // Published load stages that go with the workload (shared_prefix: the BLIS stage schedule).
+  struct Stage {
+    double rate_rps = 0;
+    double duration_s = 0;
+  };
+  std::vector<Stage> stages;
   std::map<std::string, double> extra;
 };
 
