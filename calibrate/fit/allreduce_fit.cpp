@@ -1,0 +1,110 @@
+#include "calibrate/fit/allreduce_fit.hpp"
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cmath>
+
+#include "calibrate/fit/nelder_mead.hpp"
+
+namespace servetwin::calibrate {
+
+double AllReduceModel::predict_ns(double bytes) const {
+  const double factor = 2.0 * (n - 1) / n;
+  return std::max(floor_ns, latency_ns + factor * bytes / bus_bw_bytes_s * 1e9);
+}
+
+ErrorStats allreduce_errors(const AllReduceModel& m, const std::vector<CollectivePoint>& points, double min_bytes,
+                            double max_bytes) {
+  std::vector<double> ape;
+  for (const auto& p : points) {
+    if (p.n != m.n || p.bytes < min_bytes || p.bytes > max_bytes || !(p.time_ns > 0)) continue;
+    ape.push_back(std::abs(m.predict_ns(p.bytes) - p.time_ns) / p.time_ns);
+  }
+  ErrorStats e = summarize_errors(ape);
+  e.m_min = min_bytes;
+  e.m_max = max_bytes;
+  return e;
+}
+
+std::map<int, AllReduceModel> fit_allreduce(const std::vector<CollectivePoint>& points, double min_bytes,
+                                            double max_bytes, bool with_floor) {
+  std::map<int, std::vector<const CollectivePoint*>> by_n;
+  for (const auto& p : points)
+    if (p.collective == "all_reduce" && p.n >= 2 && p.bytes >= min_bytes && p.bytes <= max_bytes && p.time_ns > 0)
+      by_n[p.n].push_back(&p);
+  std::map<int, AllReduceModel> out;
+  for (const auto& [n, pts] : by_n) {
+    if (pts.size() < 2) continue;
+    const double factor = 2.0 * (n - 1) / n;
+    const auto rows = static_cast<Eigen::Index>(pts.size());
+    Eigen::MatrixXd a(rows, 2);
+    Eigen::VectorXd b(rows);
+    for (Eigen::Index i = 0; i < rows; ++i) {
+      const auto& p = *pts[static_cast<std::size_t>(i)];
+      // Row scaled by 1/t: minimises relative error, so the many small sizes do not swamp the fit.
+      a(i, 0) = 1.0 / p.time_ns;
+      a(i, 1) = factor * p.bytes / p.time_ns;
+      b(i) = 1.0;
+    }
+    Eigen::Vector2d x = a.colPivHouseholderQr().solve(b);  // x = (latency_ns, ns per bus byte)
+    if (x(0) < 0) {
+      x(0) = 0;
+      x(1) = a.col(1).dot(b) / a.col(1).squaredNorm();
+    }
+    if (x(1) <= 0) {  // pure latency: bandwidth not identifiable in this size range
+      x(1) = 1e-12;
+      x(0) = a.col(0).dot(b) / a.col(0).squaredNorm();
+    }
+    AllReduceModel m;
+    m.n = n;
+    m.latency_ns = x(0);
+    m.bus_bw_bytes_s = 1e9 / x(1);
+    // Refine on squared log error, in log space (keeps every term positive).
+    auto model_of = [&](const std::vector<double>& v) {
+      AllReduceModel t = m;
+      t.latency_ns = std::exp(v[0]);
+      t.bus_bw_bytes_s = std::exp(v[1]);
+      t.floor_ns = with_floor ? std::exp(v[2]) : 0.0;
+      return t;
+    };
+    auto loss = [&](const std::vector<double>& v) {
+      const AllReduceModel t = model_of(v);
+      double s = 0;
+      for (const auto* p : pts) {
+        const double r = std::log(t.predict_ns(p->bytes) / p->time_ns);
+        s += r * r;
+      }
+      return s;
+    };
+    double t_min = 1e300;
+    for (const auto* p : pts) t_min = std::min(t_min, p->time_ns);
+    // Starts: the weighted-LS line, and a generic (10 us, 100 GB/s) line; floors at the fastest
+    // and a typical sample. The loss is piecewise, so keep the best of the runs.
+    std::vector<double> times;
+    for (const auto* p : pts) times.push_back(p->time_ns);
+    std::sort(times.begin(), times.end());
+    const double t_typ = times[times.size() / 2];
+    MinimizeResult best;
+    best.value = 1e300;
+    for (const auto& [lat0, bw0] : {std::pair{std::max(m.latency_ns, 100.0), m.bus_bw_bytes_s}, std::pair{1e4, 1e11}}) {
+      for (double floor0 : {t_min, t_typ}) {
+        std::vector<double> v0{std::log(lat0), std::log(bw0)};
+        if (with_floor) v0.push_back(std::log(floor0));
+        auto r = nelder_mead(loss, v0, 0.5);
+        r = nelder_mead(loss, r.x, 0.05);
+        if (r.value < best.value) best = r;
+      }
+    }
+    m = model_of(best.x);
+    m.min_bytes = 1e300;
+    for (const auto* p : pts) {
+      m.min_bytes = std::min(m.min_bytes, p->bytes);
+      m.max_bytes = std::max(m.max_bytes, p->bytes);
+    }
+    m.in_sample = allreduce_errors(m, points, m.min_bytes, m.max_bytes);
+    out[n] = m;
+  }
+  return out;
+}
+
+}  // namespace servetwin::calibrate

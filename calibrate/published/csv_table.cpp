@@ -1,0 +1,74 @@
+#include "calibrate/published/csv_table.hpp"
+
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "sim/catalog/catalog.hpp"
+
+namespace servetwin::calibrate {
+
+namespace {
+std::vector<std::string> split(const std::string& line) {
+  std::vector<std::string> out;
+  std::string cell;
+  std::istringstream ss(line);
+  while (std::getline(ss, cell, ',')) out.push_back(cell);
+  if (!line.empty() && line.back() == ',') out.emplace_back();
+  return out;
+}
+}  // namespace
+
+CsvTable CsvTable::read(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(path.string() + ": cannot open");
+  CsvTable t;
+  t.path_ = path.string();
+  std::string line;
+  if (!std::getline(in, line)) throw ConfigError(path.string() + ": empty file");
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  t.header_ = split(line);
+  std::size_t lineno = 1;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    auto cells = split(line);
+    if (cells.size() != t.header_.size())
+      throw ConfigError(path.string() + ":" + std::to_string(lineno) + ": " + std::to_string(cells.size()) +
+                        " cells, header has " + std::to_string(t.header_.size()));
+    t.cells_.push_back(std::move(cells));
+  }
+  return t;
+}
+
+bool CsvTable::has(const std::string& column) const {
+  for (const auto& h : header_)
+    if (h == column) return true;
+  return false;
+}
+
+std::size_t CsvTable::column(const std::string& name) const {
+  for (std::size_t i = 0; i < header_.size(); ++i)
+    if (header_[i] == name) return i;
+  throw ConfigError(path_ + ": missing column '" + name + "'");
+}
+
+double CsvTable::number(std::size_t row, std::size_t col) const {
+  const std::string& s = cells_[row][col];
+  if (s.empty()) return std::numeric_limits<double>::quiet_NaN();
+  std::size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(s, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != s.size())
+    throw ConfigError(path_ + ":" + std::to_string(row + 2) + ": column '" + header_[col] + "': '" + s +
+                      "' is not a number");
+  return v;
+}
+
+}  // namespace servetwin::calibrate
