@@ -1,0 +1,162 @@
+// `servetwin load`: the live gRPC load runner (TGIS / Caikit), see docs/live.md.
+#include <fmt/format.h>
+
+#include <atomic>
+#include <csignal>
+#include <iostream>
+#include <sstream>
+
+#include "live/load/runner.hpp"
+#include "sim/cli/verb_registry.hpp"
+
+namespace servetwin::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler needs a lock-free flag");
+
+extern "C" void on_stop_signal(int /*sig*/) { g_stop.store(true); }
+
+template <class T>
+std::vector<T> parse_list(const std::string& s, const char* flag) {
+  std::vector<T> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    try {
+      std::size_t pos = 0;
+      T v{};
+      if constexpr (std::is_integral_v<T>) v = static_cast<T>(std::stoll(item, &pos));
+      else v = static_cast<T>(std::stod(item, &pos));
+      if (pos != item.size() || !(v > 0)) throw std::invalid_argument("bad");
+      out.push_back(v);
+    } catch (const std::exception&) {
+      throw UsageError(fmt::format("{}: '{}' is not a positive number (expected a comma-separated list)", flag, item));
+    }
+  }
+  if (out.empty()) throw UsageError(fmt::format("{} needs at least one value", flag));
+  return out;
+}
+
+double duration_flag(const std::string& s, const char* flag) {
+  try {
+    return live::parse_duration_s(s);
+  } catch (const std::exception& e) {
+    throw UsageError(std::string(flag) + ": " + e.what());
+  }
+}
+
+struct Opts {
+  std::string target, protocol = "tgis", model_id, ca, dataset, concurrency, rate, arrival = "poisson", duration,
+      warmup, timeout = "240s", out, ready_timeout = "60s";
+  bool tls = false, insecure = false, stream = false, unary = false, quiet = false;
+  int max_in_flight = 0, connections = 1;
+  std::int64_t requests = 0;
+  std::uint64_t seed = 0;
+};
+
+const VerbRegistration kLoad{Verb{
+    "load", "Drive a live TGIS or Caikit gRPC server (llm-load-test semantics, streaming metrics)",
+    [](CLI::App& cmd) -> std::function<int()> {
+      auto o = std::make_shared<Opts>();
+      cmd.add_option("--target", o->target, "Server HOST:PORT")->required();
+      cmd.add_option("--protocol", o->protocol, "tgis | caikit")->check(CLI::IsMember({"tgis", "caikit"}));
+      cmd.add_option("--model-id", o->model_id, "TGIS model_id / Caikit mm-model-id metadata");
+      cmd.add_flag("--tls", o->tls, "Use TLS");
+      cmd.add_option("--ca", o->ca, "PEM file with the root certificates for --tls");
+      cmd.add_flag("--insecure", o->insecure, "Plaintext (the default)");
+      cmd.add_option("--dataset", o->dataset, "llm-load-test v1 JSON or v2 JSONL dataset")->required();
+      auto* conc = cmd.add_option("--concurrency", o->concurrency, "Closed loop: users, comma list = one stage each");
+      auto* rate = cmd.add_option("--rate", o->rate, "Open loop: requests/s, comma list = one stage each");
+      conc->excludes(rate);
+      cmd.add_option("--arrival", o->arrival, "Open-loop arrivals: poisson | constant | gamma:CV");
+      cmd.add_option("--max-in-flight", o->max_in_flight, "Open loop: cap on concurrent requests (arrivals wait)");
+      auto* dur = cmd.add_option("--duration", o->duration, "Measured time per stage (e.g. 60s, 2m)");
+      auto* req = cmd.add_option("--requests", o->requests, "Measured requests per stage");
+      dur->excludes(req);
+      cmd.add_option("--warmup", o->warmup, "Per stage, excluded: a duration (10s) or a request count (20)");
+      cmd.add_option("--timeout", o->timeout, "Per-request deadline and max wait for in-flight requests at the end");
+      auto* st = cmd.add_flag("--stream", o->stream, "Server-streaming RPCs (default)");
+      auto* un = cmd.add_flag("--unary", o->unary, "Unary RPCs (no TTFT: first token = end)");
+      st->excludes(un);
+      cmd.add_option("--out", o->out, "Output directory")->required();
+      cmd.add_option("--seed", o->seed, "Seed for dataset order and arrivals");
+      cmd.add_option("--ready-timeout", o->ready_timeout, "How long to wait for the server to become ready");
+      cmd.add_option("--connections", o->connections, "HTTP/2 connections to spread requests over")
+          ->check(CLI::Range(1, 256));
+      cmd.add_flag("--quiet", o->quiet, "No progress line");
+      return [o]() -> int {
+        live::LoadConfig c;
+        c.target = o->target;
+        try {
+          c.protocol = live::protocol_from_string(o->protocol);
+          c.arrival = live::parse_arrival(o->arrival);
+        } catch (const std::invalid_argument& e) {
+          throw UsageError(e.what());
+        }
+        if (o->tls && o->insecure) throw UsageError("--tls and --insecure are mutually exclusive");
+        if (!o->ca.empty() && !o->tls) throw UsageError("--ca needs --tls");
+        c.tls = o->tls;
+        c.ca_file = o->ca;
+        c.model_id = o->model_id;
+        c.dataset_path = o->dataset;
+        if (o->concurrency.empty() && o->rate.empty()) throw UsageError("give --concurrency LIST or --rate LIST");
+        if (!o->concurrency.empty()) c.concurrency = parse_list<int>(o->concurrency, "--concurrency");
+        if (!o->rate.empty()) c.rates = parse_list<double>(o->rate, "--rate");
+        if (o->max_in_flight < 0) throw UsageError("--max-in-flight must be >= 0");
+        if (o->max_in_flight > 0 && c.rates.empty()) throw UsageError("--max-in-flight applies to --rate (open loop) only");
+        c.max_in_flight = o->max_in_flight;
+        if (o->duration.empty() && o->requests <= 0) throw UsageError("give --duration D or --requests N (> 0)");
+        if (!o->duration.empty()) {
+          c.duration_s = duration_flag(o->duration, "--duration");
+          if (!(c.duration_s > 0)) throw UsageError("--duration must be > 0");
+        }
+        c.requests = o->requests;
+        if (!o->warmup.empty()) {
+          if (live::has_duration_unit(o->warmup)) {
+            c.warmup_s = duration_flag(o->warmup, "--warmup");
+          } else {
+            try {
+              std::size_t pos = 0;
+              c.warmup_requests = std::stoll(o->warmup, &pos);
+              if (pos != o->warmup.size() || c.warmup_requests < 0) throw std::invalid_argument("bad");
+            } catch (const std::exception&) {
+              throw UsageError("--warmup: '" + o->warmup + "' is neither a duration (10s) nor a request count");
+            }
+          }
+        }
+        c.timeout_s = duration_flag(o->timeout, "--timeout");
+        if (!(c.timeout_s > 0)) throw UsageError("--timeout must be > 0");
+        c.ready_timeout_s = duration_flag(o->ready_timeout, "--ready-timeout");
+        c.stream = !o->unary;
+        c.out_dir = o->out;
+        c.seed = o->seed;
+        c.connections = o->connections;
+        c.progress = !o->quiet;
+        live::Dataset ds;
+        try {
+          ds = live::read_dataset(c.dataset_path);
+        } catch (const std::exception& e) {
+          throw UsageError(std::string("--dataset: ") + e.what());
+        }
+        g_stop.store(false);
+        struct sigaction sa{};
+        sa.sa_handler = on_stop_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, nullptr);
+        sigaction(SIGTERM, &sa, nullptr);
+        live::LoadRunner runner(c, std::move(ds));
+        const auto res = runner.run(&g_stop);
+        std::cerr << fmt::format("servetwin load: {} measured requests; wrote {}/summary.json, requests.csv, "
+                                 "messages.csv, llm-load-test/\n",
+                                 res.records.size(), c.out_dir.string());
+        if (res.partial) {
+          std::cerr << "servetwin load: partial run: " << res.partial_reason << "\n";
+          return kExitFailure;
+        }
+        return kExitOk;
+      };
+    }}};
+
+}  // namespace
+}  // namespace servetwin::cli

@@ -1,0 +1,58 @@
+#include "live/common/util.hpp"
+
+#include <array>
+#include <cctype>
+#include <stdexcept>
+
+namespace servetwin::live {
+
+Protocol protocol_from_string(const std::string& s) {
+  if (s == "tgis") return Protocol::kTgis;
+  if (s == "caikit") return Protocol::kCaikit;
+  throw std::invalid_argument("unknown protocol '" + s + "' (allowed: tgis, caikit)");
+}
+
+const char* to_string(Protocol p) { return p == Protocol::kTgis ? "tgis" : "caikit"; }
+
+std::int64_t approx_token_count(std::string_view text) {
+  const auto n = static_cast<std::int64_t>(text.size());
+  return n == 0 ? 1 : (n + 3) / 4;
+}
+
+const std::string& placeholder_word(std::int64_t index) {
+  static const std::array<std::string, 16> kWords{" lorem", " ipsum", " dolor", " sit",   " amet", " consectetur",
+                                                  " adipiscing", " elit", " sed",   " do",   " eiusmod",
+                                                  " tempor",     " incididunt", " ut", " labore", " et"};
+  return kWords[static_cast<std::size_t>(index) % kWords.size()];
+}
+
+bool has_duration_unit(const std::string& s) {
+  return !s.empty() && std::isalpha(static_cast<unsigned char>(s.back())) != 0;
+}
+
+double parse_duration_s(const std::string& s) {
+  std::size_t pos = 0;
+  double v = 0;
+  try {
+    v = std::stod(s, &pos);
+  } catch (const std::exception&) {
+    throw std::invalid_argument("bad duration '" + s + "' (use e.g. 500ms, 30s, 2m, 1h or plain seconds)");
+  }
+  const std::string unit = s.substr(pos);
+  double mult = 0;
+  if (unit.empty() || unit == "s") mult = 1;
+  else if (unit == "ms") mult = 1e-3;
+  else if (unit == "m") mult = 60;
+  else if (unit == "h") mult = 3600;
+  else throw std::invalid_argument("bad duration unit in '" + s + "' (allowed: ms, s, m, h)");
+  if (v < 0) throw std::invalid_argument("negative duration '" + s + "'");
+  return v * mult;
+}
+
+bool is_loopback_address(const std::string& host_port) {
+  const auto colon = host_port.rfind(':');
+  const std::string host = colon == std::string::npos ? host_port : host_port.substr(0, colon);
+  return host == "127.0.0.1" || host == "localhost" || host == "[::1]";
+}
+
+}  // namespace servetwin::live

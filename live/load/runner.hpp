@@ -1,0 +1,107 @@
+#pragma once
+// The live load runner behind `servetwin load`: drives a TGIS or Caikit gRPC server with
+// llm-load-test's closed loop (N users, each sends its next request when the previous completes)
+// or an open loop (seeded arrivals), measures every stream message, and writes the shared output
+// schema plus an llm-load-test-compatible JSON.
+//
+// Concurrency model: gRPC callback API. Each request is one reactor object; gRPC's own small
+// callback thread pool runs all of them (no thread per user). Timestamps are steady_clock,
+// taken first thing in each read callback.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "live/common/util.hpp"
+#include "live/load/arrivals.hpp"
+#include "live/load/dataset.hpp"
+#include "sim/metrics/request_record.hpp"
+
+namespace servetwin::live {
+
+struct LoadConfig {
+  std::string target;  // host:port
+  Protocol protocol = Protocol::kTgis;
+  std::string model_id;         // TGIS body model_id / Caikit `mm-model-id` metadata
+  bool tls = false;
+  std::string ca_file;          // PEM roots for --tls (empty = system roots)
+  std::string dataset_path;
+  std::vector<int> concurrency;  // closed loop: one stage per value
+  std::vector<double> rates;     // open loop (req/s): one stage per value
+  ArrivalSpec arrival;
+  int max_in_flight = 0;         // open loop cap (0 = none); arrivals wait for a free slot
+  double duration_s = 0;         // measured part of each stage (0 = count requests instead)
+  std::int64_t requests = 0;     // measured requests per stage (0 = use duration)
+  double warmup_s = 0;           // per stage, excluded from results
+  std::int64_t warmup_requests = 0;
+  double timeout_s = 240;        // per-request deadline, and how long to wait for in-flight requests at the end
+  bool stream = true;
+  std::filesystem::path out_dir;
+  std::uint64_t seed = 0;
+  double ready_timeout_s = 60;
+  int connections = 1;           // HTTP/2 connections (channels) the requests are spread over
+  bool progress = true;
+  // Consecutive UNAVAILABLE results after which the server is considered gone and the run
+  // stops (partial). 0 = max(8, 2 x stage concurrency).
+  int abort_after_unavailable = 0;
+};
+
+// One request as the runner saw it. Times are ns since the run's t0 (steady_clock).
+struct LiveRecord {
+  RequestRecord rec;
+  std::string input_id;
+  bool warmup = false;
+  int grpc_code = 0;
+  std::string grpc_message;
+  std::vector<std::pair<TimeNs, std::int64_t>> messages;  // arrival time, cumulative generated tokens
+};
+
+struct StageWindow {
+  int stage = 0;
+  std::string label;        // "concurrency=8" / "rate=2.5"
+  nlohmann::json load;      // {"concurrency": 8} or {"rate_per_s": 2.5, "arrival": ...}
+  TimeNs start_ns = 0;      // stage start (warmup included)
+  TimeNs window_start_ns = 0;
+  TimeNs window_end_ns = 0;
+  std::int64_t warmup_requests = 0;
+};
+
+struct LoadResult {
+  bool partial = false;
+  std::string partial_reason;
+  std::vector<StageWindow> stages;
+  std::vector<LiveRecord> records;  // measured requests only
+  nlohmann::json summary;           // servetwin summary JSON as written
+  std::chrono::steady_clock::time_point t0;
+};
+
+// Polls the server until ready (TGIS: ModelInfo; Caikit: grpc.health.v1 Check == SERVING) or the
+// timeout passes; throws std::runtime_error naming the target, the RPC and the last status.
+// Returns what the server said (ModelInfo fields for TGIS).
+nlohmann::json wait_until_ready(const LoadConfig& cfg);
+
+class LoadRunner {
+ public:
+  LoadRunner(LoadConfig cfg, Dataset dataset);
+  ~LoadRunner();
+  LoadRunner(const LoadRunner&) = delete;
+  LoadRunner& operator=(const LoadRunner&) = delete;
+  // Readiness, all stages, outputs. `stop` (set by a signal handler) ends the run early: stop
+  // sending, wait up to timeout_s for in-flight requests, write a partial summary.
+  LoadResult run(const std::atomic<bool>* stop);
+
+  struct Impl;
+
+ private:
+  Impl* impl_;
+};
+
+// The llm-load-test output JSON ({results, config, summary}) for one stage (loadtesters.md §3.2).
+nlohmann::json llm_load_test_json(const LoadConfig& cfg, const StageWindow& w, const std::vector<LiveRecord>& records,
+                                  std::chrono::system_clock::time_point t0_wall);
+
+}  // namespace servetwin::live

@@ -1,0 +1,74 @@
+#pragma once
+// The twin: a real gRPC server (TGIS or Caikit protocol, plus grpc.health.v1) whose "model" is
+// servetwin's simulated engine running in real time. Requests enter the ServingSim at the
+// simulated time equal to the wall time elapsed since start; one driver thread sleeps until the
+// next event's wall time and runs the event queue up to "now"; tokens go out as stream messages
+// at their simulated times, in the exact message sequence of the real server.
+//
+// Threading: gRPC handler threads never touch the simulator. They post commands (submit,
+// cancel) to the driver's inbox; the driver thread alone owns the EventQueue and ServingSim and
+// hands messages to per-stream writers, which never call back into the driver while it holds a
+// lock (so gRPC inlining callbacks cannot deadlock us).
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "live/common/util.hpp"
+#include "sim/core/event_queue.hpp"
+#include "sim/engine/serving_sim.hpp"
+
+namespace servetwin::live {
+
+using SimFactory = std::function<std::unique_ptr<ServingSim>(EventQueue& queue, SimListener* listener)>;
+
+struct TwinOptions {
+  Protocol protocol = Protocol::kTgis;
+  std::string listen = "127.0.0.1:0";  // loopback only; port 0 = pick a free one
+  std::string model_name = "servetwin-model";
+  std::uint64_t seed = 0;
+  // max_new_tokens when a request sends 0 (original TGIS documents 20).
+  std::int64_t default_max_new_tokens = 20;
+  // Keep the steady_clock time each request's first token was handed to gRPC, keyed by the
+  // client's `x-request-id` metadata (for measuring the runner's timestamp overhead).
+  bool log_emissions = false;
+};
+
+struct TwinStats {
+  std::int64_t accepted = 0, rejected = 0, invalid = 0, completed = 0, cancelled = 0, messages = 0;
+};
+
+class TwinServer {
+ public:
+  TwinServer(TwinOptions opts, SimFactory factory);
+  ~TwinServer();
+  TwinServer(const TwinServer&) = delete;
+  TwinServer& operator=(const TwinServer&) = delete;
+
+  // Builds the engine, binds, starts the driver. Returns the bound port. Throws on failure.
+  int start();
+  // Stops accepting, cancels what is in flight (after `grace_ms`), stops the driver. Idempotent.
+  void shutdown(int grace_ms = 0);
+  // Blocks until shutdown() was called (from another thread or a signal watcher).
+  void wait();
+
+  [[nodiscard]] EngineLimits limits() const;
+  [[nodiscard]] TwinStats stats() const;
+  [[nodiscard]] std::map<std::string, std::int64_t> first_token_emissions() const;  // x-request-id -> steady ns
+  [[nodiscard]] std::int64_t steady_origin_ns() const;  // steady_clock ns at simulated time 0
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Output length the twin generates for a request (documented in docs/live.md): max_new_tokens
+// when min == max; otherwise a draw, uniform in [max(min,1), max], from a stream seeded by the
+// twin's seed and a hash of the prompt text, so the same request always gets the same length.
+std::int64_t twin_output_tokens(std::uint64_t seed, const std::string& text, std::int64_t min_new,
+                                std::int64_t max_new);
+
+}  // namespace servetwin::live
