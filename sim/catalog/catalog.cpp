@@ -467,6 +467,14 @@ std::string Catalog::resolve(const std::string& kind, const std::string& name_or
 }
 
 namespace {
+bool in_index(const std::map<std::string, std::map<std::string, std::string>>& index, const char* kind,
+              const std::string& n) {
+  const auto it = index.find(kind);
+  return it != index.end() && it->second.count(yamlx::lower(n)) != 0;
+}
+}  // namespace
+
+namespace {
 template <typename Map>
 const typename Map::mapped_type& lookup(const Catalog& c, const Map& map, const char* kind, const std::string& name) {
   return map.at(c.resolve(kind, name));
@@ -481,19 +489,13 @@ const InterconnectSpec& Catalog::interconnect(const std::string& n) const {
 }
 const HardwareProfile& Catalog::profile(const std::string& gpu_name) const {
   // A GPU alias ("H100-80GB-SXM") finds the profile of its canonical GPU.
-  if (!has_profile(gpu_name) && has_gpu(gpu_name)) return lookup(*this, profiles, "profiles", resolve("gpus", gpu_name));
+  if (!in_index(index_, "profiles", gpu_name) && has_gpu(gpu_name)) {
+    return lookup(*this, profiles, "profiles", resolve("gpus", gpu_name));
+  }
   return lookup(*this, profiles, "profiles", gpu_name);
 }
 const EngineSpec& Catalog::engine(const std::string& n) const { return lookup(*this, engines, "engines", n); }
 const WorkloadSpec& Catalog::workload(const std::string& n) const { return lookup(*this, workloads, "workloads", n); }
-
-namespace {
-bool in_index(const std::map<std::string, std::map<std::string, std::string>>& index, const char* kind,
-              const std::string& n) {
-  const auto it = index.find(kind);
-  return it != index.end() && it->second.count(yamlx::lower(n)) != 0;
-}
-}  // namespace
 
 bool Catalog::has_model(const std::string& n) const { return in_index(index_, "models", n); }
 bool Catalog::has_gpu(const std::string& n) const { return in_index(index_, "gpus", n); }

@@ -85,7 +85,9 @@ void render_value(std::string& out, const std::string& key, const nlohmann::json
     for (const auto& e : v) render_value(out, fmt::format("[{}]", i++), e, indent + 1);
     return;
   }
-  out += fmt::format("{}{}: {}\n", pad, key, v.is_string() ? v.get<std::string>() : v.dump());
+  std::string text = v.is_string() ? v.get<std::string>() : v.dump();
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();  // block scalars
+  out += fmt::format("{}{}: {}\n", pad, key, text);
 }
 
 }  // namespace

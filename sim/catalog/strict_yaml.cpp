@@ -293,17 +293,20 @@ double MapReader::sourced(const std::string& key, const Range& range, Dim dim, b
 }
 
 double MapReader::value_in_range(const Range& range, Dim dim) const {
-  double v = number_at(raw("value"), key_path("value"));
+  const double written = number_at(raw("value"), key_path("value"));
+  double v = written;
+  std::string unit;
   if (has("unit")) {
-    const std::string unit = str("unit", true);
+    unit = str("unit", true);
     const auto& table = units_for(dim);
     const auto it = std::find_if(table.begin(), table.end(), [&](const UnitFactor& u) { return unit == u.name; });
     if (it == table.end()) fail_at("unit", fmt::format("bad unit '{}'", unit), unit_names(dim));
     v *= it->factor;
   }
   if (!range.contains(v)) {
-    fail_at("value", fmt::format("value {} out of range", v),
-            range.describe() + (dim == Dim::kNone || !has("unit") ? "" : " (after unit conversion)"));
+    // Report the value as written; a non-zero bound is in the field's own unit (named by the key).
+    fail_at("value", fmt::format("value {}{} out of range", written, unit.empty() ? "" : " " + unit),
+            range.describe() + (unit.empty() || (range.lo == 0 && !range.has_hi) ? "" : " (in the key's unit)"));
   }
   return v;
 }
