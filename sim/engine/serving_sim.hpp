@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,13 @@
 namespace servetwin {
 
 class Catalog;
+
+// The deployment is valid but cannot run: the model does not fit, or the engine would refuse to
+// start. A sweep reports it per configuration instead of failing.
+class DoesNotFitError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 // A request as submitted to the engine.
 struct RequestInput {

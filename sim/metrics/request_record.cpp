@@ -28,7 +28,7 @@ RequestStatus request_status_from_string(const std::string& s) {
 }
 
 const char* request_csv_header() {
-  return "request_id,stage,user_id,input_tokens,output_tokens,cached_tokens,arrival_ns,ack_ns,first_token_ns,"
+  return "scenario,request_id,stage,user_id,input_tokens,output_tokens,cached_tokens,arrival_ns,ack_ns,first_token_ns,"
          "finish_ns,status,stop_reason,preemptions,error";
 }
 
@@ -46,7 +46,7 @@ std::string csv_text(const std::string& s) {
 }  // namespace
 
 std::string request_csv_line(const RequestRecord& r) {
-  return fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{}", r.request_id, r.stage, r.user_id, r.input_tokens,
+  return fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}", r.scenario, r.request_id, r.stage, r.user_id, r.input_tokens,
                      r.output_tokens, r.cached_tokens, r.arrival_ns, r.ack_ns, r.first_token_ns, r.finish_ns,
                      to_string(r.status), csv_text(r.stop_reason), r.preemptions, csv_text(r.error));
 }

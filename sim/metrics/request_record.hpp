@@ -14,6 +14,7 @@ const char* to_string(RequestStatus s);
 RequestStatus request_status_from_string(const std::string& s);  // throws std::invalid_argument
 
 struct RequestRecord {
+  int scenario = 0;                 // index of the scenario (configuration) in the run
   std::uint64_t request_id = 0;
   int stage = 0;                    // index of the load stage (concurrency or rate level)
   std::int64_t user_id = -1;        // closed-loop user / stream id; -1 for open loop

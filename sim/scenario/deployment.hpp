@@ -13,6 +13,7 @@ struct DeploymentConfig {
   std::string model;                              // catalog name or alias
   std::string instance;                           // AWS instance name; empty when gpu is given
   std::string gpu;                                // GPU name; derived from instance when empty
+  std::string interconnect;                       // derived from the instance (or chosen for --gpu)
   int num_gpus = 0;                               // 0 = all GPUs of the instance (or tp)
   int tp = 0;                                     // 0 = num_gpus
   std::string engine = "tgis-rhoai-2024q1";       // engine preset name (configs/engines)

@@ -1,0 +1,41 @@
+// `servetwin predict`: simulate one or more configurations over load stages; print the tables and
+// write summary.json + requests.csv. With no arguments: the seed article's Table 2 configurations.
+#include <iostream>
+#include <memory>
+
+#include "sim/catalog/catalog.hpp"
+#include "sim/cli/scenario_options.hpp"
+#include "sim/cli/verb_registry.hpp"
+#include "sim/scenario/run_output.hpp"
+
+namespace servetwin::cli {
+namespace {
+
+const VerbRegistration kPredict{Verb{
+    "predict", "Simulate configurations over load stages (default: the seed article's Table 2 set)",
+    [](CLI::App& cmd) -> std::function<int()> {
+      auto o = std::make_shared<ScenarioOptions>();
+      add_scenario_options(cmd, *o);
+      return [o] {
+        const Catalog catalog = Catalog::load(o->config_dir.empty() ? default_config_dir() : std::filesystem::path(o->config_dir));
+        auto scenarios = scenarios_from_options(*o, (catalog.dir() / "scenarios" / "seed-article-table2.yaml").string());
+        for (auto& s : scenarios) s = resolve_scenario(catalog, s);
+        const bool keep_records = !o->out.empty();
+        const auto runs = run_scenarios(catalog, scenarios, o->jobs > 0 ? o->jobs : default_jobs(), keep_records,
+                                        /*progress=*/true);
+        RunInfo info;
+        info.producer = "simulator";
+        info.seed = scenarios.front().seed;
+        if (!o->out.empty()) write_run_outputs(o->out, info, runs);
+        if (o->json) {
+          std::cout << make_summary(info, to_scenario_results(runs)).dump(2) << "\n";
+        } else {
+          print_run_tables(std::cout, runs, 10);
+          if (!o->out.empty()) std::cout << "\nwrote " << o->out << "/summary.json and requests.csv\n";
+        }
+        return kExitOk;
+      };
+    }}};
+
+}  // namespace
+}  // namespace servetwin::cli

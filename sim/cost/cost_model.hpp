@@ -1,0 +1,62 @@
+#pragma once
+// CostModel: a pure function from a step's shape to its duration, for one (model, GPU profile,
+// interconnect, TP degree, dtype, engine) combination. Physics first:
+//  - GEMMs per layer at the per-GPU shapes of a Megatron TP split: max(FLOPs / achieved FLOP/s,
+//    weight bytes / achieved bandwidth), achieved FLOP/s rising with the tokens M in the step;
+//  - attention: prefill as FLOPs, decode as KV bytes read;
+//  - elementwise ops as bytes moved; engine copies as bytes moved;
+//  - two all-reduces of [tokens, hidden] per layer under TP (+1 for the vocab-parallel embedding);
+//  - overheads: GPU launch gaps (hardware profile) and engine CPU time (engine preset), the latter
+//    overlapping GPU work because eager PyTorch launches asynchronously.
+#include <string>
+
+#include "sim/catalog/specs.hpp"
+#include "sim/cost/step_shape.hpp"
+
+namespace servetwin {
+
+// Engine-dependent CPU costs (from the engine preset).
+struct EngineCostParams {
+  double cpu_step_ns = 0;        // per step: scheduling, sampling, sync, output processing
+  double cpu_layer_ns = 0;       // per layer per step: Python/dispatch time of the layer's ops
+  double cpu_seq_ns = 0;         // per sequence per step: sampling, stopping checks, detokenisation
+  bool graph_decode = false;     // decode-only steps replay a CUDA graph: no per-layer CPU cost
+  bool lm_head_all_prompt_tokens = false;  // informational; engines set StepShape::lm_head_tokens
+};
+
+class CostModel {
+ public:
+  CostModel(const ModelSpec& model, const GpuSpec& gpu, const HardwareProfile& profile,
+            const InterconnectSpec& interconnect, int tp, std::string dtype, EngineCostParams engine);
+
+  [[nodiscard]] StepCost step(const StepShape& s) const;
+
+  // Bytes of weights held by each GPU (embedding and LM head sharded by vocab).
+  [[nodiscard]] double weight_bytes_per_gpu() const { return weight_bytes_per_gpu_; }
+  // KV-cache bytes per token per GPU (all layers, K and V).
+  [[nodiscard]] double kv_bytes_per_token_per_gpu() const { return kv_bytes_per_token_per_gpu_; }
+  [[nodiscard]] int tp() const { return tp_; }
+  // All-reduce time for `bytes` at this TP degree (0 at TP1). Public for tests and calibration.
+  [[nodiscard]] double allreduce_ns(double bytes) const;
+  // GEMM time for an [M x K] x [K x N] product on one GPU.
+  [[nodiscard]] double gemm_ns(double m, double k, double n) const;
+
+ private:
+  [[nodiscard]] double moe_gemm_ns(double m) const;
+
+  ModelSpec model_;
+  GpuSpec gpu_;
+  HardwareProfile profile_;
+  int tp_;
+  std::string dtype_;
+  EngineCostParams engine_;
+  double weight_elem_bytes_;
+  double act_elem_bytes_;
+  double peak_flops_;
+  double ar_latency_ns_ = 0;
+  double ar_bus_bw_bytes_s_ = 0;
+  double weight_bytes_per_gpu_ = 0;
+  double kv_bytes_per_token_per_gpu_ = 0;
+};
+
+}  // namespace servetwin

@@ -1,0 +1,36 @@
+// Engine factory: builds the cost model and the engine named by the deployment's preset.
+#include <memory>
+
+#include "sim/catalog/catalog.hpp"
+#include "sim/engine/engine_registry.hpp"
+#include "sim/engine/engine_settings.hpp"
+#include "sim/engine/serving_sim.hpp"
+
+namespace servetwin {
+
+std::unique_ptr<ServingSim> make_serving_sim(const Catalog& catalog, const DeploymentConfig& deployment,
+                                             EventQueue& queue, SimListener* listener) {
+  const DeploymentConfig d = resolve_deployment(catalog, deployment);
+  const ModelSpec& model = catalog.model(d.model);
+  const GpuSpec& gpu = catalog.gpu(d.gpu);
+  const HardwareProfile& profile = catalog.profile(gpu.name);
+  const InterconnectSpec& ic = catalog.interconnect(d.interconnect);
+  const EngineSpec& preset = catalog.engine(d.engine);
+  EngineSettings settings(preset, d.engine_set);
+
+  // CPU-side costs are properties of the serving stack, hence engine settings.
+  EngineCostParams cpu;
+  cpu.cpu_step_ns = settings.number("cpu_step_ns", 0, 0, 1e9);
+  cpu.cpu_layer_ns = settings.number("cpu_layer_ns", 0, 0, 1e8);
+  cpu.cpu_seq_ns = settings.number("cpu_seq_ns", 0, 0, 1e8);
+  cpu.graph_decode = settings.flag("cuda_graph_decode", false);
+  CostModel cost(model, gpu, profile, ic, d.tp, d.dtype, cpu);
+
+  EngineBuildContext ctx{queue, listener, std::move(cost), model, gpu, settings};
+  std::unique_ptr<EngineBase> engine = build_engine(preset.engine, ctx);
+  settings.finish();
+  engine->set_resolved_settings(settings.resolved());
+  return engine;
+}
+
+}  // namespace servetwin

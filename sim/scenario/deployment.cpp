@@ -1,0 +1,67 @@
+#include "sim/scenario/deployment.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "sim/catalog/catalog.hpp"
+
+namespace servetwin {
+
+DeploymentConfig resolve_deployment(const Catalog& catalog, DeploymentConfig d) {
+  if (d.model.empty()) throw ConfigError("--model: required; see `servetwin list models`");
+  const ModelSpec& model = catalog.model(d.model);
+  d.model = model.name;
+  if (!d.instance.empty()) {
+    const InstanceSpec& inst = catalog.instance(d.instance);
+    d.instance = inst.name;
+    if (!d.gpu.empty() && catalog.gpu(d.gpu).name != inst.gpu) {
+      throw ConfigError(fmt::format("--gpu {} conflicts with --instance {} (which has {})", d.gpu, inst.name, inst.gpu));
+    }
+    d.gpu = inst.gpu;
+    if (d.num_gpus == 0) d.num_gpus = d.tp > 0 ? d.tp : inst.gpu_count;
+    if (d.num_gpus > inst.gpu_count) {
+      throw ConfigError(fmt::format("--num-gpus {} exceeds the {} GPUs of {}", d.num_gpus, inst.gpu_count, inst.name));
+    }
+    d.interconnect = inst.interconnect;
+  } else {
+    if (d.gpu.empty()) throw ConfigError("one of --instance or --gpu is required; see `servetwin list instances`");
+    d.gpu = catalog.gpu(d.gpu).name;
+    if (d.num_gpus == 0) d.num_gpus = d.tp > 0 ? d.tp : 1;
+    if (d.num_gpus > 1 && d.interconnect.empty()) {
+      // The smallest catalog instance with this GPU and enough GPUs supplies the interconnect.
+      const InstanceSpec* best = nullptr;
+      for (const auto& [name, inst] : catalog.instances) {
+        if (inst.gpu != d.gpu || inst.gpu_count < d.num_gpus) continue;
+        if (best == nullptr || inst.gpu_count < best->gpu_count) best = &inst;
+      }
+      if (best == nullptr) {
+        throw ConfigError(fmt::format("no catalog instance has {} x {}; give --instance", d.num_gpus, d.gpu));
+      }
+      d.interconnect = best->interconnect;
+    }
+  }
+  if (d.interconnect.empty()) d.interconnect = "none";
+  if (d.tp == 0) d.tp = d.num_gpus;
+  if (d.tp < 1 || d.tp != d.num_gpus) {
+    throw ConfigError(fmt::format("--tp {} with {} GPUs: only TP = number of GPUs is modelled (no PP/DP)", d.tp, d.num_gpus));
+  }
+  if (model.num_attention_heads % d.tp != 0) {
+    throw ConfigError(fmt::format("--tp {}: {} has {} attention heads, not divisible by TP", d.tp, model.name,
+                                  model.num_attention_heads));
+  }
+  static const std::vector<std::string> kDtypes{"fp16", "bf16", "fp8"};
+  if (std::find(kDtypes.begin(), kDtypes.end(), d.dtype) == kDtypes.end()) {
+    throw ConfigError("--dtype '" + d.dtype + "' is not allowed; allowed: fp16, bf16, fp8");
+  }
+  d.engine = catalog.engine(d.engine).name;  // validates the name
+  return d;
+}
+
+nlohmann::json to_json(const DeploymentConfig& d) {
+  return {{"model", d.model},         {"instance", d.instance}, {"gpu", d.gpu},         {"interconnect", d.interconnect},
+          {"num_gpus", d.num_gpus},   {"tp", d.tp},             {"engine", d.engine},   {"engine_set", d.engine_set},
+          {"dtype", d.dtype}};
+}
+
+}  // namespace servetwin

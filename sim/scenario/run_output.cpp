@@ -1,0 +1,99 @@
+#include "sim/scenario/run_output.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <fstream>
+#include <ostream>
+
+namespace servetwin {
+
+nlohmann::json stage_to_json(const StageResult& st) {
+  return {{"load", st.load}, {"metrics", st.metrics.to_json()}, {"engine", st.engine_stats}, {"cost", st.cost},
+          {"events", st.events}};
+}
+
+std::vector<ScenarioResult> to_scenario_results(const std::vector<ScenarioRun>& runs) {
+  std::vector<ScenarioResult> out;
+  for (const auto& run : runs) {
+    ScenarioResult r;
+    r.name = run.scenario.name;
+    r.resolved_config = run.resolved_config;
+    if (!run.error.empty()) r.resolved_config["error"] = run.error;
+    for (const auto& st : run.stages) r.stages.push_back(stage_to_json(st));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+void write_run_outputs(const std::filesystem::path& dir, const RunInfo& info, const std::vector<ScenarioRun>& runs) {
+  std::filesystem::create_directories(dir);
+  write_json_file(dir / "summary.json", make_summary(info, to_scenario_results(runs)));
+  const auto csv = dir / "requests.csv";
+  std::ofstream out(csv, std::ios::binary | std::ios::trunc);
+  if (!out) throw std::runtime_error("cannot write " + csv.string());
+  out << request_csv_header() << '\n';
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    for (const auto& st : runs[i].stages) {
+      for (auto r : st.records) {
+        r.scenario = static_cast<int>(i);
+        out << request_csv_line(r) << '\n';
+      }
+    }
+  }
+}
+
+namespace {
+
+std::string level_text(const nlohmann::json& load) {
+  if (load.contains("concurrency")) return fmt::format("{}", load["concurrency"].get<std::int64_t>());
+  if (load.contains("rate_per_s")) return fmt::format("{:g}/s", load["rate_per_s"].get<double>());
+  return "trace";
+}
+
+std::string opt_num(const nlohmann::json& j, const char* key, const char* format) {
+  if (!j.contains(key) || j[key].is_null()) return "-";
+  return fmt::format(fmt::runtime(format), j[key].get<double>());
+}
+
+}  // namespace
+
+void print_run_tables(std::ostream& os, const std::vector<ScenarioRun>& runs, double cost_level) {
+  for (const auto& run : runs) {
+    os << "\n== " << run.scenario.name << "\n";
+    if (!run.error.empty()) {
+      os << "   cannot run: " << run.error << "\n";
+      continue;
+    }
+    os << fmt::format("{:>6} {:>9} {:>9} {:>9} {:>8} {:>8} {:>9} {:>9} {:>6} {:>5} {:>6} {:>8} {:>8}\n", "load",
+                      "out_tok/s", "ttft_p50", "ttft_p95", "tpot", "itl", "e2e_p50", "e2e_p95", "batch", "max",
+                      "kv_pk%", "min/1M", "usd/1M");
+    os << fmt::format("{:>6} {:>9} {:>9} {:>9} {:>8} {:>8} {:>9} {:>9} {:>6} {:>5} {:>6} {:>8} {:>8}\n", "", "", "ms",
+                      "ms", "ms", "ms", "ms", "ms", "mean", "", "", "", "");
+    for (const auto& st : run.stages) {
+      const auto& m = st.metrics;
+      const auto& batch = st.engine_stats["batch"];
+      os << fmt::format("{:>6} {:>9.1f} {:>9.1f} {:>9.1f} {:>8.2f} {:>8.2f} {:>9.1f} {:>9.1f} {:>6.1f} {:>5} {:>6.1f} {:>8} {:>8}\n",
+                        level_text(st.load), m.throughput_output_tok_s, m.ttft_ms.p50, m.ttft_ms.p95, m.tpot_ms.mean,
+                        m.itl_mean_ms, m.e2e_ms.p50, m.e2e_ms.p95, batch["mean_while_busy"].get<double>(),
+                        batch["max"].get<std::int64_t>(), 100 * st.engine_stats["kv"]["peak_fraction"].get<double>(),
+                        opt_num(st.cost, "minutes_per_1m_output_tokens", "{:.1f}"),
+                        opt_num(st.cost, "usd_per_1m_output_tokens", "{:.2f}"));
+    }
+  }
+  os << fmt::format("\nCost at load {:g} (Table 2 style)\n", cost_level);
+  os << fmt::format("{:<44} {:>9} {:>10} {:>8} {:>8}\n", "configuration", "out_tok/s", "min/1M tok", "USD/h", "USD/1M");
+  for (const auto& run : runs) {
+    const StageResult* pick = nullptr;
+    for (const auto& st : run.stages) {
+      const double lv = st.load.value("concurrency", 0.0) + st.load.value("rate_per_s", 0.0);
+      if (std::abs(lv - cost_level) < 1e-9) pick = &st;
+    }
+    if (pick == nullptr) continue;
+    os << fmt::format("{:<44} {:>9.1f} {:>10} {:>8} {:>8}\n", run.scenario.name.substr(0, 44),
+                      pick->metrics.throughput_output_tok_s, opt_num(pick->cost, "minutes_per_1m_output_tokens", "{:.1f}"),
+                      opt_num(pick->cost, "usd_per_hour", "{:.3f}"), opt_num(pick->cost, "usd_per_1m_output_tokens", "{:.2f}"));
+  }
+}
+
+}  // namespace servetwin

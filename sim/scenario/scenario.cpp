@@ -1,0 +1,309 @@
+#include "sim/scenario/scenario.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "sim/catalog/catalog.hpp"
+#include "sim/engine/serving_sim.hpp"
+#include "sim/workload/arrivals.hpp"
+#include "sim/workload/request_source.hpp"
+#include "sim/workload/trace.hpp"
+
+namespace servetwin {
+namespace {
+
+// A closed-loop user whose request was rejected retries after this pause; without it a server that
+// rejects instantly would be hammered in zero simulated time (llm-load-test has no backoff at all).
+constexpr TimeNs kRejectRetryNs = 10 * kNsPerMs;
+
+std::unique_ptr<RequestSource> make_source(const Catalog& catalog, const Scenario& s, int stage) {
+  const ModelSpec& model = catalog.model(s.deployment.model);
+  if (!s.dataset_path.empty()) return make_dataset_source(load_dataset(s.dataset_path, model.tokenizer), s.seed, stage);
+  const WorkloadSpec& w = catalog.workload(s.workload);
+  if (w.kind == "dataset") {
+    return make_dataset_source(load_dataset(catalog.dir() / w.dataset_file, model.tokenizer), s.seed, stage);
+  }
+  if (w.kind == "synthetic") return make_synthetic_source(w.input, w.output, s.seed, stage);
+  if (w.kind == "shared_prefix") return make_shared_prefix_source(w, s.seed, stage);
+  throw ConfigError("workload '" + w.name + "': kind '" + w.kind +
+                    "' cannot drive a stage here; allowed: dataset, synthetic, shared_prefix (or --trace FILE)");
+}
+
+// Drives one stage: feeds requests to the simulated server and collects records.
+class StageDriver final : public SimListener {
+ public:
+  StageDriver(const Scenario& s, int stage, EventQueue& q) : s_(s), stage_(stage), q_(q) {
+    end_ns_ = seconds_to_ns(s.duration_s);
+  }
+  void attach(ServingSim* sim, RequestSource* src) {
+    sim_ = sim;
+    src_ = src;
+  }
+
+  void start_closed(std::int64_t users) {
+    for (std::int64_t u = 0; u < users; ++u) send(src_->next_for_user(u), u, 0);
+  }
+
+  void start_open(const ArrivalSpec& spec) {
+    arrivals_ = std::make_unique<ArrivalProcess>(spec, make_rng(s_.seed, "arrivals", static_cast<std::uint64_t>(stage_)));
+    schedule_next_arrival(0);
+  }
+
+  void start_trace(const std::vector<TraceRow>& rows) {
+    for (const auto& r : rows) {
+      RequestShape shape{r.input_tokens, r.output_tokens, -1, 0};
+      send(shape, -1, seconds_to_ns(r.arrived_at_s));
+    }
+  }
+
+  void on_request_done(const RequestRecord& rec) override {
+    records_.push_back(rec);
+    --in_flight_;
+    const TimeNs now = q_.now();
+    if (rec.user_id >= 0 && may_send(now)) {
+      const TimeNs at = rec.status == RequestStatus::kRejected ? now + kRejectRetryNs : now;
+      if (at < end_ns_) send(src_->next_for_user(rec.user_id), rec.user_id, at);
+    }
+    if (!backlog_.empty() && (s_.load.max_in_flight == 0 || in_flight_ < s_.load.max_in_flight)) {
+      const RequestShape shape = backlog_.front();
+      backlog_.pop_front();
+      send(shape, -1, now);
+    }
+  }
+
+  std::vector<RequestRecord> take_records() { return std::move(records_); }
+
+ private:
+  [[nodiscard]] bool may_send(TimeNs now) const {
+    return now < end_ns_ && (s_.max_requests == 0 || sent_ < s_.max_requests);
+  }
+
+  void send(const RequestShape& shape, std::int64_t user, TimeNs at) {
+    RequestInput in;
+    in.id = next_id_++;
+    in.user_id = user;
+    in.stage = stage_;
+    in.input_tokens = shape.input_tokens;
+    in.output_tokens = shape.output_tokens;
+    // llm-load-test sets min_new_tokens = max_new_tokens so outputs have exactly the dataset length.
+    in.max_new_tokens = shape.output_tokens;
+    in.min_new_tokens = shape.output_tokens;
+    in.prefix_group = shape.prefix_group;
+    in.shared_prefix_tokens = shape.shared_prefix_tokens;
+    ++sent_;
+    ++in_flight_;
+    sim_->submit(in, at);
+  }
+
+  void schedule_next_arrival(TimeNs at) {
+    q_.schedule(at, [this] {
+      const TimeNs now = q_.now();
+      if (!may_send(now)) return;
+      const RequestShape shape = src_->next_open();
+      if (s_.load.max_in_flight > 0 && in_flight_ >= s_.load.max_in_flight) {
+        backlog_.push_back(shape);  // the client holds it until a slot frees
+      } else {
+        send(shape, -1, now);
+      }
+      schedule_next_arrival(now + arrivals_->next_gap_ns());
+    }, /*priority=*/2);
+  }
+
+  const Scenario& s_;
+  int stage_;
+  EventQueue& q_;
+  ServingSim* sim_ = nullptr;
+  RequestSource* src_ = nullptr;
+  std::unique_ptr<ArrivalProcess> arrivals_;
+  std::deque<RequestShape> backlog_;
+  std::vector<RequestRecord> records_;
+  TimeNs end_ns_ = 0;
+  std::uint64_t next_id_ = 0;
+  std::int64_t sent_ = 0;
+  std::int64_t in_flight_ = 0;
+};
+
+nlohmann::json cost_json(const Catalog& catalog, const Scenario& s, double tok_s) {
+  nlohmann::json j = nlohmann::json::object();
+  if (s.deployment.instance.empty()) {
+    j["usd_per_hour"] = nullptr;
+    j["note"] = "no instance given: no price";
+    return j;
+  }
+  const InstanceSpec& inst = catalog.instance(s.deployment.instance);
+  j["instance"] = inst.name;
+  if (!inst.on_demand.has_price) {
+    j["usd_per_hour"] = nullptr;
+    j["note"] = "no on-demand price in the catalog";
+    return j;
+  }
+  j["usd_per_hour"] = inst.on_demand.usd_per_hour;
+  j["price_date"] = inst.on_demand.date;
+  if (tok_s > 0) {
+    j["minutes_per_1m_output_tokens"] = 1e6 / tok_s / 60.0;
+    j["usd_per_1m_output_tokens"] = inst.on_demand.usd_per_hour * 1e6 / (tok_s * 3600.0);
+  } else {
+    j["minutes_per_1m_output_tokens"] = nullptr;
+    j["usd_per_1m_output_tokens"] = nullptr;
+  }
+  return j;
+}
+
+}  // namespace
+
+Scenario resolve_scenario(const Catalog& catalog, Scenario s) {
+  s.deployment = resolve_deployment(catalog, s.deployment);
+  if (s.trace_path.empty() && s.dataset_path.empty()) s.workload = catalog.workload(s.workload).name;
+  if (!(s.duration_s > 0)) throw ConfigError("--duration: must be > 0 seconds");
+  if (s.max_requests < 0) throw ConfigError("--requests: must be >= 0");
+  if (!s.trace_path.empty()) {
+    s.load.type = "trace";
+    s.load.levels = {0};
+  }
+  if (s.load.levels.empty()) throw ConfigError("no load levels: give --concurrency LIST or --rate LIST");
+  for (const double v : s.load.levels) {
+    if (s.load.type == "closed" && (v < 1 || v != static_cast<double>(static_cast<std::int64_t>(v)))) {
+      throw ConfigError(fmt::format("--concurrency {}: must be an integer >= 1", v));
+    }
+    if (s.load.type == "open" && !(v > 0)) throw ConfigError(fmt::format("--rate {}: must be > 0 requests/s", v));
+  }
+  if (s.load.type == "open") parse_arrival(s.load.arrival);
+  if (s.name.empty()) {
+    s.name = fmt::format("{} on {} x{} TP{} ({})", s.deployment.model,
+                         s.deployment.instance.empty() ? s.deployment.gpu : s.deployment.instance,
+                         s.deployment.num_gpus, s.deployment.tp, s.deployment.engine);
+  }
+  return s;
+}
+
+nlohmann::json scenario_to_json(const Scenario& s) {
+  nlohmann::json j;
+  j["name"] = s.name;
+  j["deployment"] = to_json(s.deployment);
+  j["workload"] = s.dataset_path.empty() && s.trace_path.empty() ? nlohmann::json(s.workload) : nlohmann::json(nullptr);
+  j["dataset_path"] = s.dataset_path;
+  j["trace_path"] = s.trace_path;
+  j["load"] = {{"type", s.load.type}, {"levels", s.load.levels}, {"arrival", s.load.arrival},
+               {"max_in_flight", s.load.max_in_flight}};
+  j["duration_s"] = s.duration_s;
+  j["max_requests"] = s.max_requests;
+  j["seed"] = s.seed;
+  return j;
+}
+
+StageResult run_stage(const Catalog& catalog, const Scenario& s, int stage_index, bool keep_records) {
+  StageResult out;
+  EventQueue q;
+  StageDriver driver(s, stage_index, q);
+  auto sim = make_serving_sim(catalog, s.deployment, q, &driver);
+  const double level = s.load.levels.at(static_cast<std::size_t>(stage_index));
+  std::unique_ptr<RequestSource> src;
+  std::vector<TraceRow> trace;
+  if (s.load.type == "trace") {
+    trace = load_trace_csv(s.trace_path);
+  } else {
+    src = make_source(catalog, s, stage_index);
+  }
+  driver.attach(sim.get(), src.get());
+  TimeNs window_start = 0, window_end = seconds_to_ns(s.duration_s);
+  if (s.load.type == "closed") {
+    out.load = {{"type", "closed"}, {"concurrency", static_cast<std::int64_t>(level)}};
+    driver.start_closed(static_cast<std::int64_t>(level));
+  } else if (s.load.type == "open") {
+    ArrivalSpec spec = parse_arrival(s.load.arrival);
+    spec.rate_per_s = level;
+    out.load = {{"type", "open"}, {"rate_per_s", level}, {"arrival", s.load.arrival}};
+    driver.start_open(spec);
+  } else {
+    out.load = {{"type", "trace"}, {"trace", s.trace_path}, {"requests", trace.size()}};
+    driver.start_trace(trace);
+  }
+  // Run to completion: users stop sending at the end of the window; in-flight requests drain.
+  while (q.step()) {
+  }
+  out.events = q.executed();
+  out.records = driver.take_records();
+  std::sort(out.records.begin(), out.records.end(),
+            [](const RequestRecord& a, const RequestRecord& b) { return a.request_id < b.request_id; });
+  if (s.load.type == "trace") {
+    // A replayed trace is measured from the first arrival to the last completion.
+    window_start = out.records.empty() ? 0 : out.records.front().arrival_ns;
+    window_end = window_start + 1;
+    for (const auto& r : out.records) window_end = std::max(window_end, r.finish_ns + 1);
+  }
+  out.metrics = compute_stage_metrics(out.records, stage_index, window_start, window_end);
+  out.engine_stats = sim->stats();
+  out.cost = cost_json(catalog, s, out.metrics.throughput_output_tok_s);
+  if (!keep_records) out.records.clear();
+  return out;
+}
+
+std::vector<ScenarioRun> run_scenarios(const Catalog& catalog, const std::vector<Scenario>& scenarios, int jobs,
+                                       bool keep_records, bool progress) {
+  std::vector<ScenarioRun> runs(scenarios.size());
+  std::vector<std::pair<std::size_t, std::size_t>> work;
+  for (std::size_t i = 0; i < scenarios.size(); ++i) {
+    runs[i].scenario = scenarios[i];
+    runs[i].resolved_config = scenario_to_json(scenarios[i]);
+    runs[i].stages.resize(scenarios[i].load.levels.size());
+    for (std::size_t k = 0; k < scenarios[i].load.levels.size(); ++k) work.emplace_back(i, k);
+  }
+  std::atomic<std::size_t> next{0}, done{0};
+  std::mutex error_mutex;
+  std::exception_ptr fatal;
+  auto worker = [&] {
+    for (;;) {
+      const std::size_t w = next.fetch_add(1);
+      if (w >= work.size()) return;
+      const auto [i, k] = work[w];
+      try {
+        runs[i].stages[k] = run_stage(catalog, scenarios[i], static_cast<int>(k), keep_records);
+      } catch (const DoesNotFitError& e) {
+        const std::lock_guard<std::mutex> lock(error_mutex);
+        runs[i].error = e.what();
+      } catch (...) {
+        const std::lock_guard<std::mutex> lock(error_mutex);
+        if (!fatal) fatal = std::current_exception();
+      }
+      ++done;
+    }
+  };
+  const int n = std::max(1, std::min<int>(jobs, static_cast<int>(work.size())));
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (int t = 1; t < n; ++t) threads.emplace_back(worker);
+  std::thread reporter;
+  std::atomic<bool> finished{false};
+  if (progress) {
+    reporter = std::thread([&] {
+      bool shown = false;
+      while (!finished.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (el > 1.0 && !finished.load()) {
+          std::cerr << fmt::format("\rsimulating: {}/{} stages, {:.1f} s", done.load(), work.size(), el) << std::flush;
+          shown = true;
+        }
+      }
+      if (shown) std::cerr << "\n";
+    });
+  }
+  worker();
+  for (auto& t : threads) t.join();
+  finished = true;
+  if (reporter.joinable()) reporter.join();
+  if (fatal) std::rethrow_exception(fatal);
+  for (auto& r : runs) {
+    if (!r.error.empty()) r.stages.clear();
+  }
+  return runs;
+}
+
+}  // namespace servetwin

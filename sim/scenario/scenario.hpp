@@ -1,0 +1,65 @@
+#pragma once
+// A scenario: a deployment, a workload, and load stages (concurrency levels or arrival rates),
+// each stage simulated as its own run of `duration_s` on a fresh server (as llm-load-test runs
+// one test per concurrency level). Results carry metrics, engine statistics and cost.
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "sim/metrics/request_record.hpp"
+#include "sim/metrics/stage_metrics.hpp"
+#include "sim/scenario/deployment.hpp"
+
+namespace servetwin {
+
+class Catalog;
+
+struct LoadSpec {
+  std::string type = "closed";   // closed | open | trace
+  std::vector<double> levels;    // concurrency (closed) or requests/s (open); trace: one stage
+  std::string arrival = "poisson";  // open: poisson | constant | gamma:CV
+  std::int64_t max_in_flight = 0;   // open: client-side cap (0 = none); arrivals wait for a slot
+};
+
+struct Scenario {
+  std::string name;
+  DeploymentConfig deployment;
+  std::string workload = "openorca-32";  // catalog workload; ignored when dataset/trace given
+  std::string dataset_path;              // llm-load-test v1/v2 file
+  std::string trace_path;                // trace replay CSV
+  LoadSpec load;
+  double duration_s = 240;               // stage length (closed: users stop sending; open: arrivals stop)
+  std::int64_t max_requests = 0;         // stop sending after this many requests (0 = by duration)
+  std::uint64_t seed = 42;
+};
+
+struct StageResult {
+  nlohmann::json load;                   // {"type", "concurrency"|"rate_per_s"|"trace"}
+  StageMetrics metrics;
+  nlohmann::json engine_stats;
+  nlohmann::json cost;                   // usd_per_hour, usd_per_1m_output_tokens, minutes_per_1m_output_tokens
+  std::vector<RequestRecord> records;
+  std::uint64_t events = 0;
+};
+
+struct ScenarioRun {
+  Scenario scenario;                     // as resolved
+  nlohmann::json resolved_config;
+  std::vector<StageResult> stages;
+  std::string error;                     // non-empty when the scenario cannot run (e.g. does not fit)
+};
+
+// Resolves names and defaults; throws ConfigError for bad input.
+Scenario resolve_scenario(const Catalog& catalog, Scenario s);
+nlohmann::json scenario_to_json(const Scenario& s);
+
+// Runs one stage. Thread-safe for distinct stages (no shared mutable state).
+StageResult run_stage(const Catalog& catalog, const Scenario& s, int stage_index, bool keep_records);
+
+// Runs all stages of all scenarios on `jobs` threads; results in input order (deterministic).
+// A scenario whose deployment cannot run gets `error` set instead of throwing.
+std::vector<ScenarioRun> run_scenarios(const Catalog& catalog, const std::vector<Scenario>& scenarios, int jobs,
+                                       bool keep_records, bool progress);
+
+}  // namespace servetwin

@@ -1,0 +1,31 @@
+#pragma once
+// Open-loop arrival processes: Poisson, gamma (given coefficient of variation) and constant rate.
+// Inter-arrival gaps come from Boost.Random (portable); times are integer ns.
+#include <string>
+
+#include "sim/core/rng.hpp"
+#include "sim/core/time.hpp"
+
+namespace servetwin {
+
+struct ArrivalSpec {
+  std::string kind = "poisson";  // poisson | gamma | constant
+  double rate_per_s = 1;
+  double cv = 1;                 // gamma only: coefficient of variation of the gaps
+};
+
+// Parses "poisson", "constant" or "gamma:CV"; throws ConfigError otherwise.
+ArrivalSpec parse_arrival(const std::string& text);
+
+class ArrivalProcess {
+ public:
+  ArrivalProcess(ArrivalSpec spec, Rng rng);
+  // Gap to the next arrival.
+  TimeNs next_gap_ns();
+
+ private:
+  ArrivalSpec spec_;
+  Rng rng_;
+};
+
+}  // namespace servetwin

@@ -1,0 +1,138 @@
+#include "sim/workload/dataset.hpp"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "sim/catalog/catalog.hpp"
+
+namespace servetwin {
+namespace {
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) throw ConfigError(fmt::format("{}: cannot open dataset file", p.string()));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::int64_t positive_int(const nlohmann::json& obj, const char* key, const std::string& where) {
+  if (!obj.contains(key) || !obj[key].is_number_integer() || obj[key].get<std::int64_t>() <= 0) {
+    throw ConfigError(fmt::format("{}: field '{}' must be a positive integer", where, key));
+  }
+  return obj[key].get<std::int64_t>();
+}
+
+// Reads `id,llama2_input_tokens_with_bos,...` into id -> count.
+std::map<std::string, std::int64_t> read_llama2_counts(const std::filesystem::path& csv) {
+  std::map<std::string, std::int64_t> counts;
+  std::ifstream in(csv);
+  std::string line;
+  std::getline(in, line);  // header
+  int line_no = 1;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.empty()) continue;
+    const auto c1 = line.find(',');
+    const auto c2 = line.find(',', c1 + 1);
+    if (c1 == std::string::npos || c2 == std::string::npos) {
+      throw ConfigError(fmt::format("{}:{}: expected id,llama2_input_tokens_with_bos,...", csv.string(), line_no));
+    }
+    counts[line.substr(0, c1)] = std::stoll(line.substr(c1 + 1, c2 - c1 - 1));
+  }
+  return counts;
+}
+
+Dataset load_v1(const std::filesystem::path& path, const nlohmann::json& doc, const std::string& tokenizer) {
+  Dataset ds;
+  ds.format = "llm-load-test-v1";
+  ds.name = doc.value("/metadata/name"_json_pointer, path.stem().string());
+  const auto counts_path = path.parent_path() / (path.stem().string() + ".llama2-token-counts.csv");
+  std::map<std::string, std::int64_t> llama2;
+  if (tokenizer == "llama2" && std::filesystem::exists(counts_path)) {
+    llama2 = read_llama2_counts(counts_path);
+    ds.token_count_source = "llama2 tokenizer counts (" + counts_path.filename().string() + ")";
+  } else {
+    ds.token_count_source = "file prompt_len (tokenizer unknown; about 11% below Llama-2 counts)";
+  }
+  std::size_t i = 0;
+  for (const auto& e : doc.at("dataset")) {
+    const std::string where = fmt::format("{}: dataset[{}]", path.string(), i++);
+    PromptSample s;
+    s.id = e.value("id", fmt::format("{}", i - 1));
+    if (!e.contains("input") || !e["input"].is_object()) throw ConfigError(where + ": missing object 'input'");
+    const auto& in = e["input"];
+    s.text = in.value("text", "");
+    const auto max_new = positive_int(in, "max_new_tokens", where + ".input");
+    const auto min_new = in.contains("min_new_tokens") ? in["min_new_tokens"].get<std::int64_t>() : 0;
+    // llm-load-test v1 sets min == max so the output length is fixed; otherwise the dataset's
+    // response_len is the best estimate of what the model would generate.
+    s.output_tokens = min_new == max_new ? max_new : e.value("response_len", max_new);
+    if (!llama2.empty()) {
+      const auto it = llama2.find(s.id);
+      if (it == llama2.end()) throw ConfigError(fmt::format("{}: id '{}' missing from {}", where, s.id, counts_path.string()));
+      s.input_tokens = it->second;
+    } else {
+      s.input_tokens = positive_int(e, "prompt_len", where);
+    }
+    ds.samples.push_back(std::move(s));
+  }
+  return ds;
+}
+
+Dataset load_v2(const std::filesystem::path& path, const std::string& content) {
+  Dataset ds;
+  ds.format = "llm-load-test-v2";
+  ds.token_count_source = "tok_input_length";
+  std::istringstream lines(content);
+  std::string line;
+  int line_no = 0;
+  while (std::getline(lines, line)) {
+    ++line_no;
+    if (line.empty()) continue;
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::parse_error& e) {
+      throw ConfigError(fmt::format("{}:{}: invalid JSON: {}", path.string(), line_no, e.what()));
+    }
+    if (line_no == 1) {  // metadata line, skipped as llm-load-test v2 does
+      ds.name = j.value("name", path.stem().string());
+      continue;
+    }
+    const std::string where = fmt::format("{}:{}", path.string(), line_no);
+    PromptSample s;
+    s.id = j.contains("index") ? j["index"].dump() : fmt::format("{}", line_no - 2);
+    s.input_tokens = positive_int(j, "tok_input_length", where);
+    s.output_tokens = positive_int(j, "tok_output_length", where);
+    const std::string sys = j.value("system_prompt", "");
+    s.text = sys.empty() ? j.value("question", "") : sys + "\n\n" + j.value("question", "");
+    ds.samples.push_back(std::move(s));
+  }
+  return ds;
+}
+
+}  // namespace
+
+Dataset load_dataset(const std::filesystem::path& path, const std::string& tokenizer) {
+  const std::string content = read_file(path);
+  Dataset ds;
+  // v1 is one JSON document with a "dataset" array; v2 (JSONL) does not parse as one document.
+  const nlohmann::json doc = nlohmann::json::parse(content, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_discarded() && doc.is_object() && doc.contains("dataset")) {
+    if (!doc["dataset"].is_array()) {
+      throw ConfigError(fmt::format("{}: key 'dataset' must be an array (llm-load-test v1 format)", path.string()));
+    }
+    ds = load_v1(path, doc, tokenizer);
+  } else {
+    ds = load_v2(path, content);
+  }
+  if (ds.samples.empty()) throw ConfigError(fmt::format("{}: dataset has no samples", path.string()));
+  return ds;
+}
+
+}  // namespace servetwin

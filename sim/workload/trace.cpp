@@ -1,0 +1,81 @@
+#include "sim/workload/trace.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "sim/catalog/catalog.hpp"
+
+namespace servetwin {
+namespace {
+
+std::vector<std::string> split_csv_simple(const std::string& line) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (;;) {
+    const auto comma = line.find(',', start);
+    out.push_back(line.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  for (auto& s : out) {
+    while (!s.empty() && (s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<TraceRow> load_trace_csv(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(fmt::format("{}: cannot open trace file", path.string()));
+  std::string line;
+  if (!std::getline(in, line)) throw ConfigError(fmt::format("{}: empty trace file", path.string()));
+  const auto header = split_csv_simple(line);
+  int c_at = -1, c_in = -1, c_out = -1;
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    if (header[i] == "arrived_at") c_at = static_cast<int>(i);
+    if (header[i] == "num_prefill_tokens") c_in = static_cast<int>(i);
+    if (header[i] == "num_decode_tokens") c_out = static_cast<int>(i);
+  }
+  if (c_at < 0 || c_in < 0 || c_out < 0) {
+    throw ConfigError(fmt::format("{}:1: header must contain arrived_at, num_prefill_tokens, num_decode_tokens",
+                                  path.string()));
+  }
+  std::vector<TraceRow> rows;
+  int line_no = 1;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.empty() || line == "\r") continue;
+    const auto cells = split_csv_simple(line);
+    auto cell = [&](int c, const char* name) -> const std::string& {
+      if (static_cast<std::size_t>(c) >= cells.size()) {
+        throw ConfigError(fmt::format("{}:{}: missing column '{}'", path.string(), line_no, name));
+      }
+      return cells[static_cast<std::size_t>(c)];
+    };
+    TraceRow r;
+    try {
+      r.arrived_at_s = std::stod(cell(c_at, "arrived_at"));
+      r.input_tokens = std::stoll(cell(c_in, "num_prefill_tokens"));
+      r.output_tokens = std::stoll(cell(c_out, "num_decode_tokens"));
+    } catch (const std::logic_error&) {
+      throw ConfigError(fmt::format("{}:{}: expected numbers in arrived_at, num_prefill_tokens, num_decode_tokens",
+                                    path.string(), line_no));
+    }
+    if (r.arrived_at_s < 0 || r.input_tokens < 1 || r.output_tokens < 1) {
+      throw ConfigError(fmt::format("{}:{}: need arrived_at >= 0 and token counts >= 1", path.string(), line_no));
+    }
+    if (!rows.empty() && r.arrived_at_s < rows.back().arrived_at_s) {
+      throw ConfigError(fmt::format("{}:{}: arrived_at must not decrease", path.string(), line_no));
+    }
+    rows.push_back(r);
+  }
+  if (rows.empty()) throw ConfigError(fmt::format("{}: trace has no rows", path.string()));
+  return rows;
+}
+
+}  // namespace servetwin

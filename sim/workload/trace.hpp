@@ -1,0 +1,19 @@
+#pragma once
+// Trace replay input: CSV with header `arrived_at,num_prefill_tokens,num_decode_tokens`
+// (arrival in seconds from the start, as in ../shared/bench), extra columns ignored.
+#include <cstdint>
+#include <filesystem>
+#include <vector>
+
+namespace servetwin {
+
+struct TraceRow {
+  double arrived_at_s = 0;
+  std::int64_t input_tokens = 0;
+  std::int64_t output_tokens = 0;
+};
+
+// Throws ConfigError naming file, line and column for malformed rows or unsorted arrivals.
+std::vector<TraceRow> load_trace_csv(const std::filesystem::path& path);
+
+}  // namespace servetwin
