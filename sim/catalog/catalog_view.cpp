@@ -115,7 +115,17 @@ CatalogTable catalog_table(const Catalog& c, const std::string& kind_in) {
     }
   } else if (kind == "instances") {
     t.header = {"NAME", "GPUS", "INTERCONNECT", "VCPUS", "RAM_GIB", "USD/H", "PRICE_DATE"};
-    for (const auto& [n, i] : c.instances) {
+    // Family, then size (vCPUs): g5.xlarge, g5.2xlarge, ..., g5.48xlarge instead of string order.
+    std::vector<const InstanceSpec*> sorted;
+    for (const auto& [n, i] : c.instances) sorted.push_back(&i);
+    std::stable_sort(sorted.begin(), sorted.end(), [](const InstanceSpec* a, const InstanceSpec* b) {
+      const std::string fa = a->name.substr(0, a->name.find('.'));
+      const std::string fb = b->name.substr(0, b->name.find('.'));
+      return fa != fb ? fa < fb : a->vcpus < b->vcpus;
+    });
+    for (const InstanceSpec* ip : sorted) {
+      const InstanceSpec& i = *ip;
+      const std::string& n = i.name;
       t.rows.push_back({n, fmt::format("{}x {}", i.gpu_count, i.gpu), i.interconnect, std::to_string(i.vcpus),
                         num(i.host_memory_bytes / 1073741824.0, 0), price(i.on_demand), i.on_demand.date});
     }
