@@ -215,8 +215,7 @@ bool CallBase::on_message(TimeNs t, const MsgInfo& m) {
   if (!err.empty()) {
     if (protocol_error_.empty()) protocol_error_ = err;
     if (cancel_reason_.empty()) cancel_reason_ = "protocol error";
-    ctx_.TryCancel();
-    return false;
+    return false;  // the caller cancels the call, outside this lock
   }
   if (r.ack_ns < 0) r.ack_ns = t;
   if (m.input_tokens > 0 && r.input_tokens == 0) r.input_tokens = m.input_tokens;
@@ -251,7 +250,15 @@ class StreamCall final : public grpc::ClientReadReactor<Resp>, public CallBase {
   void OnReadDone(bool ok) override {
     if (!ok) return;
     const TimeNs t = runner_->now_ns();  // timestamp on receipt, before any processing
-    if (on_message(t, parse(resp_))) this->StartRead(&resp_);
+    if (on_message(t, parse(resp_))) {
+      this->StartRead(&resp_);
+      return;
+    }
+    // Protocol violation: cancel. gRPC may run OnDone inside TryCancel, so keep this object
+    // alive across the call.
+    ref();
+    ctx_.TryCancel();
+    unref();
   }
   void OnDone(const grpc::Status& s) override {
     on_done(s);

@@ -1,0 +1,90 @@
+// Bounded load benchmark of the live path (runner + twin over loopback, in one process):
+//   1. throughput: N concurrent streams (default 2000) for D seconds; stream messages received/s
+//      and errors;
+//   2. timestamp overhead at 1000 streams: TTFT as the runner records it minus the time the twin
+//      handed the first token to gRPC (both steady_clock, same host), p50/p99.
+// The twin's engine is the fake continuous-batching engine: what is measured is the gRPC path,
+// not an engine model. Prints one JSON object on stdout.
+// Usage: live_load_bench [streams=2000] [seconds=6] [step_ms=30] [overhead_streams=1000]
+#include <algorithm>
+#include <cstdlib>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "tests/live/live_test_util.hpp"
+
+using namespace servetwin;
+using namespace servetwin::testing;
+
+namespace {
+
+nlohmann::json run_phase(int streams, double seconds, TimeNs step_ns, bool overhead) {
+  const auto dir = temp_dir("bench-" + std::to_string(streams) + (overhead ? "-o" : ""));
+  const auto ds_path = write_dataset(dir, 256, 40, 60);
+  FakeEngineParams p;
+  p.max_concurrent = streams * 2;
+  p.step_base_ns = step_ns;
+  p.step_per_seq_ns = 0;
+  p.prefill_per_token_ns = 0;
+  live::TwinOptions o;
+  o.log_emissions = overhead;
+  live::TwinServer twin(o, fake_factory(p));
+  const int port = twin.start();
+  auto cfg = base_config(port, ds_path, dir / "out");
+  cfg.concurrency = {streams};
+  cfg.duration_s = seconds;
+  cfg.warmup_s = 1.0;
+  cfg.timeout_s = 30;
+  cfg.connections = std::max(1, streams / 500);
+  live::LoadRunner runner(cfg, live::read_dataset(ds_path));
+  const auto res = runner.run(nullptr);
+  const auto& w = res.stages.at(0);
+  std::int64_t msgs = 0, errors = 0, ok = 0;
+  for (const auto& r : res.records) {
+    for (const auto& [t, cum] : r.messages) msgs += (t >= w.window_start_ns && t < w.window_end_ns) ? 1 : 0;
+    errors += r.rec.status != RequestStatus::kOk;
+    ok += r.rec.status == RequestStatus::kOk;
+  }
+  const double window_s = ns_to_seconds(w.window_end_ns - w.window_start_ns);
+  nlohmann::json j = {{"streams", streams},
+                      {"connections", cfg.connections},
+                      {"window_s", window_s},
+                      {"requests_ok", ok},
+                      {"requests_error", errors},
+                      {"messages_in_window", msgs},
+                      {"messages_per_s", static_cast<double>(msgs) / window_s},
+                      {"twin_messages_sent", twin.stats().messages}};
+  if (overhead) {
+    const auto emitted = twin.first_token_emissions();
+    const auto t0 = std::chrono::duration_cast<std::chrono::nanoseconds>(res.t0.time_since_epoch()).count();
+    std::vector<double> over_us;
+    for (const auto& r : res.records) {
+      if (r.rec.first_token_ns < 0) continue;
+      auto it = emitted.find(std::to_string(r.rec.request_id));
+      if (it == emitted.end()) continue;
+      over_us.push_back(static_cast<double>(t0 + r.rec.first_token_ns - it->second) / 1e3);
+    }
+    const auto d = summarize(over_us);
+    j["timestamp_overhead_us"] = {{"n", d.n}, {"p50", d.p50}, {"p90", d.p90}, {"p99", d.p99}, {"max", d.max}};
+  }
+  std::filesystem::remove_all(dir);
+  return j;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int streams = argc > 1 ? std::atoi(argv[1]) : 2000;
+  const double seconds = argc > 2 ? std::atof(argv[2]) : 6.0;
+  const TimeNs step_ns = (argc > 3 ? std::atoi(argv[3]) : 30) * kNsPerMs;
+  const int overhead_streams = argc > 4 ? std::atoi(argv[4]) : 1000;
+  if (streams <= 0 || seconds <= 0 || seconds > 60 || step_ns <= 0 || overhead_streams <= 0) {
+    std::cerr << "usage: live_load_bench [streams] [seconds<=60] [step_ms] [overhead_streams]\n";
+    return 2;
+  }
+  nlohmann::json out;
+  out["throughput"] = run_phase(streams, seconds, step_ns, false);
+  out["overhead"] = run_phase(overhead_streams, seconds, step_ns, true);
+  std::cout << out.dump(2) << '\n';
+  return 0;
+}
