@@ -1,0 +1,120 @@
+// `servetwin serve`: the twin server — servetwin's engine model behind the TGIS or Caikit gRPC
+// protocol, in real time. Built only when the engine factory and the catalog loader exist.
+#include <fmt/format.h>
+
+#include <atomic>
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "live/twin/twin_server.hpp"
+#include "sim/catalog/catalog.hpp"
+#include "sim/cli/verb_registry.hpp"
+#include "sim/engine/serving_sim.hpp"
+
+namespace servetwin::cli {
+namespace {
+
+std::atomic<bool> g_serve_stop{false};
+extern "C" void on_serve_signal(int /*sig*/) { g_serve_stop.store(true); }
+
+struct ServeOpts {
+  std::string protocol = "tgis", listen = "127.0.0.1:8033", served_name, port_file, config_dir, run_for;
+  DeploymentConfig d;
+  std::vector<std::string> engine_set;
+  std::uint64_t seed = 42;
+  std::int64_t default_max_new = 20;
+};
+
+const VerbRegistration kServe{Verb{
+    "serve", "Serve the simulated engine over TGIS or Caikit gRPC in real time (a twin of the server)",
+    [](CLI::App& cmd) -> std::function<int()> {
+      auto o = std::make_shared<ServeOpts>();
+      cmd.add_option("--protocol", o->protocol, "tgis | caikit")->check(CLI::IsMember({"tgis", "caikit"}));
+      cmd.add_option("--listen", o->listen, "Loopback HOST:PORT (port 0 = any free port)");
+      // The deployment flags of `predict` (same names and meaning).
+      cmd.add_option("--model", o->d.model, "Model name or alias (servetwin list models)")->required();
+      cmd.add_option("--instance", o->d.instance, "Cloud instance (servetwin list instances)");
+      cmd.add_option("--gpu", o->d.gpu, "GPU, when no instance is given (servetwin list gpus)");
+      cmd.add_option("--num-gpus", o->d.num_gpus, "GPUs serving one replica (default: TP or all of the instance)");
+      cmd.add_option("--tp", o->d.tp, "Tensor-parallel degree (default: number of GPUs)");
+      cmd.add_option("--engine", o->d.engine, "Engine preset (servetwin list engines)");
+      cmd.add_option("--engine-set", o->engine_set, "Override an engine setting, KEY=VALUE (repeatable)");
+      cmd.add_option("--dtype", o->d.dtype, "Weights dtype: fp16, bf16, fp8");
+      cmd.add_option("--seed", o->seed, "Seed (output lengths when min_new_tokens < max_new_tokens)");
+      cmd.add_option("--config-dir", o->config_dir, "Catalog directory (default: the shipped configs/)");
+      cmd.add_option("--model-name", o->served_name, "Model name clients send in mm-model-id (default: --model)");
+      cmd.add_option("--default-max-new-tokens", o->default_max_new, "max_new_tokens for requests that send 0");
+      cmd.add_option("--port-file", o->port_file, "Write the bound port to this file once listening");
+      cmd.add_option("--run-for", o->run_for, "Exit after this long (e.g. 60s); default: until SIGINT/SIGTERM");
+      return [o]() -> int {
+        live::TwinOptions t;
+        try {
+          t.protocol = live::protocol_from_string(o->protocol);
+        } catch (const std::invalid_argument& e) {
+          throw UsageError(e.what());
+        }
+        if (!live::is_loopback_address(o->listen)) {
+          throw UsageError("--listen must be a loopback address (127.0.0.1:PORT or localhost:PORT)");
+        }
+        double run_for_s = 0;
+        if (!o->run_for.empty()) {
+          try {
+            run_for_s = live::parse_duration_s(o->run_for);
+          } catch (const std::exception& e) {
+            throw UsageError(std::string("--run-for: ") + e.what());
+          }
+        }
+        DeploymentConfig d = o->d;
+        for (const auto& kv : o->engine_set) {
+          const auto eq = kv.find('=');
+          if (eq == std::string::npos || eq == 0) throw UsageError("--engine-set '" + kv + "': expected KEY=VALUE");
+          d.engine_set[kv.substr(0, eq)] = kv.substr(eq + 1);
+        }
+        t.listen = o->listen;
+        t.seed = o->seed;
+        t.model_name = o->served_name.empty() ? d.model : o->served_name;
+        t.default_max_new_tokens = o->default_max_new;
+        const Catalog catalog = Catalog::load(o->config_dir.empty() ? default_config_dir() : std::filesystem::path(o->config_dir));
+        live::TwinServer twin(t, [&catalog, d](EventQueue& q, SimListener* l) {
+          return make_serving_sim(catalog, d, q, l);
+        });
+        g_serve_stop.store(false);
+        struct sigaction sa{};
+        sa.sa_handler = on_serve_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, nullptr);
+        sigaction(SIGTERM, &sa, nullptr);
+        const int port = twin.start();
+        const auto lim = twin.limits();
+        const auto colon = o->listen.rfind(':');
+        std::cerr << fmt::format("servetwin serve: {} on {}:{} serving '{}' (engine {}, max_sequence_length {}, "
+                                 "max_new_tokens {}, max concurrent requests {})\n",
+                                 live::to_string(t.protocol), o->listen.substr(0, colon), port, t.model_name,
+                                 d.engine, lim.max_sequence_length, lim.max_new_tokens, lim.max_concurrent_requests);
+        if (!o->port_file.empty()) {
+          {
+            std::ofstream f(o->port_file + ".tmp");
+            f << port << '\n';
+          }
+          std::filesystem::rename(o->port_file + ".tmp", o->port_file);
+        }
+        const auto t_start = std::chrono::steady_clock::now();
+        while (!g_serve_stop.load()) {
+          if (run_for_s > 0 && std::chrono::steady_clock::now() - t_start >= std::chrono::duration<double>(run_for_s)) {
+            break;
+          }
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        twin.shutdown(2000);
+        const auto s = twin.stats();
+        std::cerr << fmt::format("servetwin serve: stopped; accepted {} completed {} rejected {} invalid {} "
+                                 "cancelled {} messages {}\n",
+                                 s.accepted, s.completed, s.rejected, s.invalid, s.cancelled, s.messages);
+        return kExitOk;
+      };
+    }}};
+
+}  // namespace
+}  // namespace servetwin::cli
