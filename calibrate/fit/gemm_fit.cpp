@@ -18,7 +18,7 @@ double GemmModel::predict_ns(double m, double n, double k, double peak_flops, do
                              const std::string& op) const {
   const double eff = eff_for(op) * m / (m + m_half_tokens);
   const double compute_s = 2.0 * m * n * k / (peak_flops * eff);
-  const double bytes = 2.0 * (k * n + (activation_bytes ? m * k + m * n : 0.0));
+  const double bytes = elem_bytes * (k * n + (activation_bytes ? m * k + m * n : 0.0));
   const double memory_s = bytes / (mem_bw_bytes_s * bw_eff);
   return latency_ns + std::max(compute_s, memory_s) * 1e9;
 }
@@ -76,6 +76,7 @@ GemmFit fit_gemm(const std::vector<GemmPoint>& points, double peak_flops, double
     g.m_half_tokens = options.fit_m_half ? std::exp(x[i++]) : 0.0;
     g.latency_ns = options.fit_latency ? std::exp(x[i++]) : 0.0;
     g.activation_bytes = options.activation_bytes;
+    g.elem_bytes = options.elem_bytes;
     for (const auto& op : ops) g.op_eff_max[op] = std::exp(x[i++]);
     return g;
   };

@@ -22,6 +22,7 @@ struct GemmModel {
   double bw_eff = 0.8;
   double latency_ns = 0;                      // fixed per-GEMM kernel time (launch-to-finish floor)
   bool activation_bytes = false;              // count A and C traffic in the memory term
+  double elem_bytes = 2;                      // 2 for fp16/bf16 (GPU runs, published), 4 for fp32 (CPU suite)
   std::map<std::string, double> op_eff_max;   // per shape class (qkv, o, gate_up, down, lm_head)
   [[nodiscard]] double eff_for(const std::string& op) const;
   [[nodiscard]] double predict_ns(double m, double n, double k, double peak_flops, double mem_bw_bytes_s,
@@ -34,10 +35,11 @@ struct GemmFitOptions {
   bool fit_latency = false;     // fit the fixed per-GEMM latency (else 0)
   bool activation_bytes = false;
   bool per_op_eff = false;      // fit eff_max per shape class (else one eff_max)
+  double elem_bytes = 2;
   // The cost model's form: m_half free, no latency, weight bytes only, one eff_max.
   static GemmFitOptions cost_model_form() { return {}; }
   // The recommended form (docs/calibration.md): latency + roofline with activation bytes.
-  static GemmFitOptions recommended() { return {false, true, true, false}; }
+  static GemmFitOptions recommended() { return {false, true, true, false, 2}; }
 };
 
 struct ErrorStats {

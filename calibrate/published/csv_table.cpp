@@ -3,19 +3,38 @@
 #include <cmath>
 #include <fstream>
 #include <limits>
-#include <sstream>
 
 #include "sim/catalog/catalog.hpp"
 
 namespace servetwin::calibrate {
 
 namespace {
+// RFC 4180 cells: quoted cells may hold commas and doubled quotes (the request CSV's error text).
 std::vector<std::string> split(const std::string& line) {
   std::vector<std::string> out;
   std::string cell;
-  std::istringstream ss(line);
-  while (std::getline(ss, cell, ',')) out.push_back(cell);
-  if (!line.empty() && line.back() == ',') out.emplace_back();
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        cell += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        cell += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      out.push_back(cell);
+      cell.clear();
+    } else {
+      cell += c;
+    }
+  }
+  out.push_back(cell);
   return out;
 }
 }  // namespace

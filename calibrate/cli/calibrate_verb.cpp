@@ -1,0 +1,250 @@
+// `servetwin calibrate run|fit|engine|check`: microbenchmarks -> JSON -> fitted hardware profile.
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "calibrate/core/calibration_data.hpp"
+#include "calibrate/core/datasheet.hpp"
+#include "calibrate/core/model_shapes.hpp"
+#include "calibrate/cpu/cpu_suite.hpp"
+#include "calibrate/engine/engine_fit.hpp"
+#include "calibrate/fit/profile_fit.hpp"
+#include "calibrate/published/published.hpp"
+#include "sim/catalog/catalog.hpp"
+#include "sim/cli/verb_registry.hpp"
+#include "sim/version.hpp"
+
+namespace servetwin::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace servetwin::calibrate;
+
+fs::path shared_dir(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  if (const char* env = std::getenv("SERVETWIN_SHARED_DIR"); env != nullptr && *env != '\0') return env;
+  return SERVETWIN_SHARED_DIR;
+}
+
+// The CUDA binary is a separate executable (it links CUDA, cuBLASLt and NCCL, which the servetwin
+// executable must not need): next to this executable, or $SERVETWIN_CUDA_BENCH.
+fs::path find_cuda_bench(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  if (const char* env = std::getenv("SERVETWIN_CUDA_BENCH"); env != nullptr && *env != '\0') return env;
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  for (const fs::path& p : {self.parent_path() / "servetwin-cuda-bench", self.parent_path() / "calibrate" / "servetwin-cuda-bench"})
+    if (fs::exists(p)) return p;
+  return {};
+}
+
+struct RunOpts {
+  std::string device = "cpu", model = "tiny", out, bench_binary;
+  int tp = 1, m_max = 0;
+  bool quick = false;
+};
+struct FitOpts {
+  std::vector<std::string> in, published, models;
+  std::string out, gpu, name, shared;
+  double peak_flops = 0, mem_bw = 0;
+};
+struct EngineOpts {
+  std::string live, out;
+};
+struct CheckOpts {
+  std::string profile, in;
+  double max_median_ape = 0;
+  bool verbose = false;
+};
+
+int do_run(const RunOpts& o) {
+  if (o.device != "cpu" && o.device != "cuda") throw UsageError("--device must be cpu or cuda");
+  if (o.tp < 1) throw UsageError("--tp must be >= 1");
+  try {
+    (void)find_model(o.model);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--model: ") + e.what());
+  }
+  if (o.device == "cpu") {
+    CpuSuiteOptions c;
+    c.model = o.model;
+    c.tp = o.tp;
+    if (o.m_max > 0) c.m_max = o.m_max;
+    if (o.quick) {
+      c.m_max = std::min(c.m_max, 64);
+      c.mem_sizes_bytes = {4e6, 16e6};
+    }
+    CalibrationData d = run_cpu_suite(c);
+    d.git_sha = git_sha();
+    save_calibration(d, o.out);
+    std::cerr << fmt::format("calibrate run: {} GEMM, {} bandwidth, {} attention points -> {}\n", d.gemm.size(),
+                             d.bandwidth.size(), d.attention.size(), o.out);
+    return kExitOk;
+  }
+  const fs::path bench = find_cuda_bench(o.bench_binary);
+  if (bench.empty())
+    throw std::runtime_error("servetwin-cuda-bench not found: it is built only where nvcc is found "
+                             "(set SERVETWIN_CUDA_BENCH or --bench-binary)");
+  std::string cmd = fmt::format("'{}' --model {} --tp {} --out '{}' --git-sha {}", bench.string(), o.model, o.tp, o.out,
+                                git_sha());
+  if (o.m_max > 0) cmd += fmt::format(" --m-max {}", o.m_max);
+  if (o.quick) cmd += " --quick";
+  std::cerr << "calibrate run: " << cmd << "\n";
+  const int rc = std::system(cmd.c_str());
+  if (rc != 0) throw std::runtime_error(fmt::format("servetwin-cuda-bench failed (status {})", rc));
+  (void)load_calibration(o.out);  // the binary's output must parse under the same strict schema
+  return kExitOk;
+}
+
+int do_fit(const FitOpts& o) {
+  if (o.in.empty() && o.published.empty()) throw UsageError("calibrate fit needs --in FILE or --published SPEC");
+  CalibrationData d;
+  bool first = true;
+  auto merge = [&](const CalibrationData& x) {
+    if (first) {
+      d = x;
+      first = false;
+    } else {
+      d.append(x);
+    }
+  };
+  for (const auto& f : o.in) merge(load_calibration(f));
+  for (const auto& p : o.published) merge(read_published(p, shared_dir(o.shared), o.models));
+  ProfileFitOptions po;
+  po.name = o.name;
+  if (!o.gpu.empty()) {
+    const Datasheet* ds = find_datasheet(o.gpu);
+    if (ds == nullptr) throw UsageError("--gpu '" + o.gpu + "': no datasheet peaks known for it");
+    po.peak_fp16_flops = ds->peak_fp16_flops;
+    po.mem_bw_bytes_s = ds->mem_bw_bytes_s;
+    d.device.gpu = ds->gpu;
+  }
+  if (o.peak_flops > 0) po.peak_fp16_flops = o.peak_flops;
+  if (o.mem_bw > 0) po.mem_bw_bytes_s = o.mem_bw;
+  const ProfileFit fit = fit_profile(d, po);
+  write_profile(fit, o.out);
+  const auto& p = fit.profile;
+  std::cout << fmt::format(
+      "profile {} -> {}\n  gemm_eff_max {:.4f}  gemm_bw_eff {:.4f}  gemm latency {:.0f} ns  (GEMM median APE {:.1f}%)\n"
+      "  elementwise_bw_eff {:.4f}  attn_prefill_flops_eff {:.4f} ({})  attn_decode_bw_eff {:.4f} ({})\n"
+      "  layer_overhead_ns {:.0f} ({})  copy_bw_eff {:.4f} ({})\n",
+      p.name, o.out, p.gemm_eff_max.value, p.gemm_bw_eff.value, fit.gemm.model.latency_ns,
+      100 * fit.gemm.in_sample.median_ape, p.elementwise_bw_eff.value, p.attn_prefill_flops_eff.value,
+      p.attn_prefill_flops_eff.provenance, p.attn_decode_bw_eff.value, p.attn_decode_bw_eff.provenance,
+      p.layer_overhead_ns.value, p.layer_overhead_ns.provenance, p.copy_bw_eff.value, p.copy_bw_eff.provenance);
+  for (const auto& [sys, models] : fit.allreduce)
+    for (const auto& [n, m] : models)
+      std::cout << fmt::format("  all-reduce {} tp{}: latency {:.1f} us, busbw {:.1f} GB/s, floor {:.1f} us\n", sys, n,
+                               m.latency_ns / 1e3, m.bus_bw_bytes_s / 1e9, m.floor_ns / 1e3);
+  return kExitOk;
+}
+
+int do_engine(const EngineOpts& o) {
+  const fs::path dir(o.live);
+  if (!fs::is_directory(dir)) throw UsageError("--live '" + o.live + "' is not a directory");
+  std::vector<RequestRecord> records;
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().extension() == ".csv") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  std::string used;
+  for (const auto& f : files) {
+    std::ifstream in(f);
+    std::string header;
+    std::getline(in, header);
+    if (header != request_csv_header()) continue;  // other CSVs (metrics) live beside it
+    auto r = read_request_csv(f);
+    records.insert(records.end(), r.begin(), r.end());
+    used += (used.empty() ? "" : ", ") + f.string();
+  }
+  if (records.empty()) throw ConfigError(o.live + ": no per-request CSV (header: " + request_csv_header() + ")");
+  const EngineFit fit = fit_engine(records);
+  std::ofstream out(o.out);
+  if (!out) throw std::runtime_error("cannot write " + o.out);
+  out << engine_fit_yaml(fit, "fitted from " + used);
+  std::cout << fmt::format(
+      "engine overheads -> {}: per_request {:.0f} ns, step {:.0f} ns, per_seq_step {:.0f} ns, prefill {:.1f} ns/token "
+      "({} requests, {} idle arrivals; TTFT median APE {:.1f}%, decode {:.1f}%)\n",
+      o.out, fit.per_request_ns, fit.step_ns, fit.per_seq_step_ns, fit.prefill_ns_per_token, fit.requests_used,
+      fit.idle_arrivals, 100 * fit.ttft_median_ape, 100 * fit.decode_median_ape);
+  return kExitOk;
+}
+
+int do_check(const CheckOpts& o) {
+  const LoadedProfile lp = load_profile(o.profile);
+  const CalibrationData d = load_calibration(o.in);
+  const CheckResult r = check_profile(lp, d);
+  if (o.verbose)
+    for (const auto& l : r.lines) std::cout << l << "\n";
+  std::cout << fmt::format("check {} against {}: GEMM {} points, median APE {:.1f}%, p90 {:.1f}%; elementwise {} points, "
+                           "median APE {:.1f}%\n",
+                           o.profile, o.in, r.gemm.n, 100 * r.gemm.median_ape, 100 * r.gemm.p90_ape, r.elementwise.n,
+                           100 * r.elementwise.median_ape);
+  if (o.max_median_ape > 0 && r.gemm.median_ape > o.max_median_ape) {
+    std::cerr << fmt::format("check failed: GEMM median APE {:.1f}% > {:.1f}%\n", 100 * r.gemm.median_ape,
+                             100 * o.max_median_ape);
+    return kExitFailure;
+  }
+  return kExitOk;
+}
+
+const VerbRegistration kCalibrate{Verb{
+    "calibrate", "Microbenchmarks (CUDA or CPU) and fitting of hardware profiles",
+    [](CLI::App& cmd) -> std::function<int()> {
+      cmd.require_subcommand(1);
+      auto run = std::make_shared<RunOpts>();
+      auto fit = std::make_shared<FitOpts>();
+      auto eng = std::make_shared<EngineOpts>();
+      auto chk = std::make_shared<CheckOpts>();
+      auto which = std::make_shared<std::string>();
+
+      auto* r = cmd.add_subcommand("run", "Run the microbenchmark suite and write results JSON");
+      r->add_option("--device", run->device, "cuda or cpu")->check(CLI::IsMember({"cuda", "cpu"}));
+      r->add_option("--model", run->model, "model whose shapes to benchmark");
+      r->add_option("--tp", run->tp, "tensor-parallel degree for the per-GPU shapes");
+      r->add_option("--out", run->out, "results JSON")->required();
+      r->add_option("--m-max", run->m_max, "largest token count M in the GEMM grid");
+      r->add_flag("--quick", run->quick, "short grids (CI)");
+      r->add_option("--bench-binary", run->bench_binary, "path of servetwin-cuda-bench");
+      r->callback([which] { *which = "run"; });
+
+      auto* f = cmd.add_subcommand("fit", "Fit a hardware profile from results JSON and/or published tables");
+      f->add_option("--in", fit->in, "results JSON (repeatable)");
+      f->add_option("--published", fit->published, "published data: vidur:a100, vidur:h100 (repeatable)");
+      f->add_option("--models", fit->models, "published mlp.csv models to use: llama-2-7b, llama-2-70b");
+      f->add_option("--gpu", fit->gpu, "catalog GPU whose datasheet peaks the efficiencies are relative to");
+      f->add_option("--peak-flops", fit->peak_flops, "override peak FLOP/s");
+      f->add_option("--mem-bw", fit->mem_bw, "override peak memory bandwidth, bytes/s");
+      f->add_option("--name", fit->name, "profile name");
+      f->add_option("--shared-dir", fit->shared, "the ../shared reference directory");
+      f->add_option("--out", fit->out, "profile YAML")->required();
+      f->callback([which] { *which = "fit"; });
+
+      auto* e = cmd.add_subcommand("engine", "Fit engine overheads from a run's per-request CSV");
+      e->add_option("--live", eng->live, "directory holding the per-request CSV")->required();
+      e->add_option("--out", eng->out, "engine overheads YAML")->required();
+      e->callback([which] { *which = "engine"; });
+
+      auto* c = cmd.add_subcommand("check", "Predict measured points from a profile and report the error");
+      c->add_option("--profile", chk->profile, "profile YAML")->required();
+      c->add_option("--in", chk->in, "results JSON")->required();
+      c->add_option("--max-median-ape", chk->max_median_ape, "fail (exit 1) above this GEMM median APE (fraction)");
+      c->add_flag("--verbose", chk->verbose, "one line per point");
+      c->callback([which] { *which = "check"; });
+
+      return [=]() -> int {
+        if (*which == "run") return do_run(*run);
+        if (*which == "fit") return do_fit(*fit);
+        if (*which == "engine") return do_engine(*eng);
+        if (*which == "check") return do_check(*chk);
+        throw UsageError("calibrate: choose run, fit, engine or check");
+      };
+    }}};
+
+}  // namespace
+}  // namespace servetwin::cli

@@ -1,0 +1,164 @@
+#include "calibrate/engine/engine_fit.hpp"
+
+#include <fmt/format.h>
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "calibrate/fit/gemm_fit.hpp"
+#include "calibrate/published/csv_table.hpp"
+#include "sim/catalog/catalog.hpp"
+
+namespace servetwin::calibrate {
+
+std::vector<RequestRecord> read_request_csv(const std::filesystem::path& path) {
+  const CsvTable t = CsvTable::read(path);
+  // The header must be exactly the documented one: a reordered or renamed column would be misread.
+  std::istringstream hs(request_csv_header());
+  std::string col;
+  std::vector<std::size_t> c;
+  while (std::getline(hs, col, ',')) c.push_back(t.column(col));
+  std::vector<RequestRecord> out;
+  for (std::size_t r = 0; r < t.rows(); ++r) {
+    RequestRecord rec;
+    auto i64 = [&](std::size_t idx) { return static_cast<std::int64_t>(t.number(r, c[idx])); };
+    rec.request_id = static_cast<std::uint64_t>(i64(0));
+    rec.stage = static_cast<int>(i64(1));
+    rec.user_id = i64(2);
+    rec.input_tokens = i64(3);
+    rec.output_tokens = i64(4);
+    rec.cached_tokens = i64(5);
+    rec.arrival_ns = i64(6);
+    rec.ack_ns = i64(7);
+    rec.first_token_ns = i64(8);
+    rec.finish_ns = i64(9);
+    try {
+      rec.status = request_status_from_string(t.text(r, c[10]));
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(path.string() + ":" + std::to_string(r + 2) + ": " + e.what());
+    }
+    rec.stop_reason = t.text(r, c[11]);
+    rec.preemptions = i64(12);
+    rec.error = t.text(r, c[13]);
+    out.push_back(rec);
+  }
+  return out;
+}
+
+EngineFit fit_engine(const std::vector<RequestRecord>& all) {
+  std::vector<const RequestRecord*> ok;
+  for (const auto& r : all)
+    if (r.status == RequestStatus::kOk && r.first_token_ns >= r.arrival_ns && r.finish_ns >= r.first_token_ns &&
+        r.arrival_ns >= 0)
+      ok.push_back(&r);
+  if (ok.size() < 4) throw ConfigError("engine fit: fewer than 4 completed requests in the records");
+  std::sort(ok.begin(), ok.end(), [](auto* a, auto* b) { return a->arrival_ns < b->arrival_ns; });
+
+  // Prefill steps are visible as distinct first-token times; requests admitted together share one.
+  std::map<std::int64_t, double> prefill_input;  // first_token_ns -> prompt tokens of that step
+  for (const auto* r : ok) prefill_input[r->first_token_ns] += static_cast<double>(r->input_tokens - r->cached_tokens);
+
+  std::vector<std::array<double, 4>> rows;  // coefficients of (per_request, step, per_seq, prefill_per_token)
+  std::vector<double> y;
+  std::vector<bool> is_ttft;
+  EngineFit fit;
+  std::int64_t busy_until = -1;
+  for (const auto* r : ok) {
+    const double input = static_cast<double>(r->input_tokens - r->cached_tokens);
+    // Idle arrival: no earlier request still in the engine, so TTFT has no queueing in it.
+    if (r->arrival_ns > busy_until) {
+      rows.push_back({1.0, 1.0, 0.0, input});
+      y.push_back(static_cast<double>(r->first_token_ns - r->arrival_ns));
+      is_ttft.push_back(true);
+      ++fit.idle_arrivals;
+    }
+    busy_until = std::max(busy_until, r->finish_ns);
+    if (r->output_tokens < 2) continue;
+    const double steps = static_cast<double>(r->output_tokens - 1);
+    // Interleaved prefill steps of other requests inside this request's decode span.
+    double n_prefill = 0, prefill_tokens = 0;
+    for (auto it = prefill_input.upper_bound(r->first_token_ns); it != prefill_input.end() && it->first < r->finish_ns;
+         ++it) {
+      n_prefill += 1;
+      prefill_tokens += it->second;
+    }
+    // Mean number of sequences in decode over the span (time-weighted overlap of decode spans).
+    double overlap_ns = 0;
+    for (const auto* o : ok) {
+      const auto lo = std::max(o->first_token_ns, r->first_token_ns);
+      const auto hi = std::min(o->finish_ns, r->finish_ns);
+      if (hi > lo && o->output_tokens >= 2) overlap_ns += static_cast<double>(hi - lo);
+    }
+    const double span = static_cast<double>(r->finish_ns - r->first_token_ns);
+    if (span <= 0) continue;
+    const double mean_batch = overlap_ns / span;
+    rows.push_back({0.0, steps + n_prefill, mean_batch * steps, prefill_tokens});
+    y.push_back(span);
+    is_ttft.push_back(false);
+    ++fit.requests_used;
+  }
+  if (fit.idle_arrivals < 2)
+    throw ConfigError("engine fit: needs at least 2 requests that arrived at an idle engine (run a low-load stage)");
+
+  // Relative-error least squares with non-negativity by active-set elimination (4 unknowns).
+  const auto n = static_cast<Eigen::Index>(rows.size());
+  std::vector<bool> active{true, true, true, true};
+  Eigen::Vector4d x = Eigen::Vector4d::Zero();
+  for (int pass = 0; pass < 4; ++pass) {
+    std::vector<int> cols;
+    for (int j = 0; j < 4; ++j)
+      if (active[static_cast<std::size_t>(j)]) cols.push_back(j);
+    Eigen::MatrixXd a(n, static_cast<Eigen::Index>(cols.size()));
+    Eigen::VectorXd b(n);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const double w = 1.0 / y[static_cast<std::size_t>(i)];
+      for (std::size_t k = 0; k < cols.size(); ++k)
+        a(i, static_cast<Eigen::Index>(k)) = rows[static_cast<std::size_t>(i)][static_cast<std::size_t>(cols[k])] * w;
+      b(i) = 1.0;
+    }
+    const Eigen::VectorXd s = a.colPivHouseholderQr().solve(b);
+    x.setZero();
+    bool negative = false;
+    for (std::size_t k = 0; k < cols.size(); ++k) {
+      x(cols[k]) = s(static_cast<Eigen::Index>(k));
+      if (s(static_cast<Eigen::Index>(k)) < 0) active[static_cast<std::size_t>(cols[k])] = false, negative = true;
+    }
+    if (!negative) break;
+    x = x.cwiseMax(0.0);
+  }
+  fit.per_request_ns = x(0);
+  fit.step_ns = x(1);
+  fit.per_seq_step_ns = x(2);
+  fit.prefill_ns_per_token = x(3);
+  std::vector<double> ape_t, ape_d;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    double pred = 0;
+    for (int j = 0; j < 4; ++j) pred += rows[i][static_cast<std::size_t>(j)] * x(j);
+    (is_ttft[i] ? ape_t : ape_d).push_back(std::abs(pred - y[i]) / y[i]);
+  }
+  fit.ttft_median_ape = summarize_errors(ape_t).median_ape;
+  fit.decode_median_ape = summarize_errors(ape_d).median_ape;
+  return fit;
+}
+
+std::string engine_fit_yaml(const EngineFit& f, const std::string& source) {
+  auto param = [&](const char* key, double v) {
+    return fmt::format("{}: {{value: {:.6g}, provenance: fitted, source: \"{}\"}}\n", key, v, source);
+  };
+  std::string y = "# Written by `servetwin calibrate engine` (calibrate/engine/engine_fit.cpp).\n";
+  y += "kind: engine_overheads\n";
+  y += param("per_request_ns", f.per_request_ns);
+  y += param("step_ns", f.step_ns);
+  y += param("per_seq_step_ns", f.per_seq_step_ns);
+  y += param("prefill_ns_per_token", f.prefill_ns_per_token);
+  y += fmt::format("fit: {{requests_used: {}, idle_arrivals: {}, ttft_median_ape: {:.4g}, decode_median_ape: {:.4g}}}\n",
+                   f.requests_used, f.idle_arrivals, f.ttft_median_ape, f.decode_median_ape);
+  return y;
+}
+
+}  // namespace servetwin::calibrate
