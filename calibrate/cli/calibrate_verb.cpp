@@ -55,6 +55,7 @@ struct FitOpts {
 };
 struct EngineOpts {
   std::string live, out;
+  int scenario = 0;
 };
 struct CheckOpts {
   std::string profile, in;
@@ -77,7 +78,9 @@ int do_run(const RunOpts& o) {
     if (o.m_max > 0) c.m_max = o.m_max;
     if (o.quick) {
       c.m_max = std::min(c.m_max, 64);
+      c.elementwise_m_max = 256;
       c.mem_sizes_bytes = {4e6, 16e6};
+      c.stop = StopRule{3, 30, 0.02, 0.1};
     }
     CalibrationData d = run_cpu_suite(c);
     d.git_sha = git_sha();
@@ -163,7 +166,7 @@ int do_engine(const EngineOpts& o) {
     used += (used.empty() ? "" : ", ") + f.string();
   }
   if (records.empty()) throw ConfigError(o.live + ": no per-request CSV (header: " + request_csv_header() + ")");
-  const EngineFit fit = fit_engine(records);
+  const EngineFit fit = fit_engine(records, o.scenario);
   std::ofstream out(o.out);
   if (!out) throw std::runtime_error("cannot write " + o.out);
   out << engine_fit_yaml(fit, "fitted from " + used);
@@ -228,6 +231,7 @@ const VerbRegistration kCalibrate{Verb{
       auto* e = cmd.add_subcommand("engine", "Fit engine overheads from a run's per-request CSV");
       e->add_option("--live", eng->live, "directory holding the per-request CSV")->required();
       e->add_option("--out", eng->out, "engine overheads YAML")->required();
+      e->add_option("--scenario", eng->scenario, "scenario index to fit (default 0)");
       e->callback([which] { *which = "engine"; });
 
       auto* c = cmd.add_subcommand("check", "Predict measured points from a profile and report the error");

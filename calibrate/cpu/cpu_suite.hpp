@@ -14,6 +14,7 @@ struct CpuSuiteOptions {
   std::string model = "tiny";
   int tp = 1;
   int m_min = 1, m_max = 256;        // GEMM token grid (log2 steps)
+  int elementwise_m_max = 1024;
   bool lm_head = true;
   std::vector<double> mem_sizes_bytes{4e6, 16e6, 64e6};
   StopRule stop{5, 50, 0.01, 0.25};  // short: CI runs the suite in a few seconds

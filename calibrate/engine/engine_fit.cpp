@@ -8,7 +8,6 @@
 #include <cmath>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include "calibrate/fit/gemm_fit.hpp"
 #include "calibrate/published/csv_table.hpp"
@@ -18,42 +17,44 @@ namespace servetwin::calibrate {
 
 std::vector<RequestRecord> read_request_csv(const std::filesystem::path& path) {
   const CsvTable t = CsvTable::read(path);
-  // The header must be exactly the documented one: a reordered or renamed column would be misread.
-  std::istringstream hs(request_csv_header());
-  std::string col;
-  std::vector<std::size_t> c;
-  while (std::getline(hs, col, ',')) c.push_back(t.column(col));
+  // Columns by name (the header is request_csv_header(); the CLI checks it verbatim).
+  const auto c_scn = t.column("scenario"), c_id = t.column("request_id"), c_stage = t.column("stage"),
+             c_user = t.column("user_id"), c_in = t.column("input_tokens"), c_out = t.column("output_tokens"),
+             c_cached = t.column("cached_tokens"), c_arr = t.column("arrival_ns"), c_ack = t.column("ack_ns"),
+             c_first = t.column("first_token_ns"), c_fin = t.column("finish_ns"), c_status = t.column("status"),
+             c_stop = t.column("stop_reason"), c_pre = t.column("preemptions"), c_err = t.column("error");
   std::vector<RequestRecord> out;
   for (std::size_t r = 0; r < t.rows(); ++r) {
     RequestRecord rec;
-    auto i64 = [&](std::size_t idx) { return static_cast<std::int64_t>(t.number(r, c[idx])); };
-    rec.request_id = static_cast<std::uint64_t>(i64(0));
-    rec.stage = static_cast<int>(i64(1));
-    rec.user_id = i64(2);
-    rec.input_tokens = i64(3);
-    rec.output_tokens = i64(4);
-    rec.cached_tokens = i64(5);
-    rec.arrival_ns = i64(6);
-    rec.ack_ns = i64(7);
-    rec.first_token_ns = i64(8);
-    rec.finish_ns = i64(9);
+    auto i64 = [&](std::size_t col) { return static_cast<std::int64_t>(t.number(r, col)); };
+    rec.scenario = static_cast<int>(i64(c_scn));
+    rec.request_id = static_cast<std::uint64_t>(i64(c_id));
+    rec.stage = static_cast<int>(i64(c_stage));
+    rec.user_id = i64(c_user);
+    rec.input_tokens = i64(c_in);
+    rec.output_tokens = i64(c_out);
+    rec.cached_tokens = i64(c_cached);
+    rec.arrival_ns = i64(c_arr);
+    rec.ack_ns = i64(c_ack);
+    rec.first_token_ns = i64(c_first);
+    rec.finish_ns = i64(c_fin);
     try {
-      rec.status = request_status_from_string(t.text(r, c[10]));
+      rec.status = request_status_from_string(t.text(r, c_status));
     } catch (const std::invalid_argument& e) {
       throw ConfigError(path.string() + ":" + std::to_string(r + 2) + ": " + e.what());
     }
-    rec.stop_reason = t.text(r, c[11]);
-    rec.preemptions = i64(12);
-    rec.error = t.text(r, c[13]);
+    rec.stop_reason = t.text(r, c_stop);
+    rec.preemptions = i64(c_pre);
+    rec.error = t.text(r, c_err);
     out.push_back(rec);
   }
   return out;
 }
 
-EngineFit fit_engine(const std::vector<RequestRecord>& all) {
+EngineFit fit_engine(const std::vector<RequestRecord>& all, int scenario) {
   std::vector<const RequestRecord*> ok;
   for (const auto& r : all)
-    if (r.status == RequestStatus::kOk && r.first_token_ns >= r.arrival_ns && r.finish_ns >= r.first_token_ns &&
+    if (r.scenario == scenario && r.status == RequestStatus::kOk && r.first_token_ns >= r.arrival_ns && r.finish_ns >= r.first_token_ns &&
         r.arrival_ns >= 0)
       ok.push_back(&r);
   if (ok.size() < 4) throw ConfigError("engine fit: fewer than 4 completed requests in the records");

@@ -29,7 +29,8 @@ struct EngineFit {
 
 // Reads the per-request CSV (header must match request_csv_header()); ConfigError on bad input.
 std::vector<RequestRecord> read_request_csv(const std::filesystem::path& path);
-EngineFit fit_engine(const std::vector<RequestRecord>& records);
+// Fits one scenario's records (scenarios are separate engine configurations with their own timelines).
+EngineFit fit_engine(const std::vector<RequestRecord>& records, int scenario = 0);
 std::string engine_fit_yaml(const EngineFit& fit, const std::string& source);
 
 }  // namespace servetwin::calibrate

@@ -54,7 +54,7 @@ void write_profile(const ProfileFit& fit, const std::filesystem::path& path);
 // prediction check needs: peaks and GEMM latency). Throws ConfigError on a malformed file.
 struct LoadedProfile {
   HardwareProfile profile;
-  double peak_fp16_flops = 0, mem_bw_bytes_s = 0, gemm_latency_ns = 0, elem_bytes = 2;
+  double peak_fp16_flops = 0, mem_bw_bytes_s = 0, gemm_latency_ns = 0, elem_bytes = 2, elementwise_latency_ns = 0;
 };
 LoadedProfile load_profile(const std::filesystem::path& path);
 
