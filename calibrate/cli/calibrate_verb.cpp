@@ -129,7 +129,13 @@ int do_fit(const FitOpts& o) {
   }
   if (o.peak_flops > 0) po.peak_fp16_flops = o.peak_flops;
   if (o.mem_bw > 0) po.mem_bw_bytes_s = o.mem_bw;
-  const ProfileFit fit = fit_profile(d, po);
+  ProfileFit fit = fit_profile(d, po);
+  // Published Vidur fits also get the end-to-end decode check against Splitwise (same GPUs, DGX).
+  for (const auto& spec : o.published) {
+    const std::string hw = spec == "vidur:a100" ? "a100-80gb" : spec == "vidur:h100" ? "h100-80gb" : "";
+    if (!hw.empty() && fit.has_gemm)
+      splitwise_decode_check(fit, read_splitwise(shared_dir(o.shared) / "calibration" / "splitwise" / "perf_model.csv"), hw);
+  }
   write_profile(fit, o.out);
   const auto& p = fit.profile;
   std::cout << fmt::format(
@@ -140,6 +146,8 @@ int do_fit(const FitOpts& o) {
       100 * fit.gemm.in_sample.median_ape, p.elementwise_bw_eff.value, p.attn_prefill_flops_eff.value,
       p.attn_prefill_flops_eff.provenance, p.attn_decode_bw_eff.value, p.attn_decode_bw_eff.provenance,
       p.layer_overhead_ns.value, p.layer_overhead_ns.provenance, p.copy_bw_eff.value, p.copy_bw_eff.provenance);
+  for (const auto& n : fit.notes)
+    if (n.rfind("Splitwise", 0) == 0) std::cout << "  " << n << "\n";
   for (const auto& [sys, models] : fit.allreduce)
     for (const auto& [n, m] : models)
       std::cout << fmt::format("  all-reduce {} tp{}: latency {:.1f} us, busbw {:.1f} GB/s, floor {:.1f} us\n", sys, n,

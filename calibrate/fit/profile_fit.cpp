@@ -8,7 +8,9 @@
 #include <cmath>
 #include <fstream>
 #include <set>
+#include <tuple>
 
+#include "calibrate/core/model_shapes.hpp"
 #include "sim/catalog/catalog.hpp"
 
 namespace servetwin::calibrate {
@@ -231,6 +233,54 @@ ProfileFit fit_profile(const CalibrationData& data, const ProfileFitOptions& opt
   return f;
 }
 
+void splitwise_decode_check(ProfileFit& f, const std::vector<SplitwiseRow>& rows, const std::string& hardware) {
+  const ModelGeometry& g = find_model("llama-2-70b");
+  const HardwareProfile& p = f.profile;
+  // Medians of token_time per (TP, batch, prompt) over the rows with 128 output tokens (the rows whose
+  // e2e time is consistent, per the Splitwise README).
+  std::map<std::tuple<int, double, double>, std::vector<double>> groups;
+  for (const auto& r : rows)
+    if (r.model == "llama2-70b" && r.hardware == hardware && r.token_size == 128)
+      groups[{r.tp, r.batch_size, r.prompt_size}].push_back(r.token_time_ms);
+  std::vector<double> residual_ms, ape;
+  for (auto& [key, times] : groups) {
+    const auto [tp, batch, prompt] = key;
+    std::sort(times.begin(), times.end());
+    const double measured_ns = times[times.size() / 2] * 1e6;
+    const double ctx = prompt + 64;  // mean context over 128 generated tokens
+    double layer_ns = p.layer_overhead_ns.value;
+    for (const auto& s : gemm_shapes(g, tp, false))
+      layer_ns += f.gemm.model.predict_ns(batch, s.n, s.k, f.peak_fp16_flops, f.mem_bw_bytes_s, s.op);
+    const double kv_heads = std::max(1, g.heads_kv / tp);
+    layer_ns += attention_kv_bytes(batch, ctx, kv_heads, g.head_dim) / (f.mem_bw_bytes_s * p.attn_decode_bw_eff.value) * 1e9;
+    for (const char* op : {"rmsnorm", "rmsnorm", "rope", "silu_mul", "add"})
+      layer_ns += elementwise_bytes(op, batch, g, tp) / (f.mem_bw_bytes_s * p.elementwise_bw_eff.value) * 1e9;
+    double ar_ns = 0;
+    for (const auto& [sys, models] : f.allreduce) {
+      const auto it = models.find(tp);
+      if (it != models.end()) ar_ns = it->second.predict_ns(batch * g.hidden * 2.0);
+    }
+    layer_ns += 2 * ar_ns;
+    const double lm_ns = f.gemm.model.predict_ns(batch, g.vocab / tp, g.hidden, f.peak_fp16_flops, f.mem_bw_bytes_s, "lm_head");
+    const double predicted_ns = g.layers * layer_ns + lm_ns;
+    residual_ms.push_back((measured_ns - predicted_ns) / 1e6);
+    ape.push_back(std::abs(predicted_ns - measured_ns) / measured_ns);
+    f.splitwise_lines.push_back(fmt::format("{{tp: {}, batch: {}, prompt: {}, measured_ms: {:.2f}, kernels_ms: {:.2f}, "
+                                            "residual_ms: {:.2f}}}",
+                                            tp, batch, prompt, measured_ns / 1e6, predicted_ns / 1e6,
+                                            (measured_ns - predicted_ns) / 1e6));
+  }
+  if (!residual_ms.empty()) {
+    std::sort(residual_ms.begin(), residual_ms.end());
+    f.notes.push_back(fmt::format("Splitwise vLLM Llama-2-70B decode ({}, {} configurations): predicted kernel time "
+                                  "is below the measured token time by a median {:.1f} ms per step (engine time, "
+                                  "not in this profile); kernel-only median APE {:.0f}%",
+                                  hardware, residual_ms.size(), residual_ms[residual_ms.size() / 2],
+                                  100 * summarize_errors(ape).median_ape));
+    f.sources.push_back("../shared/calibration/splitwise/perf_model.csv (decode check only)");
+  }
+}
+
 std::string profile_yaml(const ProfileFit& f) {
   const HardwareProfile& p = f.profile;
   std::string y;
@@ -300,6 +350,10 @@ std::string profile_yaml(const ProfileFit& f) {
                          "bytes_range: [{}, {}], residuals: {}}}\n",
                          q(sys), n, num(m.latency_ns), num(m.bus_bw_bytes_s), num(m.floor_ns), num(m.min_bytes),
                          num(m.max_bytes), errs(m.in_sample));
+  }
+  if (!f.splitwise_lines.empty()) {
+    y += "  splitwise_decode:  # Llama-2-70B per-token decode: Splitwise (vLLM) measured vs this profile's kernels\n";
+    for (const auto& l : f.splitwise_lines) y += "    - " + l + "\n";
   }
   if (!f.notes.empty()) {
     y += "  notes:\n";

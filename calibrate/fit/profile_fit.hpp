@@ -11,6 +11,7 @@
 #include "calibrate/core/calibration_data.hpp"
 #include "calibrate/fit/allreduce_fit.hpp"
 #include "calibrate/fit/gemm_fit.hpp"
+#include "calibrate/published/published.hpp"
 #include "sim/catalog/specs.hpp"
 
 namespace servetwin::calibrate {
@@ -37,6 +38,7 @@ struct ProfileFit {
   LatencyRate elementwise, prefill, decode, copy;
   std::map<std::string, std::map<int, AllReduceModel>> allreduce;  // system -> TP -> model
   std::vector<std::string> sources, notes;
+  std::vector<std::string> splitwise_lines;  // end-to-end decode check (see splitwise_decode_check)
   std::string device_kind, device_name, date_utc, dtype;
 };
 
@@ -47,6 +49,14 @@ struct ProfileFitOptions {
 };
 
 ProfileFit fit_profile(const CalibrationData& data, const ProfileFitOptions& options = {});
+
+// End-to-end sanity check against Splitwise's vLLM measurements (perf_model.csv): predicts the
+// per-token decode time of Llama-2-70B at each TP and batch from the fitted kernels (GEMMs with
+// latency, decode attention at the mean context, elementwise, 2 all-reduces per layer, LM head,
+// layer_overhead_ns) and records measured - predicted. The residual is engine time (vLLM, 2023:
+// Python scheduling, sampling, sync), reported in fit.splitwise_decode, not put into the hardware
+// profile. `hardware` is Splitwise's name ("a100-80gb", "h100-80gb").
+void splitwise_decode_check(ProfileFit& fit, const std::vector<SplitwiseRow>& rows, const std::string& hardware);
 std::string profile_yaml(const ProfileFit& fit);
 void write_profile(const ProfileFit& fit, const std::filesystem::path& path);
 
