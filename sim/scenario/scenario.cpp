@@ -163,7 +163,7 @@ Scenario resolve_scenario(const Catalog& catalog, Scenario s) {
   if (s.trace_path.empty() && s.dataset_path.empty()) s.workload = catalog.workload(s.workload).name;
   if (!(s.duration_s > 0)) throw ConfigError("--duration: must be > 0 seconds");
   if (s.max_requests < 0) throw ConfigError("--requests: must be >= 0");
-  if (!s.trace_path.empty()) {
+  if (!s.trace_path.empty() || !s.trace_rows.empty()) {
     s.load.type = "trace";
     s.load.levels = {0};
   }
@@ -190,6 +190,7 @@ nlohmann::json scenario_to_json(const Scenario& s) {
   j["workload"] = s.dataset_path.empty() && s.trace_path.empty() ? nlohmann::json(s.workload) : nlohmann::json(nullptr);
   j["dataset_path"] = s.dataset_path;
   j["trace_path"] = s.trace_path;
+  if (!s.trace_rows.empty()) j["trace_rows"] = s.trace_rows.size();
   j["load"] = {{"type", s.load.type}, {"levels", s.load.levels}, {"arrival", s.load.arrival},
                {"max_in_flight", s.load.max_in_flight}};
   j["duration_s"] = s.duration_s;
@@ -207,7 +208,7 @@ StageResult run_stage(const Catalog& catalog, const Scenario& s, int stage_index
   std::unique_ptr<RequestSource> src;
   std::vector<TraceRow> trace;
   if (s.load.type == "trace") {
-    trace = load_trace_csv(s.trace_path);
+    trace = s.trace_rows.empty() ? load_trace_csv(s.trace_path) : s.trace_rows;
   } else {
     src = make_source(catalog, s, stage_index);
   }

@@ -10,6 +10,7 @@
 #include "sim/metrics/request_record.hpp"
 #include "sim/metrics/stage_metrics.hpp"
 #include "sim/scenario/deployment.hpp"
+#include "sim/workload/trace.hpp"
 
 namespace servetwin {
 
@@ -28,6 +29,7 @@ struct Scenario {
   std::string workload = "openorca-32";  // catalog workload; ignored when dataset/trace given
   std::string dataset_path;              // llm-load-test v1/v2 file
   std::string trace_path;                // trace replay CSV
+  std::vector<TraceRow> trace_rows;      // in-memory trace (validate: DistServe replay, offline/static batches)
   LoadSpec load;
   double duration_s = 240;               // stage length (closed: users stop sending; open: arrivals stop)
   std::int64_t max_requests = 0;         // stop sending after this many requests (0 = by duration)

@@ -1,0 +1,563 @@
+#include "sim/validate/validate.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "sim/catalog/catalog.hpp"
+#include "sim/engine/serving_sim.hpp"
+#include "sim/workload/arrivals.hpp"
+#include "sim/workload/distserve_trace.hpp"
+
+namespace servetwin {
+namespace {
+
+const std::string kEmpty;
+
+// RFC 4180 records: quoted fields may hold commas, doubled quotes and newlines.
+std::vector<std::pair<int, std::vector<std::string>>> parse_csv(const std::string& text, const std::string& file) {
+  std::vector<std::pair<int, std::vector<std::string>>> out;
+  std::vector<std::string> rec;
+  std::string field;
+  bool quoted = false, any = false;
+  int line = 1, rec_line = 1;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"') {
+        if (i + 1 < text.size() && text[i + 1] == '"') {
+          field += '"';
+          ++i;
+        } else {
+          quoted = false;
+        }
+      } else {
+        if (c == '\n') ++line;
+        field += c;
+      }
+      continue;
+    }
+    if (c == '"') {
+      quoted = true;
+      any = true;
+    } else if (c == ',') {
+      rec.push_back(field);
+      field.clear();
+      any = true;
+    } else if (c == '\n' || c == '\r') {
+      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      if (any || !field.empty()) {
+        rec.push_back(field);
+        out.emplace_back(rec_line, rec);
+      }
+      rec.clear();
+      field.clear();
+      any = false;
+      ++line;
+      rec_line = line;
+    } else {
+      field += c;
+      any = true;
+    }
+  }
+  if (quoted) throw ConfigError(fmt::format("{}:{}: unterminated quoted field", file, rec_line));
+  if (any || !field.empty()) {
+    rec.push_back(field);
+    out.emplace_back(rec_line, rec);
+  }
+  return out;
+}
+
+std::string row_dataset(const ValidationRow& r) {
+  const std::string& id = r.get("source_id");
+  return id.substr(0, id.find(':'));
+}
+
+bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
+
+std::optional<std::string> note_value(const std::string& notes, const std::string& key) {
+  const std::regex re("(^|[ ;(,])" + key + "=([0-9.]+|True|False|true|false)");
+  std::smatch m;
+  if (std::regex_search(notes, m, re)) return m[2].str();
+  return std::nullopt;
+}
+
+// Fixed-length requests: `n` at t=0 (offline / static batch).
+std::vector<TraceRow> burst_trace(std::int64_t n, std::int64_t in, std::int64_t out) {
+  std::vector<TraceRow> rows(static_cast<std::size_t>(n));
+  for (auto& r : rows) r = TraceRow{0.0, in, out};
+  return rows;
+}
+
+double predicted_metric(const std::string& col, const StageMetrics& m, bool per_request_itl) {
+  if (col == "throughput_output_tok_s") return m.throughput_output_tok_s;
+  if (col == "throughput_total_tok_s") return m.throughput_total_tok_s;
+  if (col == "request_rate_achieved") return m.request_rate_achieved;
+  if (col == "ttft_mean_ms") return m.ttft_ms.mean;
+  if (col == "ttft_p50_ms") return m.ttft_ms.p50;
+  if (col == "ttft_p90_ms") return m.ttft_ms.p90;
+  if (col == "ttft_p99_ms") return m.ttft_ms.p99;
+  if (col == "itl_mean_ms") return per_request_itl ? m.tpot_ms.mean : m.itl_mean_ms;
+  if (col == "tpot_mean_ms") return m.tpot_ms.mean;
+  if (col == "e2e_mean_ms") return m.e2e_ms.mean;
+  if (col == "e2e_p50_ms") return m.e2e_ms.p50;
+  if (col == "e2e_p99_ms") return m.e2e_ms.p99;
+  if (col == "latency_per_token_median_ms") return m.latency_per_token_ms.p50;
+  throw std::logic_error("validate: no prediction for metric " + col);
+}
+
+double median_of(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+}  // namespace
+
+const std::string& ValidationRow::get(const std::string& col) const {
+  auto it = cells.find(col);
+  return it == cells.end() ? kEmpty : it->second;
+}
+
+std::optional<double> ValidationRow::number(const std::string& col) const {
+  const std::string& s = get(col);
+  if (s.empty()) return std::nullopt;
+  try {
+    std::size_t used = 0;
+    const double v = std::stod(s, &used);
+    if (used != s.size()) throw std::invalid_argument("trailing");
+    return v;
+  } catch (const std::exception&) {
+    throw ConfigError(fmt::format("{}:{}: column '{}': '{}' is not a number", file, line, col, s));
+  }
+}
+
+const std::vector<std::string>& validation_metric_columns() {
+  static const std::vector<std::string> cols = {
+      "throughput_output_tok_s", "throughput_total_tok_s", "request_rate_achieved", "ttft_mean_ms", "ttft_p50_ms",
+      "ttft_p90_ms",             "ttft_p99_ms",            "itl_mean_ms",           "tpot_mean_ms", "e2e_mean_ms",
+      "e2e_p50_ms",              "e2e_p99_ms",             "latency_per_token_median_ms"};
+  return cols;
+}
+
+std::vector<ValidationRow> read_validation_csv(const std::filesystem::path& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw ConfigError(fmt::format("{}: cannot open", path.string()));
+  std::stringstream ss;
+  ss << f.rdbuf();
+  const auto records = parse_csv(ss.str(), path.string());
+  if (records.empty()) throw ConfigError(fmt::format("{}: empty file (expected a header row)", path.string()));
+  const auto& header = records.front().second;
+  for (const char* req : {"source_id", "model", "gpu", "load_type"}) {
+    if (std::find(header.begin(), header.end(), req) == header.end()) {
+      throw ConfigError(fmt::format("{}:1: required column '{}' missing; the schema is in "
+                                    "validation/published/README.md",
+                                    path.string(), req));
+    }
+  }
+  std::vector<ValidationRow> rows;
+  for (std::size_t i = 1; i < records.size(); ++i) {
+    const auto& [line, rec] = records[i];
+    if (rec.size() != header.size()) {
+      throw ConfigError(fmt::format("{}:{}: {} fields, header has {}", path.string(), line, rec.size(), header.size()));
+    }
+    ValidationRow r;
+    r.file = path.filename().string();
+    r.line = line;
+    for (std::size_t c = 0; c < header.size(); ++c) r.cells[header[c]] = rec[c];
+    for (const auto& col : validation_metric_columns()) (void)r.number(col);  // malformed numbers fail early
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+const std::vector<std::string>& known_fit_sets() {
+  static const std::vector<std::string> sets = {"none", "blis_trainval"};
+  return sets;
+}
+
+bool row_in_fit_set(const std::string& fit_set, const ValidationRow& row) {
+  if (fit_set == "none") return false;
+  // BLIS fitted its latency coefficients on its train/val experiments; those rows cite
+  // results_trainval/error_records.csv, the held-out evaluation rows results_iter36.
+  if (fit_set == "blis_trainval") {
+    return row_dataset(row) == "blis_s2r" && row.get("source").find("results_trainval") != std::string::npos;
+  }
+  throw ConfigError("unknown fit set '" + fit_set + "'; known: none, blis_trainval");
+}
+
+RowMapping map_row(const Catalog& catalog, const ValidationRow& row, const std::filesystem::path& data_dir) {
+  RowMapping m;
+  auto unsupported = [&](std::string why) {
+    m.scenario.reset();
+    m.reason = std::move(why);
+    return m;
+  };
+  const std::string dataset = row_dataset(row);
+  const std::string& model = row.get("model");
+  if (model.empty() || !catalog.has_model(model)) {
+    return unsupported(fmt::format("model '{}' is not in the catalog (configs/models)", model));
+  }
+  const std::string& gpu_col = row.get("gpu");
+  if (gpu_col.empty() || !catalog.has_gpu(gpu_col)) {
+    return unsupported(fmt::format("GPU '{}' is not in the catalog (configs/gpus)", gpu_col));
+  }
+  const GpuSpec& gpu = catalog.gpu(gpu_col);
+  if (!catalog.has_profile(gpu.name)) {
+    return unsupported(fmt::format("no hardware profile for GPU {} (configs/profiles): its cost-model efficiencies "
+                                   "are not calibrated",
+                                   gpu.name));
+  }
+  const std::string& engine = row.get("engine");
+  const std::string& version = row.get("engine_version");
+  const std::string& load_type = row.get("load_type");
+  const std::string& notes = row.get("notes");
+
+  // Engine preset by engine, version era and load type.
+  std::string preset;
+  if (engine == "tgis") {
+    preset = "tgis-rhoai-2024q1";
+  } else if (engine == "tgi") {
+    preset = "tgi-1.0";
+  } else if (engine == "vllm") {
+    if (dataset != "distserve" && (version.empty() || starts_with(version, "0.14") || starts_with(version, "0.15"))) {
+      preset = "vllm-0.15";
+    } else if (dataset == "distserve" || starts_with(version, "0.1.") || starts_with(version, "0.2") ||
+               starts_with(version, "0.3")) {
+      preset = "vllm-0.2-distserve";
+    } else {
+      return unsupported(fmt::format("no vLLM preset for version '{}' (presets: vllm-0.2-distserve, vllm-0.15)", version));
+    }
+  } else if (engine == "trtllm" || engine.empty()) {
+    if (load_type == "offline") {
+      preset = "vllm-offline-trtllm1";
+    } else if (load_type == "static_batch") {
+      preset = "vllm-static-batch";
+    } else {
+      return unsupported(fmt::format("engine '{}' with load type '{}' has no engine model", engine, load_type));
+    }
+  } else {
+    return unsupported(fmt::format("engine '{}' is not modelled (tgis, tgi, vllm; trtllm/unstated only for "
+                                   "offline and static-batch rows)",
+                                   engine));
+  }
+  if (!catalog.has_engine(preset)) return unsupported("engine preset '" + preset + "' missing from configs/engines");
+  const EngineSpec& spec = catalog.engine(preset);
+  m.engine_preset = preset;
+  auto fit_it = spec.text_settings.find("fitted_on");
+  m.fit_set = fit_it == spec.text_settings.end() ? "none" : fit_it->second;
+  m.in_fit_set = row_in_fit_set(m.fit_set, row);
+
+  Scenario s;
+  s.name = row.get("source_id");
+  s.seed = 42;
+  DeploymentConfig& d = s.deployment;
+  d.model = model;
+  d.engine = preset;
+  if (!row.get("instance").empty() && catalog.has_instance(row.get("instance"))) {
+    d.instance = row.get("instance");
+  } else {
+    d.gpu = gpu.name;
+  }
+  d.num_gpus = static_cast<int>(row.number("num_gpus").value_or(0));
+  d.tp = static_cast<int>(row.number("tp").value_or(0));
+  const std::string& precision = row.get("precision");
+  d.dtype = precision == "fp8" ? "fp8" : "fp16";
+  if (d.dtype == "fp8" && gpu.peak_fp8_flops <= 0) return unsupported("fp8 on a GPU without FP8 tensor cores");
+
+  if (spec.engine == "vllm") {
+    for (const char* key : {"max_num_batched_tokens", "max_num_seqs", "max_model_len", "gpu_memory_utilization"}) {
+      if (auto v = note_value(notes, key)) d.engine_set[key] = *v;
+    }
+    if (auto off = note_value(notes, "cpu_offload"); off && (*off == "True" || *off == "true")) {
+      // vLLM OffloadingConnector with 8 GiB of host memory (README: cpu_offload=True rows).
+      d.engine_set["kv_cpu_offload_bytes"] = fmt::format("{}", 8.0 * 1024 * 1024 * 1024);
+    }
+  }
+
+  const auto in_mean = row.number("input_tokens_mean");
+  const auto out_mean = row.number("output_tokens_mean");
+  const auto load_value = row.number("load_value");
+  const auto duration = row.number("duration_s");
+  const std::string& workload = row.get("workload");
+
+  if (load_type == "poisson_rate") {
+    if (!load_value) return unsupported("poisson_rate row without load_value");
+    if (dataset == "distserve" && workload == "sharegpt") {
+      const std::string& id = row.get("source_id");
+      const std::string name = id.substr(id.rfind(':') + 1);
+      const auto path = data_dir / ".." / "distserve" / "opt-13b-sharegpt-workload" / (name + ".exp");
+      if (!std::filesystem::exists(path)) {
+        return unsupported("DistServe replay file not found: " + path.lexically_normal().string());
+      }
+      s.trace_rows = load_distserve_workload(path);
+      s.load.type = "trace";
+      s.load.levels = {0};
+      s.duration_s = 1e9;  // a replay runs to its last completion
+    } else if (!workload.empty() && catalog.has_workload(workload) &&
+               catalog.workload(workload).kind != "dataset") {
+      s.workload = workload;
+      s.load.type = "open";
+      s.load.levels = {*load_value};
+      s.load.arrival = "poisson";
+      if (!duration) return unsupported("poisson_rate row without duration_s");
+      s.duration_s = *duration;
+    } else if (in_mean && out_mean && duration) {
+      // An unseen workload: Poisson arrivals with the row's mean lengths, fixed.
+      ArrivalProcess arrivals(ArrivalSpec{"poisson", *load_value, 1}, make_rng(s.seed, "validate-arrivals", 0));
+      TimeNs t = 0;
+      const TimeNs end = seconds_to_ns(*duration);
+      while (t < end) {
+        s.trace_rows.push_back(TraceRow{ns_to_seconds(t), std::llround(*in_mean), std::max<std::int64_t>(1, std::llround(*out_mean))});
+        t += arrivals.next_gap_ns();
+      }
+      s.load.type = "trace";
+      s.load.levels = {0};
+      s.duration_s = 1e9;
+    } else {
+      return unsupported(fmt::format("workload '{}' is not in the catalog and the row lacks mean lengths/duration", workload));
+    }
+  } else if (load_type == "closed_concurrency") {
+    if (!load_value || !duration) return unsupported("closed_concurrency row without load_value or duration_s");
+    if (workload.empty() || !catalog.has_workload(workload)) {
+      return unsupported(fmt::format("closed loop needs a catalog workload; '{}' is not one", workload));
+    }
+    s.workload = workload;
+    s.load.type = "closed";
+    s.load.levels = {*load_value};
+    s.duration_s = *duration;
+  } else if (load_type == "offline") {
+    if (!in_mean || !out_mean) return unsupported("offline row without input/output token means");
+    // The request count is in the description ("..., 30000 requests"); without it, 1000.
+    std::int64_t n = 1000;
+    std::smatch mm;
+    const std::string& desc = row.get("input_tokens_desc");
+    if (std::regex_search(desc, mm, std::regex("([0-9]+) requests"))) n = std::stoll(mm[1].str());
+    s.trace_rows = burst_trace(n, std::llround(*in_mean), std::llround(*out_mean));
+    s.load.type = "trace";
+    s.load.levels = {0};
+    s.duration_s = 1e9;
+  } else if (load_type == "static_batch") {
+    if (!in_mean || !out_mean || !load_value) return unsupported("static_batch row without lengths or batch size");
+    const auto bs = static_cast<std::int64_t>(*load_value);
+    d.engine_set["max_num_seqs"] = std::to_string(bs);
+    // The activation reserve of a static batch is its own prefill pass.
+    d.engine_set["max_num_batched_tokens"] = std::to_string(std::max<std::int64_t>(1, bs * std::llround(*in_mean)));
+    s.trace_rows = burst_trace(bs, std::llround(*in_mean), std::llround(*out_mean));
+    s.load.type = "trace";
+    s.load.levels = {0};
+    s.duration_s = 1e9;
+  } else {
+    return unsupported(fmt::format("load_type '{}' is not modelled", load_type));
+  }
+
+  // inference-perf reports ITL as each request's mean gap, averaged over requests (= per-request
+  // TPOT); vLLM bench pools all gaps (README "TPOT definitions differ").
+  const bool per_request_itl = notes.find("inference-perf") != std::string::npos;
+  for (const auto& col : validation_metric_columns()) {
+    if (!row.get(col).empty()) {
+      m.metric_source[col] = col == "itl_mean_ms" ? (per_request_itl ? "per-request mean gap (inference-perf)"
+                                                                    : "pooled gaps (vLLM bench)")
+                                                  : col;
+    }
+  }
+  try {
+    m.scenario = resolve_scenario(catalog, s);
+  } catch (const ConfigError& e) {
+    return unsupported(std::string("scenario does not resolve: ") + e.what());
+  }
+  return m;
+}
+
+nlohmann::json run_validation(const Catalog& catalog, const ValidateOptions& opts) {
+  struct Item {
+    ValidationRow row;
+    RowMapping map;
+    std::optional<StageResult> result;
+    std::string run_error;
+  };
+  std::vector<Item> items;
+  std::vector<std::string> files;
+  for (const auto& p : opts.data) {
+    auto rows = read_validation_csv(p);
+    files.push_back(p.filename().string());
+    const auto dir = p.parent_path().empty() ? std::filesystem::path(".") : p.parent_path();
+    for (auto& r : rows) {
+      Item it;
+      it.map = map_row(catalog, r, dir);
+      it.row = std::move(r);
+      items.push_back(std::move(it));
+    }
+  }
+  std::atomic<std::size_t> next{0}, done{0};
+  auto worker = [&] {
+    for (;;) {
+      const std::size_t i = next.fetch_add(1);
+      if (i >= items.size()) return;
+      Item& it = items[i];
+      if (it.map.scenario) {
+        try {
+          it.result = run_stage(catalog, *it.map.scenario, 0, false);
+        } catch (const std::exception& e) {
+          it.run_error = e.what();
+        }
+      }
+      ++done;
+    }
+  };
+  const int n = std::max(1, opts.jobs);
+  std::vector<std::thread> threads;
+  for (int t = 1; t < n; ++t) threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+
+  nlohmann::json report;
+  report["schema_version"] = 1;
+  nlohmann::json sources = nlohmann::json::object();
+  for (const auto& f : files) {
+    sources[f] = {{"rows", 0}, {"ran", 0}, {"scored", 0}, {"unsupported", nlohmann::json::array()},
+                  {"fit_excluded", nlohmann::json::array()}, {"metrics", nlohmann::json::object()}};
+  }
+  std::map<std::string, std::map<std::string, std::vector<double>>> signed_errors;  // file -> metric -> %
+  nlohmann::json rows = nlohmann::json::array();
+  std::size_t total = 0, ran = 0;
+  for (auto& it : items) {
+    auto& src = sources[it.row.file];
+    src["rows"] = src["rows"].get<int>() + 1;
+    ++total;
+    const std::string& id = it.row.get("source_id");
+    std::string reason = it.map.reason;
+    if (reason.empty() && !it.run_error.empty()) reason = "run failed: " + it.run_error;
+    if (reason.empty() && it.result) {
+      const auto& es = it.result->engine_stats["engine_specific"];
+      if (es.contains("kv_cpu_offload_bytes") && es["kv_cpu_offload_bytes"].get<double>() > 0 &&
+          (es["cached_block_evictions"].get<std::uint64_t>() > 0 || es["preemptions"].get<std::uint64_t>() > 0)) {
+        // Offload only acts when GPU blocks are evicted or preempted; this run needed it.
+        reason = "KV CPU offload is not modelled and this run evicted/preempted GPU KV blocks, so offload would "
+                 "have changed the result";
+      }
+      if (reason.empty() && it.result->metrics.completed == 0) reason = "no request completed in the simulated run";
+    }
+    if (!reason.empty()) {
+      src["unsupported"].push_back({{"source_id", id}, {"reason", reason}});
+      continue;
+    }
+    ++ran;
+    src["ran"] = src["ran"].get<int>() + 1;
+    const StageMetrics& mt = it.result->metrics;
+    const bool per_request_itl = it.row.get("notes").find("inference-perf") != std::string::npos;
+    nlohmann::json row;
+    row["source_id"] = id;
+    row["file"] = it.row.file;
+    row["source"] = it.row.get("source");
+    row["engine_preset"] = it.map.engine_preset;
+    row["fit_set"] = it.map.fit_set;
+    row["scored"] = !it.map.in_fit_set;
+    row["load_type"] = it.row.get("load_type");
+    if (auto lv = it.row.number("load_value")) row["load_value"] = *lv;
+    row["model"] = it.row.get("model");
+    row["gpu"] = it.row.get("gpu");
+    row["tp"] = it.map.scenario->deployment.tp;
+    row["deployment"] = to_json(it.map.scenario->deployment);
+    row["predicted"] = nlohmann::json::object();
+    row["measured"] = nlohmann::json::object();
+    row["ape"] = nlohmann::json::object();
+    for (const auto& [col, how] : it.map.metric_source) {
+      const double meas = *it.row.number(col);
+      const double pred = predicted_metric(col, mt, per_request_itl);
+      row["predicted"][col] = pred;
+      row["measured"][col] = meas;
+      if (meas != 0) {
+        const double err = (pred - meas) / std::abs(meas) * 100.0;
+        row["ape"][col] = std::abs(err);
+        if (!it.map.in_fit_set) signed_errors[it.row.file][col].push_back(err);
+      }
+    }
+    row["metric_definitions"] = it.map.metric_source;
+    const auto& es = it.result->engine_stats;
+    row["engine"] = {{"batch_max", es["batch"]["max"]},
+                     {"batch_mean", es["batch"]["mean_while_busy"]},
+                     {"requests", mt.requests},
+                     {"rejected", mt.rejected},
+                     {"engine_specific", es["engine_specific"]}};
+    if (it.map.in_fit_set) {
+      src["fit_excluded"].push_back({{"source_id", id}, {"fit_set", it.map.fit_set}, {"preset", it.map.engine_preset}});
+    } else {
+      src["scored"] = src["scored"].get<int>() + 1;
+    }
+    rows.push_back(std::move(row));
+  }
+  for (auto& [file, metrics] : signed_errors) {
+    for (auto& [col, errs] : metrics) {
+      std::vector<double> ape;
+      double sum_ape = 0, sum = 0;
+      for (const double e : errs) {
+        ape.push_back(std::abs(e));
+        sum_ape += std::abs(e);
+        sum += e;
+      }
+      const double nn = static_cast<double>(errs.size());
+      sources[file]["metrics"][col] = {{"n", errs.size()},
+                                       {"median_ape", median_of(ape)},
+                                       {"mean_ape", sum_ape / nn},
+                                       {"bias", sum / nn}};
+    }
+  }
+  report["sources"] = sources;
+  report["rows"] = rows;
+  report["coverage"] = {{"rows", total}, {"ran", ran}, {"fraction", total > 0 ? static_cast<double>(ran) / static_cast<double>(total) : 0.0}};
+  report["metric_notes"] = {
+      {"itl_mean_ms", "inference-perf sources (notes mention inference-perf): per-request mean inter-token gap averaged "
+                      "over requests (= simulated tpot_mean_ms); otherwise pooled gaps sum(e2e-ttft)/sum(out-1)"},
+      {"tpot_mean_ms", "(e2e - ttft)/(out - 1) per request, averaged over requests"},
+      {"throughput_output_tok_s", "open/closed loop: output tokens of requests finished in the window / window; replays, "
+                                  "offline and static batches: first arrival to last completion"},
+      {"fit_excluded", "rows belonging to the fit set of the preset that predicted them are run but never scored"}};
+  return report;
+}
+
+void print_validation_tables(std::ostream& os, const nlohmann::json& report) {
+  for (const auto& [file, src] : report["sources"].items()) {
+    os << fmt::format("\n== {}: {} rows, {} ran, {} scored ({} fit rows excluded), {} unsupported\n", file,
+                      src["rows"].get<int>(), src["ran"].get<int>(), src["scored"].get<int>(), src["fit_excluded"].size(),
+                      src["unsupported"].size());
+    if (!src["metrics"].empty()) {
+      os << fmt::format("  {:<30} {:>4} {:>12} {:>12} {:>10}\n", "metric", "n", "median APE%", "mean APE%", "bias%");
+      for (const auto& [col, m] : src["metrics"].items()) {
+        os << fmt::format("  {:<30} {:>4} {:>12.1f} {:>12.1f} {:>+10.1f}\n", col, m["n"].get<int>(),
+                          m["median_ape"].get<double>(), m["mean_ape"].get<double>(), m["bias"].get<double>());
+      }
+    }
+    for (const auto& u : src["unsupported"]) {
+      os << fmt::format("  unsupported {}: {}\n", u["source_id"].get<std::string>(), u["reason"].get<std::string>());
+    }
+  }
+  const auto& c = report["coverage"];
+  os << fmt::format("\ncoverage: {} of {} rows ran ({:.1f}%)\n", c["ran"].get<std::size_t>(), c["rows"].get<std::size_t>(),
+                    100.0 * c["fraction"].get<double>());
+}
+
+void check_no_fit_rows_scored(const nlohmann::json& report) {
+  for (const auto& r : report["rows"]) {
+    ValidationRow row;
+    row.cells["source_id"] = r["source_id"].get<std::string>();
+    const auto src = r.find("source");
+    if (src != r.end() && src->is_string()) row.cells["source"] = src->get<std::string>();
+    if (r["scored"].get<bool>() && row_in_fit_set(r["fit_set"].get<std::string>(), row)) {
+      throw std::logic_error("row " + r["source_id"].get<std::string>() + " is in fit set " +
+                             r["fit_set"].get<std::string>() + " of its preset and was scored");
+    }
+  }
+}
+
+}  // namespace servetwin

@@ -1,0 +1,44 @@
+#!/bin/bash
+# `servetwin validate` CLI: console tables and JSON shape, unseen CSVs accepted, bad input exits 2.
+# Usage (ctest): bash validate_cli.sh <servetwin-binary> <repo-dir> <shared-dir>
+set -euo pipefail
+bin=$1 shared=$3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$bin" validate --data "$shared/validation/published/distserve_vllm_a100.csv" --jobs 2 --json "$tmp/r.json" > "$tmp/out.txt"
+grep -q "== distserve_vllm_a100.csv: 8 rows, 8 ran" "$tmp/out.txt" || { cat "$tmp/out.txt"; fail "console header"; }
+grep -q "ttft_p50_ms" "$tmp/out.txt" || fail "metric table"
+grep -q "coverage: 8 of 8 rows" "$tmp/out.txt" || fail "coverage line"
+/usr/bin/python3 - "$tmp/r.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["schema_version"] == 1
+s = r["sources"]["distserve_vllm_a100.csv"]
+assert s["rows"] == 8 and s["ran"] == 8 and s["unsupported"] == []
+for k in ("n", "median_ape", "mean_ape", "bias"):
+    assert k in s["metrics"]["ttft_p50_ms"], k
+row = r["rows"][0]
+assert set(row["predicted"]) == set(row["measured"]) and "ttft_p50_ms" in row["predicted"]
+PY
+
+# An unseen file in the same schema: one row runs, one is listed with its reason.
+head -1 "$shared/validation/published/distserve_vllm_a100.csv" > "$tmp/new.csv"
+cat >> "$tmp/new.csv" <<'CSV'
+mine:1,me,meta-llama/Llama-3.1-8B-Instruct,H100-80GB-SXM,1,1,fp16,vllm,0.15.1,,my-chat,400,100,,poisson_rate,1,30,,,,25,,,,,8,,900,,,,
+mine:2,me,meta-llama/Llama-3.1-8B-Instruct,H100-80GB-SXM,1,1,fp16,sglang,0.4,,my-chat,400,100,,poisson_rate,1,30,,,,25,,,,,8,,900,,,,
+CSV
+"$bin" validate --data "$tmp/new.csv" > "$tmp/new.txt"
+grep -q "new.csv: 2 rows, 1 ran" "$tmp/new.txt" || { cat "$tmp/new.txt"; fail "unseen csv"; }
+grep -q "unsupported mine:2: engine 'sglang' is not modelled" "$tmp/new.txt" || { cat "$tmp/new.txt"; fail "reason"; }
+
+# Malformed numbers: exit 2 naming file and line.
+printf 'source_id,model,gpu,load_type,ttft_mean_ms\nx:1,m,g,poisson_rate,zz\n' > "$tmp/bad.csv"
+set +e
+"$bin" validate --data "$tmp/bad.csv" > "$tmp/bad.txt" 2>&1
+rc=$?
+set -e
+[[ $rc -eq 2 ]] || { cat "$tmp/bad.txt"; fail "bad csv exit $rc"; }
+grep -q "bad.csv:2" "$tmp/bad.txt" || { cat "$tmp/bad.txt"; fail "bad csv message"; }
+echo "validate cli: OK"

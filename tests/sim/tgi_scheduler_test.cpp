@@ -1,0 +1,116 @@
+// HF TGI 1.0 router rules (../shared/reference/tgis_and_tgi_scheduling.md §3) on a hand-computed
+// scenario: per step, which requests run, who emits, and the free token budget
+// (max_batch_total_tokens minus the running batch's full-length reservations) after planning.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sim/catalog/catalog.hpp"
+#include "sim/engine/engine_settings.hpp"
+#include "sim/engine/tgi_engine.hpp"
+
+namespace servetwin {
+namespace {
+
+struct Item {
+  std::uint64_t id;
+  std::int64_t tokens;
+  bool emits;
+  bool operator==(const Item& o) const { return id == o.id && tokens == o.tokens && emits == o.emits; }
+};
+struct Row {
+  std::vector<Item> items;
+  std::int64_t free_tokens;
+  bool operator==(const Row& o) const { return items == o.items && free_tokens == o.free_tokens; }
+};
+std::ostream& operator<<(std::ostream& os, const Row& r) {
+  os << "{";
+  for (const auto& i : r.items) os << "(" << i.id << "," << i.tokens << "," << (i.emits ? "E" : "-") << ")";
+  return os << " free=" << r.free_tokens << "}";
+}
+
+class Recorder : public SimListener {
+ public:
+  void on_request_done(const RequestRecord& r) override { done[r.request_id] = r; }
+  std::map<std::uint64_t, RequestRecord> done;
+};
+
+struct Harness {
+  Catalog catalog = Catalog::load(std::filesystem::path(SERVETWIN_SOURCE_DIR) / "configs");
+  EventQueue q;
+  Recorder rec;
+  std::vector<Row> rows;
+  std::unique_ptr<TgiEngine> engine;
+  explicit Harness(std::map<std::string, std::string> overrides) {
+    const ModelSpec& model = catalog.model("meta-llama/Llama-2-7b-hf");
+    const GpuSpec& gpu = catalog.gpu("H100-SXM");
+    EngineSettings settings(catalog.engine("tgi-1.0"), overrides);
+    CostModel cost(model, gpu, catalog.profile(gpu.name), catalog.interconnect("none"), 1, "fp16", EngineCostParams{});
+    engine = std::make_unique<TgiEngine>(q, &rec, std::move(cost), model, gpu, settings);
+    engine->observe_steps([this](const Step& s, std::int64_t free) {
+      Row r;
+      r.free_tokens = free;
+      for (const auto& i : s.items) r.items.push_back({i.req->in.id, i.prefill_tokens, i.emits_token});
+      rows.push_back(r);
+    });
+  }
+  void submit(std::uint64_t id, std::int64_t in, std::int64_t out) {
+    RequestInput r;
+    r.id = id;
+    r.input_tokens = in;
+    r.output_tokens = out;
+    r.max_new_tokens = out;
+    r.min_new_tokens = out;
+    engine->submit(r, q.now());
+  }
+  void run() {
+    while (q.step()) {
+    }
+  }
+};
+
+std::map<std::string, std::string> small() {
+  return {{"max_batch_total_tokens", "96"}, {"max_input_length", "32"},     {"max_total_tokens", "64"},
+          {"max_batch_prefill_tokens", "32"}, {"max_waiting_tokens", "3"}, {"max_concurrent_requests", "3"}};
+}
+
+TEST(TgiScheduler, RouterTable) {
+  Harness h(small());
+  h.submit(1, 10, 5);  // reserves ceil16(10 + 5 - 1) = 16 tokens
+  h.submit(2, 20, 3);  // prefill budget: 16 + ceil16(20) = 48 > 32, so not with 1
+  h.submit(3, 5, 2);
+  h.run();
+  const std::vector<Row> expected = {
+      {{{1, 10, true}}, 80},                 // idle: FIFO prefix within 32 prefill tokens = [1]
+      {{{2, 20, true}}, 48},                 // add-on: min_size floor(1 x 1.2) = 1; 3 blocked behind 2
+      {{{1, 0, true}, {2, 0, true}}, 48},    // the merged batch decodes right after the add-on
+      {{{1, 0, true}, {2, 0, true}}, 48},    // [3] < floor(2 x 1.2) = 2 and waiting_tokens 2 < 3: no add-on; 2 ends
+      {{{3, 5, true}}, 64},                  // waiting_tokens 3 >= max_waiting_tokens: any size
+      {{{1, 0, true}, {3, 0, true}}, 64},    // 3 ends
+      {{{1, 0, true}}, 80},                  // 1's fifth token
+  };
+  EXPECT_EQ(h.rows, expected);
+  EXPECT_EQ(h.rec.done.at(1).output_tokens, 5);
+}
+
+TEST(TgiScheduler, Rejections) {
+  Harness h(small());
+  h.submit(1, 10, 5);
+  h.submit(2, 33, 5);   // input > max_input_length: 422
+  h.submit(3, 30, 40);  // input + max_new > max_total_tokens: 422, not clamped
+  h.submit(4, 10, 5);
+  h.submit(5, 10, 5);
+  h.submit(6, 10, 5);   // the 4th concurrent request: 429
+  h.run();
+  EXPECT_EQ(h.rec.done.at(2).status, RequestStatus::kRejected);
+  EXPECT_NE(h.rec.done.at(2).error.find("422"), std::string::npos);
+  EXPECT_NE(h.rec.done.at(3).error.find("422"), std::string::npos);
+  EXPECT_EQ(h.rec.done.at(6).status, RequestStatus::kRejected);
+  EXPECT_NE(h.rec.done.at(6).error.find("429"), std::string::npos);
+  EXPECT_EQ(h.rec.done.at(5).status, RequestStatus::kOk);
+}
+
+}  // namespace
+}  // namespace servetwin
