@@ -89,6 +89,7 @@ struct TwinServer::Impl final : public SimListener {
   mutable std::mutex stats_mu;
   TwinStats st;
   std::map<std::string, std::int64_t> emissions;
+  std::map<std::string, std::pair<TimeNs, TimeNs>> times;
 
   std::mutex shutdown_mu;
   std::condition_variable shutdown_cv;
@@ -127,6 +128,10 @@ struct TwinServer::Impl final : public SimListener {
     auto client = it->second;
     active.erase(it);
     id_of.erase(client.get());
+    if (opts.log_emissions) {
+      std::lock_guard lk(stats_mu);
+      times[client->x_request_id].second = r.finish_ns;
+    }
     switch (r.status) {
       case RequestStatus::kOk: count(&TwinStats::completed); break;
       case RequestStatus::kRejected: count(&TwinStats::rejected); break;
@@ -171,12 +176,19 @@ void TwinServer::Impl::run_driver() {
       cmds.swap(inbox);
     }
     const TimeNs now = std::max(wall_ns(), queue.now());
+    // Bring the engine up to just before `now` first: an engine may look at its own state when a
+    // request is submitted, and that state must not lag behind the submission time.
+    if (now > 0) queue.run_until(now - 1);
     for (auto& c : cmds) {
       if (c.kind == Cmd::Kind::kSubmit) {
         const std::uint64_t id = next_id++;
         c.input.id = id;
         active[id] = c.client;
         id_of[c.client.get()] = id;
+        if (opts.log_emissions) {
+          std::lock_guard lk(stats_mu);
+          times[c.client->x_request_id] = {now, -1};
+        }
         sim->submit(c.input, now);
       } else {
         auto it = id_of.find(c.cancel_target);
@@ -744,6 +756,11 @@ TwinStats TwinServer::stats() const {
 std::map<std::string, std::int64_t> TwinServer::first_token_emissions() const {
   std::lock_guard lk(impl_->stats_mu);
   return impl_->emissions;
+}
+
+std::map<std::string, std::pair<TimeNs, TimeNs>> TwinServer::request_times() const {
+  std::lock_guard lk(impl_->stats_mu);
+  return impl_->times;
 }
 
 std::int64_t TwinServer::steady_origin_ns() const { return steady_ns(impl_->t0); }

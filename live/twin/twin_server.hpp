@@ -57,7 +57,10 @@ class TwinServer {
   [[nodiscard]] EngineLimits limits() const;
   [[nodiscard]] TwinStats stats() const;
   [[nodiscard]] std::map<std::string, std::int64_t> first_token_emissions() const;  // x-request-id -> steady ns
-  [[nodiscard]] std::int64_t steady_origin_ns() const;  // steady_clock ns at simulated time 0
+  [[nodiscard]] std::int64_t steady_origin_ns() const;
+  // With log_emissions: x-request-id -> (simulated submit time, simulated finish time), ns. The
+  // engine's view of a run, to replay it in a batch simulation with the same arrival timing.
+  [[nodiscard]] std::map<std::string, std::pair<TimeNs, TimeNs>> request_times() const;  // steady_clock ns at simulated time 0
 
   struct Impl;
 

@@ -9,6 +9,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "live/common/util.hpp"
@@ -60,16 +61,31 @@ inline live::SimFactory fake_factory(FakeEngineParams p = {}) {
 // each user walks the dataset in the runner's order; lengths as the twin computes them.
 inline std::vector<RequestRecord> simulate_closed_loop(const live::SimFactory& factory, const live::Dataset& ds,
                                                        int users, std::int64_t total, std::uint64_t seed,
-                                                       std::uint64_t twin_seed) {
+                                                       std::uint64_t twin_seed,
+                                                       const std::vector<TimeNs>& start_ns = {},
+                                                       TimeNs turnaround_ns = 0,
+                                                       const std::vector<std::vector<TimeNs>>& user_gaps_ns = {}) {
   struct Loop final : SimListener {
     std::vector<RequestRecord> done;
     std::map<std::uint64_t, std::int64_t> user_of;
     std::function<void(std::int64_t, TimeNs)> next;
+    TimeNs turnaround_ns = 0;
+    std::vector<std::vector<TimeNs>> gaps;
+    std::vector<std::size_t> served;
     void on_request_done(const RequestRecord& r) override {
       done.push_back(r);
-      next(user_of[r.request_id], r.finish_ns);
+      const std::int64_t u = user_of[r.request_id];
+      const auto k = served[static_cast<std::size_t>(u)]++;
+      TimeNs gap = turnaround_ns;
+      if (static_cast<std::size_t>(u) < gaps.size() && k < gaps[static_cast<std::size_t>(u)].size()) {
+        gap = gaps[static_cast<std::size_t>(u)][k];
+      }
+      next(u, r.finish_ns + gap);
     }
   } loop;
+  loop.turnaround_ns = turnaround_ns;
+  loop.gaps = user_gaps_ns;
+  loop.served.assign(static_cast<std::size_t>(users), 0);
   EventQueue q;
   auto sim = factory(q, &loop);
   std::vector<std::vector<std::size_t>> order;
@@ -93,10 +109,83 @@ inline std::vector<RequestRecord> simulate_closed_loop(const live::SimFactory& f
     loop.user_of[in.id] = u;
     sim->submit(in, t);
   };
-  for (int u = 0; u < users; ++u) loop.next(u, 0);
+  // Users start together at t=0, or at the given offsets (e.g. when the live runner's first
+  // requests went out; a real-time start is spread over a few hundred microseconds, and an engine
+  // that batches at step boundaries is sensitive to that).
+  std::vector<int> by_start(static_cast<std::size_t>(users));
+  for (int u = 0; u < users; ++u) by_start[static_cast<std::size_t>(u)] = u;
+  auto start_of = [&](int u) { return start_ns.empty() ? TimeNs{0} : start_ns[static_cast<std::size_t>(u)]; };
+  std::stable_sort(by_start.begin(), by_start.end(), [&](int a, int b) { return start_of(a) < start_of(b); });
+  for (const int u : by_start) loop.next(u, start_of(u));
   while (q.step()) {
   }
   return loop.done;
+}
+
+// Each user's first send time in a live run, relative to the earliest one.
+inline std::vector<TimeNs> user_start_offsets(const std::vector<live::LiveRecord>& recs, int users) {
+  std::vector<TimeNs> first(static_cast<std::size_t>(users), -1);
+  TimeNs t0 = -1;
+  for (const auto& r : recs) {
+    auto& f = first.at(static_cast<std::size_t>(r.rec.user_id));
+    f = f < 0 ? r.rec.arrival_ns : std::min(f, r.rec.arrival_ns);
+    t0 = t0 < 0 ? r.rec.arrival_ns : std::min(t0, r.rec.arrival_ns);
+  }
+  for (auto& f : first) f = f < 0 ? 0 : f - t0;
+  return first;
+}
+
+// The client's turnaround in a live closed loop: median time from receiving a request's last
+// message to sending the same user's next request. It matters for engines that start their next
+// step the instant a request finishes: a request arriving a fraction of a millisecond later waits
+// one step, in the real server as in the simulator, so the comparison must include it.
+inline TimeNs median_turnaround_ns(std::vector<live::LiveRecord> recs) {
+  std::sort(recs.begin(), recs.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.rec.user_id, a.rec.arrival_ns) < std::tie(b.rec.user_id, b.rec.arrival_ns);
+  });
+  std::vector<TimeNs> gaps;
+  for (std::size_t i = 1; i < recs.size(); ++i) {
+    if (recs[i].rec.user_id == recs[i - 1].rec.user_id) gaps.push_back(recs[i].rec.arrival_ns - recs[i - 1].rec.finish_ns);
+  }
+  if (gaps.empty()) return 0;
+  std::nth_element(gaps.begin(), gaps.begin() + static_cast<std::ptrdiff_t>(gaps.size() / 2), gaps.end());
+  return std::max<TimeNs>(0, gaps[gaps.size() / 2]);
+}
+
+// The same two quantities seen by the engine (the twin's submit and finish times): these are what
+// the engine model reacts to, so replaying them removes the client/loopback latency from the
+// comparison's inputs (it stays in the live measurements being compared).
+struct ServerTiming {
+  std::vector<TimeNs> start_ns;
+  TimeNs turnaround_ns = 0;                   // median
+  std::vector<std::vector<TimeNs>> gaps_ns;   // per user, per request: the engine-side turnaround
+};
+inline ServerTiming server_timing(const std::vector<live::LiveRecord>& recs, int users,
+                                  const std::map<std::string, std::pair<TimeNs, TimeNs>>& times) {
+  std::vector<std::vector<std::pair<TimeNs, TimeNs>>> per_user(static_cast<std::size_t>(users));
+  for (const auto& r : recs) {
+    auto it = times.find(std::to_string(r.rec.request_id));
+    if (it != times.end()) per_user.at(static_cast<std::size_t>(r.rec.user_id)).push_back(it->second);
+  }
+  ServerTiming st;
+  TimeNs t0 = -1;
+  std::vector<TimeNs> gaps;
+  for (auto& v : per_user) {
+    std::sort(v.begin(), v.end());
+    st.start_ns.push_back(v.empty() ? 0 : v.front().first);
+    if (!v.empty()) t0 = t0 < 0 ? v.front().first : std::min(t0, v.front().first);
+    st.gaps_ns.emplace_back();
+    for (std::size_t i = 1; i < v.size(); ++i) {
+      gaps.push_back(v[i].first - v[i - 1].second);
+      st.gaps_ns.back().push_back(std::max<TimeNs>(0, gaps.back()));
+    }
+  }
+  for (auto& s : st.start_ns) s -= std::max<TimeNs>(t0, 0);
+  if (!gaps.empty()) {
+    std::nth_element(gaps.begin(), gaps.begin() + static_cast<std::ptrdiff_t>(gaps.size() / 2), gaps.end());
+    st.turnaround_ns = std::max<TimeNs>(0, gaps[gaps.size() / 2]);
+  }
+  return st;
 }
 
 inline StageMetrics metrics_of(const std::vector<RequestRecord>& recs) {
