@@ -40,12 +40,12 @@ TEST(CalibrationJson, RoundTripsAndRejectsUnknownKeys) {
 
 TEST(CpuPipeline, RunFitCheck) {
   CpuSuiteOptions o;
-  o.m_max = 32;
-  o.elementwise_m_max = 128;
-  o.mem_sizes_bytes = {4e6, 16e6};
+  o.m_max = 16;  // kept small: issue 7 asks for CPU runs under 20 s in tests on 2 shared cores
+  o.elementwise_m_max = 64;
+  o.mem_sizes_bytes = {4e6, 8e6};
   o.stop = StopRule{3, 20, 0.02, 0.05};
   const CalibrationData d = run_cpu_suite(o);
-  EXPECT_EQ(d.gemm.size(), 5u * 6u);  // 5 shapes x M in {1,2,4,8,16,32}
+  EXPECT_EQ(d.gemm.size(), 5u * 5u);  // 5 shapes x M in {1,2,4,8,16}
   const auto dir = fs::temp_directory_path() / "servetwin_cpu_pipeline";
   fs::create_directories(dir);
   save_calibration(d, dir / "r.json");
@@ -58,7 +58,7 @@ TEST(CpuPipeline, RunFitCheck) {
   const CheckResult r = check_profile(lp, back);
   std::printf("CPU pipeline: GEMM in-sample median APE %.1f%% (p90 %.1f%%), elementwise %.1f%%\n",
               100 * r.gemm.median_ape, 100 * r.gemm.p90_ape, 100 * r.elementwise.median_ape);
-  // Plumbing check, not a accuracy claim: a units or schema slip gives errors of 100% or more.
+  // Plumbing check, not an accuracy claim: a units or schema slip gives errors of 100% or more.
   EXPECT_LT(r.gemm.median_ape, 0.5);
   fs::remove_all(dir);
 }
