@@ -21,6 +21,10 @@ void FakeEngine::arrive(const RequestInput& r) {
     return;
   }
   reqs_[r.id] = Req{r, rec, 0, false};
+  if (p_.independent_streams) {
+    q_.schedule(q_.now() + p_.step_base_ns, [this, id = r.id] { independent_token(id); });
+    return;
+  }
   maybe_step();
 }
 
@@ -31,6 +35,25 @@ void FakeEngine::cancel(std::uint64_t id) {
   reqs_.erase(it);
   rec.status = RequestStatus::kCancelled;
   rec.finish_ns = q_.now();
+  if (l_ != nullptr) l_->on_request_done(rec);
+}
+
+void FakeEngine::independent_token(std::uint64_t id) {
+  auto it = reqs_.find(id);
+  if (it == reqs_.end()) return;  // cancelled
+  Req& r = it->second;
+  const TimeNs t = q_.now();
+  if (r.emitted == 0) r.rec.first_token_ns = t;
+  if (l_ != nullptr && l_->wants_tokens()) l_->on_token(id, r.emitted, t);
+  if (++r.emitted < r.in.output_tokens) {
+    q_.schedule(t + p_.step_base_ns, [this, id] { independent_token(id); });
+    return;
+  }
+  RequestRecord rec = r.rec;
+  rec.output_tokens = r.emitted;
+  rec.finish_ns = t;
+  rec.status = RequestStatus::kOk;
+  reqs_.erase(it);
   if (l_ != nullptr) l_->on_request_done(rec);
 }
 

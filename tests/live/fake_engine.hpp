@@ -19,6 +19,10 @@ struct FakeEngineParams {
   std::int64_t max_concurrent = 64;
   std::int64_t max_sequence_length = 4096;
   std::int64_t max_new_tokens = 1024;
+  // Benchmark mode: no shared steps; each request emits its tokens on its own clock (first after
+  // step_base_ns, then every step_base_ns), so emissions are spread in time instead of arriving
+  // in batch-sized bursts.
+  bool independent_streams = false;
 };
 
 class FakeEngine final : public ServingSim {
@@ -42,6 +46,7 @@ class FakeEngine final : public ServingSim {
   void arrive(const RequestInput& r);
   void maybe_step();
   void step_done();
+  void independent_token(std::uint64_t id);
 
   EventQueue& q_;
   SimListener* l_;
