@@ -2,6 +2,8 @@
 // (the real engine's version of the accuracy test is e2e_engine_test.cpp).
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+
+#include <cstdlib>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -21,9 +23,11 @@ double rel(double live, double sim) { return std::abs(live - sim) / sim; }
 
 FakeEngineParams accuracy_engine() {
   FakeEngineParams p;
-  p.step_base_ns = 15 * kNsPerMs;
-  p.step_per_seq_ns = 200 * kNsPerUs;
-  p.prefill_per_token_ns = 200 * kNsPerUs;
+  // Steps long enough that loopback + scheduling latency on a busy 2-core machine (~1-3 ms) stays
+  // well inside 5% of TTFT.
+  p.step_base_ns = 25 * kNsPerMs;
+  p.step_per_seq_ns = 300 * kNsPerUs;
+  p.prefill_per_token_ns = 400 * kNsPerUs;
   return p;
 }
 
@@ -35,7 +39,7 @@ class RunnerVsSimulator : public ::testing::TestWithParam<int> {};
 // One real-time run and its in-process simulation; returns true when all three metrics are
 // within 5%. Only the final attempt asserts.
 bool attempt_within_5_percent(int users, int attempt, bool final_attempt) {
-    const std::int64_t total = users == 1 ? 12 : users * 4;
+    const std::int64_t total = users == 1 ? 10 : users * 4;
   const auto dir = temp_dir("acc" + std::to_string(users));
   const auto ds_path = write_dataset(dir, 64, 16, 32);
   live::TwinOptions o;
@@ -68,6 +72,17 @@ bool attempt_within_5_percent(int users, int attempt, bool final_attempt) {
   std::cerr << "attempt " << attempt << " c=" << users << " throughput live/sim " << lm.throughput_output_tok_s << "/"
             << sm.throughput_output_tok_s << " ttft_p50 " << lm.ttft_ms.p50 << "/" << sm.ttft_ms.p50 << " tpot_mean "
             << lm.tpot_ms.mean << "/" << sm.tpot_ms.mean << "\n";
+  if (std::getenv("SERVETWIN_LIVE_DUMP") != nullptr) {
+    auto dump = [](const std::vector<RequestRecord>& v) {
+      std::vector<std::pair<TimeNs, int>> t;
+      for (const auto& r : v) t.emplace_back(r.arrival_ns, static_cast<int>(ns_to_ms(r.first_token_ns - r.arrival_ns)));
+      std::sort(t.begin(), t.end());
+      for (const auto& [a, x] : t) std::cerr << ns_to_ms(a - t.front().first) << ":" << x << " ";
+      std::cerr << "\n";
+    };
+    dump(live_recs);
+    dump(sim_recs);
+  }
   if (final_attempt) {
     EXPECT_LT(e_thr, 0.05);
     EXPECT_LT(e_ttft, 0.05);
