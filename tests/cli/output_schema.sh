@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The output schema test: runs `servetwin predict` and `servetwin sweep` and checks summary.json,
-# requests.csv and sweep.json against the field tables of docs/output-schema.md in both directions
+# The output schema test: runs `servetwin predict`, `servetwin sweep` and `servetwin load` (against the
+# twin, `servetwin serve`) and checks summary.json, requests.csv and sweep.json against the field tables of docs/output-schema.md in both directions
 # (documented required fields exist with their types; every produced field is documented). Then
 # proves the checker can fail: a copy of the doc with one metric renamed, one CSV column renamed and
 # one type changed must be rejected.
@@ -21,6 +21,18 @@ trap 'rm -rf "$tmp"' EXIT
 
 args=(--producer simulator --summary "$tmp/out/summary.json" --requests "$tmp/out/requests.csv" --sweep "$tmp/sweep/sweep.json")
 "$py" "$check" "$doc" "${args[@]}"
+
+# The live runner, against the twin (simulated TGIS gRPC server, real time): two short stages.
+"$bin" serve --protocol tgis --listen 127.0.0.1:0 --port-file "$tmp/port" --model llama-2-7b --instance g5.2xlarge \
+  --run-for 60s > "$tmp/serve.log" 2>&1 &
+serve_pid=$!
+trap 'kill $serve_pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
+for _ in $(seq 100); do [[ -s "$tmp/port" ]] && break; sleep 0.1; done
+[[ -s "$tmp/port" ]] || { echo "twin did not start" >&2; cat "$tmp/serve.log" >&2; exit 1; }
+"$bin" load --target "127.0.0.1:$(cat "$tmp/port")" --protocol tgis --dataset "$repo/configs/datasets/openorca-subset-006.json" \
+  --concurrency 1,2 --duration 2s --warmup 1 --out "$tmp/live" --quiet > "$tmp/load.log" 2>&1 || { cat "$tmp/load.log"; exit 1; }
+kill $serve_pid 2>/dev/null || true
+"$py" "$check" "$doc" --producer live --summary "$tmp/live/summary.json" --requests "$tmp/live/requests.csv"
 
 # The checker must be able to fail.
 expect_fail() {
