@@ -53,6 +53,11 @@ struct Harness {
     EngineSettings settings(catalog.engine(preset), overrides);
     CostModel cost(model, gpu, catalog.profile(gpu.name), catalog.interconnect("none"), 1, "fp16", EngineCostParams{});
     engine = std::make_unique<VllmEngine>(q, &rec, std::move(cost), model, gpu, settings);
+    // CPU-cost settings belong to the cost model (make_serving_sim); the tables use none.
+    (void)settings.number("cpu_step_ns", 0, 0, 1e9);
+    (void)settings.number("cpu_seq_ns", 0, 0, 1e9);
+    (void)settings.number("cpu_layer_ns", 0, 0, 1e9);
+    (void)settings.flag("cuda_graph_decode", false);
     settings.finish();
     engine->observe_steps([this](const Step& s, std::int64_t free) {
       Row r;
@@ -142,9 +147,12 @@ TEST(VllmScheduler, V1PrefixCacheHitTable) {
   h.submit(3, 8, 1, 7, 8);                        // whole prompt shared: hit capped at 1 block
   h.run();
   const std::vector<Row> expected = {
-      {{{1, 10, true}}, 7},
-      // 2: blocks 0,1 hit (free again in the LRU, now referenced) + 1 new; 3: block 0 hit + 1 new.
-      {{{2, 3, true}, {3, 4, true}}, 6},
+      {{{1, 10, true}}, 7},                  // blocks 0,1 cached (group 7), block 2 private
+      // 2 arrives first and starts a step alone (requests join at step boundaries): blocks 0,1 hit
+      // (taken back from the LRU free queue) + 1 new block.
+      {{{2, 3, true}}, 7},
+      // 3: only block 0 may hit (a hit never covers the last token), 1 new block.
+      {{{3, 4, true}}, 8},
   };
   EXPECT_EQ(h.rows, expected);
   EXPECT_EQ(h.engine->stats()["engine_specific"]["prefix_cache_hit_tokens"], 12);
@@ -175,7 +183,7 @@ TEST(VllmScheduler, V0PrefillOnlyStepsTable) {
 // count is 7,463; the memory model must land within 2 % (the preset's non_torch_bytes was chosen
 // on this one number, so this checks the arithmetic, and the report lists the other five).
 TEST(VllmScheduler, KvBlocksLlama2H100) {
-  Harness h({{"max_num_seqs", "128"}});
+  Harness h(std::map<std::string, std::string>{{"max_num_seqs", "128"}});
   EXPECT_NEAR(static_cast<double>(h.engine->num_gpu_blocks()), 7463.0, 0.02 * 7463.0);
 }
 
