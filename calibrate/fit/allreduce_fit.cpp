@@ -3,6 +3,8 @@
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
+#include <optional>
+#include <utility>
 
 #include "calibrate/fit/nelder_mead.hpp"
 
@@ -25,6 +27,61 @@ ErrorStats allreduce_errors(const AllReduceModel& m, const std::vector<Collectiv
   e.m_max = max_bytes;
   return e;
 }
+
+namespace {
+
+// (latency_ns, bus bytes/s) of the regime that the largest fitted sizes run in, or nullopt when it cannot
+// be identified. Two facts about the data shape this:
+//  - A sample is the transfer cost plus a wait that is never negative (ranks reach the kernel at
+//    different times; Vidur's medians at <= 4 MB are often a 40 us mode sitting on a 10-30 us cost). Within
+//    one regime the cost does not fall as bytes grow, so the suffix minimum over larger sizes (the lower
+//    envelope) strips that wait.
+//  - NCCL switches protocol (LL below roughly 0.4-1.2 MB on NVLink, LL128/Simple above) and the switch is
+//    a step in time. Inside one alpha-beta regime time grows at most in proportion to bytes, so the step
+//    is where the envelope grows fastest relative to bytes; the line is fitted only above it, so the LL
+//    points do not flatten the slope.
+// The fit is relative-error weighted least squares (rows scaled by 1/t) on the envelope.
+std::optional<std::pair<double, double>> bandwidth_regime_line(std::vector<const CollectivePoint*> pts,
+                                                               double factor) {
+  std::sort(pts.begin(), pts.end(), [](const auto* a, const auto* b) {
+    return a->bytes != b->bytes ? a->bytes < b->bytes : a->time_ns < b->time_ns;
+  });
+  std::vector<double> env(pts.size());
+  double low = 1e300;
+  for (std::size_t i = pts.size(); i-- > 0;) env[i] = low = std::min(low, pts[i]->time_ns);
+  // Step size of each envelope point over its predecessor, beyond the growth in bytes. The last three
+  // points are not candidates: the envelope cannot correct the top of the range (nothing larger to
+  // compare with), and a "regime" of one or two points has no slope.
+  std::vector<double> excess(pts.size(), 0.0);
+  double steepest = 0;
+  for (std::size_t i = 1; i + 3 <= pts.size(); ++i) {
+    if (!(pts[i]->bytes > pts[i - 1]->bytes)) continue;
+    excess[i] = std::log(env[i] / env[i - 1]) - std::log(pts[i]->bytes / pts[i - 1]->bytes);
+    steepest = std::max(steepest, excess[i]);
+  }
+  // A switch can take a few neighbouring sizes (LL -> LL128 -> Simple); start above the last step that is
+  // at least half the steepest, so the whole transition is excluded. No super-linear step: one regime.
+  std::size_t start = 0;
+  for (std::size_t i = 1; i < pts.size(); ++i)
+    if (steepest > 0 && excess[i] >= steepest / 2) start = i;
+  const auto rows = static_cast<Eigen::Index>(pts.size() - start);
+  Eigen::MatrixXd a(rows, 2);
+  Eigen::VectorXd b = Eigen::VectorXd::Ones(rows);
+  for (Eigen::Index r = 0; r < rows; ++r) {
+    const std::size_t i = start + static_cast<std::size_t>(r);
+    a(r, 0) = 1.0 / env[i];
+    a(r, 1) = factor * pts[i]->bytes / env[i];
+  }
+  Eigen::Vector2d x = a.colPivHouseholderQr().solve(b);
+  if (x(0) < 0) {  // NNLS on two unknowns: pin the latency at 0 and refit the slope
+    x(0) = 0;
+    x(1) = a.col(1).dot(b) / a.col(1).squaredNorm();
+  }
+  if (!(x(1) > 0)) return std::nullopt;  // flat: no bandwidth information in this range
+  return std::pair{x(0), 1e9 / x(1)};
+}
+
+}  // namespace
 
 std::map<int, AllReduceModel> fit_allreduce(const std::vector<CollectivePoint>& points, double min_bytes,
                                             double max_bytes, bool with_floor) {
@@ -96,6 +153,12 @@ std::map<int, AllReduceModel> fit_allreduce(const std::vector<CollectivePoint>& 
       }
     }
     m = model_of(best.x);
+    // The floor stays from the fit above (it describes small messages); the line is refitted on the
+    // bandwidth regime, which is what extrapolates to larger sizes.
+    if (const auto line = bandwidth_regime_line(pts, factor)) {
+      m.latency_ns = line->first;
+      m.bus_bw_bytes_s = line->second;
+    }
     m.min_bytes = 1e300;
     for (const auto* p : pts) {
       m.min_bytes = std::min(m.min_bytes, p->bytes);

@@ -5,7 +5,10 @@
 // floor is there because published kernel timings (Vidur) are flat at 30-60 us up to a few MB, and
 // an alpha-beta line through that plateau gets the slope wrong. Fit per rank count: a weighted
 // least-squares start (weights 1/t^2, i.e. relative error; NNLS on two unknowns: a negative
-// latency is pinned to 0 and the bandwidth refitted), then a simplex search on squared log error.
+// latency is pinned to 0 and the bandwidth refitted), then a simplex search on squared log error; that
+// gives the floor. The line (latency, bandwidth) is then refitted on the bandwidth regime alone: the
+// lower envelope of the times above the last NCCL protocol step (LL -> LL128/Simple), so that it
+// extrapolates to larger messages (docs/calibration.md, "All-reduce").
 #include <map>
 #include <vector>
 

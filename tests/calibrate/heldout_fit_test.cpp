@@ -4,6 +4,7 @@
 // Each test prints the errors it measured.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -57,6 +58,16 @@ void allreduce_heldout(const std::string& system) {
                 "held-out 16-64 MB (%zu sizes): median APE %.1f%%, max %.1f%%\n",
                 system.c_str(), n, m.latency_ns / 1e3, m.bus_bw_bytes_s / 1e9, m.floor_ns / 1e3, 100 * m.in_sample.median_ape, held.n,
                 100 * held.median_ape, 100 * held.max_ape);
+    // Predicted vs measured at the nearest measured size to 16, 32 and 64 MiB, so a failure shows its shape.
+    for (const double mib : {16.0, 32.0, 64.0}) {
+      const CollectivePoint* near = nullptr;
+      for (const auto& p : data.collectives)
+        if (p.n == n && (!near || std::abs(p.bytes - mib * kMB) < std::abs(near->bytes - mib * kMB))) near = &p;
+      if (near)
+        std::printf("    %.1f MiB: predicted %.0f us, measured %.0f us (%+.1f%%)\n", near->bytes / kMB,
+                    m.predict_ns(near->bytes) / 1e3, near->time_ns / 1e3,
+                    100 * (m.predict_ns(near->bytes) - near->time_ns) / near->time_ns);
+    }
     ASSERT_GT(held.n, 10u);
     EXPECT_LE(held.median_ape, 0.15) << "issue 7: all-reduce 16-64 MB predicted within 15% (n=" << n << ")";
   }
