@@ -3,7 +3,8 @@
 # and draws the seed article's figures and cost table; checks the PNGs exist and are non-empty.
 # Usage (ctest): bash seed_notebook.sh <servetwin-binary> <repo-dir> <shared-dir>
 set -euo pipefail
-bin=$1 repo=$2 shared=${3:-}
+bin=$(realpath "$1") repo=$(realpath "$2") shared=${3:-}
+[[ -z "$shared" ]] || shared=$(realpath "$shared")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 PYDEVD_DISABLE_FILE_VALIDATION=1 SERVETWIN_BIN="$bin" SERVETWIN_NB_OUT="$tmp" SERVETWIN_SHARED="$shared" \
