@@ -59,7 +59,9 @@ std::vector<Scenario> scenarios_from_options(const ScenarioOptions& o, const std
     list.push_back(s);
   }
   // Flags refine whatever the file set.
+  const DeploymentConfig flag_deployment = o.deployment.resolved_flags();
   for (auto& s : list) {
+    for (const auto& [k, v] : flag_deployment.engine_set) s.deployment.engine_set[k] = v;
     if (!o.workload.empty()) s.workload = o.workload;
     if (!o.dataset.empty()) s.dataset_path = o.dataset;
     if (!o.trace.empty()) s.trace_path = o.trace;

@@ -55,6 +55,12 @@ CostModel::CostModel(const ModelSpec& model, const GpuSpec& gpu, const HardwareP
     }
     ar_latency_ns_ = p->latency_ns;
     ar_bus_bw_bytes_s_ = p->bus_bw_bytes_s;
+    // The custom kernel needs full NVLink for TP > 2 (vllm_scheduling.md §7); the catalog gives its
+    // latency only where the topology supports it.
+    const bool topology_ok = interconnect.kind == "nvswitch" || tp_ == 2;
+    if (engine_.custom_allreduce_max_bytes > 0 && topology_ok && p->custom_latency_ns > 0) {
+      ar_custom_latency_ns_ = p->custom_latency_ns;
+    }
   }
   const double h = model_.hidden_size, hd = model_.head_dim;
   const double q_local = static_cast<double>(model_.num_attention_heads) / tp_;
@@ -95,7 +101,8 @@ double CostModel::allreduce_ns(double bytes) const {
   if (tp_ <= 1 || bytes <= 0) return 0;
   // nccl-tests convention: busbw = algbw * 2(n-1)/n, so time = latency + bytes * 2(n-1)/n / busbw.
   const double n = tp_;
-  return ar_latency_ns_ + bytes * 2 * (n - 1) / n / ar_bus_bw_bytes_s_ * 1e9;
+  const bool custom = ar_custom_latency_ns_ > 0 && bytes <= engine_.custom_allreduce_max_bytes;
+  return (custom ? ar_custom_latency_ns_ : ar_latency_ns_) + bytes * 2 * (n - 1) / n / ar_bus_bw_bytes_s_ * 1e9;
 }
 
 StepCost CostModel::step(const StepShape& s) const {

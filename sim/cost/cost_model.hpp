@@ -21,6 +21,9 @@ struct EngineCostParams {
   double cpu_layer_ns = 0;       // per layer per step: Python/dispatch time of the layer's ops
   double cpu_seq_ns = 0;         // per sequence per step: sampling, stopping checks, detokenisation
   bool graph_decode = false;     // decode-only steps replay a CUDA graph: no per-layer CPU cost
+  // vLLM's custom all-reduce kernel: used for messages up to this size where the interconnect can run
+  // it (NVSwitch, or 2 GPUs with P2P); 0 = the engine always uses NCCL (TGIS, TGI).
+  double custom_allreduce_max_bytes = 0;
   bool lm_head_all_prompt_tokens = false;  // informational; engines set StepShape::lm_head_tokens
 };
 
@@ -54,6 +57,7 @@ class CostModel {
   double act_elem_bytes_;
   double peak_flops_;
   double ar_latency_ns_ = 0;
+  double ar_custom_latency_ns_ = 0;  // 0 = no custom kernel on this interconnect/engine
   double ar_bus_bw_bytes_s_ = 0;
   double weight_bytes_per_gpu_ = 0;
   double kv_bytes_per_token_per_gpu_ = 0;

@@ -8,6 +8,7 @@
 // and commits its bookkeeping in on_step_done().
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -61,6 +62,8 @@ class EngineBase : public ServingSim {
   [[nodiscard]] nlohmann::json stats() const override;
   [[nodiscard]] std::size_t in_flight() const final { return in_flight_; }
   [[nodiscard]] const CostModel& cost_model() const { return cost_; }
+  // Called at the start of every step with the planned step (tests, step traces).
+  void set_step_observer(std::function<void(const Step&)> f) { step_observer_ = std::move(f); }
   // The engine settings after defaults and overrides (set by the factory), reported in stats().
   void set_resolved_settings(nlohmann::json j) { resolved_settings_ = std::move(j); }
 
@@ -95,6 +98,7 @@ class EngineBase : public ServingSim {
   KvLedger kv_;
   MemoryBudget memory_;
   nlohmann::json resolved_settings_;
+  std::function<void(const Step&)> step_observer_;
 
  private:
   void on_arrival(std::unique_ptr<SimRequest> req);

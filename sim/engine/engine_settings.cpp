@@ -75,6 +75,29 @@ bool EngineSettings::flag(const std::string& key, bool default_value) {
   return b;
 }
 
+double EngineSettings::qualified_number(const std::string& key, const std::string& qualifier, double default_value,
+                                        double min_value, double max_value) {
+  const std::string prefix = key + "@";
+  auto mark_known = [&](const auto& m) {
+    for (const auto& [k, v] : m) {
+      if (k.rfind(prefix, 0) == 0) asked_.push_back(k);
+    }
+  };
+  mark_known(overrides_);
+  mark_known(preset_.settings);
+  asked_.push_back(key);  // the plain key is understood even when a qualified one wins
+  const std::string qualified = prefix + qualifier;
+  const bool has_qualified = overrides_.count(qualified) != 0 || preset_.settings.count(qualified) != 0;
+  // A plain override (--engine-set KEY=V) applies to every platform.
+  if (has_qualified && overrides_.count(key) == 0) {
+    const double v = number(qualified, default_value, min_value, max_value);
+    resolved_[key] = resolved_[qualified];
+    resolved_[key]["qualifier"] = qualifier;
+    return v;
+  }
+  return number(key, default_value, min_value, max_value);
+}
+
 void EngineSettings::finish() const {
   std::vector<std::string> unknown;
   auto check = [&](const std::string& key) {

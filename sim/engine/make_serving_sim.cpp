@@ -21,9 +21,11 @@ std::unique_ptr<ServingSim> make_serving_sim(const Catalog& catalog, const Deplo
   // CPU-side costs are properties of the serving stack, hence engine settings.
   EngineCostParams cpu;
   cpu.cpu_step_ns = settings.number("cpu_step_ns", 0, 0, 1e9);
-  cpu.cpu_layer_ns = settings.number("cpu_layer_ns", 0, 0, 1e8);
+  // Python dispatch per layer depends on the host CPU, so it may be set per GPU platform.
+  cpu.cpu_layer_ns = settings.qualified_number("cpu_layer_ns", gpu.name, 0, 0, 1e8);
   cpu.cpu_seq_ns = settings.number("cpu_seq_ns", 0, 0, 1e8);
   cpu.graph_decode = settings.flag("cuda_graph_decode", false);
+  cpu.custom_allreduce_max_bytes = settings.number("custom_allreduce_max_bytes", 0, 0, 1e12);
   CostModel cost(model, gpu, profile, ic, d.tp, d.dtype, cpu);
 
   EngineBuildContext ctx{queue, listener, std::move(cost), model, gpu, settings};

@@ -69,8 +69,9 @@ EngineLimits TgisEngine::limits() const {
 }
 
 EngineBase::Admission TgisEngine::admit(SimRequest& req) {
-  // The permit semaphore counts every request held by the server, queued or running (§1.5).
-  if (static_cast<std::int64_t>(buffer_.size() + running_.size()) >= max_concurrent_) {
+  // The permit semaphore counts every request held by the server: queued, in a prefill or running
+  // (§1.5). in_flight() already includes this arrival.
+  if (static_cast<std::int64_t>(in_flight()) - 1 >= max_concurrent_) {
     return {false, RequestStatus::kRejected, "RESOURCE_EXHAUSTED: Model is overloaded"};
   }
   const std::int64_t in = req.in.input_tokens;

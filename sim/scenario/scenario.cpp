@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <deque>
 #include <iostream>
 #include <mutex>
@@ -18,6 +19,10 @@
 
 namespace servetwin {
 namespace {
+
+// Random streams of a stage are keyed by its load level, not its position in the list, so a level
+// gives the same result whether it runs alone or inside a sweep.
+int stream_id(double level) { return static_cast<int>(std::llround(level * 1000.0)); }
 
 // A closed-loop user whose request was rejected retries after this pause; without it a server that
 // rejects instantly would be hammered in zero simulated time (llm-load-test has no backoff at all).
@@ -39,7 +44,7 @@ std::unique_ptr<RequestSource> make_source(const Catalog& catalog, const Scenari
 // Drives one stage: feeds requests to the simulated server and collects records.
 class StageDriver final : public SimListener {
  public:
-  StageDriver(const Scenario& s, int stage, EventQueue& q) : s_(s), stage_(stage), q_(q) {
+  StageDriver(const Scenario& s, int stage, int stream, EventQueue& q) : s_(s), stage_(stage), stream_(stream), q_(q) {
     end_ns_ = seconds_to_ns(s.duration_s);
   }
   void attach(ServingSim* sim, RequestSource* src) {
@@ -52,7 +57,7 @@ class StageDriver final : public SimListener {
   }
 
   void start_open(const ArrivalSpec& spec) {
-    arrivals_ = std::make_unique<ArrivalProcess>(spec, make_rng(s_.seed, "arrivals", static_cast<std::uint64_t>(stage_)));
+    arrivals_ = std::make_unique<ArrivalProcess>(spec, make_rng(s_.seed, "arrivals", static_cast<std::uint64_t>(stream_)));
     schedule_next_arrival(0);
   }
 
@@ -118,6 +123,7 @@ class StageDriver final : public SimListener {
 
   const Scenario& s_;
   int stage_;
+  int stream_;
   EventQueue& q_;
   ServingSim* sim_ = nullptr;
   RequestSource* src_ = nullptr;
@@ -202,15 +208,15 @@ nlohmann::json scenario_to_json(const Scenario& s) {
 StageResult run_stage(const Catalog& catalog, const Scenario& s, int stage_index, bool keep_records) {
   StageResult out;
   EventQueue q;
-  StageDriver driver(s, stage_index, q);
-  auto sim = make_serving_sim(catalog, s.deployment, q, &driver);
   const double level = s.load.levels.at(static_cast<std::size_t>(stage_index));
+  StageDriver driver(s, stage_index, stream_id(level), q);
+  auto sim = make_serving_sim(catalog, s.deployment, q, &driver);
   std::unique_ptr<RequestSource> src;
   std::vector<TraceRow> trace;
   if (s.load.type == "trace") {
     trace = s.trace_rows.empty() ? load_trace_csv(s.trace_path) : s.trace_rows;
   } else {
-    src = make_source(catalog, s, stage_index);
+    src = make_source(catalog, s, stream_id(level));
   }
   driver.attach(sim.get(), src.get());
   TimeNs window_start = 0, window_end = seconds_to_ns(s.duration_s);

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# `servetwin predict` CLI behaviour: default scenario prints the six seed configurations and the cost
+# table; bad input exits 2 with a message naming the problem. Args: <servetwin> <repo> <shared>
+set -euo pipefail
+bin="$1"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"$bin" predict --duration 30 --concurrency 1,10 --out "$tmp/out" > "$tmp/stdout" 2> "$tmp/stderr"
+for name in "Llama-2-7b-hf on g5.2xlarge" "Llama-2-7b-hf on g5.12xlarge" "Llama-2-13b-hf on g5.12xlarge" \
+            "Llama-2-13b-hf on g5.48xlarge" "Llama-2-70b-hf on g5.48xlarge" "Llama-2-70b-hf on p4d.24xlarge"; do
+  grep -q "$name" "$tmp/stdout" || { echo "missing configuration: $name" >&2; exit 1; }
+done
+grep -q "Cost at load 10" "$tmp/stdout" || { echo "missing cost table" >&2; exit 1; }
+test -s "$tmp/out/summary.json" && test -s "$tmp/out/requests.csv"
+expect_exit2() {
+  local what="$1" pattern="$2"; shift 2
+  set +e
+  "$bin" "$@" > /dev/null 2> "$tmp/err"
+  local rc=$?
+  set -e
+  if [[ $rc -ne 2 ]]; then echo "$what: exit $rc, expected 2" >&2; cat "$tmp/err" >&2; exit 1; fi
+  grep -q -- "$pattern" "$tmp/err" || { echo "$what: stderr lacks '$pattern'" >&2; cat "$tmp/err" >&2; exit 1; }
+}
+expect_exit2 "unknown model" "allowed\|available" predict --model no-such-model --instance g5.2xlarge
+expect_exit2 "unknown engine setting" "unknown setting" predict --model llama-2-7b --instance g5.2xlarge --engine-set no_such_key=1
+expect_exit2 "bad setting value" "max_batch_size" predict --model llama-2-7b --instance g5.2xlarge --engine-set max_batch_size=-3
+expect_exit2 "bad arrival" "allowed: poisson, constant, gamma:CV" predict --model llama-2-7b --instance g5.2xlarge --rate 1 --arrival weibull
+expect_exit2 "bad tp" "tp" predict --model llama-2-7b --instance g5.12xlarge --tp 3
+expect_exit2 "missing trace" "trace" predict --model llama-2-7b --gpu A100-80GB-SXM --trace /nonexistent.csv
+# A model that cannot fit is reported, not crashed.
+"$bin" predict --model llama-2-70b --instance g5.2xlarge --concurrency 1 --duration 10 > "$tmp/nofit" 2>&1
+grep -q "cannot run: model does not fit" "$tmp/nofit" || { echo "no-fit not reported" >&2; cat "$tmp/nofit" >&2; exit 1; }
+echo "predict CLI: ok"
