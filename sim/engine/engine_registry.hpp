@@ -18,6 +18,10 @@ struct EngineBuildContext {
   EngineSettings& settings;
 };
 
+// Reads the CPU-side cost settings (per step, per layer, per sequence, CUDA graphs, custom all-reduce)
+// that every engine preset may carry; cpu_layer_ns may be qualified per GPU (KEY@GPU).
+EngineCostParams read_engine_cost_params(EngineSettings& settings, const GpuSpec& gpu);
+
 // Throws ConfigError for an unknown kind, listing the known ones.
 std::unique_ptr<EngineBase> build_engine(const std::string& kind, EngineBuildContext& ctx);
 

@@ -8,6 +8,18 @@
 
 namespace servetwin {
 
+EngineCostParams read_engine_cost_params(EngineSettings& settings, const GpuSpec& gpu) {
+  // CPU-side costs are properties of the serving stack, hence engine settings.
+  EngineCostParams cpu;
+  cpu.cpu_step_ns = settings.number("cpu_step_ns", 0, 0, 1e9);
+  // Python dispatch per layer depends on the host CPU, so it may be set per GPU platform.
+  cpu.cpu_layer_ns = settings.qualified_number("cpu_layer_ns", gpu.name, 0, 0, 1e8);
+  cpu.cpu_seq_ns = settings.number("cpu_seq_ns", 0, 0, 1e8);
+  cpu.graph_decode = settings.flag("cuda_graph_decode", false);
+  cpu.custom_allreduce_max_bytes = settings.number("custom_allreduce_max_bytes", 0, 0, 1e12);
+  return cpu;
+}
+
 std::unique_ptr<ServingSim> make_serving_sim(const Catalog& catalog, const DeploymentConfig& deployment,
                                              EventQueue& queue, SimListener* listener) {
   const DeploymentConfig d = resolve_deployment(catalog, deployment);
@@ -18,14 +30,7 @@ std::unique_ptr<ServingSim> make_serving_sim(const Catalog& catalog, const Deplo
   const EngineSpec& preset = catalog.engine(d.engine);
   EngineSettings settings(preset, d.engine_set);
 
-  // CPU-side costs are properties of the serving stack, hence engine settings.
-  EngineCostParams cpu;
-  cpu.cpu_step_ns = settings.number("cpu_step_ns", 0, 0, 1e9);
-  // Python dispatch per layer depends on the host CPU, so it may be set per GPU platform.
-  cpu.cpu_layer_ns = settings.qualified_number("cpu_layer_ns", gpu.name, 0, 0, 1e8);
-  cpu.cpu_seq_ns = settings.number("cpu_seq_ns", 0, 0, 1e8);
-  cpu.graph_decode = settings.flag("cuda_graph_decode", false);
-  cpu.custom_allreduce_max_bytes = settings.number("custom_allreduce_max_bytes", 0, 0, 1e12);
+  const EngineCostParams cpu = read_engine_cost_params(settings, gpu);
   CostModel cost(model, gpu, profile, ic, d.tp, d.dtype, cpu);
 
   EngineBuildContext ctx{queue, listener, std::move(cost), model, gpu, settings};

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cmath>
 #include <deque>
 #include <iostream>
@@ -287,14 +288,16 @@ std::vector<ScenarioRun> run_scenarios(const Catalog& catalog, const std::vector
   std::vector<std::thread> threads;
   for (int t = 1; t < n; ++t) threads.emplace_back(worker);
   std::thread reporter;
-  std::atomic<bool> finished{false};
+  bool finished = false;
+  std::mutex finished_mutex;
+  std::condition_variable finished_cv;  // wakes the reporter at once when the work is done
   if (progress) {
     reporter = std::thread([&] {
       bool shown = false;
-      while (!finished.load()) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      std::unique_lock<std::mutex> lock(finished_mutex);
+      while (!finished_cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return finished; })) {
         const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        if (el > 1.0 && !finished.load()) {
+        if (el > 1.0) {
           std::cerr << fmt::format("\rsimulating: {}/{} stages, {:.1f} s", done.load(), work.size(), el) << std::flush;
           shown = true;
         }
@@ -304,7 +307,11 @@ std::vector<ScenarioRun> run_scenarios(const Catalog& catalog, const std::vector
   }
   worker();
   for (auto& t : threads) t.join();
-  finished = true;
+  {
+    const std::lock_guard<std::mutex> lock(finished_mutex);
+    finished = true;
+  }
+  finished_cv.notify_all();
   if (reporter.joinable()) reporter.join();
   if (fatal) std::rethrow_exception(fatal);
   for (auto& r : runs) {

@@ -129,7 +129,7 @@ TEST(CatalogShipped, MultiGpuInstancesHaveCountAndInterconnectWithAllReduceAtTha
   const Catalog& c = shipped();
   const std::vector<std::tuple<std::string, std::string, int, std::string>> expected{
       {"g5.12xlarge", "A10G", 4, "pcie4-g5"},
-      {"g5.48xlarge", "A10G", 8, "pcie4-g5"},
+      {"g5.48xlarge", "A10G", 8, "pcie4-g5-dual-socket"},
       {"p4d.24xlarge", "A100-40GB-SXM", 8, "nvswitch-a100"},
       {"p5.48xlarge", "H100-SXM", 8, "nvswitch-h100"},
   };

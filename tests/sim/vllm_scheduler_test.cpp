@@ -9,6 +9,7 @@
 
 #include "sim/catalog/catalog.hpp"
 #include "sim/engine/engine_settings.hpp"
+#include "sim/engine/engine_registry.hpp"
 #include "sim/engine/vllm_engine.hpp"
 
 namespace servetwin {
@@ -53,11 +54,9 @@ struct Harness {
     EngineSettings settings(catalog.engine(preset), overrides);
     CostModel cost(model, gpu, catalog.profile(gpu.name), catalog.interconnect("none"), 1, "fp16", EngineCostParams{});
     engine = std::make_unique<VllmEngine>(q, &rec, std::move(cost), model, gpu, settings);
-    // CPU-cost settings belong to the cost model (make_serving_sim); the tables use none.
-    (void)settings.number("cpu_step_ns", 0, 0, 1e9);
-    (void)settings.number("cpu_seq_ns", 0, 0, 1e9);
-    (void)settings.number("cpu_layer_ns", 0, 0, 1e9);
-    (void)settings.flag("cuda_graph_decode", false);
+    // CPU-cost settings belong to the cost model (make_serving_sim); the tables use none, but the
+    // preset's keys are read so finish() accepts them.
+    (void)read_engine_cost_params(settings, gpu);
     settings.finish();
     engine->observe_steps([this](const Step& s, std::int64_t free) {
       Row r;
