@@ -27,9 +27,8 @@ void EventQueue::drop_cancelled_head() {
 }
 
 TimeNs EventQueue::next_time() const {
-  // const_cast-free: cancelled heads are dropped eagerly by step()/cancel users via run paths,
-  // so scan a copy-free path: the head may be cancelled, in which case report its time anyway
-  // (an upper bound on causality is all callers need: the real next event is not earlier).
+  // The head may be a cancelled event (they are dropped lazily when popped); its time is then a lower
+  // bound on the next live event's time, which is all a caller sleeping until "next" needs.
   return heap_.top().at_ns;
 }
 

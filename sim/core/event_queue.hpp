@@ -31,7 +31,7 @@ class EventQueue {
 
   [[nodiscard]] TimeNs now() const { return now_ns_; }
   [[nodiscard]] bool empty() const { return live_events_ == 0; }
-  [[nodiscard]] TimeNs next_time() const;  // only valid when !empty()
+  [[nodiscard]] TimeNs next_time() const;  // only valid when !empty(); may be early (cancelled head)
   [[nodiscard]] std::uint64_t executed() const { return executed_; }
 
  private:
