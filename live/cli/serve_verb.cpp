@@ -10,6 +10,7 @@
 
 #include "live/twin/twin_server.hpp"
 #include "sim/catalog/catalog.hpp"
+#include "sim/cli/scenario_options.hpp"
 #include "sim/cli/verb_registry.hpp"
 #include "sim/engine/serving_sim.hpp"
 
@@ -21,8 +22,7 @@ extern "C" void on_serve_signal(int /*sig*/) { g_serve_stop.store(true); }
 
 struct ServeOpts {
   std::string protocol = "tgis", listen = "127.0.0.1:8033", served_name, port_file, config_dir, run_for;
-  DeploymentConfig d;
-  std::vector<std::string> engine_set;
+  DeploymentOptions deployment;
   std::uint64_t seed = 42;
   std::int64_t default_max_new = 20;
 };
@@ -34,14 +34,8 @@ const VerbRegistration kServe{Verb{
       cmd.add_option("--protocol", o->protocol, "tgis | caikit")->check(CLI::IsMember({"tgis", "caikit"}));
       cmd.add_option("--listen", o->listen, "Loopback HOST:PORT (port 0 = any free port)");
       // The deployment flags of `predict` (same names and meaning).
-      cmd.add_option("--model", o->d.model, "Model name or alias (servetwin list models)")->required();
-      cmd.add_option("--instance", o->d.instance, "Cloud instance (servetwin list instances)");
-      cmd.add_option("--gpu", o->d.gpu, "GPU, when no instance is given (servetwin list gpus)");
-      cmd.add_option("--num-gpus", o->d.num_gpus, "GPUs serving one replica (default: TP or all of the instance)");
-      cmd.add_option("--tp", o->d.tp, "Tensor-parallel degree (default: number of GPUs)");
-      cmd.add_option("--engine", o->d.engine, "Engine preset (servetwin list engines)");
-      cmd.add_option("--engine-set", o->engine_set, "Override an engine setting, KEY=VALUE (repeatable)");
-      cmd.add_option("--dtype", o->d.dtype, "Weights dtype: fp16, bf16, fp8");
+      add_deployment_options(cmd, o->deployment);
+      cmd.get_option("--model")->required();
       cmd.add_option("--seed", o->seed, "Seed (output lengths when min_new_tokens < max_new_tokens)");
       cmd.add_option("--config-dir", o->config_dir, "Catalog directory (default: the shipped configs/)");
       cmd.add_option("--model-name", o->served_name, "Model name clients send in mm-model-id (default: --model)");
@@ -66,12 +60,7 @@ const VerbRegistration kServe{Verb{
             throw UsageError(std::string("--run-for: ") + e.what());
           }
         }
-        DeploymentConfig d = o->d;
-        for (const auto& kv : o->engine_set) {
-          const auto eq = kv.find('=');
-          if (eq == std::string::npos || eq == 0) throw UsageError("--engine-set '" + kv + "': expected KEY=VALUE");
-          d.engine_set[kv.substr(0, eq)] = kv.substr(eq + 1);
-        }
+        const DeploymentConfig d = o->deployment.resolved_flags();
         t.listen = o->listen;
         t.seed = o->seed;
         t.model_name = o->served_name.empty() ? d.model : o->served_name;

@@ -8,13 +8,17 @@
 
 namespace servetwin::cli {
 
-DeploymentConfig DeploymentOptions::resolved_flags() const {
-  DeploymentConfig out = d;
-  for (const auto& kv : engine_set) {
+void apply_engine_set(const std::vector<std::string>& entries, std::map<std::string, std::string>& out) {
+  for (const auto& kv : entries) {
     const auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) throw UsageError("--engine-set '" + kv + "': expected KEY=VALUE");
-    out.engine_set[kv.substr(0, eq)] = kv.substr(eq + 1);
+    out[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
+}
+
+DeploymentConfig DeploymentOptions::resolved_flags() const {
+  DeploymentConfig out = d;
+  apply_engine_set(engine_set, out.engine_set);
   return out;
 }
 

@@ -1,12 +1,16 @@
 #pragma once
 // The scenario flags shared by `predict`, `sweep` (deployment part) and `serve` (live/).
 #include <CLI/CLI.hpp>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "sim/scenario/scenario.hpp"
 
 namespace servetwin::cli {
+
+// Parses --engine-set KEY=VALUE entries into `out`; throws UsageError on a malformed entry.
+void apply_engine_set(const std::vector<std::string>& entries, std::map<std::string, std::string>& out);
 
 struct DeploymentOptions {
   DeploymentConfig d;

@@ -51,11 +51,7 @@ int run_sweep(const SweepOptions& o) {
         s.deployment.instance = inst.name;
         s.deployment.tp = tp;
         s.deployment.engine = o.engine;
-        for (const auto& kv : o.engine_set) {
-          const auto eq = kv.find('=');
-          if (eq == std::string::npos) throw UsageError("--engine-set '" + kv + "': expected KEY=VALUE");
-          s.deployment.engine_set[kv.substr(0, eq)] = kv.substr(eq + 1);
-        }
+        apply_engine_set(o.engine_set, s.deployment.engine_set);
         s.workload = o.workload;
         s.load.type = o.rate.empty() ? "closed" : "open";
         s.load.levels = o.rate.empty() ? (o.concurrency.empty() ? std::vector<double>{10} : o.concurrency) : o.rate;
