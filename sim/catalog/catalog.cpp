@@ -406,8 +406,9 @@ Catalog Catalog::load(const std::filesystem::path& config_dir) {
         }
         c.profiles[name] = std::move(p);
       } else if (kind == "engines") {
-        const MapReader r(root, file, "", with_common({"engine", "version", "description", "settings"}), root.Mark());
+        const MapReader r(root, file, "", with_common({"aliases", "engine", "version", "description", "settings"}), root.Mark());
         EngineSpec e = parse_engine(r);
+        aliases = r.string_list("aliases");
         if (r.has("settings") && !r.raw("settings").IsNull()) parse_engine_settings(r.raw("settings"), file, e);
         name = e.name;
         c.engines[name] = std::move(e);
