@@ -50,9 +50,9 @@ class ValidateAccuracy : public ::testing::Test {
 Catalog* ValidateAccuracy::catalog_ = nullptr;
 nlohmann::json* ValidateAccuracy::report_ = nullptr;
 
-// DISABLED until the model meets the issue-5 bar (thresholds unchanged; run with
-// --gtest_also_run_disabled_tests). Measured 2026-11-25: blis itl_mean 10.04%%, e2e_mean 11.5%%, ttft_mean 38.9%% median APE.
-TEST_F(ValidateAccuracy, DISABLED_BlisVllmH100MedianApe) {
+// Measured 2026-11-25 after the H100 GEMM/decode-attention terms and the vLLM API time were fitted on
+// the BLIS train/val rows only: itl_mean 6.4 %, e2e_mean 7.1 %, ttft_mean 18.7 % median APE (56 rows).
+TEST_F(ValidateAccuracy, BlisVllmH100MedianApe) {
   const std::string f = "blis_vllm_h100.csv";
   EXPECT_GT((*report_)["sources"][f]["scored"].get<int>(), 30);
   EXPECT_LE(median_ape(f, "itl_mean_ms"), 10.0);
