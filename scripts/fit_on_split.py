@@ -60,7 +60,15 @@ def fit_rows_only(binary, data, config_dir, tmp):
     with open(data, newline="") as f:
         rows = list(csv.reader(f))
     keep = [rows[0]] + [r for r in rows[1:] if r and r[0] in fit_ids]
-    path = tmp / Path(data).name  # same file name: validate reports sources by file name
+    # Same file name (validate reports sources by file name) in a mirror of the data's tree, so rows
+    # that point at sibling directories (the DistServe per-request traces in ../distserve) still resolve.
+    src_dir = Path(data).resolve().parent
+    mirror = tmp / "data" / src_dir.name
+    mirror.mkdir(parents=True)
+    for sibling in src_dir.parent.iterdir():
+        if sibling != src_dir:
+            (tmp / "data" / sibling.name).symlink_to(sibling)
+    path = mirror / Path(data).name
     with open(path, "w", newline="") as f:
         csv.writer(f).writerows(keep)
     print(f"fit set: {len(keep) - 1} rows of {len(rows) - 1}", flush=True)

@@ -29,7 +29,7 @@ VllmEngine::VllmEngine(EventQueue& queue, SimListener* listener, CostModel cost,
   kv_offload_bytes_ = s.number("kv_cpu_offload_bytes", 0, 0, 1e14);
   // Which validation rows the preset's fitted values came from; `servetwin validate` refuses to
   // score those rows with this preset (sim/validate/fit_split.cpp defines each set).
-  s.choice("fitted_on", "none", {"none", "blis_trainval"});
+  s.choice("fitted_on", "none", {"none", "blis_trainval", "distserve_rate2"});
   if (chunked_prefill_ && mode_ != Mode::kV1) {
     throw ConfigError("vllm: enable_chunked_prefill is modelled for scheduler v1 only; allowed with v0/static: false");
   }

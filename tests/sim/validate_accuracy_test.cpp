@@ -60,17 +60,23 @@ TEST_F(ValidateAccuracy, BlisVllmH100MedianApe) {
   EXPECT_LE(median_ape(f, "ttft_mean_ms"), 20.0);
 }
 
-// DISABLED until the model meets the issue-5 bar (thresholds unchanged; run with
-// --gtest_also_run_disabled_tests). Measured 2026-11-25: distserve ttft_p50 27.7%%, tpot_mean 15.8%% median APE.
-TEST_F(ValidateAccuracy, DISABLED_DistServeMedianApe) {
+// The two DistServe bars are separate tests so the one that passes guards the model while the other
+// waits. Measured 2026-11-25 (6 scored rows; the 2 req/s runs are the preset's fit set):
+// ttft_p50 7.5 % median APE (27.7 % before cpu_step_ns was fitted), tpot_mean 16.0 %.
+TEST_F(ValidateAccuracy, DistServeTtftP50MedianApe) {
   const std::string f = "distserve_vllm_a100.csv";
   EXPECT_EQ((*report_)["sources"][f]["ran"].get<int>(), 8);
   EXPECT_LE(median_ape(f, "ttft_p50_ms"), 15.0);
-  EXPECT_LE(median_ape(f, "tpot_mean_ms"), 15.0);
+}
+
+// DISABLED until the model meets the issue-5 bar (threshold unchanged; run with
+// --gtest_also_run_disabled_tests). Measured 2026-11-25: tpot_mean 16.0 % median APE (bar 15 %).
+TEST_F(ValidateAccuracy, DISABLED_DistServeTpotMedianApe) {
+  EXPECT_LE(median_ape("distserve_vllm_a100.csv", "tpot_mean_ms"), 15.0);
 }
 
 // DISABLED until the model meets the issue-5 bar (thresholds unchanged; run with
-// --gtest_also_run_disabled_tests). Measured 2026-11-25: predicted first >3x TTFT p99 jump at 3.5 req/s, measured at 3.0.
+// --gtest_also_run_disabled_tests). Measured 2026-11-25: predicted first >3x TTFT p99 jump at 3.5 req/s (515 -> 13837 ms), measured at 3.0.
 TEST_F(ValidateAccuracy, DISABLED_DistServeKnee) {
   // The 100-second sweep (N / rate = 100 s: rates 1, 1.5, ..., 4); vllm-100-2 spans 50 s only.
   std::vector<std::tuple<double, double, double>> pts;  // rate, measured p99, predicted p99
@@ -115,8 +121,9 @@ TEST_F(ValidateAccuracy, CoverageAndReasons) {
 
 TEST_F(ValidateAccuracy, NoFitRowScored) {
   EXPECT_NO_THROW(check_no_fit_rows_scored(*report_));
-  // The BLIS train/val rows ran but are excluded from the BLIS scores.
+  // The BLIS train/val rows ran but are excluded from the BLIS scores; likewise DistServe's 2 req/s runs.
   EXPECT_GT((*report_)["sources"]["blis_vllm_h100.csv"]["fit_excluded"].size(), 10u);
+  EXPECT_EQ((*report_)["sources"]["distserve_vllm_a100.csv"]["fit_excluded"].size(), 2u);
 }
 
 TEST(ValidateSplit, FitRowScoredIsCaught) {
@@ -133,6 +140,12 @@ TEST(ValidateSplit, FitRowScoredIsCaught) {
   eval.cells = {{"source_id", "blis_s2r:16-llama-3-1-8b-tp1-general-1:s0"},
                 {"source", "inference-sim/sim-to-real-accuracy-validation: results_iter36/error_records.csv"}};
   EXPECT_FALSE(row_in_fit_set("blis_trainval", eval));
+  // DistServe: the 2 req/s runs are the vllm-0.2-distserve fit set; the knee runs are not.
+  ValidationRow ds_fit, ds_knee;
+  ds_fit.cells = {{"source_id", "distserve:opt-13b-sharegpt:vllm-200-2"}};
+  ds_knee.cells = {{"source_id", "distserve:opt-13b-sharegpt:vllm-300-3"}};
+  EXPECT_TRUE(row_in_fit_set("distserve_rate2", ds_fit));
+  EXPECT_FALSE(row_in_fit_set("distserve_rate2", ds_knee));
   EXPECT_THROW(row_in_fit_set("no-such-set", eval), ConfigError);
 }
 
