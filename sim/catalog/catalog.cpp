@@ -7,8 +7,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
+#include <thread>
 #include <set>
 
+#include "sim/catalog/parse_cache.hpp"
 #include "sim/catalog/strict_yaml.hpp"
 
 namespace servetwin {
@@ -298,6 +302,49 @@ WorkloadSpec parse_workload(const MapReader& r, const std::filesystem::path& con
   return w;
 }
 
+// YAML documents parsed ahead of interpretation; a file that failed to parse keeps its exception,
+// rethrown when its turn comes so errors surface in the same order as a sequential load.
+class ParsedFiles {
+ public:
+  explicit ParsedFiles(std::size_t n) : nodes_(n), errors_(n) {}
+  explicit ParsedFiles(std::vector<YAML::Node> nodes) : nodes_(std::move(nodes)), errors_(nodes_.size()) {}
+  void parse(std::size_t i, const std::filesystem::path& path) {
+    try {
+      nodes_[i] = yamlx::load_file(path);
+    } catch (...) {
+      errors_[i] = std::current_exception();
+    }
+  }
+  [[nodiscard]] YAML::Node take(std::size_t i) const {
+    if (errors_[i]) std::rethrow_exception(errors_[i]);
+    return nodes_[i];
+  }
+  [[nodiscard]] const std::vector<YAML::Node>& nodes() const { return nodes_; }
+
+ private:
+  std::vector<YAML::Node> nodes_;
+  std::vector<std::exception_ptr> errors_;
+};
+
+std::filesystem::path& parse_cache_dir() {
+  static std::filesystem::path dir;  // empty: no cache (library users and tests stay hermetic)
+  return dir;
+}
+
+ParsedFiles parse_all(const std::vector<const std::filesystem::path*>& all) {
+  ParsedFiles parsed(all.size());
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (std::size_t i = next++; i < all.size(); i = next++) parsed.parse(i, *all[i]);
+  };
+  const unsigned threads = std::min<unsigned>(4, std::max(1U, std::thread::hardware_concurrency()));
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  return parsed;
+}
+
 }  // namespace
 
 Catalog Catalog::load(const std::filesystem::path& config_dir) {
@@ -309,20 +356,42 @@ Catalog Catalog::load(const std::filesystem::path& config_dir) {
                                   "with models/ gpus/ instances/ interconnects/ profiles/ engines/ workloads/",
                                   config_dir.string()));
   }
+  // Parse every file first, in parallel (YAML parsing is most of a catalog load, and every CLI call
+  // loads the catalog), then interpret them in a fixed order so the first error and the iteration
+  // order never depend on threads or the file system.
+  std::vector<std::vector<fs::path>> files_per_kind;
+  for (const auto& info : kind_table()) {
+    std::vector<fs::path> files;
+    const fs::path sub = config_dir / info.dir;
+    if (fs::is_directory(sub)) {  // an absent kind directory is an empty catalog of that kind
+      for (const auto& entry : fs::directory_iterator(sub)) {
+        if (entry.is_regular_file() && entry.path().extension() == ".yaml") files.push_back(entry.path());
+      }
+    }
+    std::sort(files.begin(), files.end());
+    files_per_kind.push_back(std::move(files));
+  }
+  std::vector<const fs::path*> all_files;
+  std::vector<fs::path> all_paths;
+  for (const auto& files : files_per_kind) {
+    for (const auto& f : files) {
+      all_files.push_back(&f);
+      all_paths.push_back(f);
+    }
+  }
+  const ParseCache cache(parse_cache_dir(), config_dir, all_paths);
+  auto cached = cache.read();
+  const bool from_cache = cached.has_value();
+  const ParsedFiles parsed = from_cache ? ParsedFiles(std::move(*cached)) : parse_all(all_files);
+  std::size_t next_parsed = 0;
+  std::size_t kind_index = 0;
   for (const auto& info : kind_table()) {
     const std::string kind = info.dir;
-    const fs::path sub = config_dir / kind;
     c.documents_[kind];
     c.index_[kind];
-    if (!fs::is_directory(sub)) continue;  // an absent kind directory is an empty catalog of that kind
-    std::vector<fs::path> files;
-    for (const auto& entry : fs::directory_iterator(sub)) {
-      if (entry.is_regular_file() && entry.path().extension() == ".yaml") files.push_back(entry.path());
-    }
-    std::sort(files.begin(), files.end());  // deterministic: first error and iteration never depend on the FS
-    for (const auto& path : files) {
+    for (const auto& path : files_per_kind[kind_index]) {
       const std::string file = path.string();
-      const YAML::Node root = yamlx::load_file(path);
+      const YAML::Node root = parsed.take(next_parsed++);
       if (!root.IsMap()) {
         yamlx::fail(file, root.Mark(), "(document)", "expected a mapping with kind: and name:",
                     fmt::format("kind: {}", info.file_kind));
@@ -445,9 +514,13 @@ Catalog Catalog::load(const std::filesystem::path& config_dir) {
       c.files_[kind][name] = file;
       c.documents_[kind][name] = yamlx::to_json(root);
     }
+    ++kind_index;
   }
+  if (!from_cache) cache.write(parsed.nodes());  // reached only when every file loaded cleanly
   return c;
 }
+
+void Catalog::use_parse_cache(const std::filesystem::path& cache_dir) { parse_cache_dir() = cache_dir; }
 
 std::string Catalog::join_names(const std::vector<std::string>& names) {
   return names.empty() ? std::string("(none in catalog)") : yamlx::join(names);

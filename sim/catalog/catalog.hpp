@@ -28,6 +28,8 @@ class Catalog {
   static Catalog load(const std::filesystem::path& config_dir);
   // Loads default_config_dir() ($SERVETWIN_CONFIG_DIR or the shipped configs/).
   static Catalog load();
+  // Process-wide: keep parsed YAML in `cache_dir` across runs (parse_cache.hpp); empty = off (default).
+  static void use_parse_cache(const std::filesystem::path& cache_dir);
 
   // The catalog kinds in display order, and the singular file `kind:` each directory holds.
   static const std::vector<std::string>& kinds();

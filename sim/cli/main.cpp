@@ -2,15 +2,51 @@
 // registers its verbs (see verb_registry.hpp).
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <map>
+#include <sstream>
 
 #include "sim/catalog/catalog.hpp"
+#include "sim/catalog/parse_cache.hpp"
 #include "sim/cli/verb_registry.hpp"
+
+namespace {
+
+#ifdef SERVETWIN_DELEGATE_EXE
+// Verbs implemented by the sibling executable (CMakeLists.txt says why): run it in place of this
+// process with the same arguments. Returns only when it cannot be started.
+int delegate_if_needed(int argc, char** argv) {
+  if (argc < 2) return -1;
+  std::stringstream verbs(SERVETWIN_DELEGATE_VERBS);
+  bool ours = false;
+  for (std::string v; std::getline(verbs, v, ',');) ours = ours || v == argv[1];
+  if (!ours) return -1;
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  const auto sibling = (ec ? std::filesystem::path(argv[0]) : self).parent_path() / SERVETWIN_DELEGATE_EXE;
+  std::vector<char*> args(argv, argv + argc);
+  args.push_back(nullptr);
+  ::execv(sibling.c_str(), args.data());
+  std::cerr << "servetwin " << argv[1] << ": cannot run " << sibling.string() << ": " << std::strerror(errno)
+            << " (the " << argv[1] << " verb ships in that executable; build it with -DSERVETWIN_WITH_LIVE=ON)\n";
+  return servetwin::cli::kExitUnavailable;
+}
+#endif
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace servetwin::cli;
+#ifdef SERVETWIN_DELEGATE_EXE
+  if (const int rc = delegate_if_needed(argc, argv); rc >= 0) return rc;
+#endif
+  servetwin::Catalog::use_parse_cache(servetwin::default_parse_cache_dir());
   CLI::App app{"servetwin: predict, sweep and validate LLM-serving performance"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("servetwin ") + "see `servetwin version`");
@@ -22,7 +58,15 @@ int main(int argc, char** argv) {
   for (const auto& name : all_verb_names()) {
     auto it = by_name.find(name);
     if (it == by_name.end()) {
-      auto* cmd = app.add_subcommand(name, "(not yet available in this build)");
+#ifdef SERVETWIN_DELEGATE_EXE
+      std::stringstream delegated(SERVETWIN_DELEGATE_VERBS);
+      bool is_delegated = false;
+      for (std::string v; std::getline(delegated, v, ',');) is_delegated = is_delegated || v == name;
+      const char* summary = is_delegated ? "(runs " SERVETWIN_DELEGATE_EXE ")" : "(not yet available in this build)";
+#else
+      const char* summary = "(not yet available in this build)";
+#endif
+      auto* cmd = app.add_subcommand(name, summary);
       cmd->allow_extras();
       cmd->callback([&run, name] {
         run = [name] {

@@ -1,5 +1,6 @@
 #include "sim/core/event_queue.hpp"
 
+#include <limits>
 #include <stdexcept>
 #include <utility>
 
@@ -7,23 +8,51 @@ namespace servetwin {
 
 EventQueue::EventId EventQueue::schedule(TimeNs at_ns, Callback cb, int priority) {
   if (at_ns < now_ns_) throw std::logic_error("EventQueue: event scheduled in the past");
-  const EventId id = next_seq_++;
-  heap_.push(Entry{at_ns, priority, id});
-  callbacks_.push_back(std::move(cb));
-  cancelled_.push_back(false);
+  std::uint32_t slot = 0;
+  if (free_slots_.empty()) {
+    if (slots_.size() >= std::numeric_limits<std::uint32_t>::max()) {
+      throw std::length_error("EventQueue: too many pending events");
+    }
+    slot = static_cast<std::uint32_t>(slots_.size());
+    slots_.emplace_back();
+  } else {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  }
+  Slot& s = slots_[slot];
+  s.cb = std::move(cb);
+  s.cancelled = false;
+  heap_.push(Entry{at_ns, priority, next_seq_++, slot});
   ++live_events_;
-  return id;
+  return (static_cast<EventId>(s.generation) << 32) | slot;
 }
 
 void EventQueue::cancel(EventId id) {
-  if (id >= cancelled_.size() || cancelled_[id] || !callbacks_[id]) return;
-  cancelled_[id] = true;
-  callbacks_[id] = nullptr;
+  const auto slot = static_cast<std::uint32_t>(id & 0xffffffffU);
+  const auto generation = static_cast<std::uint32_t>(id >> 32);
+  if (slot >= slots_.size()) return;
+  Slot& s = slots_[slot];
+  // A fired event's slot has moved on to a later generation (or is free): cancelling it is a no-op.
+  if (s.generation != generation || s.cancelled || !s.cb) return;
+  s.cancelled = true;
+  s.cb = nullptr;
   --live_events_;
 }
 
+void EventQueue::free_slot(std::uint32_t slot) {
+  Slot& s = slots_[slot];
+  s.cb = nullptr;
+  s.cancelled = false;
+  ++s.generation;
+  free_slots_.push_back(slot);
+}
+
 void EventQueue::drop_cancelled_head() {
-  while (!heap_.empty() && cancelled_[heap_.top().seq]) heap_.pop();
+  while (!heap_.empty() && slots_[heap_.top().slot].cancelled) {
+    const std::uint32_t slot = heap_.top().slot;
+    heap_.pop();
+    free_slot(slot);
+  }
 }
 
 TimeNs EventQueue::next_time() const {
@@ -38,9 +67,8 @@ bool EventQueue::step() {
   const Entry e = heap_.top();
   heap_.pop();
   now_ns_ = e.at_ns;
-  Callback cb = std::move(callbacks_[e.seq]);
-  callbacks_[e.seq] = nullptr;
-  cancelled_[e.seq] = true;  // fired: later cancel() is a no-op
+  Callback cb = std::move(slots_[e.slot].cb);
+  free_slot(e.slot);  // fired: the id's generation is now stale, so a later cancel() is a no-op
   --live_events_;
   ++executed_;
   cb();

@@ -16,7 +16,7 @@ namespace servetwin {
 class EventQueue {
  public:
   using Callback = std::function<void()>;
-  using EventId = std::uint64_t;
+  using EventId = std::uint64_t;  // opaque: slot index and that slot's generation
 
   // Schedules `cb` at absolute time `at_ns` (>= now). Returns an id usable with cancel().
   EventId schedule(TimeNs at_ns, Callback cb, int priority = 0);
@@ -38,7 +38,8 @@ class EventQueue {
   struct Entry {
     TimeNs at_ns;
     int priority;
-    EventId seq;
+    std::uint64_t seq;   // insertion order: the final tie-break
+    std::uint32_t slot;  // where the callback lives
     // Min-heap ordering via std::priority_queue (which is a max-heap): "greater" means later.
     bool operator>(const Entry& o) const {
       if (at_ns != o.at_ns) return at_ns > o.at_ns;
@@ -46,13 +47,21 @@ class EventQueue {
       return seq > o.seq;
     }
   };
+  // Callbacks live in reusable slots: a slot is taken by schedule() and given back when its heap
+  // entry is popped (fired or cancelled), so memory follows the events pending, not the events ever
+  // scheduled (a twin server runs for days). The generation makes a stale EventId harmless.
+  struct Slot {
+    Callback cb;
+    std::uint32_t generation = 0;
+    bool cancelled = false;
+  };
   void drop_cancelled_head();
-
+  void free_slot(std::uint32_t slot);
   std::priority_queue<Entry, std::vector<Entry>, std::greater<>> heap_;
-  std::vector<Callback> callbacks_;  // indexed by seq; emptied when fired or cancelled
-  std::vector<bool> cancelled_;
+  std::vector<Slot> slots_;
+  std::vector<std::uint32_t> free_slots_;
   TimeNs now_ns_ = 0;
-  EventId next_seq_ = 0;
+  std::uint64_t next_seq_ = 0;
   std::uint64_t live_events_ = 0;
   std::uint64_t executed_ = 0;
 };

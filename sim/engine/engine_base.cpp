@@ -83,7 +83,11 @@ void EngineBase::release(SimRequest& req) {
 
 void EngineBase::maybe_start_step() {
   if (busy_) return;
-  current_ = Step{};
+  // Reset in place: the item vector keeps its capacity (a fresh Step would reallocate every step).
+  current_.items.clear();
+  current_.shape = StepShape{};
+  current_.cost = StepCost{};
+  current_.is_prefill_only = false;
   if (!plan_step(now(), current_)) return;
   current_.cost = cost_.step(current_.shape);
   current_.start_ns = now();

@@ -41,7 +41,7 @@ void BlockPool::take_one_free() {
   ++evictions_;
 }
 
-void BlockPool::grow(Holding& h, std::int64_t blocks_needed, std::int64_t group, std::int64_t shareable_blocks) {
+void BlockPool::grow_slow(Holding& h, std::int64_t blocks_needed, std::int64_t group, std::int64_t shareable_blocks) {
   while (h.blocks() < blocks_needed) {
     const std::int64_t index = h.blocks();
     take_one_free();

@@ -47,7 +47,10 @@ class BlockPool {
   void take_hits(std::int64_t group, std::int64_t n_hit, Holding& h);
   // Grows `h` to `blocks_needed` blocks. New blocks with index < shareable_blocks of a group >= 0
   // are registered as cached prefix blocks. Caller checked free() >= blocks needed.
-  void grow(Holding& h, std::int64_t blocks_needed, std::int64_t group, std::int64_t shareable_blocks);
+  // Inline early exit: most calls (decode steps inside a block) need no new block.
+  void grow(Holding& h, std::int64_t blocks_needed, std::int64_t group, std::int64_t shareable_blocks) {
+    if (h.blocks() < blocks_needed) grow_slow(h, blocks_needed, group, shareable_blocks);
+  }
   // Releases everything `h` holds.
   void release(Holding& h);
 
@@ -62,6 +65,7 @@ class BlockPool {
     std::list<std::uint64_t>::iterator lru_pos;  // valid when refs == 0
   };
   void take_one_free();
+  void grow_slow(Holding& h, std::int64_t blocks_needed, std::int64_t group, std::int64_t shareable_blocks);
 
   std::int64_t total_ = 0;
   std::int64_t free_plain_ = 0;

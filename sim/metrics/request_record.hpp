@@ -34,5 +34,7 @@ struct RequestRecord {
 // CSV header and one line per record; fixed column order, '.' decimals, no locale.
 const char* request_csv_header();
 std::string request_csv_line(const RequestRecord& r);
+// The same line (no newline) appended to `out`.
+void append_request_csv_line(std::string& out, const RequestRecord& r);
 
 }  // namespace servetwin

@@ -32,15 +32,25 @@ void write_run_outputs(const std::filesystem::path& dir, const RunInfo& info, co
   const auto csv = dir / "requests.csv";
   std::ofstream out(csv, std::ios::binary | std::ios::trunc);
   if (!out) throw std::runtime_error("cannot write " + csv.string());
-  out << request_csv_header() << '\n';
+  std::string text = request_csv_header();
+  text += '\n';
   for (std::size_t i = 0; i < runs.size(); ++i) {
     for (const auto& st : runs[i].stages) {
-      for (auto r : st.records) {
-        r.scenario = static_cast<int>(i);
-        out << request_csv_line(r) << '\n';
+      for (const auto& r : st.records) {
+        const std::size_t start = text.size();
+        append_request_csv_line(text, r);
+        // The record's scenario index is the run's position, whatever the record carried.
+        if (r.scenario != static_cast<int>(i)) {
+          text.resize(start);
+          RequestRecord copy = r;
+          copy.scenario = static_cast<int>(i);
+          append_request_csv_line(text, copy);
+        }
+        text += '\n';
       }
     }
   }
+  out << text;
 }
 
 namespace {

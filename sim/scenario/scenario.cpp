@@ -62,11 +62,16 @@ class StageDriver final : public SimListener {
     schedule_next_arrival(0);
   }
 
+  // Replays rows in arrival order (stable for equal times), one pending arrival at a time: the event
+  // heap then holds a handful of events instead of the whole trace, which keeps scheduling cheap.
   void start_trace(const std::vector<TraceRow>& rows) {
-    for (const auto& r : rows) {
-      RequestShape shape{r.input_tokens, r.output_tokens, -1, 0};
-      send(shape, -1, seconds_to_ns(r.arrived_at_s));
-    }
+    records_.reserve(rows.size());
+    trace_ = &rows;
+    trace_order_.resize(rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) trace_order_[i] = i;
+    std::stable_sort(trace_order_.begin(), trace_order_.end(),
+                     [&rows](std::size_t a, std::size_t b) { return rows[a].arrived_at_s < rows[b].arrived_at_s; });
+    schedule_trace_row(0);
   }
 
   void on_request_done(const RequestRecord& rec) override {
@@ -108,6 +113,16 @@ class StageDriver final : public SimListener {
     sim_->submit(in, at);
   }
 
+  void schedule_trace_row(std::size_t k) {
+    if (k >= trace_order_.size()) return;
+    const TraceRow& r = (*trace_)[trace_order_[k]];
+    q_.schedule(std::max(q_.now(), seconds_to_ns(r.arrived_at_s)), [this, k] {
+      const TraceRow& row = (*trace_)[trace_order_[k]];
+      send(RequestShape{row.input_tokens, row.output_tokens, -1, 0}, -1, q_.now());
+      schedule_trace_row(k + 1);
+    }, /*priority=*/2);
+  }
+
   void schedule_next_arrival(TimeNs at) {
     q_.schedule(at, [this] {
       const TimeNs now = q_.now();
@@ -131,6 +146,8 @@ class StageDriver final : public SimListener {
   std::unique_ptr<ArrivalProcess> arrivals_;
   std::deque<RequestShape> backlog_;
   std::vector<RequestRecord> records_;
+  const std::vector<TraceRow>* trace_ = nullptr;  // trace replay: the rows (owned by run_stage)
+  std::vector<std::size_t> trace_order_;          // their indices in arrival order
   TimeNs end_ns_ = 0;
   std::uint64_t next_id_ = 0;
   std::int64_t sent_ = 0;
