@@ -13,8 +13,9 @@
 // On a switched NVLink fabric (every GPU pair on NVLink, e.g. a DGX) a second line can be added per TP
 // degree n > 2: the Simple protocol's. There, NCCL runs LL128 at mid sizes for n > 2 and changes to
 // Simple only at larger sizes, so sizes <= a few MB never show Simple's bus bandwidth for n > 2. The 2-rank
-// fit does (NCCL's ring latency table makes Simple no slower than LL128 at 2 ranks), and bus bandwidth
-// is a property of the links, independent of the rank count (nccl-tests' busbw convention). So
+// fit does (in NCCL's ring latency table Simple's per-hop cost matters least at 2 ranks; version caveat in
+// docs/calibration.md), and bus bandwidth is a property of the links, independent of the rank count
+// (nccl-tests' busbw convention). So
 //   t(bytes) = max(floor_ns, min(latency_ns + f * bytes / bus_bw, simple_latency_ns + f * bytes / simple_bus_bw))
 // with simple_bus_bw the 2-rank line's bandwidth and simple_latency_ns the least latency for which the
 // Simple line is nowhere faster than the fitted line within the fitted sizes (NCCL chose the fitted
