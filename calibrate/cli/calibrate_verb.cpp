@@ -149,9 +149,14 @@ int do_fit(const FitOpts& o) {
   for (const auto& n : fit.notes)
     if (n.rfind("Splitwise", 0) == 0) std::cout << "  " << n << "\n";
   for (const auto& [sys, models] : fit.allreduce)
-    for (const auto& [n, m] : models)
-      std::cout << fmt::format("  all-reduce {} tp{}: latency {:.1f} us, busbw {:.1f} GB/s, floor {:.1f} us\n", sys, n,
+    for (const auto& [n, m] : models) {
+      std::cout << fmt::format("  all-reduce {} tp{}: latency {:.1f} us, busbw {:.1f} GB/s, floor {:.1f} us", sys, n,
                                m.latency_ns / 1e3, m.bus_bw_bytes_s / 1e9, m.floor_ns / 1e3);
+      if (m.simple_bus_bw_bytes_s > 0)
+        std::cout << fmt::format("; Simple line {:.1f} us, {:.1f} GB/s", m.simple_latency_ns / 1e3,
+                                 m.simple_bus_bw_bytes_s / 1e9);
+      std::cout << "\n";
+    }
   return kExitOk;
 }
 

@@ -12,7 +12,9 @@ namespace servetwin::calibrate {
 
 double AllReduceModel::predict_ns(double bytes) const {
   const double factor = 2.0 * (n - 1) / n;
-  return std::max(floor_ns, latency_ns + factor * bytes / bus_bw_bytes_s * 1e9);
+  double t_ns = latency_ns + factor * bytes / bus_bw_bytes_s * 1e9;
+  if (simple_bus_bw_bytes_s > 0) t_ns = std::min(t_ns, simple_latency_ns + factor * bytes / simple_bus_bw_bytes_s * 1e9);
+  return std::max(floor_ns, t_ns);
 }
 
 ErrorStats allreduce_errors(const AllReduceModel& m, const std::vector<CollectivePoint>& points, double min_bytes,
@@ -84,7 +86,7 @@ std::optional<std::pair<double, double>> bandwidth_regime_line(std::vector<const
 }  // namespace
 
 std::map<int, AllReduceModel> fit_allreduce(const std::vector<CollectivePoint>& points, double min_bytes,
-                                            double max_bytes, bool with_floor) {
+                                            double max_bytes, bool with_floor, bool switched_nvlink) {
   std::map<int, std::vector<const CollectivePoint*>> by_n;
   for (const auto& p : points)
     if (p.collective == "all_reduce" && p.n >= 2 && p.bytes >= min_bytes && p.bytes <= max_bytes && p.time_ns > 0)
@@ -164,9 +166,21 @@ std::map<int, AllReduceModel> fit_allreduce(const std::vector<CollectivePoint>& 
       m.min_bytes = std::min(m.min_bytes, p->bytes);
       m.max_bytes = std::max(m.max_bytes, p->bytes);
     }
-    m.in_sample = allreduce_errors(m, points, m.min_bytes, m.max_bytes);
     out[n] = m;
   }
+  // Simple-protocol line for n > 2 on a switched NVLink fabric (see the header): bandwidth from the
+  // 2-rank line, latency the least one that keeps it at or above the fitted line over the fitted sizes.
+  // The Simple line is faster only where its bandwidth is higher, and then its advantage grows with the
+  // size, so the binding size is the largest fitted one.
+  const auto two = out.find(2);
+  if (switched_nvlink && two != out.end())
+    for (auto& [n, m] : out) {
+      if (n <= 2 || !(two->second.bus_bw_bytes_s > m.bus_bw_bytes_s)) continue;
+      const double bus_bytes = 2.0 * (n - 1) / n * m.max_bytes;
+      m.simple_bus_bw_bytes_s = two->second.bus_bw_bytes_s;
+      m.simple_latency_ns = m.latency_ns + bus_bytes * (1.0 / m.bus_bw_bytes_s - 1.0 / m.simple_bus_bw_bytes_s) * 1e9;
+    }
+  for (auto& [n, m] : out) m.in_sample = allreduce_errors(m, points, m.min_bytes, m.max_bytes);
   return out;
 }
 

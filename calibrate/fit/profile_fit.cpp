@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "calibrate/core/model_shapes.hpp"
+#include "calibrate/published/published.hpp"
 #include "sim/catalog/catalog.hpp"
 
 namespace servetwin::calibrate {
@@ -221,7 +222,8 @@ ProfileFit fit_profile(const CalibrationData& data, const ProfileFitOptions& opt
   std::map<std::string, std::vector<CollectivePoint>> by_system;
   for (const auto& c : data.collectives)
     if (c.correct) by_system[c.system].push_back(c);
-  for (const auto& [sys, pts] : by_system) f.allreduce[sys] = fit_allreduce(pts);
+  for (const auto& [sys, pts] : by_system)
+    f.allreduce[sys] = fit_allreduce(pts, 0, 1e300, true, vidur_switched_nvlink(sys));
 
   std::vector<std::string> launch;
   for (const auto& l : data.launch) launch.push_back(fmt::format("{} {:.0f} ns/launch", l.mode, l.per_launch_ns));
@@ -343,13 +345,19 @@ std::string profile_yaml(const ProfileFit& f) {
   lr("attn_prefill", f.has_prefill, f.prefill, "flops");
   lr("attn_decode", f.has_decode, f.decode, "bytes_s");
   if (!f.allreduce.empty()) {
-    y += "  allreduce:  # t = max(floor_ns, latency_ns + 2(n-1)/n * bytes / bus_bw_bytes_s), per system and TP\n";
+    y += "  allreduce:  # t = max(floor_ns, min(latency_ns + 2(n-1)/n * bytes / bus_bw_bytes_s, simple line if any)), "
+         "per system and TP\n";
     for (const auto& [sys, models] : f.allreduce)
-      for (const auto& [n, m] : models)
-        y += fmt::format("    - {{system: {}, tp: {}, latency_ns: {}, bus_bw_bytes_s: {}, floor_ns: {}, "
+      for (const auto& [n, m] : models) {
+        const std::string simple = m.simple_bus_bw_bytes_s > 0
+                                       ? fmt::format("simple_latency_ns: {}, simple_bus_bw_bytes_s: {}, ",
+                                                     num(m.simple_latency_ns), num(m.simple_bus_bw_bytes_s))
+                                       : std::string();
+        y += fmt::format("    - {{system: {}, tp: {}, latency_ns: {}, bus_bw_bytes_s: {}, floor_ns: {}, {}"
                          "bytes_range: [{}, {}], residuals: {}}}\n",
-                         q(sys), n, num(m.latency_ns), num(m.bus_bw_bytes_s), num(m.floor_ns), num(m.min_bytes),
-                         num(m.max_bytes), errs(m.in_sample));
+                         q(sys), n, num(m.latency_ns), num(m.bus_bw_bytes_s), num(m.floor_ns), simple,
+                         num(m.min_bytes), num(m.max_bytes), errs(m.in_sample));
+      }
   }
   if (!f.splitwise_lines.empty()) {
     y += "  splitwise_decode:  # Llama-2-70B per-token decode: Splitwise (vLLM) measured vs this profile's kernels\n";

@@ -94,6 +94,8 @@ CalibrationData read_vidur_allreduce(const std::filesystem::path& csv, const std
   return d;
 }
 
+bool vidur_switched_nvlink(const std::string& system) { return system == "a100_dgx" || system == "h100_dgx"; }
+
 CalibrationData read_vidur_attention(const std::filesystem::path& csv) {
   const CsvTable t = CsvTable::read(csv);
   CalibrationData d;

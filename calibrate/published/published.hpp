@@ -18,6 +18,11 @@ CalibrationData read_vidur_mlp(const std::filesystem::path& csv, const std::stri
 CalibrationData read_vidur_allreduce(const std::filesystem::path& csv, const std::string& system,
                                      bool include_cross_node = false);
 
+// Whether a Vidur network system joins all its GPUs on one NVLink fabric (NVSwitch): a100_dgx and
+// h100_dgx (Vidur README: DGX, all on NVLink). Not the *_pairwise_nvlink boxes, whose 4-GPU ring
+// crosses PCIe. Feeds fit_allreduce's `switched_nvlink` (intra-node rows only).
+bool vidur_switched_nvlink(const std::string& system);
+
 // Vidur legacy-e2d00e9/a100/attention.csv: FlashAttention prefill/decode kernel times (ms) for
 // Llama-2-70B at TP2 on A100 (README: geometry n_embd 8192, 64 q heads, 8 kv heads).
 CalibrationData read_vidur_attention(const std::filesystem::path& csv);

@@ -41,6 +41,9 @@ const VerbRegistration kShow{Verb{
           return kExitOk;
         }
         std::cout << render_document(catalog, kind, name);
+        // A GPU's cost-model profile, with each parameter's provenance and source (issue 7).
+        if (kind == "gpus" && catalog.has_profile(name))
+          std::cout << "\nhardware profile (configs/profiles):\n" << render_document(catalog, "profiles", name);
         return kExitOk;
       };
     }}};

@@ -1,0 +1,65 @@
+// Issue 7, deliverable 5: every GPU the issue lists ships a hardware profile in configs/profiles, and
+// every profile parameter carries a provenance (measured / fitted / datasheet / assumed) and a source.
+// Checked on the typed profile (the nine cost-model parameters) and on the parsed document, so that a
+// parameter added to the format later is covered too.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "sim/catalog/catalog.hpp"
+
+namespace servetwin::calibrate {
+namespace {
+
+const std::vector<std::string> kProvenances{"measured", "fitted", "datasheet", "assumed"};
+
+// The issue's list, as catalog GPU names or aliases.
+const std::vector<std::string> kIssueGpus{"A10G", "L4", "L40S", "A100-40GB-SXM", "A100-80GB-SXM",
+                                          "H100-SXM", "H100-PCIe", "H200"};
+
+TEST(Profiles, EveryIssueGpuHasAProfileWithProvenanceAndSource) {
+  const Catalog c = Catalog::load(std::filesystem::path(SERVETWIN_SOURCE_DIR) / "configs");
+  for (const auto& name : kIssueGpus) {
+    SCOPED_TRACE(name);
+    ASSERT_TRUE(c.has_gpu(name)) << "GPU missing from configs/gpus";
+    const std::string gpu = c.resolve("gpus", name);
+    ASSERT_TRUE(c.has_profile(gpu)) << "no hardware profile in configs/profiles";
+    const HardwareProfile& p = c.profile(gpu);
+    EXPECT_EQ(p.gpu, gpu);
+    const std::vector<std::pair<const char*, const Param*>> params{
+        {"gemm_eff_max", &p.gemm_eff_max},
+        {"gemm_m_half_tokens", &p.gemm_m_half_tokens},
+        {"gemm_bw_eff", &p.gemm_bw_eff},
+        {"attn_prefill_flops_eff", &p.attn_prefill_flops_eff},
+        {"attn_decode_bw_eff", &p.attn_decode_bw_eff},
+        {"elementwise_bw_eff", &p.elementwise_bw_eff},
+        {"step_overhead_ns", &p.step_overhead_ns},
+        {"layer_overhead_ns", &p.layer_overhead_ns},
+        {"copy_bw_eff", &p.copy_bw_eff}};
+    for (const auto& [key, q] : params) {
+      SCOPED_TRACE(key);
+      EXPECT_NE(std::find(kProvenances.begin(), kProvenances.end(), q->provenance), kProvenances.end())
+          << "provenance '" << q->provenance << "'";
+      EXPECT_FALSE(q->source.empty()) << "no source";
+    }
+    // The parsed document: every {value: ...} entry, including any added later, has both.
+    const auto& doc = c.document("profiles", gpu);
+    std::size_t valued = 0;
+    for (const auto& [key, v] : doc.items()) {
+      if (!v.is_object() || !v.contains("value")) continue;
+      ++valued;
+      SCOPED_TRACE(key);
+      ASSERT_TRUE(v.contains("provenance") && v["provenance"].is_string());
+      EXPECT_NE(std::find(kProvenances.begin(), kProvenances.end(), v["provenance"].get<std::string>()),
+                kProvenances.end());
+      ASSERT_TRUE(v.contains("source") && v["source"].is_string());
+      EXPECT_FALSE(v["source"].get<std::string>().empty());
+    }
+    EXPECT_GE(valued, params.size()) << "document lists fewer parameters than the typed profile";
+  }
+}
+
+}  // namespace
+}  // namespace servetwin::calibrate
