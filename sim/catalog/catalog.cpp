@@ -64,6 +64,10 @@ ModelSpec parse_model(const MapReader& r) {
   m.gated_mlp = r.boolean("gated_mlp", true);
   m.num_experts = r.sourced_int("num_experts", Range::between(0, 1024), false, 0);
   m.experts_per_token = r.sourced_int("experts_per_token", Range::between(0, 1024), false, 0);
+  m.shared_experts = r.sourced_int("shared_experts", Range::between(0, 64), false, 0);
+  if (m.num_experts == 0 && m.shared_experts != 0) {
+    r.fail_at("shared_experts", "set on a dense model (num_experts is 0)", "0 or absent");
+  }
   m.sliding_window = r.sourced_int("sliding_window", Range::between(0, 1 << 24), false, 0);
   if (m.num_attention_heads % m.num_kv_heads != 0) {
     r.fail_at("num_kv_heads", fmt::format("{} does not divide num_attention_heads {}", m.num_kv_heads,
@@ -413,7 +417,7 @@ Catalog Catalog::load(const std::filesystem::path& config_dir) {
                           with_common({"aliases", "family", "tokenizer", "num_layers", "hidden_size",
                                        "intermediate_size", "num_attention_heads", "num_kv_heads", "head_dim",
                                        "vocab_size", "max_position_embeddings", "tie_word_embeddings", "gated_mlp",
-                                       "num_experts", "experts_per_token", "sliding_window"}),
+                                       "num_experts", "experts_per_token", "shared_experts", "sliding_window"}),
                           root.Mark());
         ModelSpec m = parse_model(r);
         name = m.name;

@@ -13,7 +13,7 @@ double count(const ModelSpec& m, bool active_only) {
   double mlp = one_mlp;
   if (m.num_experts > 0) {
     const double experts = active_only ? m.experts_per_token : m.num_experts;
-    mlp = experts * one_mlp + h * m.num_experts;  // + router
+    mlp = (experts + m.shared_experts) * one_mlp + h * m.num_experts;  // + router
   }
   const double norms = 2.0 * h;
   const double per_layer = attention + mlp + norms;

@@ -28,6 +28,7 @@ struct ModelSpec {
   bool gated_mlp = true;            // SwiGLU (3 matrices) vs plain 2-matrix MLP (OPT)
   int num_experts = 0;              // 0 = dense
   int experts_per_token = 0;        // top-k for MoE
+  int shared_experts = 0;           // MoE: experts every token also goes through (Llama 4: 1)
   int sliding_window = 0;           // 0 = none
 };
 

@@ -65,7 +65,7 @@ CostModel::CostModel(const ModelSpec& model, const GpuSpec& gpu, const HardwareP
   const double h = model_.hidden_size, hd = model_.head_dim;
   const double q_local = static_cast<double>(model_.num_attention_heads) / tp_;
   const double kv_local = local_kv_heads(model_, tp_);
-  const double experts = model_.num_experts > 0 ? model_.num_experts : 1;
+  const double experts = model_.num_experts > 0 ? model_.num_experts + model_.shared_experts : 1;
   const double attn_local = h * q_local * hd * 2 + h * kv_local * hd * 2;
   const double mlp_local = mlp_matrices(model_) * h * model_.intermediate_size * experts / tp_;
   const double embed_local = static_cast<double>(model_.vocab_size) * h / tp_;
@@ -94,7 +94,11 @@ double CostModel::moe_gemm_ns(double m) const {
   const double m_per_expert = m * k / touched;
   const double h = model_.hidden_size, f = static_cast<double>(model_.intermediate_size) / tp_;
   const double per_expert = gemm_ns(m_per_expert, h, (model_.gated_mlp ? 2 : 1) * f) + gemm_ns(m_per_expert, f, h);
-  return touched * per_expert + gemm_ns(m, h, e);  // + router
+  // Shared experts (Llama 4) run on every token, like a dense MLP.
+  const double shared = model_.shared_experts > 0 ? model_.shared_experts * (gemm_ns(m, h, (model_.gated_mlp ? 2 : 1) * f) +
+                                                                              gemm_ns(m, f, h))
+                                                  : 0;
+  return touched * per_expert + shared + gemm_ns(m, h, e);  // + router
 }
 
 double CostModel::allreduce_ns(double bytes) const {
