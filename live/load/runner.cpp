@@ -579,7 +579,7 @@ nlohmann::json resolved_config(const LoadConfig& cfg, const Dataset& ds, const n
   loads["warmup_s"] = cfg.warmup_s;
   loads["warmup_requests"] = cfg.warmup_requests;
   loads["timeout_s"] = cfg.timeout_s;
-  return {{"target", cfg.target},
+  nlohmann::json out = {{"target", cfg.target},
           {"protocol", to_string(cfg.protocol)},
           {"model_id", cfg.model_id},
           {"tls", cfg.tls},
@@ -590,6 +590,8 @@ nlohmann::json resolved_config(const LoadConfig& cfg, const Dataset& ds, const n
           {"loads", loads},
           {"seed", cfg.seed},
           {"readiness", ready}};
+  if (!cfg.server_deployment.is_null()) out["server_deployment"] = cfg.server_deployment;
+  return out;
 }
 
 void progress_line(const LoadConfig& cfg, const StageState& st, const std::string& label, int nstages, TimeNs now,
