@@ -5,9 +5,9 @@
 //      handed the first-token message to gRPC (both steady_clock, same host), p50/p99; also the
 //      same against the time the engine emitted the token (adds the twin's ack-write wait).
 // The twin's engine is the test engine in independent-streams mode (each stream emits on its own
-// clock, spread in time): what is measured is the gRPC path, not an engine model. Prints one JSON object on stdout.
+// clock; by default with spread phases, see FakeEngineParams::spread_phases): what is measured is the gRPC path, not an engine model. Prints one JSON object on stdout.
 // Usage: live_load_bench [streams=2000] [seconds=6] [step_ms=30] [overhead_streams=1000]
-//                        [overhead_step_ms=100] [connections=streams/500]
+//                        [overhead_step_ms=100] [connections=streams/500] [spread|aligned]
 // The overhead phase uses a slower engine step by default: it measures timestamp accuracy at 1000
 // concurrent streams, not throughput, and must not saturate the machine.
 #include <algorithm>
@@ -22,7 +22,7 @@ using namespace servetwin::testing;
 
 namespace {
 
-nlohmann::json run_phase(int streams, double seconds, TimeNs step_ns, bool overhead, int connections) {
+nlohmann::json run_phase(int streams, double seconds, TimeNs step_ns, bool overhead, int connections, bool spread) {
   const auto dir = temp_dir("bench-" + std::to_string(streams) + (overhead ? "-o" : ""));
   const auto ds_path = write_dataset(dir, 256, 40, 60);
   FakeEngineParams p;
@@ -31,6 +31,7 @@ nlohmann::json run_phase(int streams, double seconds, TimeNs step_ns, bool overh
   p.step_per_seq_ns = 0;
   p.prefill_per_token_ns = 0;
   p.independent_streams = true;
+  p.spread_phases = spread;
   live::TwinOptions o;
   o.log_emissions = overhead;
   live::TwinServer twin(o, fake_factory(p));
@@ -98,13 +99,17 @@ int main(int argc, char** argv) {
   const int overhead_streams = argc > 4 ? std::atoi(argv[4]) : 1000;
   const TimeNs overhead_step_ns = (argc > 5 ? std::atoi(argv[5]) : 100) * kNsPerMs;
   const int connections = argc > 6 ? std::atoi(argv[6]) : 0;  // 0 = one per 500 streams
+  // Stream phases: spread (default; tokens arrive continuously) or aligned (every stream emits in
+  // the same instant once per step, as a batched engine does).
+  const bool spread = !(argc > 7 && std::string(argv[7]) == "aligned");
   if (streams <= 0 || seconds <= 0 || seconds > 60 || step_ns <= 0 || overhead_streams <= 0 || overhead_step_ns <= 0) {
     std::cerr << "usage: live_load_bench [streams] [seconds<=60] [step_ms] [overhead_streams]\n";
     return 2;
   }
   nlohmann::json out;
-  out["throughput"] = run_phase(streams, seconds, step_ns, false, connections);
-  out["overhead"] = run_phase(overhead_streams, seconds, overhead_step_ns, true, connections);
+  out["throughput"] = run_phase(streams, seconds, step_ns, false, connections, spread);
+  out["overhead"] = run_phase(overhead_streams, seconds, overhead_step_ns, true, connections, spread);
+  out["stream_phases"] = spread ? "spread" : "aligned";
   std::cout << out.dump(2) << '\n';
   return 0;
 }
