@@ -6,7 +6,7 @@
 # bad input exits 2 naming the file and field. Bounded well under 30 s.
 # Usage (ctest): bash live_validate.sh <servetwin-binary> <repo-dir> <shared-dir>
 set -euo pipefail
-bin=$1
+bin=$1 repo=$2
 tmp=$(mktemp -d)
 serve_pid=
 cleanup() { [[ -n "$serve_pid" ]] && kill "$serve_pid" 2>/dev/null; rm -rf "$tmp"; }
@@ -76,6 +76,12 @@ PY
   then break; fi
   [[ $attempt -lt 3 ]] || fail "validate --live errors above 5% in 3 attempts"
 done
+
+# The summary with the recorded deployment matches the documented schema (docs/output-schema.md).
+/usr/bin/python3 "$repo/tests/cli/output_schema_check.py" "$repo/docs/output-schema.md" --producer live \
+  --summary "$tmp/run/summary.json" --requests "$tmp/run/requests.csv" > "$tmp/schema.txt" 2>&1 ||
+  { cat "$tmp/schema.txt"; fail "summary.json with server_deployment does not match docs/output-schema.md"; }
+grep -q '"server_deployment"' "$tmp/run/summary.json" || fail "load did not record server_deployment"
 
 expect_bad() {  # expect_bad NAME DIR PATTERN...: exit 2 and every pattern in the message
   local name=$1 dir=$2; shift 2
