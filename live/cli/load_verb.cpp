@@ -7,6 +7,8 @@
 #include <sstream>
 
 #include "live/load/runner.hpp"
+#include "sim/catalog/catalog.hpp"
+#include "sim/cli/scenario_options.hpp"
 #include "sim/cli/verb_registry.hpp"
 
 namespace servetwin::cli {
@@ -48,7 +50,8 @@ double duration_flag(const std::string& s, const char* flag) {
 
 struct Opts {
   std::string target, protocol = "tgis", model_id, ca, dataset, concurrency, rate, arrival = "poisson", duration,
-      warmup, timeout = "240s", out, ready_timeout = "60s";
+      warmup, timeout = "240s", out, ready_timeout = "60s", config_dir;
+  DeploymentOptions deployment;  // what the server runs (optional), for `validate --live`
   bool tls = false, insecure = false, stream = false, unary = false, quiet = false;
   int max_in_flight = 0, connections = 1;
   std::int64_t requests = 0;
@@ -85,6 +88,9 @@ const VerbRegistration kLoad{Verb{
       cmd.add_option("--connections", o->connections, "HTTP/2 connections to spread requests over")
           ->check(CLI::Range(1, 256));
       cmd.add_flag("--quiet", o->quiet, "No progress line");
+      // The server's deployment (predict's flags), recorded for `servetwin validate --live`.
+      add_deployment_options(cmd, o->deployment);
+      cmd.add_option("--config-dir", o->config_dir, "Catalog directory for the deployment flags (default: configs/)");
       return [o]() -> int {
         live::LoadConfig c;
         c.target = o->target;
@@ -133,6 +139,12 @@ const VerbRegistration kLoad{Verb{
         c.seed = o->seed;
         c.connections = o->connections;
         c.progress = !o->quiet;
+        if (!o->deployment.d.model.empty()) {
+          // Resolved now, so a wrong name fails before the load instead of at validation time.
+          const Catalog catalog =
+              Catalog::load(o->config_dir.empty() ? default_config_dir() : std::filesystem::path(o->config_dir));
+          c.server_deployment = to_json(resolve_deployment(catalog, o->deployment.resolved_flags()));
+        }
         live::Dataset ds;
         try {
           ds = live::read_dataset(c.dataset_path);

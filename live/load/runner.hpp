@@ -45,6 +45,9 @@ struct LoadConfig {
   double ready_timeout_s = 60;
   int connections = 1;           // HTTP/2 connections (channels) the requests are spread over
   bool progress = true;
+  // The deployment the server runs, as declared by the user (resolved against the catalog), recorded
+  // in resolved_config.server_deployment for `servetwin validate --live`. null = not declared.
+  nlohmann::json server_deployment;
   // Consecutive UNAVAILABLE results after which the server is considered gone and the run
   // stops (partial). 0 = max(8, 2 x stage concurrency).
   int abort_after_unavailable = 0;

@@ -90,6 +90,7 @@ struct TwinServer::Impl final : public SimListener {
   TwinStats st;
   std::atomic<std::int64_t> messages_sent{0};
   std::map<std::string, std::int64_t> emissions;
+  std::map<std::string, std::int64_t> handoffs;
   std::map<std::string, std::pair<TimeNs, TimeNs>> times;
 
   std::mutex shutdown_mu;
@@ -110,11 +111,20 @@ struct TwinServer::Impl final : public SimListener {
     std::lock_guard lk(stats_mu);
     st.*field += n;
   }
+  // With log_emissions: when the engine emitted a request's first token (the driver turns it into
+  // messages) and when that message was handed to gRPC (StartWrite; later when the ack is still
+  // being written), steady_clock ns.
   void log_first_token(const SimClient& c) {
     if (!opts.log_emissions) return;
     const auto t = steady_ns(Clock::now());
     std::lock_guard lk(stats_mu);
     emissions[c.x_request_id] = t;
+  }
+  void log_first_token_handoff(const SimClient& c) {
+    if (!opts.log_emissions) return;
+    const auto t = steady_ns(Clock::now());
+    std::lock_guard lk(stats_mu);
+    handoffs[c.x_request_id] = t;
   }
 
   // SimListener (driver thread).
@@ -251,24 +261,36 @@ std::string metadata(grpc::CallbackServerContext* ctx, const char* key) {
   return it == md.end() ? std::string() : std::string(it->second.data(), it->second.size());
 }
 
-// A server stream with an outgoing queue: one write in flight at a time (the callback API's
-// rule); Finish only once the queue is drained. Lives until OnDone.
-template <class Resp>
-class StreamWriter : public grpc::ServerWriteReactor<Resp> {
- public:
-  explicit StreamWriter(TwinServer::Impl* twin) : twin_(twin) {}
+// The gRPC status a request that did not finish ok is answered with (streams and unary calls).
+grpc::Status status_for(const RequestRecord& r) {
+  switch (r.status) {
+    case RequestStatus::kRejected:
+      return {grpc::StatusCode::RESOURCE_EXHAUSTED, r.error.empty() ? "engine at max concurrent requests" : r.error};
+    case RequestStatus::kCancelled: return {grpc::StatusCode::CANCELLED, "cancelled"};
+    default: return {grpc::StatusCode::INTERNAL, "simulated engine: " + r.error};
+  }
+}
 
-  void push(Resp&& m) {
+// A server stream with an outgoing queue: one write in flight at a time (the callback API's
+// rule); Finish only once the queue is drained. Lives until OnDone; client cancellation is passed
+// to the driver. The message carrying the first generated token is marked: the time it is handed
+// to gRPC (StartWrite) is logged, so the runner's timestamp overhead can be measured from there.
+template <class Resp>
+class StreamWriter final : public grpc::ServerWriteReactor<Resp> {
+ public:
+  StreamWriter(TwinServer::Impl* twin, SimClient* owner) : twin_(twin), owner_(owner) {}
+
+  void push(Resp&& m, bool first_token = false) {
     std::unique_lock lk(mu_);
     if (finish_requested_) return;
     if (writing_) {
-      queue_.push_back(std::move(m));
+      queue_.push_back(Out{std::move(m), first_token});
       return;
     }
     writing_ = true;
     current_ = std::move(m);
     lk.unlock();
-    this->StartWrite(&current_);
+    start_write(first_token);
   }
   void finish_stream(const grpc::Status& s) {
     std::unique_lock lk(mu_);
@@ -284,10 +306,11 @@ class StreamWriter : public grpc::ServerWriteReactor<Resp> {
     std::unique_lock lk(mu_);
     if (!ok) queue_.clear();  // client gone; OnCancel tells the driver
     if (!queue_.empty()) {
-      current_ = std::move(queue_.front());
+      current_ = std::move(queue_.front().msg);
+      const bool first_token = queue_.front().first_token;
       queue_.pop_front();
       lk.unlock();
-      this->StartWrite(&current_);
+      start_write(first_token);
       return;
     }
     writing_ = false;
@@ -297,135 +320,128 @@ class StreamWriter : public grpc::ServerWriteReactor<Resp> {
       this->Finish(s);
     }
   }
+  void OnCancel() override { twin_->cancel(owner_); }
   void OnDone() override { delete owner_keepalive_; }
 
   // Set by the owning client object: lets OnDone drop the reactor's reference to it.
   std::shared_ptr<SimClient>* owner_keepalive_ = nullptr;
 
- protected:
-  TwinServer::Impl* twin_;
-
  private:
+  struct Out {
+    Resp msg;
+    bool first_token;
+  };
+  // Called without mu_ held (gRPC may run callbacks inline).
+  void start_write(bool first_token) {
+    if (first_token) twin_->log_first_token_handoff(*owner_);
+    this->StartWrite(&current_);
+  }
+
+  TwinServer::Impl* twin_;
+  SimClient* owner_;
   std::mutex mu_;
-  std::deque<Resp> queue_;
+  std::deque<Out> queue_;
   Resp current_;
   bool writing_ = false;
   bool finish_requested_ = false;
   grpc::Status final_status_;
 };
 
-// TGIS GenerateStream: ack (input_token_count only), one message per token with delta text and
-// cumulative generated_token_count, the last one carrying stop_reason.
-class TgisStream final : public SimClient {
- public:
-  class Reactor final : public StreamWriter<fmaas::GenerationResponse> {
-   public:
-    Reactor(TwinServer::Impl* twin, TgisStream* owner) : StreamWriter(twin), owner_(owner) {}
-    void OnCancel() override { twin_->cancel(owner_); }
-    TgisStream* owner_;
-  };
-  explicit TgisStream(TwinServer::Impl* twin) : twin_(twin), reactor_(new Reactor(twin, this)) {}
+// Stop reason code of an engine that stopped before the client's limit (both protocols number
+// EOS_TOKEN 2).
+constexpr int kStopEosToken = 2;
 
-  void token(std::int64_t i) override {
-    if (i >= output_tokens) return;
-    if (i == 0) {
-      fmaas::GenerationResponse ack;
-      ack.set_input_token_count(static_cast<std::uint32_t>(input_tokens));
-      if (echo_input) ack.set_text(prompt);
-      reactor_->push(std::move(ack));
-      twin_->log_first_token(*this);
-    }
-    fmaas::GenerationResponse m;
+// TGIS GenerateStream messages: ack (input_token_count only; the prompt with
+// ResponseOptions.input_text), one message per token with delta text, cumulative
+// generated_token_count and (ResponseOptions.generated_tokens) one TokenInfo, the last one
+// carrying stop_reason.
+struct TgisMessages {
+  using Msg = fmaas::GenerationResponse;
+  static Msg ack(const SimClient& c) {
+    Msg m;
+    m.set_input_token_count(static_cast<std::uint32_t>(c.input_tokens));
+    if (c.echo_input) m.set_text(c.prompt);
+    return m;
+  }
+  static Msg token(const SimClient& c, std::int64_t i, bool last) {
+    Msg m;
     m.set_text(placeholder_word(i));
     m.set_generated_token_count(static_cast<std::uint32_t>(i + 1));
-    if (want_tokens) m.add_tokens()->set_text(placeholder_word(i));
-    if (i + 1 == output_tokens) {
-      m.set_stop_reason(static_cast<fmaas::StopReason>(stop_code));
-      final_sent_ = true;
-    }
-    sent_ = i + 1;
-    reactor_->push(std::move(m));
+    if (c.want_tokens) m.add_tokens()->set_text(placeholder_word(i));
+    if (last) m.set_stop_reason(static_cast<fmaas::StopReason>(c.stop_code));
+    return m;
   }
-  void done(const RequestRecord& r) override {
-    if (r.status == RequestStatus::kOk) {
-      if (!final_sent_) {  // engine stopped early: close the sequence with the stop reason
-        fmaas::GenerationResponse m;
-        m.set_generated_token_count(static_cast<std::uint32_t>(sent_));
-        m.set_stop_reason(sent_ < output_tokens ? fmaas::EOS_TOKEN : static_cast<fmaas::StopReason>(stop_code));
-        reactor_->push(std::move(m));
-      }
-      reactor_->finish_stream(grpc::Status::OK);
-    } else {
-      fail(status_for(r));
-    }
+  static Msg close(const SimClient& /*c*/, std::int64_t sent, int reason) {
+    Msg m;
+    m.set_generated_token_count(static_cast<std::uint32_t>(sent));
+    m.set_stop_reason(static_cast<fmaas::StopReason>(reason));
+    return m;
   }
-  void fail(const grpc::Status& s) override { reactor_->finish_stream(s); }
-  static grpc::Status status_for(const RequestRecord& r) {
-    switch (r.status) {
-      case RequestStatus::kRejected:
-        return {grpc::StatusCode::RESOURCE_EXHAUSTED, r.error.empty() ? "engine at max concurrent requests" : r.error};
-      case RequestStatus::kCancelled: return {grpc::StatusCode::CANCELLED, "cancelled"};
-      default: return {grpc::StatusCode::INTERNAL, "simulated engine: " + r.error};
-    }
-  }
-  TwinServer::Impl* twin_;
-  Reactor* reactor_;
-  bool final_sent_ = false;
-  std::int64_t sent_ = 0;
 };
 
-// Caikit ServerStreamingTextGenerationTaskPredict: the same sequence as TGIS (caikit-nlp forwards
-// one GeneratedTextStreamResult per TGIS message), counts in `details`.
-class CaikitStream final : public SimClient {
- public:
+// Caikit ServerStreamingTextGenerationTaskPredict: the same sequence as GeneratedTextStreamResults
+// (caikit-nlp forwards one per TGIS message), counts in `details`, one GeneratedToken per token.
+struct CaikitMessages {
   using Msg = caikit_data_model::nlp::GeneratedTextStreamResult;
-  class Reactor final : public StreamWriter<Msg> {
-   public:
-    Reactor(TwinServer::Impl* twin, CaikitStream* owner) : StreamWriter(twin), owner_(owner) {}
-    void OnCancel() override { twin_->cancel(owner_); }
-    CaikitStream* owner_;
-  };
-  explicit CaikitStream(TwinServer::Impl* twin) : twin_(twin), reactor_(new Reactor(twin, this)) {}
-
-  Msg make(std::int64_t cum, int finish) const {
+  static Msg details(const SimClient& c, std::int64_t cum, int finish) {
     Msg m;
     auto* d = m.mutable_details();
     d->set_generated_tokens(static_cast<std::uint32_t>(cum));
-    d->set_input_token_count(input_tokens);
+    d->set_input_token_count(c.input_tokens);
     d->set_finish_reason(static_cast<caikit_data_model::nlp::FinishReason>(finish));
     return m;
   }
+  static Msg ack(const SimClient& c) {
+    Msg m = details(c, 0, 0);
+    if (c.echo_input) m.set_generated_text(c.prompt);
+    return m;
+  }
+  static Msg token(const SimClient& c, std::int64_t i, bool last) {
+    Msg m = details(c, i + 1, last ? c.stop_code : 0);
+    m.set_generated_text(placeholder_word(i));
+    m.add_tokens()->set_text(placeholder_word(i));
+    return m;
+  }
+  static Msg close(const SimClient& c, std::int64_t sent, int reason) { return details(c, sent, reason); }
+};
+
+// A streaming generation: the ack goes out with the first token (as the vllm-tgis-adapter sends
+// it), then one message per token; an engine that stops early gets a closing message with the
+// stop reason. The message contents are the protocol's (Messages above).
+template <class Messages>
+class TokenStream final : public SimClient {
+ public:
+  using Msg = typename Messages::Msg;
+  explicit TokenStream(TwinServer::Impl* twin) : twin_(twin), reactor_(new StreamWriter<Msg>(twin, this)) {}
+
   void token(std::int64_t i) override {
     if (i >= output_tokens) return;
     if (i == 0) {
-      Msg ack = make(0, 0);
-      if (echo_input) ack.set_generated_text(prompt);
-      reactor_->push(std::move(ack));
+      reactor_->push(Messages::ack(*this));
       twin_->log_first_token(*this);
     }
     const bool last = i + 1 == output_tokens;
-    Msg m = make(i + 1, last ? stop_code : 0);
-    m.set_generated_text(placeholder_word(i));
-    auto* t = m.add_tokens();
-    t->set_text(placeholder_word(i));
     if (last) final_sent_ = true;
     sent_ = i + 1;
-    reactor_->push(std::move(m));
+    reactor_->push(Messages::token(*this, i, last), /*first_token=*/i == 0);
   }
   void done(const RequestRecord& r) override {
-    if (r.status == RequestStatus::kOk) {
-      if (!final_sent_) reactor_->push(make(sent_, sent_ < output_tokens ? 2 : stop_code));
-      reactor_->finish_stream(grpc::Status::OK);
-    } else {
-      fail(TgisStream::status_for(r));
+    if (r.status != RequestStatus::kOk) {
+      fail(status_for(r));
+      return;
     }
+    if (!final_sent_) reactor_->push(Messages::close(*this, sent_, sent_ < output_tokens ? kStopEosToken : stop_code));
+    reactor_->finish_stream(grpc::Status::OK);
   }
   void fail(const grpc::Status& s) override { reactor_->finish_stream(s); }
+
   TwinServer::Impl* twin_;
-  Reactor* reactor_;
+  StreamWriter<Msg>* reactor_;
   bool final_sent_ = false;
   std::int64_t sent_ = 0;
 };
+using TgisStream = TokenStream<TgisMessages>;
+using CaikitStream = TokenStream<CaikitMessages>;
 
 // Unary calls (TGIS Generate with a batch of one, Caikit TextGenerationTaskPredict): the response
 // is sent when the engine finishes the request.
@@ -454,10 +470,10 @@ class UnaryClient final : public SimClient {
   }
   void done(const RequestRecord& r) override {
     if (r.status != RequestStatus::kOk) {
-      fail(TgisStream::status_for(r));
+      fail(status_for(r));
       return;
     }
-    const int reason = sent_ < output_tokens ? 2 : stop_code;
+    const int reason = sent_ < output_tokens ? kStopEosToken : stop_code;
     if constexpr (std::is_same_v<Resp, fmaas::BatchedGenerationResponse>) {
       auto* g = resp_->add_responses();
       g->set_input_token_count(static_cast<std::uint32_t>(input_tokens));
@@ -478,6 +494,17 @@ class UnaryClient final : public SimClient {
   std::string text_;
   std::int64_t sent_ = 0;
 };
+
+// The end of every generation handler: a request the twin refuses (INVALID_ARGUMENT, NOT_FOUND)
+// is answered with that status; an admitted one goes to the engine.
+void admit_or_refuse(TwinServer::Impl* twin, const std::shared_ptr<SimClient>& c, const grpc::Status& s) {
+  if (!s.ok()) {
+    twin->count(&TwinStats::invalid);
+    c->fail(s);
+  } else {
+    twin->submit(c);
+  }
+}
 
 // Hands the client object to its reactor (which drops it in OnDone) and returns the reactor.
 template <class Client>
@@ -505,12 +532,7 @@ class TgisService final : public fmaas::GenerationService::CallbackService {
     c->want_tokens = p.response().generated_tokens();
     const grpc::Status s = twin_->admit(*c, req->request().text(), p.stopping().max_new_tokens(),
                                         p.stopping().min_new_tokens(), p.truncate_input_tokens());
-    if (!s.ok()) {
-      twin_->count(&TwinStats::invalid);
-      c->fail(s);
-    } else {
-      twin_->submit(c);
-    }
+    admit_or_refuse(twin_, c, s);
     return reactor;
   }
 
@@ -528,12 +550,7 @@ class TgisService final : public fmaas::GenerationService::CallbackService {
     const auto& p = req->params();
     const grpc::Status s = twin_->admit(*c, req->requests(0).text(), p.stopping().max_new_tokens(),
                                         p.stopping().min_new_tokens(), p.truncate_input_tokens());
-    if (!s.ok()) {
-      twin_->count(&TwinStats::invalid);
-      c->fail(s);
-    } else {
-      twin_->submit(c);
-    }
+    admit_or_refuse(twin_, c, s);
     return reactor;
   }
 
@@ -612,12 +629,7 @@ class CaikitService final : public caikit::runtime::Nlp::NlpService::CallbackSer
     auto* reactor = attach(c);
     c->x_request_id = metadata(ctx, "x-request-id");
     const grpc::Status s = admit(*c, ctx, *req);
-    if (!s.ok()) {
-      twin_->count(&TwinStats::invalid);
-      c->fail(s);
-    } else {
-      twin_->submit(c);
-    }
+    admit_or_refuse(twin_, c, s);
     return reactor;
   }
 
@@ -628,12 +640,7 @@ class CaikitService final : public caikit::runtime::Nlp::NlpService::CallbackSer
     auto* reactor = attach_unary(c);
     c->x_request_id = metadata(ctx, "x-request-id");
     const grpc::Status s = admit(*c, ctx, *req);
-    if (!s.ok()) {
-      twin_->count(&TwinStats::invalid);
-      c->fail(s);
-    } else {
-      twin_->submit(c);
-    }
+    admit_or_refuse(twin_, c, s);
     return reactor;
   }
 
@@ -759,6 +766,11 @@ TwinStats TwinServer::stats() const {
 std::map<std::string, std::int64_t> TwinServer::first_token_emissions() const {
   std::lock_guard lk(impl_->stats_mu);
   return impl_->emissions;
+}
+
+std::map<std::string, std::int64_t> TwinServer::first_token_handoffs() const {
+  std::lock_guard lk(impl_->stats_mu);
+  return impl_->handoffs;
 }
 
 std::map<std::string, std::pair<TimeNs, TimeNs>> TwinServer::request_times() const {

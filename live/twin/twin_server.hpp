@@ -56,7 +56,10 @@ class TwinServer {
 
   [[nodiscard]] EngineLimits limits() const;
   [[nodiscard]] TwinStats stats() const;
-  [[nodiscard]] std::map<std::string, std::int64_t> first_token_emissions() const;  // x-request-id -> steady ns
+  // With log_emissions, x-request-id -> steady_clock ns: when the engine emitted the first token,
+  // and when the message carrying it was handed to gRPC (after the ack's write completed).
+  [[nodiscard]] std::map<std::string, std::int64_t> first_token_emissions() const;
+  [[nodiscard]] std::map<std::string, std::int64_t> first_token_handoffs() const;
   [[nodiscard]] std::int64_t steady_origin_ns() const;
   // With log_emissions: x-request-id -> (simulated submit time, simulated finish time), ns. The
   // engine's view of a run, to replay it in a batch simulation with the same arrival timing.

@@ -1,5 +1,7 @@
 // `servetwin validate --data FILE.csv [--data ...] [--json OUT] [--jobs N]`: run every row of the
 // published-measurement CSVs through the simulator and report errors per source (sim/validate).
+// `servetwin validate --live DIR [--model ... deployment flags] [--json OUT]`: re-simulate a live
+// run (`servetwin load --out DIR`) and report measured vs predicted per stage, same report shape.
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -7,6 +9,7 @@
 #include "sim/catalog/catalog.hpp"
 #include "sim/cli/scenario_options.hpp"
 #include "sim/cli/verb_registry.hpp"
+#include "sim/validate/live_validate.hpp"
 #include "sim/validate/validate.hpp"
 
 namespace servetwin::cli {
@@ -14,27 +17,44 @@ namespace {
 
 struct ValidateFlags {
   std::vector<std::string> data;
+  std::string live_dir;
+  DeploymentOptions deployment;  // --live: the server's deployment when the run did not record it
   std::string json_out;
   std::string config_dir;
   int jobs = 0;
 };
 
 const VerbRegistration kValidate{Verb{
-    "validate", "Score predictions against published measurements (CSV schema of validation/published)",
+    "validate", "Score predictions against published measurements (--data CSV) or a live run (--live DIR)",
     [](CLI::App& cmd) -> std::function<int()> {
       auto f = std::make_shared<ValidateFlags>();
-      cmd.add_option("--data", f->data, "validation CSV file (repeatable)")->required();
+      auto* data = cmd.add_option("--data", f->data, "validation CSV file (repeatable)");
+      auto* live = cmd.add_option("--live", f->live_dir, "live run directory (servetwin load --out DIR) to re-simulate");
+      data->excludes(live);
+      add_deployment_options(cmd, f->deployment);
       cmd.add_option("--json", f->json_out, "write the full report (per row and per source) as JSON here");
       cmd.add_option("--jobs", f->jobs, "parallel simulations (default: all cores)");
       cmd.add_option("--config-dir", f->config_dir, "catalog directory (default: the shipped configs/)");
       return [f] {
+        if (f->data.empty() && f->live_dir.empty()) throw UsageError("give --data FILE.csv or --live DIR");
+        const bool deployment_flags = !f->deployment.d.model.empty();
+        if (deployment_flags && f->live_dir.empty()) throw UsageError("--model and deployment flags apply to --live only");
         const Catalog catalog =
             Catalog::load(f->config_dir.empty() ? default_config_dir() : std::filesystem::path(f->config_dir));
-        ValidateOptions o;
-        for (const auto& d : f->data) o.data.emplace_back(d);
-        o.jobs = f->jobs > 0 ? f->jobs : default_jobs();
-        const nlohmann::json report = run_validation(catalog, o);
-        print_validation_tables(std::cout, report);
+        nlohmann::json report;
+        if (!f->live_dir.empty()) {
+          LiveValidateOptions o;
+          o.dir = f->live_dir;
+          if (deployment_flags) o.deployment = f->deployment.resolved_flags();
+          report = run_live_validation(catalog, o);
+          print_live_validation_tables(std::cout, report);
+        } else {
+          ValidateOptions o;
+          for (const auto& d : f->data) o.data.emplace_back(d);
+          o.jobs = f->jobs > 0 ? f->jobs : default_jobs();
+          report = run_validation(catalog, o);
+          print_validation_tables(std::cout, report);
+        }
         if (!f->json_out.empty()) {
           std::ofstream out(f->json_out);
           if (!out) throw UsageError("--json: cannot write " + f->json_out);

@@ -22,7 +22,13 @@ void FakeEngine::arrive(const RequestInput& r) {
   }
   reqs_[r.id] = Req{r, rec, 0, false};
   if (p_.independent_streams) {
-    q_.schedule(q_.now() + p_.step_base_ns, [this, id = r.id] { independent_token(id); });
+    TimeNs first = p_.step_base_ns;
+    if (p_.spread_phases) {
+      // Fixed per id (a multiplicative hash), so runs are reproducible.
+      const std::uint64_t h = (r.id + 1) * 0x9E3779B97F4A7C15ULL;
+      first += static_cast<TimeNs>(static_cast<double>(h >> 11U) * 0x1.0p-53 * static_cast<double>(p_.step_base_ns));
+    }
+    q_.schedule(q_.now() + first, [this, id = r.id] { independent_token(id); });
     return;
   }
   maybe_step();

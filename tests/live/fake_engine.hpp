@@ -23,6 +23,11 @@ struct FakeEngineParams {
   // step_base_ns, then every step_base_ns), so emissions are spread in time instead of arriving
   // in batch-sized bursts.
   bool independent_streams = false;
+  // With independent_streams: the first token comes after step_base_ns x (1 + u), u in [0, 1)
+  // fixed per request id, so the streams' clocks take uniformly spread phases. Without it, a
+  // closed loop keeps every stream in phase (each next request starts when the previous one's
+  // last token leaves) and all streams emit in the same instant once per step.
+  bool spread_phases = false;
 };
 
 class FakeEngine final : public ServingSim {

@@ -2,14 +2,20 @@
 //   1. throughput: N concurrent streams (default 2000) for D seconds; stream messages received/s
 //      and errors;
 //   2. timestamp overhead at 1000 streams: TTFT as the runner records it minus the time the twin
-//      handed the first token to gRPC (both steady_clock, same host), p50/p99.
+//      handed the first-token message to gRPC (both steady_clock, same host), p50/p99; also the
+//      same against the time the engine emitted the token (adds the twin's ack-write wait).
 // The twin's engine is the test engine in independent-streams mode (each stream emits on its own
-// clock, spread in time): what is measured is the gRPC path, not an engine model. Prints one JSON object on stdout.
+// clock; by default with spread phases, see FakeEngineParams::spread_phases): what is measured is the gRPC path, not an engine model. Prints one JSON object on stdout.
 // Usage: live_load_bench [streams=2000] [seconds=6] [step_ms=30] [overhead_streams=1000]
-//                        [overhead_step_ms=100]
+//                        [overhead_step_ms=100] [connections=streams/500] [spread|aligned] [one|split]
 // The overhead phase uses a slower engine step by default: it measures timestamp accuracy at 1000
 // concurrent streams, not throughput, and must not saturate the machine.
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -21,19 +27,107 @@ using namespace servetwin::testing;
 
 namespace {
 
-nlohmann::json run_phase(int streams, double seconds, TimeNs step_ns, bool overhead) {
-  const auto dir = temp_dir("bench-" + std::to_string(streams) + (overhead ? "-o" : ""));
-  const auto ds_path = write_dataset(dir, 256, 40, 60);
+FakeEngineParams bench_engine(int streams, TimeNs step_ns, bool spread) {
   FakeEngineParams p;
   p.max_concurrent = streams * 2;
   p.step_base_ns = step_ns;
   p.step_per_seq_ns = 0;
   p.prefill_per_token_ns = 0;
   p.independent_streams = true;
+  p.spread_phases = spread;
+  return p;
+}
+
+// What the twin reports after a phase (in this process or from the twin process).
+struct TwinReport {
+  std::int64_t messages = 0;
+  std::map<std::string, std::int64_t> emissions, handoffs;
+};
+
+// `live_load_bench --twin STREAMS STEP_NS SPREAD LOG`: the twin alone (separate-process mode).
+// Prints the port, serves until stdin closes, then prints its report as JSON.
+int twin_process(char** argv) {
   live::TwinOptions o;
-  o.log_emissions = overhead;
-  live::TwinServer twin(o, fake_factory(p));
-  const int port = twin.start();
+  o.log_emissions = std::atoi(argv[5]) != 0;
+  live::TwinServer twin(o, fake_factory(bench_engine(std::atoi(argv[2]), std::atoll(argv[3]), std::atoi(argv[4]) != 0)));
+  std::cout << twin.start() << std::endl;
+  while (std::cin.get() != EOF) {
+  }
+  twin.shutdown(0);
+  std::cout << nlohmann::json{{"messages", twin.stats().messages},
+                              {"emissions", twin.first_token_emissions()},
+                              {"handoffs", twin.first_token_handoffs()}}
+            << std::endl;
+  return 0;
+}
+
+// The twin in a child process (posix_spawn of this binary: no fork of a gRPC process).
+class TwinChild {
+ public:
+  TwinChild(const char* self, int streams, TimeNs step_ns, bool spread, bool log) {
+    int in[2], out[2];
+    if (pipe(in) != 0 || pipe(out) != 0) throw std::runtime_error("pipe");
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_addclose(&fa, in[1]);
+    posix_spawn_file_actions_addclose(&fa, out[0]);
+    std::vector<std::string> args = {self, "--twin", std::to_string(streams), std::to_string(step_ns),
+                                     spread ? "1" : "0", log ? "1" : "0"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (posix_spawn(&pid_, self, &fa, nullptr, argv.data(), environ) != 0) throw std::runtime_error("spawn");
+    posix_spawn_file_actions_destroy(&fa);
+    close(in[0]);
+    close(out[1]);
+    to_child_ = in[1];
+    from_child_ = fdopen(out[0], "r");
+    char line[64] = {};
+    if (fgets(line, sizeof line, from_child_) == nullptr) throw std::runtime_error("twin process did not start");
+    port_ = std::atoi(line);
+  }
+  [[nodiscard]] int port() const { return port_; }
+  TwinReport finish() {
+    close(to_child_);
+    std::string text;
+    char buf[65536];
+    std::size_t n = 0;
+    while ((n = fread(buf, 1, sizeof buf, from_child_)) > 0) text.append(buf, n);
+    fclose(from_child_);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    const auto j = nlohmann::json::parse(text);
+    return {j["messages"].get<std::int64_t>(), j["emissions"].get<std::map<std::string, std::int64_t>>(),
+            j["handoffs"].get<std::map<std::string, std::int64_t>>()};
+  }
+
+ private:
+  pid_t pid_ = 0;
+  int to_child_ = -1;
+  FILE* from_child_ = nullptr;
+  int port_ = 0;
+};
+
+const char* g_self = nullptr;
+
+nlohmann::json run_phase(int streams, double seconds, TimeNs step_ns, bool overhead, int connections, bool spread,
+                         bool split) {
+  const auto dir = temp_dir("bench-" + std::to_string(streams) + (overhead ? "-o" : ""));
+  const auto ds_path = write_dataset(dir, 256, 40, 60);
+  std::unique_ptr<live::TwinServer> twin;
+  std::unique_ptr<TwinChild> child;
+  int port = 0;
+  if (split) {
+    child = std::make_unique<TwinChild>(g_self, streams, step_ns, spread, overhead);
+    port = child->port();
+  } else {
+    live::TwinOptions o;
+    o.log_emissions = overhead;
+    twin = std::make_unique<live::TwinServer>(o, fake_factory(bench_engine(streams, step_ns, spread)));
+    port = twin->start();
+  }
   auto cfg = base_config(port, ds_path, dir / "out");
   cfg.concurrency = {streams};
   cfg.duration_s = seconds;
@@ -41,11 +135,17 @@ nlohmann::json run_phase(int streams, double seconds, TimeNs step_ns, bool overh
   // Overhead: 1 s warmup, so the measured first tokens are not the start-up burst.
   cfg.warmup_s = overhead ? 1.0 : 0.0;
   cfg.timeout_s = 30;
-  cfg.connections = std::max(1, streams / 500);
+  cfg.connections = connections > 0 ? connections : std::max(1, streams / 500);
   live::LoadRunner runner(cfg, live::read_dataset(ds_path));
   const auto wall_start = std::chrono::steady_clock::now();
   const auto res = runner.run(nullptr);
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  TwinReport tr;
+  if (child) {
+    tr = child->finish();
+  } else {
+    tr = {twin->stats().messages, twin->first_token_emissions(), twin->first_token_handoffs()};
+  }
   const auto& w = res.stages.at(0);
   std::int64_t msgs = 0, errors = 0, ok = 0;
   for (const auto& r : res.records) {
@@ -62,20 +162,27 @@ nlohmann::json run_phase(int streams, double seconds, TimeNs step_ns, bool overh
                       {"requests_error", errors},
                       {"messages_in_window", msgs},
                       {"messages_per_s", static_cast<double>(msgs) / window_s},
-                      {"twin_messages_sent", twin.stats().messages},
-                      {"twin_messages_per_s_whole_run", static_cast<double>(twin.stats().messages) / wall_s}};
+                      {"twin_messages_sent", tr.messages},
+                      {"twin_messages_per_s_whole_run", static_cast<double>(tr.messages) / wall_s}};
   if (overhead) {
-    const auto emitted = twin.first_token_emissions();
+    // Runner timestamp overhead: the runner's first-token time minus the twin's time for the same
+    // token, both steady_clock on one host. Against two twin times: when the first-token message
+    // was handed to gRPC (StartWrite: what the runner's timestamping is measured from), and when
+    // the engine emitted it (includes the twin's wait for the ack's write to complete).
     const auto t0 = std::chrono::duration_cast<std::chrono::nanoseconds>(res.t0.time_since_epoch()).count();
-    std::vector<double> over_us;
-    for (const auto& r : res.records) {
-      if (r.rec.first_token_ns < 0) continue;
-      auto it = emitted.find(std::to_string(r.rec.request_id));
-      if (it == emitted.end()) continue;
-      over_us.push_back(static_cast<double>(t0 + r.rec.first_token_ns - it->second) / 1e3);
-    }
-    const auto d = summarize(over_us);
-    j["timestamp_overhead_us"] = {{"n", d.n}, {"p50", d.p50}, {"p90", d.p90}, {"p99", d.p99}, {"max", d.max}};
+    auto overhead_us = [&](const std::map<std::string, std::int64_t>& twin_ns) {
+      std::vector<double> us;
+      for (const auto& r : res.records) {
+        if (r.rec.first_token_ns < 0) continue;
+        auto it = twin_ns.find(std::to_string(r.rec.request_id));
+        if (it == twin_ns.end()) continue;
+        us.push_back(static_cast<double>(t0 + r.rec.first_token_ns - it->second) / 1e3);
+      }
+      const auto d = summarize(us);
+      return nlohmann::json{{"n", d.n}, {"p50", d.p50}, {"p90", d.p90}, {"p99", d.p99}, {"max", d.max}};
+    };
+    j["timestamp_overhead_us"] = overhead_us(tr.handoffs);
+    j["first_token_latency_from_engine_emission_us"] = overhead_us(tr.emissions);
   }
   std::filesystem::remove_all(dir);
   return j;
@@ -84,18 +191,29 @@ nlohmann::json run_phase(int streams, double seconds, TimeNs step_ns, bool overh
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 6 && std::string(argv[1]) == "--twin") return twin_process(argv);
+  g_self = "/proc/self/exe";
   const int streams = argc > 1 ? std::atoi(argv[1]) : 2000;
   const double seconds = argc > 2 ? std::atof(argv[2]) : 6.0;
   const TimeNs step_ns = (argc > 3 ? std::atoi(argv[3]) : 30) * kNsPerMs;
   const int overhead_streams = argc > 4 ? std::atoi(argv[4]) : 1000;
   const TimeNs overhead_step_ns = (argc > 5 ? std::atoi(argv[5]) : 100) * kNsPerMs;
+  const int connections = argc > 6 ? std::atoi(argv[6]) : 0;  // 0 = one per 500 streams
+  // Stream phases: spread (default; tokens arrive continuously) or aligned (every stream emits in
+  // the same instant once per step, as a batched engine does).
+  const bool spread = !(argc > 7 && std::string(argv[7]) == "aligned");
+  // Processes: one (runner and twin share gRPC's threads) or split (the twin in a child process,
+  // as `servetwin serve` + `servetwin load` run).
+  const bool split = argc > 8 && std::string(argv[8]) == "split";
   if (streams <= 0 || seconds <= 0 || seconds > 60 || step_ns <= 0 || overhead_streams <= 0 || overhead_step_ns <= 0) {
     std::cerr << "usage: live_load_bench [streams] [seconds<=60] [step_ms] [overhead_streams]\n";
     return 2;
   }
   nlohmann::json out;
-  out["throughput"] = run_phase(streams, seconds, step_ns, false);
-  out["overhead"] = run_phase(overhead_streams, seconds, overhead_step_ns, true);
+  out["throughput"] = run_phase(streams, seconds, step_ns, false, connections, spread, split);
+  out["overhead"] = run_phase(overhead_streams, seconds, overhead_step_ns, true, connections, spread, split);
+  out["processes"] = split ? "split" : "one";
+  out["stream_phases"] = spread ? "spread" : "aligned";
   std::cout << out.dump(2) << '\n';
   return 0;
 }

@@ -1,0 +1,114 @@
+#include "sim/validate/live_resimulate.hpp"
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+#include "sim/core/event_queue.hpp"
+#include "sim/engine/serving_sim.hpp"
+
+namespace servetwin {
+namespace {
+
+bool replayable(const RequestRecord& r) { return r.status == RequestStatus::kOk && r.arrival_ns >= 0; }
+
+// Drives the engine: fixed-time submissions for open-loop requests, a per-user chain for closed loops.
+class Replay final : public SimListener {
+ public:
+  Replay(int stage, std::vector<RequestRecord> requests) : stage_(stage) {
+    std::sort(requests.begin(), requests.end(), [](const RequestRecord& a, const RequestRecord& b) {
+      return std::tie(a.user_id, a.arrival_ns, a.request_id) < std::tie(b.user_id, b.arrival_ns, b.request_id);
+    });
+    for (auto& r : requests) {
+      if (r.user_id < 0) {
+        open_.push_back(std::move(r));
+      } else {
+        users_[r.user_id].push_back(std::move(r));
+      }
+    }
+  }
+
+  void start(EventQueue& q, ServingSim& sim) {
+    q_ = &q;
+    sim_ = &sim;
+    for (const auto& r : open_) {
+      if (replayable(r)) submit(r, r.arrival_ns);
+    }
+    for (auto& [user, seq] : users_) {
+      next_[user] = 0;
+      send_from(user, seq.front().arrival_ns, /*first=*/true);
+    }
+  }
+
+  void on_request_done(const RequestRecord& r) override {
+    RequestRecord rec = r;
+    rec.stage = stage_;
+    done_.push_back(rec);
+    auto it = user_of_.find(r.request_id);
+    if (it == user_of_.end()) return;
+    const TimeNs end = std::max(r.finish_ns, q_->now());
+    send_from(it->second, end, /*first=*/false);
+  }
+
+  std::vector<RequestRecord> take_records() { return std::move(done_); }
+
+ private:
+  // Sends the user's next replayable request. `t` is when the user's previous request ended in
+  // the simulation (or, for the first request, its recorded send time).
+  void send_from(std::int64_t user, TimeNs t, bool first) {
+    const auto& seq = users_[user];
+    std::size_t& k = next_[user];
+    while (k < seq.size()) {
+      const RequestRecord& cur = seq[k];
+      if (!first) t += std::max<TimeNs>(0, cur.arrival_ns - seq[k - 1].finish_ns);  // client turnaround
+      first = false;
+      ++k;
+      if (replayable(cur)) {
+        user_of_[cur.request_id] = user;
+        submit(cur, t);
+        return;
+      }
+      // Not replayed: the user waited for it as long as it took live.
+      t += std::max<TimeNs>(0, cur.finish_ns - cur.arrival_ns);
+    }
+  }
+
+  void submit(const RequestRecord& r, TimeNs at) {
+    RequestInput in;
+    in.id = r.request_id;
+    in.user_id = r.user_id;
+    in.stage = stage_;
+    in.input_tokens = r.input_tokens;
+    in.output_tokens = std::max<std::int64_t>(1, r.output_tokens);
+    in.max_new_tokens = in.output_tokens;
+    in.min_new_tokens = in.output_tokens;
+    sim_->submit(in, std::max(at, q_->now()));
+  }
+
+  int stage_;
+  EventQueue* q_ = nullptr;
+  ServingSim* sim_ = nullptr;
+  std::vector<RequestRecord> open_;
+  std::map<std::int64_t, std::vector<RequestRecord>> users_;
+  std::map<std::int64_t, std::size_t> next_;
+  std::map<std::uint64_t, std::int64_t> user_of_;
+  std::vector<RequestRecord> done_;
+};
+
+}  // namespace
+
+LiveStageReplay resimulate_live_stage(const Catalog& catalog, const DeploymentConfig& deployment, int stage,
+                                      std::vector<RequestRecord> requests) {
+  Replay replay(stage, std::move(requests));
+  EventQueue q;
+  auto sim = make_serving_sim(catalog, deployment, q, &replay);
+  replay.start(q, *sim);
+  while (q.step()) {
+  }
+  LiveStageReplay out;
+  out.records = replay.take_records();
+  out.engine_stats = sim->stats();
+  return out;
+}
+
+}  // namespace servetwin

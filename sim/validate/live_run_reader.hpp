@@ -1,0 +1,42 @@
+#pragma once
+// Reads the output directory of a live run (`servetwin load --out DIR`): summary.json (schema
+// version, resolved config, per-stage load and measurement window) and the per-request CSVs
+// (requests.csv, warmup_requests.csv). Used by `servetwin validate --live` to re-simulate the run.
+// Lives in sim/ and knows only the file formats (docs/output-schema.md), never live/ code.
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "sim/metrics/request_record.hpp"
+
+namespace servetwin {
+
+struct LiveStage {
+  int index = 0;
+  std::string label;          // "concurrency=8" / "rate=2.5"
+  nlohmann::json load;        // the stage's load as the runner recorded it
+  bool closed_loop = true;    // load has "concurrency"
+  TimeNs window_start_ns = 0;
+  TimeNs window_end_ns = 0;   // window = [start, end), ns since the run's start
+};
+
+struct LiveRun {
+  std::filesystem::path dir;
+  nlohmann::json resolved_config;      // scenarios[0].resolved_config of summary.json
+  bool partial = false;
+  std::vector<LiveStage> stages;
+  std::vector<RequestRecord> requests;  // requests.csv (measured)
+  std::vector<RequestRecord> warmup;    // warmup_requests.csv (sent before each window; may be empty)
+};
+
+// Throws ConfigError naming the file (and line / JSON field) for: a missing directory or file,
+// malformed JSON or CSV, a summary.json whose schema_version this build does not read, a summary
+// not produced by the live runner, or a missing required field.
+LiveRun read_live_run(const std::filesystem::path& dir);
+
+// Reads a per-request CSV in the shared schema (request_csv_header()). Throws ConfigError naming
+// file and line.
+std::vector<RequestRecord> read_request_csv(const std::filesystem::path& path);
+
+}  // namespace servetwin

@@ -1,0 +1,239 @@
+#include "sim/validate/live_validate.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "sim/catalog/catalog.hpp"
+#include "sim/engine/serving_sim.hpp"
+#include "sim/metrics/stage_metrics.hpp"
+#include "sim/validate/live_resimulate.hpp"
+#include "sim/validate/live_run_reader.hpp"
+#include "sim/validate/validate.hpp"
+
+namespace servetwin {
+namespace {
+
+constexpr const char* kDeploymentField = "scenarios[0].resolved_config.server_deployment";
+
+DeploymentConfig deployment_from_json(const nlohmann::json& j, const std::string& file) {
+  DeploymentConfig d;
+  try {
+    d.model = j.at("model").get<std::string>();
+    d.instance = j.value("instance", std::string());
+    d.gpu = j.value("gpu", std::string());
+    d.interconnect = j.value("interconnect", std::string());
+    d.num_gpus = j.value("num_gpus", 0);
+    d.tp = j.value("tp", 0);
+    d.engine = j.value("engine", d.engine);
+    d.dtype = j.value("dtype", d.dtype);
+    if (j.contains("engine_set")) d.engine_set = j["engine_set"].get<std::map<std::string, std::string>>();
+  } catch (const nlohmann::json::exception& e) {
+    throw ConfigError(fmt::format("{}: field '{}': {}", file, kDeploymentField, e.what()));
+  }
+  return d;
+}
+
+double median_of(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Window of the re-simulated stage. Duration mode: the live window (the client stopped sending at
+// its end in both). Request-count mode: as the runner defines it, from the first measured send to
+// the last measured finish, here of the simulated requests.
+std::pair<TimeNs, TimeNs> predicted_window(const LiveStage& st, bool duration_mode, const std::vector<RequestRecord>& sim,
+                                           const std::set<std::uint64_t>& measured) {
+  if (duration_mode) return {st.window_start_ns, st.window_end_ns};
+  TimeNs first = -1, last = -1;
+  for (const auto& r : sim) {
+    if (measured.count(r.request_id) == 0) continue;
+    first = first < 0 ? r.arrival_ns : std::min(first, r.arrival_ns);
+    last = std::max(last, r.finish_ns);
+  }
+  if (first < 0) return {st.window_start_ns, st.window_end_ns};
+  return {first, last + 1};
+}
+
+}  // namespace
+
+nlohmann::json run_live_validation(const Catalog& catalog, const LiveValidateOptions& opts) {
+  const LiveRun run = read_live_run(opts.dir);
+  const std::string sfile = (opts.dir / "summary.json").string();
+  DeploymentConfig d;
+  if (opts.deployment) {
+    d = *opts.deployment;
+  } else if (run.resolved_config.contains("server_deployment")) {
+    d = deployment_from_json(run.resolved_config["server_deployment"], sfile);
+  } else {
+    throw ConfigError(fmt::format("{}: field '{}' missing: the run did not record the server's deployment (pass "
+                                  "--model/--instance/... to `servetwin load`, or to `servetwin validate --live`)",
+                                  sfile, kDeploymentField));
+  }
+  const std::string where = opts.deployment ? std::string("the deployment flags")
+                                            : fmt::format("{}: field '{}'", sfile, kDeploymentField);
+  try {
+    d = resolve_deployment(catalog, d);
+  } catch (const ConfigError& e) {
+    throw ConfigError(fmt::format("{}: {}", where, e.what()));
+  }
+  const EngineSpec& spec = catalog.engine(d.engine);
+  const auto fit_it = spec.text_settings.find("fitted_on");
+  const std::string fit_set = fit_it == spec.text_settings.end() ? "none" : fit_it->second;
+  const bool duration_mode = run.resolved_config.contains("loads") &&
+                             run.resolved_config["loads"].value("duration_s", 0.0) > 0;
+
+  const std::string source = opts.dir.filename().empty() ? opts.dir.parent_path().filename().string()
+                                                          : opts.dir.filename().string();
+  nlohmann::json src = {{"rows", 0},  {"ran", 0}, {"scored", 0}, {"unsupported", nlohmann::json::array()},
+                        {"fit_excluded", nlohmann::json::array()}, {"metrics", nlohmann::json::object()}};
+  std::map<std::string, std::vector<double>> signed_errors;  // metric -> % errors over stages
+  nlohmann::json rows = nlohmann::json::array();
+  std::size_t ran = 0;
+  for (const auto& st : run.stages) {
+    src["rows"] = src["rows"].get<int>() + 1;
+    const std::string id = fmt::format("{}:stage{}:{}", source, st.index, st.label);
+    std::vector<RequestRecord> live_recs, replay;
+    std::set<std::uint64_t> measured;
+    for (const auto& r : run.requests) {
+      if (r.stage != st.index) continue;
+      live_recs.push_back(r);
+      replay.push_back(r);
+      measured.insert(r.request_id);
+    }
+    for (const auto& r : run.warmup) {
+      if (r.stage == st.index) replay.push_back(r);
+    }
+    const StageMetrics lm = compute_stage_metrics(live_recs, st.index, st.window_start_ns, st.window_end_ns);
+    if (lm.completed == 0) {
+      src["unsupported"].push_back({{"source_id", id}, {"reason", "no request completed ok in the live stage"}});
+      continue;
+    }
+    LiveStageReplay sim;
+    try {
+      sim = resimulate_live_stage(catalog, d, st.index, std::move(replay));
+    } catch (const DoesNotFitError& e) {
+      throw ConfigError(fmt::format("{}: the deployment cannot run: {}", where, e.what()));
+    } catch (const ConfigError& e) {
+      throw ConfigError(fmt::format("{}: {}", where, e.what()));
+    }
+    std::vector<RequestRecord> sim_measured;
+    for (const auto& r : sim.records) {
+      if (measured.count(r.request_id) != 0) sim_measured.push_back(r);
+    }
+    const auto [ws, we] = predicted_window(st, duration_mode, sim_measured, measured);
+    const StageMetrics pm = compute_stage_metrics(sim_measured, st.index, ws, we);
+    ++ran;
+    src["ran"] = src["ran"].get<int>() + 1;
+    src["scored"] = src["scored"].get<int>() + 1;
+    const nlohmann::json lj = lm.to_json(), pj = pm.to_json();
+    nlohmann::json row;
+    row["source_id"] = id;
+    row["file"] = source;
+    row["source"] = opts.dir.string();
+    row["stage"] = st.index;
+    row["label"] = st.label;
+    row["engine_preset"] = d.engine;
+    row["fit_set"] = fit_set;
+    row["scored"] = true;  // a live run is never part of a preset's fit set
+    row["load_type"] = st.closed_loop ? "closed_concurrency" : "open_rate";
+    row["load"] = st.load;
+    if (st.closed_loop) row["load_value"] = st.load["concurrency"];
+    else if (st.load.contains("rate_per_s")) row["load_value"] = st.load["rate_per_s"];
+    row["model"] = d.model;
+    row["gpu"] = d.gpu;
+    row["tp"] = d.tp;
+    row["deployment"] = to_json(d);
+    row["predicted"] = nlohmann::json::object();
+    row["measured"] = nlohmann::json::object();
+    row["ape"] = nlohmann::json::object();
+    row["metric_definitions"] = nlohmann::json::object();
+    for (const auto& col : validation_metric_columns()) {
+      const double meas = lj.at(col).get<double>();
+      const double pred = pj.at(col).get<double>();
+      row["predicted"][col] = pred;
+      row["measured"][col] = meas;
+      row["metric_definitions"][col] = "compute_stage_metrics on both sides (docs/output-schema.md)";
+      if (meas != 0) {
+        const double err = (pred - meas) / std::abs(meas) * 100.0;
+        row["ape"][col] = std::abs(err);
+        signed_errors[col].push_back(err);
+      }
+    }
+    row["requests"] = {{"measured", lm.requests}, {"measured_ok", lm.completed}, {"replayed", sim.records.size()},
+                       {"predicted_ok", pm.completed}};
+    row["window_ns"] = {{"measured", {st.window_start_ns, st.window_end_ns}}, {"predicted", {ws, we}}};
+    const auto& es = sim.engine_stats;
+    nlohmann::json eng = {{"requests", pm.requests}, {"rejected", pm.rejected}};
+    if (es.contains("batch")) {
+      eng["batch_max"] = es["batch"].value("max", nlohmann::json());
+      eng["batch_mean"] = es["batch"].value("mean_while_busy", nlohmann::json());
+    }
+    if (es.contains("engine_specific")) eng["engine_specific"] = es["engine_specific"];
+    row["engine"] = eng;
+    rows.push_back(std::move(row));
+  }
+  for (auto& [col, errs] : signed_errors) {
+    std::vector<double> ape;
+    double sum_ape = 0, sum = 0;
+    for (const double e : errs) {
+      ape.push_back(std::abs(e));
+      sum_ape += std::abs(e);
+      sum += e;
+    }
+    const double n = static_cast<double>(errs.size());
+    src["metrics"][col] = {{"n", errs.size()}, {"median_ape", median_of(ape)}, {"mean_ape", sum_ape / n},
+                           {"bias", sum / n}};
+  }
+  const std::size_t total = run.stages.size();
+  nlohmann::json report;
+  report["schema_version"] = 1;
+  report["sources"] = {{source, src}};
+  report["rows"] = rows;
+  report["coverage"] = {{"rows", total},
+                        {"ran", ran},
+                        {"fraction", total > 0 ? static_cast<double>(ran) / static_cast<double>(total) : 0.0}};
+  report["live"] = {{"dir", opts.dir.string()},
+                    {"partial", run.partial},
+                    {"deployment", to_json(d)},
+                    {"deployment_from", opts.deployment ? "flags" : kDeploymentField},
+                    {"window_mode", duration_mode ? "duration" : "requests"}};
+  report["metric_notes"] = {
+      {"replay", "each stage is re-simulated with the live run's requests (lengths as the server reported them); "
+                 "closed loop: each user's next request follows its previous simulated finish after the recorded "
+                 "client turnaround; open loop: recorded send times; warmup requests replayed, not scored"},
+      {"itl_mean_ms", "pooled gaps sum(e2e-ttft)/sum(out-1) on both sides"},
+      {"tpot_mean_ms", "(e2e - ttft)/(out - 1) per request, averaged over requests"},
+      {"throughput_output_tok_s", "output tokens of requests finished in the window / window (duration mode: the "
+                                  "live window on both sides; request mode: first measured send to last finish)"}};
+  return report;
+}
+
+void print_live_validation_tables(std::ostream& os, const nlohmann::json& report) {
+  const auto& live = report["live"];
+  const auto& dep = live["deployment"];
+  os << fmt::format("live run {}: {} on {} x{} TP{} ({}){}\n", live["dir"].get<std::string>(),
+                    dep["model"].get<std::string>(),
+                    dep["instance"].get<std::string>().empty() ? dep["gpu"].get<std::string>()
+                                                               : dep["instance"].get<std::string>(),
+                    dep["num_gpus"].get<int>(), dep["tp"].get<int>(), dep["engine"].get<std::string>(),
+                    live["partial"].get<bool>() ? " [partial run]" : "");
+  for (const auto& row : report["rows"]) {
+    os << fmt::format("\n-- stage {} ({}): measured vs predicted\n", row["stage"].get<int>(),
+                      row["label"].get<std::string>());
+    os << fmt::format("  {:<30} {:>14} {:>14} {:>9}\n", "metric", "measured", "predicted", "error%");
+    for (const auto& col : validation_metric_columns()) {
+      const double meas = row["measured"][col].get<double>();
+      const double pred = row["predicted"][col].get<double>();
+      const std::string err = meas != 0 ? fmt::format("{:+.1f}", (pred - meas) / std::abs(meas) * 100.0) : "n/a";
+      os << fmt::format("  {:<30} {:>14.3f} {:>14.3f} {:>9}\n", col, meas, pred, err);
+    }
+  }
+  print_validation_tables(os, report);
+}
+
+}  // namespace servetwin
