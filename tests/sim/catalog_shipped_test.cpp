@@ -194,20 +194,12 @@ TEST(CatalogShipped, UnitsAreConvertedToTheFieldUnit) {
 }
 
 TEST(CatalogShipped, EveryPublishedModelIdResolves) {
-  // Llama-4-Scout needs a shared expert and chunked/NoPE attention layers, which ModelSpec cannot
-  // express; it is deliberately absent (docs/configs.md). The test also checks it still appears in
-  // the CSVs, so this exception cannot outlive its reason unnoticed.
-  const std::set<std::string> unsupported{"RedHatAI/Llama-4-Scout-17B-16E-Instruct-FP8-dynamic"};
+  // Every model id in the validation CSVs resolves (Llama-4-Scout included since shared_experts).
   const auto ids = csv_column("model");
   EXPECT_GE(ids.size(), 15U);
   for (const auto& id : ids) {
-    if (unsupported.count(id) != 0) {
-      EXPECT_FALSE(shipped().has_model(id)) << id << " now resolves: remove it from the exception list";
-      continue;
-    }
     EXPECT_TRUE(shipped().has_model(id)) << "model id from validation CSVs does not resolve: " << id;
   }
-  for (const auto& id : unsupported) EXPECT_EQ(ids.count(id), 1U) << id;
 }
 
 TEST(CatalogShipped, EveryPublishedGpuAndInstanceResolves) {
