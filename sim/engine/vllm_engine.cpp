@@ -30,6 +30,11 @@ VllmEngine::VllmEngine(EventQueue& queue, SimListener* listener, CostModel cost,
   // Which validation rows the preset's fitted values came from; `servetwin validate` refuses to
   // score those rows with this preset (sim/validate/fit_split.cpp defines each set).
   s.choice("fitted_on", "none", {"none", "blis_trainval", "distserve_rate2"});
+  // vLLM admits against the blocks a request needs now and preempts under pressure
+  // (max_utilization); TensorRT-LLM's default GUARANTEED_NO_EVICT admits a request only when its
+  // prompt plus maximum output fit next to what running requests may still grow to, and never evicts.
+  no_evict_ = s.choice("capacity_policy", "max_utilization", {"max_utilization", "guaranteed_no_evict"}) ==
+              "guaranteed_no_evict";
   if (chunked_prefill_ && mode_ != Mode::kV1) {
     throw ConfigError("vllm: enable_chunked_prefill is modelled for scheduler v1 only; allowed with v0/static: false");
   }
@@ -123,6 +128,15 @@ EngineBase::Admission VllmEngine::admit(SimRequest& req) {
   } else {
     enqueue(&req);
   }
+  if (mode_ == Mode::kStatic && !batch_kick_pending_) {
+    // A static batch is the requests submitted together: form it after every arrival at this instant
+    // (priority 3 runs after same-time arrivals and the load driver), not at the first one.
+    batch_kick_pending_ = true;
+    queue_.schedule(now(), [this] {
+      batch_kick_pending_ = false;
+      maybe_start_step();
+    }, /*priority=*/3);
+  }
   return {};
 }
 
@@ -134,6 +148,8 @@ void VllmEngine::enqueue(SimRequest* r) {
 void VllmEngine::preempt(SimRequest* victim) {
   State& s = st(victim);
   pool_.release(s.blocks);
+  committed_blocks_ -= s.committed_blocks;  // (never happens under guaranteed_no_evict)
+  s.committed_blocks = 0;
   // Recompute: the prompt and everything generated so far are prefilled again (§1.1, §1.3).
   s.computed = 0;
   s.prefill_target = victim->in.input_tokens + victim->generated;
@@ -158,6 +174,8 @@ bool VllmEngine::try_admit(SimRequest* r, std::int64_t budget, std::int64_t rese
   if (!chunked_prefill_ && n < remaining) return false;
   const std::int64_t new_blocks = blocks_for(start + n) - hit_blocks - s.blocks.blocks();
   if (hit_cost + new_blocks > pool_.free() - reserve_blocks) return false;
+  const std::int64_t footprint = blocks_for(r->in.input_tokens + r->max_new_tokens);
+  if (no_evict_ && s.committed_blocks == 0 && committed_blocks_ + footprint > pool_.total()) return false;
   if (hit_blocks > 0) {
     pool_.take_hits(r->in.prefix_group, hit_blocks, s.blocks);
     s.computed = start;
@@ -166,6 +184,10 @@ bool VllmEngine::try_admit(SimRequest* r, std::int64_t budget, std::int64_t rese
   hit_tokens_ += static_cast<std::uint64_t>(s.hit_tokens);
   if (!s.admitted_once) prompt_tokens_ += static_cast<std::uint64_t>(r->in.input_tokens);
   s.admitted_once = true;
+  if (no_evict_ && s.committed_blocks == 0) {
+    s.committed_blocks = footprint;
+    committed_blocks_ += footprint;
+  }
   pool_.grow(s.blocks, blocks_for(start + n), r->in.prefix_group, shareable_blocks(*r));
   n_out = n;
   return true;
@@ -287,6 +309,7 @@ bool VllmEngine::plan_v0(Step& step) {
 
 bool VllmEngine::plan_static(Step& step) {
   if (running_.empty()) {
+    if (batch_kick_pending_) return false;  // more requests of this instant are still arriving
     // One batch: up to max_num_seqs requests, each reserving its full length, prefilled together.
     while (!waiting_.empty() && static_cast<std::int64_t>(running_.size()) < max_num_seqs_) {
       SimRequest* r = waiting_.front();
@@ -331,6 +354,7 @@ void VllmEngine::on_step_done(const Step& step) {
       // after the engine finished the request (BLIS alpha1/alpha2).
       r->rec.finish_ns += api_finish_ns_ + static_cast<TimeNs>(std::llround(api_token_ns_ * static_cast<double>(r->generated)));
       pool_.release(s.blocks);
+      committed_blocks_ -= s.committed_blocks;
       s.req = nullptr;
       free_slots_.push_back(r->engine_slot);
     }
@@ -347,6 +371,8 @@ void VllmEngine::on_cancel(SimRequest& req) {
   if (s.req != &req) return;
   api_pending_.erase(req.in.id);
   pool_.release(s.blocks);
+  committed_blocks_ -= s.committed_blocks;
+  s.committed_blocks = 0;
   s.req = nullptr;
   free_slots_.push_back(req.engine_slot);
   waiting_.erase(std::remove(waiting_.begin(), waiting_.end(), &req), waiting_.end());

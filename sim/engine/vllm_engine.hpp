@@ -59,6 +59,7 @@ class VllmEngine final : public EngineBase {
     std::int64_t prefill_target = 0;  // tokens to compute before the next token is emitted
     std::int64_t hit_tokens = 0;      // prefix-cache hit at the latest admission
     bool admitted_once = false;
+    std::int64_t committed_blocks = 0;  // guaranteed_no_evict: the full footprint reserved at admission
     BlockPool::Holding blocks;
   };
   State& st(SimRequest* r) { return states_[static_cast<std::size_t>(r->engine_slot)]; }
@@ -101,6 +102,9 @@ class VllmEngine final : public EngineBase {
   std::vector<SimRequest*> running_;  // admission order
   std::uint64_t preemptions_ = 0, hit_tokens_ = 0, prompt_tokens_ = 0, dropped_ = 0;
   std::int64_t max_waiting_ = 0;
+  bool batch_kick_pending_ = false;
+  bool no_evict_ = false;                // capacity_policy guaranteed_no_evict (TensorRT-LLM default)
+  std::int64_t committed_blocks_ = 0;    // sum of running requests' reserved footprints  // static mode: a batch forms once this instant's arrivals are in
   std::int64_t activation_reserve_bytes_ = 0;
 };
 

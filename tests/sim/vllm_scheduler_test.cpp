@@ -181,6 +181,46 @@ TEST(VllmScheduler, V0PrefillOnlyStepsTable) {
 // KV sizing from gpu_memory_utilization (vllm_scheduling.md §3): BLIS's Llama-2-7B TP1 H100 block
 // count is 7,463; the memory model must land within 2 % (the preset's non_torch_bytes was chosen
 // on this one number, so this checks the arithmetic, and the report lists the other five).
+// GUARANTEED_NO_EVICT (TensorRT-LLM's default capacity policy): B is admitted only when A's whole
+// footprint (prompt + max output) and B's fit; no request is ever preempted. The same pair under
+// vLLM's policy preempts (V1PreemptionByRecomputeTable).
+TEST(VllmScheduler, GuaranteedNoEvictWaitsInsteadOfPreempting) {
+  auto o = small(5);
+  o["capacity_policy"] = "guaranteed_no_evict";
+  Harness h(o);
+  h.submit(1, 10, 8);  // footprint 18 tokens = 5 blocks: the whole pool
+  h.submit(2, 6, 8);   // 4 blocks: waits until A is done
+  h.run();
+  for (std::size_t i = 0; i < h.rows.size(); ++i) {
+    bool has_b = false, has_a = false;
+    for (const auto& it : h.rows[i].items) {
+      has_a = has_a || it.id == 1;
+      has_b = has_b || it.id == 2;
+    }
+    EXPECT_FALSE(has_a && has_b) << "step " << i << ": B ran next to A although A's footprint is the pool";
+  }
+  EXPECT_EQ(h.engine->stats()["engine_specific"]["preemptions"].get<std::int64_t>(), 0);
+  ASSERT_EQ(h.rec.done.size(), 2u);
+}
+
+// Static batching: requests submitted at the same instant form one batch, whatever order their
+// arrival events run in (Splitwise's "batch of N identical requests").
+TEST(VllmScheduler, StaticBatchTakesEveryRequestOfTheInstant) {
+  auto o = small(64);
+  o["scheduler"] = "static";
+  o["enable_chunked_prefill"] = "false";
+  o["enable_prefix_caching"] = "false";
+  o["max_num_seqs"] = "3";
+  o["max_num_batched_tokens"] = "64";
+  Harness h(o, "vllm-static-batch");
+  h.submit(1, 8, 2);
+  h.submit(2, 8, 2);
+  h.submit(3, 8, 2);
+  h.run();
+  ASSERT_FALSE(h.rows.empty());
+  EXPECT_EQ(h.rows.front().items.size(), 3u) << "the first batch must hold all three requests";
+}
+
 TEST(VllmScheduler, KvBlocksLlama2H100) {
   Harness h(std::map<std::string, std::string>{{"max_num_seqs", "128"}});
   EXPECT_NEAR(static_cast<double>(h.engine->num_gpu_blocks()), 7463.0, 0.02 * 7463.0);
