@@ -163,7 +163,7 @@ int do_fit(const FitOpts& o) {
 int do_engine(const EngineOpts& o) {
   const fs::path dir(o.live);
   if (!fs::is_directory(dir)) throw UsageError("--live '" + o.live + "' is not a directory");
-  std::vector<RequestRecord> records;
+  std::vector<RequestRecord> records, warmup;
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(dir))
     if (e.path().extension() == ".csv") files.push_back(e.path());
@@ -175,19 +175,29 @@ int do_engine(const EngineOpts& o) {
     std::getline(in, header);
     if (header != request_csv_header()) continue;  // other CSVs (metrics) live beside it
     auto r = read_request_csv(f);
-    records.insert(records.end(), r.begin(), r.end());
+    // The live runner's warmup requests (excluded from results, as in llm-load-test) occupied the
+    // engine: the fit counts them in batches and prefill steps but fits only the measured requests.
+    auto& into = f.filename() == "warmup_requests.csv" ? warmup : records;
+    into.insert(into.end(), r.begin(), r.end());
     used += (used.empty() ? "" : ", ") + f.string();
   }
   if (records.empty()) throw ConfigError(o.live + ": no per-request CSV (header: " + request_csv_header() + ")");
-  const EngineFit fit = fit_engine(records, o.scenario);
+  // The live runner's stream message times, when present, give each decode step's batch exactly.
+  MessageTimes messages;
+  const fs::path msg_csv = dir / "messages.csv";
+  if (fs::is_regular_file(msg_csv)) {
+    messages = read_message_csv(msg_csv);
+    used += ", " + msg_csv.string();
+  }
+  const EngineFit fit = fit_engine(records, o.scenario, messages.empty() ? nullptr : &messages, &warmup);
   std::ofstream out(o.out);
   if (!out) throw std::runtime_error("cannot write " + o.out);
   out << engine_fit_yaml(fit, "fitted from " + used);
   std::cout << fmt::format(
       "engine overheads -> {}: per_request {:.0f} ns, step {:.0f} ns, per_seq_step {:.0f} ns, prefill {:.1f} ns/token "
-      "({} requests, {} idle arrivals; TTFT median APE {:.1f}%, decode {:.1f}%)\n",
+      "({} requests, {} timed by stream messages, {} idle arrivals; TTFT median APE {:.1f}%, decode {:.1f}%)\n",
       o.out, fit.per_request_ns, fit.step_ns, fit.per_seq_step_ns, fit.prefill_ns_per_token, fit.requests_used,
-      fit.idle_arrivals, 100 * fit.ttft_median_ape, 100 * fit.decode_median_ape);
+      fit.message_timed, fit.idle_arrivals, 100 * fit.ttft_median_ape, 100 * fit.decode_median_ape);
   return kExitOk;
 }
 

@@ -51,18 +51,65 @@ std::vector<RequestRecord> read_request_csv(const std::filesystem::path& path) {
   return out;
 }
 
-EngineFit fit_engine(const std::vector<RequestRecord>& all, int scenario) {
-  std::vector<const RequestRecord*> ok;
+MessageTimes read_message_csv(const std::filesystem::path& path) {
+  const CsvTable t = CsvTable::read(path);
+  const auto c_id = t.column("request_id"), c_t = t.column("t_ns"), c_gen = t.column("generated_tokens");
+  MessageTimes out;
+  for (std::size_t r = 0; r < t.rows(); ++r) {
+    // Message 1 of a TGIS/Caikit stream carries only the input token count (generated 0); each later
+    // message carries one more token. Keep the messages of tokens 2.., i.e. the decode steps' ends.
+    if (t.number(r, c_gen) < 2) continue;
+    out[static_cast<std::uint64_t>(t.number(r, c_id))].push_back(static_cast<std::int64_t>(t.number(r, c_t)));
+  }
+  for (auto& [id, v] : out) std::sort(v.begin(), v.end());
+  return out;
+}
+
+EngineFit fit_engine(const std::vector<RequestRecord>& all, int scenario, const MessageTimes* messages,
+                     const std::vector<RequestRecord>* context) {
+  std::vector<const RequestRecord*> ok;  // every completed request that occupied the engine
+  std::set<const RequestRecord*> fitted;  // those that give rows (not the context ones)
+  auto usable = [&](const RequestRecord& r) {
+    return r.scenario == scenario && r.status == RequestStatus::kOk && r.first_token_ns >= r.arrival_ns &&
+           r.finish_ns >= r.first_token_ns && r.arrival_ns >= 0;
+  };
   for (const auto& r : all)
-    if (r.scenario == scenario && r.status == RequestStatus::kOk && r.first_token_ns >= r.arrival_ns && r.finish_ns >= r.first_token_ns &&
-        r.arrival_ns >= 0)
-      ok.push_back(&r);
+    if (usable(r)) ok.push_back(&r), fitted.insert(&r);
   if (ok.size() < 4) throw ConfigError("engine fit: fewer than 4 completed requests in the records");
+  if (context != nullptr)
+    for (const auto& r : *context)
+      if (usable(r)) ok.push_back(&r);
   std::sort(ok.begin(), ok.end(), [](auto* a, auto* b) { return a->arrival_ns < b->arrival_ns; });
 
-  // Prefill steps are visible as distinct first-token times; requests admitted together share one.
-  std::map<std::int64_t, double> prefill_input;  // first_token_ns -> prompt tokens of that step
-  for (const auto* r : ok) prefill_input[r->first_token_ns] += static_cast<double>(r->input_tokens - r->cached_tokens);
+  // Clock tolerance: records measured by a client (the live runner) see the tokens of one engine step
+  // a few microseconds to a few ms apart. A quarter of the shortest mean decode interval is far below
+  // one step and far above that jitter; exact (simulated) records are unaffected by it.
+  double min_interval = 0;
+  for (const auto* r : ok)
+    if (r->output_tokens >= 2) {
+      const double iv = static_cast<double>(r->finish_ns - r->first_token_ns) / static_cast<double>(r->output_tokens - 1);
+      if (iv > 0 && (min_interval == 0 || iv < min_interval)) min_interval = iv;
+    }
+  const auto tol = static_cast<std::int64_t>(0.25 * min_interval);
+
+  // Prefill steps are visible as first-token times; requests admitted together share one (within tol).
+  struct PrefillStep {
+    std::int64_t t = 0;  // latest first-token time of the step
+    double seqs = 0, tokens = 0;
+  };
+  std::vector<std::pair<std::int64_t, const RequestRecord*>> firsts;
+  for (const auto* r : ok) firsts.emplace_back(r->first_token_ns, r);
+  std::sort(firsts.begin(), firsts.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<PrefillStep> prefills;
+  std::map<const RequestRecord*, std::size_t> step_of;
+  for (const auto& [t, r] : firsts) {
+    if (prefills.empty() || t - prefills.back().t > tol) prefills.push_back({t, 0, 0});
+    auto& p = prefills.back();
+    p.t = t;
+    p.seqs += 1;
+    p.tokens += static_cast<double>(r->input_tokens - r->cached_tokens);
+    step_of[r] = prefills.size() - 1;
+  }
 
   std::vector<std::array<double, 4>> rows;  // coefficients of (per_request, step, per_seq, prefill_per_token)
   std::vector<double> y;
@@ -70,35 +117,57 @@ EngineFit fit_engine(const std::vector<RequestRecord>& all, int scenario) {
   EngineFit fit;
   std::int64_t busy_until = -1;
   for (const auto* r : ok) {
-    const double input = static_cast<double>(r->input_tokens - r->cached_tokens);
-    // Idle arrival: no earlier request still in the engine, so TTFT has no queueing in it.
-    if (r->arrival_ns > busy_until) {
-      rows.push_back({1.0, 1.0, 0.0, input});
+    const PrefillStep& own = prefills[step_of.at(r)];
+    // Idle arrival: no earlier request still in the engine, so TTFT has no queueing in it: the fixed
+    // per-request cost and one prefill step (per-step, per-sequence and per-token costs of that step).
+    const bool idle = r->arrival_ns > busy_until;
+    busy_until = std::max(busy_until, r->finish_ns);
+    if (fitted.count(r) == 0) continue;
+    if (idle) {
+      rows.push_back({1.0, 1.0, own.seqs, own.tokens});
       y.push_back(static_cast<double>(r->first_token_ns - r->arrival_ns));
       is_ttft.push_back(true);
       ++fit.idle_arrivals;
     }
-    busy_until = std::max(busy_until, r->finish_ns);
     if (r->output_tokens < 2) continue;
-    const double steps = static_cast<double>(r->output_tokens - 1);
-    // Interleaved prefill steps of other requests inside this request's decode span.
-    double n_prefill = 0, prefill_tokens = 0;
-    for (auto it = prefill_input.upper_bound(r->first_token_ns); it != prefill_input.end() && it->first < r->finish_ns;
-         ++it) {
-      n_prefill += 1;
-      prefill_tokens += it->second;
-    }
-    // Mean number of sequences in decode over the span (time-weighted overlap of decode spans).
-    double overlap_ns = 0;
-    for (const auto* o : ok) {
-      const auto lo = std::max(o->first_token_ns, r->first_token_ns);
-      const auto hi = std::min(o->finish_ns, r->finish_ns);
-      if (hi > lo && o->output_tokens >= 2) overlap_ns += static_cast<double>(hi - lo);
-    }
     const double span = static_cast<double>(r->finish_ns - r->first_token_ns);
     if (span <= 0) continue;
-    const double mean_batch = overlap_ns / span;
-    rows.push_back({0.0, steps + n_prefill, mean_batch * steps, prefill_tokens});
+    const double steps = static_cast<double>(r->output_tokens - 1);
+    // Prefill steps of other requests inside this request's decode span (each with its sequences).
+    double n_prefill = 0, prefill_seqs = 0, prefill_tokens = 0;
+    for (const auto& p : prefills)
+      if (p.t > r->first_token_ns + tol && p.t < r->finish_ns - tol) {
+        n_prefill += 1;
+        prefill_seqs += p.seqs;
+        prefill_tokens += p.tokens;
+      }
+    // Sequences summed over this request's decode steps. With stream message times (live runner), each
+    // decode step's end is a message of this request, and the batch of that step is every request whose
+    // decode span contains it. Without them: the time-weighted overlap of decode spans.
+    double batch_sum = 0;
+    const std::vector<std::int64_t>* msgs = nullptr;
+    if (messages != nullptr) {
+      auto it = messages->find(r->request_id);
+      if (it != messages->end() && it->second.size() == static_cast<std::size_t>(r->output_tokens - 1)) msgs = &it->second;
+    }
+    if (msgs != nullptr) {
+      for (const auto* o : ok) {
+        if (o->output_tokens < 2 || o->finish_ns < r->first_token_ns || o->first_token_ns > r->finish_ns) continue;
+        const auto lo = std::lower_bound(msgs->begin(), msgs->end(), o->first_token_ns + tol + 1);
+        const auto hi = std::upper_bound(msgs->begin(), msgs->end(), o->finish_ns + tol);
+        if (hi > lo) batch_sum += static_cast<double>(hi - lo);
+      }
+      ++fit.message_timed;
+    } else {
+      double overlap_ns = 0;
+      for (const auto* o : ok) {
+        const auto lo = std::max(o->first_token_ns, r->first_token_ns);
+        const auto hi = std::min(o->finish_ns, r->finish_ns);
+        if (hi > lo && o->output_tokens >= 2) overlap_ns += static_cast<double>(hi - lo);
+      }
+      batch_sum = overlap_ns / span * steps;
+    }
+    rows.push_back({0.0, steps + n_prefill, batch_sum + prefill_seqs, prefill_tokens});
     y.push_back(span);
     is_ttft.push_back(false);
     ++fit.requests_used;
@@ -157,8 +226,8 @@ std::string engine_fit_yaml(const EngineFit& f, const std::string& source) {
   y += param("step_ns", f.step_ns);
   y += param("per_seq_step_ns", f.per_seq_step_ns);
   y += param("prefill_ns_per_token", f.prefill_ns_per_token);
-  y += fmt::format("fit: {{requests_used: {}, idle_arrivals: {}, ttft_median_ape: {:.4g}, decode_median_ape: {:.4g}}}\n",
-                   f.requests_used, f.idle_arrivals, f.ttft_median_ape, f.decode_median_ape);
+  y += fmt::format("fit: {{requests_used: {}, message_timed: {}, idle_arrivals: {}, ttft_median_ape: {:.4g}, decode_median_ape: {:.4g}}}\n",
+                   f.requests_used, f.message_timed, f.idle_arrivals, f.ttft_median_ape, f.decode_median_ape);
   return y;
 }
 

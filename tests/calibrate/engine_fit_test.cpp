@@ -1,9 +1,10 @@
 // `calibrate engine`: recovers engine overheads injected into a synthetic continuous-batching run,
 // written and read back through the per-request CSV format (sim/metrics/request_record.hpp).
 // Threshold: issue 7 asks the fit to recover injected overheads within 10%. The end-to-end version
-// against the twin server (live/) is pending on that work; this test uses a generator with the
+// against the twin server is tests/calibrate/engine_live_twin.sh; this test uses a generator with the
 // same scheduling rules (admit all waiting requests in one prefill step, one token per running
-// request per decode step).
+// request per decode step) and the simulator's step cost (sim/cost/cost_model.cpp: per step, per
+// sequence in the step, prefill steps included, and per prompt token).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -53,7 +54,7 @@ std::vector<RequestRecord> synthetic_run(const Injected& inj, unsigned seed) {
       double tokens = 0;
       std::vector<std::size_t> admitted;
       while (next < reqs.size() && ready_at(next) <= now) admitted.push_back(next), tokens += static_cast<double>(reqs[next].input_tokens), ++next;
-      now += inj.step_ns + inj.prefill_ns_per_token * tokens;
+      now += inj.step_ns + inj.per_seq_step_ns * static_cast<double>(admitted.size()) + inj.prefill_ns_per_token * tokens;
       for (auto i : admitted) {
         reqs[i].ack_ns = reqs[i].first_token_ns = static_cast<TimeNs>(now);
         running.push_back({i, reqs[i].output_tokens - 1});
