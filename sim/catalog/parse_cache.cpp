@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
@@ -10,6 +11,8 @@
 #include <sstream>
 #include <system_error>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "sim/version.hpp"
 
@@ -57,6 +60,22 @@ YAML::Node decode(const Json& j) {
   YAML::Node scalar(body.get<std::string>());
   if (tag == "q") scalar.SetTag("!");
   return scalar;
+}
+
+// Each config directory gets its own cache file (tests use temporary copies): keep the newest few.
+void prune(const std::filesystem::path& dir) {
+  constexpr std::size_t kKeep = 8;
+  std::vector<std::pair<std::filesystem::file_time_type, std::filesystem::path>> files;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const auto name = e.path().filename().string();
+    if (name.rfind("catalog-", 0) == 0 && e.path().extension() == ".json") {
+      files.emplace_back(e.last_write_time(ec), e.path());
+    }
+  }
+  if (files.size() <= kKeep) return;
+  std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (std::size_t i = kKeep; i < files.size(); ++i) std::filesystem::remove(files[i].second, ec);
 }
 
 }  // namespace
@@ -138,6 +157,7 @@ void ParseCache::write(const std::vector<YAML::Node>& docs) const {
     }
     std::filesystem::rename(tmp, file_, ec);
     if (ec) std::filesystem::remove(tmp, ec);
+    prune(file_.parent_path());
   } catch (const std::exception&) {
     // best effort
   }
