@@ -109,6 +109,34 @@ double CostModel::allreduce_ns(double bytes) const {
   return (custom ? ar_custom_latency_ns_ : ar_latency_ns_) + bytes * 2 * (n - 1) / n / ar_bus_bw_bytes_s_ * 1e9;
 }
 
+double CostModel::layer_gemm_ns(std::int64_t tokens) const {
+  // Memoised by token count: a run evaluates the same few hundred batch sizes millions of times.
+  const auto idx = static_cast<std::size_t>(tokens);
+  if (idx < kMemoTokens && layer_gemm_memo_[idx] >= 0) return layer_gemm_memo_[idx];
+  const double m = static_cast<double>(tokens);
+  const double h = model_.hidden_size, hd = model_.head_dim;
+  const double q_local = static_cast<double>(model_.num_attention_heads) / tp_;
+  const double kv_local = local_kv_heads(model_, tp_);
+  const double f_local = static_cast<double>(model_.intermediate_size) / tp_;
+  double t = gemm_ns(m, h, (q_local + 2 * kv_local) * hd) + gemm_ns(m, q_local * hd, h);
+  if (model_.num_experts > 0) {
+    t += moe_gemm_ns(m);
+  } else {
+    t += gemm_ns(m, h, (model_.gated_mlp ? 2 : 1) * f_local) + gemm_ns(m, f_local, h);
+  }
+  if (idx < kMemoTokens) layer_gemm_memo_[idx] = t;
+  return t;
+}
+
+double CostModel::lm_head_ns(std::int64_t tokens) const {
+  const auto idx = static_cast<std::size_t>(tokens);
+  if (idx < kMemoTokens && lm_head_memo_[idx] >= 0) return lm_head_memo_[idx];
+  const double t = gemm_ns(static_cast<double>(tokens), model_.hidden_size,
+                           static_cast<double>(model_.vocab_size) / tp_);
+  if (idx < kMemoTokens) lm_head_memo_[idx] = t;
+  return t;
+}
+
 StepCost CostModel::step(const StepShape& s) const {
   StepCost c;
   const double layers = model_.num_layers;
@@ -120,14 +148,7 @@ StepCost CostModel::step(const StepShape& s) const {
   if (m <= 0) return c;
 
   // Linear layers.
-  double layer_gemm = gemm_ns(m, h, (q_local + 2 * kv_local) * hd) + gemm_ns(m, q_local * hd, h);
-  if (model_.num_experts > 0) {
-    layer_gemm += moe_gemm_ns(m);
-  } else {
-    layer_gemm += gemm_ns(m, h, (model_.gated_mlp ? 2 : 1) * f_local) + gemm_ns(m, f_local, h);
-  }
-  c.gemm_ns = layers * layer_gemm + gemm_ns(static_cast<double>(s.lm_head_tokens), h,
-                                            static_cast<double>(model_.vocab_size) / tp_);
+  c.gemm_ns = layers * layer_gemm_ns(s.gemm_tokens()) + lm_head_ns(s.lm_head_tokens);
 
   // Attention.
   double prefill_pairs = s.prefill_attn_pairs;

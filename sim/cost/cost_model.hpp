@@ -8,7 +8,9 @@
 //  - two all-reduces of [tokens, hidden] per layer under TP (+1 for the vocab-parallel embedding);
 //  - overheads: GPU launch gaps (hardware profile) and engine CPU time (engine preset), the latter
 //    overlapping GPU work because eager PyTorch launches asynchronously.
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "sim/catalog/specs.hpp"
 #include "sim/cost/step_shape.hpp"
@@ -46,6 +48,14 @@ class CostModel {
 
  private:
   [[nodiscard]] double moe_gemm_ns(double m) const;
+  // Per-layer linear-layer time and LM-head time for a token count (memoised below kMemoTokens).
+  [[nodiscard]] double layer_gemm_ns(std::int64_t tokens) const;
+  [[nodiscard]] double lm_head_ns(std::int64_t tokens) const;
+
+  // Pure-function caches (same inputs, same outputs); each engine owns its CostModel, so no sharing.
+  static constexpr std::size_t kMemoTokens = 4096;
+  mutable std::vector<double> layer_gemm_memo_ = std::vector<double>(kMemoTokens, -1.0);
+  mutable std::vector<double> lm_head_memo_ = std::vector<double>(kMemoTokens, -1.0);
 
   ModelSpec model_;
   GpuSpec gpu_;

@@ -124,12 +124,13 @@ void EngineBase::on_step_end() {
   total_cost_.overhead_ns += current_.cost.overhead_ns;
   total_cost_.total_ns += current_.cost.total_ns;
 
+  const bool token_listener = listener_ != nullptr && listener_->wants_tokens();
   for (auto& item : current_.items) {
     SimRequest& r = *item.req;
     r.prompt_done += item.prefill_tokens;
     if (item.emits_token && !r.cancelled) {
       if (r.generated == 0) r.rec.first_token_ns = t;
-      if (listener_ != nullptr && listener_->wants_tokens()) listener_->on_token(r.in.id, r.generated, t);
+      if (token_listener) listener_->on_token(r.in.id, r.generated, t);
       ++r.generated;
       if (r.generated >= r.target_tokens) {
         r.rec.finish_ns = t;

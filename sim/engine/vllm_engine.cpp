@@ -16,6 +16,7 @@ VllmEngine::VllmEngine(EventQueue& queue, SimListener* listener, CostModel cost,
   max_num_batched_tokens_ = s.integer("max_num_batched_tokens", 2048, 1, 100000000);
   max_model_len_ = s.integer("max_model_len", model.max_position_embeddings, 2, 100000000);
   block_size_ = s.integer("block_size", 16, 1, 1024);
+  if ((block_size_ & (block_size_ - 1)) == 0) block_shift_ = __builtin_ctzll(static_cast<unsigned long long>(block_size_));
   chunked_prefill_ = s.flag("enable_chunked_prefill", mode_ == Mode::kV1);
   const bool prefix_caching = s.flag("enable_prefix_caching", mode_ == Mode::kV1);
   watermark_ = s.number("watermark", mode_ == Mode::kV0 ? 0.01 : 0.0, 0, 0.5);
@@ -221,7 +222,8 @@ bool VllmEngine::plan_v1(Step& step) {
     State& s = st(r);
     const std::int64_t owed = s.computed < s.prefill_target ? s.prefill_target - s.computed : 1;
     const std::int64_t n = std::min(owed, budget);
-    const std::int64_t need = blocks_for(s.computed + n) - s.blocks.blocks();
+    const std::int64_t target = blocks_for(s.computed + n);
+    const std::int64_t need = target - s.blocks.blocks();
     bool self_preempted = false;
     while (need > pool_.free()) {
       SimRequest* victim = running_.back();
@@ -233,7 +235,7 @@ bool VllmEngine::plan_v1(Step& step) {
       }
     }
     if (self_preempted) break;
-    pool_.grow(s.blocks, blocks_for(s.computed + n), r->in.prefix_group, shareable_blocks(*r));
+    pool_.grow(s.blocks, target, r->in.prefix_group, shareable_blocks(*r));
     add_item(step, r, n);
     budget -= n;
   }

@@ -35,14 +35,18 @@ const char* request_csv_header() {
 
 namespace {
 // Quotes a text cell only when needed (RFC 4180).
-std::string csv_text(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
+// Appends `s` as one CSV field (quoted only when it holds a separator, quote or newline).
+void append_csv_text(std::string& out, const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) {
+    out += s;
+    return;
+  }
+  out += '"';
   for (const char c : s) {
     if (c == '"') out += '"';
     out += c;
   }
-  return out + "\"";
+  out += '"';
 }
 }  // namespace
 
@@ -67,10 +71,10 @@ void append_request_csv_line(std::string& out, const RequestRecord& r) {
   num(r.finish_ns);
   out += to_string(r.status);
   out += ',';
-  out += csv_text(r.stop_reason);
+  append_csv_text(out, r.stop_reason);
   out += ',';
   num(r.preemptions);
-  out += csv_text(r.error);
+  append_csv_text(out, r.error);
 }
 
 std::string request_csv_line(const RequestRecord& r) {

@@ -32,7 +32,13 @@ void write_run_outputs(const std::filesystem::path& dir, const RunInfo& info, co
   const auto csv = dir / "requests.csv";
   std::ofstream out(csv, std::ios::binary | std::ios::trunc);
   if (!out) throw std::runtime_error("cannot write " + csv.string());
-  std::string text = request_csv_header();
+  std::size_t records = 0;
+  for (const auto& run : runs) {
+    for (const auto& st : run.stages) records += st.records.size();
+  }
+  std::string text;
+  text.reserve(128 * (records + 1));  // a line is ~90 bytes: one allocation for the whole file
+  text += request_csv_header();
   text += '\n';
   for (std::size_t i = 0; i < runs.size(); ++i) {
     for (const auto& st : runs[i].stages) {
