@@ -72,7 +72,7 @@ CostModel::CostModel(const ModelSpec& model, const GpuSpec& gpu, const HardwareP
   weight_bytes_per_gpu_ = weight_elem_bytes_ * (model_.num_layers * (attn_local + mlp_local) +
                                                 embed_local * (model_.tie_word_embeddings ? 1 : 2)) +
                           act_elem_bytes_ * (model_.num_layers * 2 + 1) * h;
-  kv_bytes_per_token_per_gpu_ = model_.num_layers * 2.0 * kv_local * hd * act_elem_bytes_;
+  kv_bytes_per_token_per_gpu_ = model_.num_layers * 2.0 * kv_local * hd * engine_.kv_elem_bytes;
 }
 
 double CostModel::gemm_ns(double m, double k, double n) const {
@@ -160,7 +160,7 @@ StepCost CostModel::step(const StepShape& s) const {
   const double prefill_attn_flops = 4 * prefill_pairs * hd * q_local;
   const double kv_tokens = static_cast<double>(s.padded ? std::max(s.padded_decode_kv_tokens, s.decode_kv_tokens)
                                                          : s.decode_kv_tokens);
-  const double decode_kv_bytes = kv_tokens * 2 * kv_local * hd * act_elem_bytes_;
+  const double decode_kv_bytes = kv_tokens * 2 * kv_local * hd * engine_.kv_elem_bytes;
   c.attention_ns = layers * (prefill_attn_flops / (peak_flops_ * profile_.attn_prefill_flops_eff.value) +
                              decode_kv_bytes / (gpu_.mem_bw_bytes_s * profile_.attn_decode_bw_eff.value)) *
                    1e9;

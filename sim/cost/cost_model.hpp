@@ -27,6 +27,7 @@ struct EngineCostParams {
   // it (NVSwitch, or 2 GPUs with P2P); 0 = the engine always uses NCCL (TGIS, TGI).
   double custom_allreduce_max_bytes = 0;
   bool lm_head_all_prompt_tokens = false;  // informational; engines set StepShape::lm_head_tokens
+  double kv_elem_bytes = 2;      // KV-cache element size: 2 (fp16/bf16, the engines' default) or 1 (fp8)
 };
 
 class CostModel {

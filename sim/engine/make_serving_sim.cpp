@@ -17,6 +17,9 @@ EngineCostParams read_engine_cost_params(EngineSettings& settings, const GpuSpec
   cpu.cpu_seq_ns = settings.number("cpu_seq_ns", 0, 0, 1e8);
   cpu.graph_decode = settings.flag("cuda_graph_decode", false);
   cpu.custom_allreduce_max_bytes = settings.number("custom_allreduce_max_bytes", 0, 0, 1e12);
+  // KV-cache dtype (vLLM --kv-cache-dtype, TensorRT-LLM kv_cache_quant_algo): fp8 halves the bytes
+  // every decode step reads and doubles the tokens the cache holds.
+  cpu.kv_elem_bytes = settings.choice("kv_cache_dtype", "auto", {"auto", "fp16", "bf16", "fp8"}) == "fp8" ? 1.0 : 2.0;
   return cpu;
 }
 

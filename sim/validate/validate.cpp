@@ -288,6 +288,9 @@ RowMapping map_row(const Catalog& catalog, const ValidationRow& row, const std::
   const std::string& precision = row.get("precision");
   d.dtype = precision == "fp8" ? "fp8" : "fp16";
   if (d.dtype == "fp8" && gpu.peak_fp8_flops <= 0) return unsupported("fp8 on a GPU without FP8 tensor cores");
+  // TensorRT-LLM performance.md (trtllm_perf_md rows): "H100 and L40S engines use FP8 weights and FP8 KV
+  // cache" (validation/published/README.md, trtllm_static.csv (b)).
+  if (dataset == "trtllm_perf_md" && d.dtype == "fp8") d.engine_set["kv_cache_dtype"] = "fp8";
 
   if (spec.engine == "vllm") {
     for (const char* key : {"max_num_batched_tokens", "max_num_seqs", "max_model_len", "gpu_memory_utilization"}) {
