@@ -9,33 +9,15 @@
 
 #include "sim/catalog/catalog.hpp"
 #include "sim/engine/engine_settings.hpp"
+#include "tests/sim/scheduler_table.hpp"
 #include "sim/engine/tgi_engine.hpp"
 
 namespace servetwin {
 namespace {
 
-struct Item {
-  std::uint64_t id;
-  std::int64_t tokens;
-  bool emits;
-  bool operator==(const Item& o) const { return id == o.id && tokens == o.tokens && emits == o.emits; }
-};
-struct Row {
-  std::vector<Item> items;
-  std::int64_t free_tokens;
-  bool operator==(const Row& o) const { return items == o.items && free_tokens == o.free_tokens; }
-};
-std::ostream& operator<<(std::ostream& os, const Row& r) {
-  os << "{";
-  for (const auto& i : r.items) os << "(" << i.id << "," << i.tokens << "," << (i.emits ? "E" : "-") << ")";
-  return os << " free=" << r.free_tokens << "}";
-}
-
-class Recorder : public SimListener {
- public:
-  void on_request_done(const RequestRecord& r) override { done[r.request_id] = r; }
-  std::map<std::uint64_t, RequestRecord> done;
-};
+using testing_tables::Item;
+using testing_tables::Recorder;
+using testing_tables::Row;
 
 struct Harness {
   Catalog catalog = Catalog::load(std::filesystem::path(SERVETWIN_SOURCE_DIR) / "configs");
@@ -51,7 +33,7 @@ struct Harness {
     engine = std::make_unique<TgiEngine>(q, &rec, std::move(cost), model, gpu, settings);
     engine->observe_steps([this](const Step& s, std::int64_t free) {
       Row r;
-      r.free_tokens = free;
+      r.free = free;
       for (const auto& i : s.items) r.items.push_back({i.req->in.id, i.prefill_tokens, i.emits_token});
       rows.push_back(r);
     });
