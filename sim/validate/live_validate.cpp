@@ -36,13 +36,6 @@ DeploymentConfig deployment_from_json(const nlohmann::json& j, const std::string
   return d;
 }
 
-double median_of(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 // Window of the re-simulated stage. Duration mode: the live window (the client stopped sending at
 // its end in both). Request-count mode: as the runner defines it, from the first measured send to
 // the last measured finish, here of the simulated requests.
@@ -177,18 +170,7 @@ nlohmann::json run_live_validation(const Catalog& catalog, const LiveValidateOpt
     row["engine"] = eng;
     rows.push_back(std::move(row));
   }
-  for (auto& [col, errs] : signed_errors) {
-    std::vector<double> ape;
-    double sum_ape = 0, sum = 0;
-    for (const double e : errs) {
-      ape.push_back(std::abs(e));
-      sum_ape += std::abs(e);
-      sum += e;
-    }
-    const double n = static_cast<double>(errs.size());
-    src["metrics"][col] = {{"n", errs.size()}, {"median_ape", median_of(ape)}, {"mean_ape", sum_ape / n},
-                           {"bias", sum / n}};
-  }
+  for (auto& [col, errs] : signed_errors) src["metrics"][col] = error_summary(errs);
   const std::size_t total = run.stages.size();
   nlohmann::json report;
   report["schema_version"] = 1;

@@ -125,6 +125,18 @@ double median_of(std::vector<double> v) {
 
 }  // namespace
 
+nlohmann::json error_summary(const std::vector<double>& signed_errors) {
+  std::vector<double> ape;
+  double sum_ape = 0, sum = 0;
+  for (const double e : signed_errors) {
+    ape.push_back(std::abs(e));
+    sum_ape += std::abs(e);
+    sum += e;
+  }
+  const double n = static_cast<double>(signed_errors.size());
+  return {{"n", signed_errors.size()}, {"median_ape", median_of(ape)}, {"mean_ape", sum_ape / n}, {"bias", sum / n}};
+}
+
 const std::string& ValidationRow::get(const std::string& col) const {
   auto it = cells.find(col);
   return it == cells.end() ? kEmpty : it->second;
@@ -518,20 +530,7 @@ nlohmann::json run_validation(const Catalog& catalog, const ValidateOptions& opt
     rows.push_back(std::move(row));
   }
   for (auto& [file, metrics] : signed_errors) {
-    for (auto& [col, errs] : metrics) {
-      std::vector<double> ape;
-      double sum_ape = 0, sum = 0;
-      for (const double e : errs) {
-        ape.push_back(std::abs(e));
-        sum_ape += std::abs(e);
-        sum += e;
-      }
-      const double nn = static_cast<double>(errs.size());
-      sources[file]["metrics"][col] = {{"n", errs.size()},
-                                       {"median_ape", median_of(ape)},
-                                       {"mean_ape", sum_ape / nn},
-                                       {"bias", sum / nn}};
-    }
+    for (auto& [col, errs] : metrics) sources[file]["metrics"][col] = error_summary(errs);
   }
   report["sources"] = sources;
   report["rows"] = rows;

@@ -70,4 +70,8 @@ void print_validation_tables(std::ostream& os, const nlohmann::json& report);
 // predicted it was scored. Used by the accuracy tests so a leaked fit cannot pass silently.
 void check_no_fit_rows_scored(const nlohmann::json& report);
 
+// One metric's entry of a source's "metrics" table from its signed errors (predicted/measured - 1):
+// {"n", "median_ape", "mean_ape", "bias"}, shared by `validate --data` and `validate --live`.
+nlohmann::json error_summary(const std::vector<double>& signed_errors);
+
 }  // namespace servetwin
