@@ -335,11 +335,11 @@ std::filesystem::path& parse_cache_dir() {
   return dir;
 }
 
-ParsedFiles parse_all(const std::vector<const std::filesystem::path*>& all) {
+ParsedFiles parse_all(const std::vector<std::filesystem::path>& all) {
   ParsedFiles parsed(all.size());
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
-    for (std::size_t i = next++; i < all.size(); i = next++) parsed.parse(i, *all[i]);
+    for (std::size_t i = next++; i < all.size(); i = next++) parsed.parse(i, all[i]);
   };
   const unsigned threads = std::min<unsigned>(4, std::max(1U, std::thread::hardware_concurrency()));
   std::vector<std::thread> pool;
@@ -375,18 +375,12 @@ Catalog Catalog::load(const std::filesystem::path& config_dir) {
     std::sort(files.begin(), files.end());
     files_per_kind.push_back(std::move(files));
   }
-  std::vector<const fs::path*> all_files;
   std::vector<fs::path> all_paths;
-  for (const auto& files : files_per_kind) {
-    for (const auto& f : files) {
-      all_files.push_back(&f);
-      all_paths.push_back(f);
-    }
-  }
+  for (const auto& files : files_per_kind) all_paths.insert(all_paths.end(), files.begin(), files.end());
   const ParseCache cache(parse_cache_dir(), config_dir, all_paths);
   auto cached = cache.read();
   const bool from_cache = cached.has_value();
-  const ParsedFiles parsed = from_cache ? ParsedFiles(std::move(*cached)) : parse_all(all_files);
+  const ParsedFiles parsed = from_cache ? ParsedFiles(std::move(*cached)) : parse_all(all_paths);
   std::size_t next_parsed = 0;
   std::size_t kind_index = 0;
   for (const auto& info : kind_table()) {

@@ -19,14 +19,19 @@
 namespace {
 
 #ifdef SERVETWIN_DELEGATE_EXE
-// Verbs implemented by the sibling executable (CMakeLists.txt says why): run it in place of this
-// process with the same arguments. Returns only when it cannot be started.
-int delegate_if_needed(int argc, char** argv) {
-  if (argc < 2) return -1;
+// Whether `verb` is implemented by the sibling executable (CMakeLists.txt says why).
+bool is_delegated(const std::string& verb) {
   std::stringstream verbs(SERVETWIN_DELEGATE_VERBS);
-  bool ours = false;
-  for (std::string v; std::getline(verbs, v, ',');) ours = ours || v == argv[1];
-  if (!ours) return -1;
+  for (std::string v; std::getline(verbs, v, ',');) {
+    if (v == verb) return true;
+  }
+  return false;
+}
+
+// Runs the sibling in place of this process with the same arguments for its verbs. Returns only
+// when it cannot be started (or the verb is not delegated: -1).
+int delegate_if_needed(int argc, char** argv) {
+  if (argc < 2 || !is_delegated(argv[1])) return -1;
   std::error_code ec;
   const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
   const auto sibling = (ec ? std::filesystem::path(argv[0]) : self).parent_path() / SERVETWIN_DELEGATE_EXE;
@@ -59,10 +64,7 @@ int main(int argc, char** argv) {
     auto it = by_name.find(name);
     if (it == by_name.end()) {
 #ifdef SERVETWIN_DELEGATE_EXE
-      std::stringstream delegated(SERVETWIN_DELEGATE_VERBS);
-      bool is_delegated = false;
-      for (std::string v; std::getline(delegated, v, ',');) is_delegated = is_delegated || v == name;
-      const char* summary = is_delegated ? "(runs " SERVETWIN_DELEGATE_EXE ")" : "(not yet available in this build)";
+      const char* summary = is_delegated(name) ? "(runs " SERVETWIN_DELEGATE_EXE ")" : "(not yet available in this build)";
 #else
       const char* summary = "(not yet available in this build)";
 #endif
