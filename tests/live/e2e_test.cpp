@@ -19,7 +19,6 @@ extern char** environ;
 namespace servetwin::testing {
 namespace {
 
-double rel(double live, double sim) { return std::abs(live - sim) / sim; }
 
 FakeEngineParams accuracy_engine() {
   FakeEngineParams p;
@@ -39,39 +38,10 @@ class RunnerVsSimulator : public ::testing::TestWithParam<int> {};
 // One real-time run and its in-process simulation; returns true when all three metrics are
 // within 5%. Only the final attempt asserts.
 bool attempt_within_5_percent(int users, int attempt, bool final_attempt) {
-    const std::int64_t total = users == 1 ? 10 : users * 4;
-  const auto dir = temp_dir("acc" + std::to_string(users));
-  const auto ds_path = write_dataset(dir, 64, 16, 32);
-  live::TwinOptions o;
-  o.seed = 11;
-  o.log_emissions = true;
-  live::TwinServer twin(o, fake_factory(accuracy_engine()));
-  const int port = twin.start();
-  auto cfg = base_config(port, ds_path, dir / "out");
-  cfg.concurrency = {users};
-  cfg.requests = total;
-  live::LoadRunner runner(cfg, live::read_dataset(ds_path));
-  const auto res = runner.run(nullptr);
-  EXPECT_FALSE(res.partial) << res.partial_reason;
-  EXPECT_EQ(static_cast<std::int64_t>(res.records.size()), total);
-  const auto timing = server_timing(res.records, users, twin.request_times());
-  std::vector<RequestRecord> live_recs;
-  for (const auto& r : res.records) {
-    EXPECT_EQ(r.rec.status, RequestStatus::kOk) << r.rec.error;
-    live_recs.push_back(r.rec);
-  }
-  const auto sim_recs = simulate_closed_loop(fake_factory(accuracy_engine()), live::read_dataset(ds_path), users, total,
-                                             cfg.seed, o.seed, timing.start_ns, timing.turnaround_ns,
-                           timing.gaps_ns);
-  EXPECT_EQ(static_cast<std::int64_t>(sim_recs.size()), total);
-  const auto lm = metrics_of(live_recs);
-  const auto sm = metrics_of(sim_recs);
-  const double e_thr = rel(lm.throughput_output_tok_s, sm.throughput_output_tok_s);
-  const double e_ttft = rel(lm.ttft_ms.p50, sm.ttft_ms.p50);
-  const double e_tpot = rel(lm.tpot_ms.mean, sm.tpot_ms.mean);
-  std::cerr << "attempt " << attempt << " c=" << users << " throughput live/sim " << lm.throughput_output_tok_s << "/"
-            << sm.throughput_output_tok_s << " ttft_p50 " << lm.ttft_ms.p50 << "/" << sm.ttft_ms.p50 << " tpot_mean "
-            << lm.tpot_ms.mean << "/" << sm.tpot_ms.mean << "\n";
+  const std::int64_t total = users == 1 ? 10 : users * 4;
+  const TwinVsSim run = run_twin_vs_sim(fake_factory(accuracy_engine()), 11, "acc", users, total, attempt);
+  const auto& res = run.res;
+  const auto& cfg = run.cfg;
   if (std::getenv("SERVETWIN_LIVE_DUMP") != nullptr) {
     auto dump = [](const std::vector<RequestRecord>& v) {
       std::vector<std::pair<TimeNs, int>> t;
@@ -80,13 +50,13 @@ bool attempt_within_5_percent(int users, int attempt, bool final_attempt) {
       for (const auto& [a, x] : t) std::cerr << ns_to_ms(a - t.front().first) << ":" << x << " ";
       std::cerr << "\n";
     };
-    dump(live_recs);
-    dump(sim_recs);
+    dump(run.live_recs);
+    dump(run.sim_recs);
   }
   if (final_attempt) {
-    EXPECT_LT(e_thr, 0.05);
-    EXPECT_LT(e_ttft, 0.05);
-    EXPECT_LT(e_tpot, 0.05);
+    EXPECT_LT(run.e_thr, 0.05);
+    EXPECT_LT(run.e_ttft, 0.05);
+    EXPECT_LT(run.e_tpot, 0.05);
   }
   // Server-reported counts: input = the twin's approximation, output = the dataset's exact length.
   for (const auto& r : res.records) {
@@ -110,7 +80,7 @@ bool attempt_within_5_percent(int users, int attempt, bool final_attempt) {
   char name[32];
   std::snprintf(name, sizeof name, "output-%03d.json", users);
   EXPECT_TRUE(std::filesystem::exists(cfg.out_dir / "llm-load-test" / name));
-  return e_thr < 0.05 && e_ttft < 0.05 && e_tpot < 0.05;
+  return run.within(0.05);
 }
 
 TEST_P(RunnerVsSimulator, Within5Percent) {

@@ -1,10 +1,13 @@
 #pragma once
 // Shared helpers for the live tests: temp dirs, a small synthetic dataset, the in-process
 // closed-loop simulation that the live measurements are compared with, and a twin on loopback.
+#include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <random>
@@ -215,6 +218,57 @@ inline std::vector<std::string> read_lines(const std::filesystem::path& p) {
   std::string line;
   while (std::getline(f, line)) out.push_back(line);
   return out;
+}
+
+// One real-time closed loop of the runner against a twin serving `factory`, and the same loop
+// simulated in-process from the server's timing: the records of both and the relative errors of
+// throughput, TTFT p50 and TPOT mean (live vs simulated). Checks that every request completed.
+struct TwinVsSim {
+  live::LoadConfig cfg;
+  live::LoadResult res;
+  std::vector<RequestRecord> live_recs, sim_recs;
+  StageMetrics lm, sm;
+  double e_thr = 0, e_ttft = 0, e_tpot = 0;
+  [[nodiscard]] bool within(double tolerance) const {
+    return e_thr < tolerance && e_ttft < tolerance && e_tpot < tolerance;
+  }
+};
+
+inline TwinVsSim run_twin_vs_sim(const live::SimFactory& factory, std::uint64_t twin_seed, const std::string& tag,
+                                 int users, std::int64_t total, int attempt) {
+  TwinVsSim r;
+  const auto dir = temp_dir(tag + std::to_string(users));
+  const auto ds_path = write_dataset(dir, 64, 16, 32);
+  live::TwinOptions o;
+  o.seed = twin_seed;
+  o.log_emissions = true;
+  live::TwinServer twin(o, factory);
+  const int port = twin.start();
+  r.cfg = base_config(port, ds_path, dir / "out");
+  r.cfg.concurrency = {users};
+  r.cfg.requests = total;
+  live::LoadRunner runner(r.cfg, live::read_dataset(ds_path));
+  r.res = runner.run(nullptr);
+  EXPECT_FALSE(r.res.partial) << r.res.partial_reason;
+  EXPECT_EQ(static_cast<std::int64_t>(r.res.records.size()), total);
+  const auto timing = server_timing(r.res.records, users, twin.request_times());
+  for (const auto& rec : r.res.records) {
+    EXPECT_EQ(rec.rec.status, RequestStatus::kOk) << rec.rec.error;
+    r.live_recs.push_back(rec.rec);
+  }
+  r.sim_recs = simulate_closed_loop(factory, live::read_dataset(ds_path), users, total, r.cfg.seed, o.seed,
+                                    timing.start_ns, timing.turnaround_ns, timing.gaps_ns);
+  EXPECT_EQ(static_cast<std::int64_t>(r.sim_recs.size()), total);
+  r.lm = metrics_of(r.live_recs);
+  r.sm = metrics_of(r.sim_recs);
+  const auto rel = [](double live, double sim) { return std::abs(live - sim) / sim; };
+  r.e_thr = rel(r.lm.throughput_output_tok_s, r.sm.throughput_output_tok_s);
+  r.e_ttft = rel(r.lm.ttft_ms.p50, r.sm.ttft_ms.p50);
+  r.e_tpot = rel(r.lm.tpot_ms.mean, r.sm.tpot_ms.mean);
+  std::cerr << "attempt " << attempt << " c=" << users << " throughput live/sim " << r.lm.throughput_output_tok_s
+            << "/" << r.sm.throughput_output_tok_s << " ttft_p50 " << r.lm.ttft_ms.p50 << "/" << r.sm.ttft_ms.p50
+            << " tpot_mean " << r.lm.tpot_ms.mean << "/" << r.sm.tpot_ms.mean << "\n";
+  return r;
 }
 
 }  // namespace servetwin::testing
