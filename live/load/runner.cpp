@@ -115,19 +115,21 @@ MsgInfo parse(const caikit_data_model::nlp::GeneratedTextStreamResult& r) {
 // ---------------------------------------------------------------------------------------------
 
 // Base of every in-flight request. Reference-counted: gRPC holds one reference until OnDone; the
-// runner takes a temporary one while cancelling, so a cancel never races a delete.
+// runner takes a temporary one while cancelling, so a cancel never races a delete. The runner
+// counts the objects that exist (not just the calls in flight): a call is "complete" inside its
+// OnDone, before its ClientContext is destroyed, and the runner must outlive that destruction.
+// Otherwise the last reference to a channel can be dropped on a gRPC callback thread, inside
+// OnDone, after the runner freed its channels (gRPC then tears the channel down from within its
+// own executor; CI saw a refcount assertion abort at that point).
 class CallBase {
  public:
-  CallBase(LoadRunner::Impl* runner, LiveRecord rec, std::int64_t user_slot)
-      : runner_(runner), rec_(std::move(rec)), user_slot_(user_slot) {}
+  CallBase(LoadRunner::Impl* runner, LiveRecord rec, std::int64_t user_slot);
   virtual ~CallBase() = default;
   CallBase(const CallBase&) = delete;
   CallBase& operator=(const CallBase&) = delete;
 
   void ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
-  void unref() {
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
-  }
+  void unref();
   void cancel(const std::string& why) {
     {
       std::lock_guard lk(mu_);
@@ -201,7 +203,38 @@ struct LoadRunner::Impl {
   }
   void launch(std::int64_t user);       // call without `mu` held
   void complete(CallBase* c, LiveRecord rec, const grpc::Status& s);
+
+  // Call objects alive (see CallBase). Guarded by `objects_mu`; `objects_cv` signals zero.
+  std::mutex objects_mu;
+  std::condition_variable objects_cv;
+  std::int64_t objects_alive = 0;
+  void object_created() {
+    std::lock_guard lk(objects_mu);
+    ++objects_alive;
+  }
+  void object_destroyed() {
+    // Notify under the lock: the waiter may destroy this Impl as soon as it can take the lock.
+    std::lock_guard lk(objects_mu);
+    if (--objects_alive == 0) objects_cv.notify_all();
+  }
+  // True when every call object is gone within `limit`.
+  bool wait_objects_gone(std::chrono::milliseconds limit) {
+    std::unique_lock lk(objects_mu);
+    return objects_cv.wait_for(lk, limit, [this] { return objects_alive == 0; });
+  }
 };
+
+CallBase::CallBase(LoadRunner::Impl* runner, LiveRecord rec, std::int64_t user_slot)
+    : runner_(runner), rec_(std::move(rec)), user_slot_(user_slot) {
+  runner_->object_created();
+}
+
+void CallBase::unref() {
+  if (refs_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  LoadRunner::Impl* runner = runner_;
+  delete this;  // destroys the ClientContext (and its channel reference) first
+  runner->object_destroyed();
+}
 
 bool CallBase::on_message(TimeNs t, const MsgInfo& m) {
   std::lock_guard lk(mu_);
@@ -567,7 +600,16 @@ LoadRunner::LoadRunner(LoadConfig cfg, Dataset dataset) : impl_(new Impl) {
   impl_->ds = std::move(dataset);
 }
 
-LoadRunner::~LoadRunner() { delete impl_; }
+LoadRunner::~LoadRunner() {
+  // Every call gets OnDone (run() cancels stragglers), so this wait is normally microseconds: the
+  // tail of the last OnDone. If a call object is somehow still alive after 30 s, leak the runner
+  // rather than free channels and state that a gRPC thread still uses.
+  if (!impl_->wait_objects_gone(std::chrono::seconds(30))) {
+    std::cerr << "servetwin load: warning: gRPC calls still alive 30 s after the run; not freeing the runner\n";
+    return;
+  }
+  delete impl_;
+}
 
 namespace {
 
