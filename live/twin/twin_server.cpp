@@ -72,8 +72,10 @@ struct TwinServer::Impl final : public SimListener {
   std::unique_ptr<ServingSim> sim;
   EngineLimits lim;
   Clock::time_point t0;
-  std::unique_ptr<grpc::Server> server;
+  // Services before the server: members die in reverse order, and gRPC requires registered
+  // services to outlive the server.
   std::vector<std::unique_ptr<grpc::Service>> services;
+  std::unique_ptr<grpc::Server> server;
   std::thread driver;
 
   std::mutex inbox_mu;
