@@ -174,7 +174,7 @@ HardwareProfile parse_profile(const MapReader& r) {
   p.layer_overhead_ns = r.param("layer_overhead_ns", Range::non_negative(), Dim::kNanoseconds);
   p.copy_bw_eff = r.param("copy_bw_eff", Range::fraction(), Dim::kNone);
   p.notes = r.str("notes", false);
-  if (r.has("fit") && !r.raw("fit").IsMap()) r.fail_at("fit", "expected a mapping", "a free-form mapping");
+  if (r.has("fit") && !r.raw("fit").is_map()) r.fail_at("fit", "expected a mapping", "a free-form mapping");
   return p;
 }
 
@@ -207,25 +207,25 @@ Catalog Catalog::load() { return load(default_config_dir()); }
 namespace {
 
 // Engine settings need their own reader because the allowed keys are the file's own keys.
-void parse_engine_settings(const YAML::Node& settings, const std::string& file, EngineSpec& e) {
-  if (!settings.IsMap()) {
-    yamlx::fail(file, settings.Mark(), "settings", "expected a mapping", "name: {value: X, source: \"...\"}");
+void parse_engine_settings(const yamlx::DocNode& settings, const std::string& file, EngineSpec& e) {
+  if (!settings.is_map()) {
+    yamlx::fail(file, settings.line(), "settings", "expected a mapping", "name: {value: X, source: \"...\"}");
   }
   std::set<std::string> seen;
-  for (const auto& kv : settings) {
-    const std::string name = kv.first.Scalar();
+  for (const auto& [key, value] : settings.entries()) {
+    const std::string name = key.text();
     const std::string path = "settings." + name;
-    if (!seen.insert(name).second) yamlx::fail(file, kv.first.Mark(), path, "duplicate setting", "each setting once");
-    if (kv.second.IsScalar()) {
-      yamlx::fail(file, kv.second.Mark(), path, "setting without source",
+    if (!seen.insert(name).second) yamlx::fail(file, key.line(), path, "duplicate setting", "each setting once");
+    if (value.is_scalar()) {
+      yamlx::fail(file, value.line(), path, "setting without source",
                   "{value: <number|string|bool>, source: \"...\"}");
     }
-    const MapReader m(kv.second, file, path, {"value", "source", "note"}, kv.first.Mark());
+    const MapReader m(value, file, path, {"value", "source", "note"}, key.line());
     if (!m.has("value")) m.fail_at("value", "missing required key", "a number, string or boolean");
     const std::string source = m.str("source", true);
     if (source.find_first_not_of(" \t") == std::string::npos) m.fail_at("source", "empty source", "a citation");
-    const YAML::Node v = m.raw("value");
-    if (!v.IsScalar()) m.fail_at("value", "expected a scalar", "a number, string or boolean");
+    const yamlx::DocNode& v = m.raw("value");
+    if (!v.is_scalar()) m.fail_at("value", "expected a scalar", "a number, string or boolean");
     const nlohmann::json j = yamlx::to_json(v);
     if (j.is_number()) {
       e.settings[name] = j.get<double>();
@@ -296,11 +296,11 @@ WorkloadSpec parse_workload(const MapReader& r, const std::filesystem::path& con
     w.stages.push_back(st);
   }
   if (r.has("extra")) {
-    const YAML::Node extra = r.raw("extra");
-    if (!extra.IsMap()) r.fail_at("extra", "expected a mapping", "name: {value: X, source: \"...\"}");
+    const yamlx::DocNode& extra = r.raw("extra");
+    if (!extra.is_map()) r.fail_at("extra", "expected a mapping", "name: {value: X, source: \"...\"}");
     std::vector<std::string> keys;
-    for (const auto& kv : extra) keys.push_back(kv.first.Scalar());
-    const MapReader ex(extra, r.file(), "extra", keys, r.mark_of("extra"));
+    for (const auto& [k, v] : extra.entries()) keys.push_back(k.text());
+    const MapReader ex(extra, r.file(), "extra", keys, r.line_of("extra"));
     for (const auto& k : keys) w.extra[k] = ex.sourced(k, Range::non_negative(), Dim::kNone, true);
   }
   return w;
@@ -310,23 +310,32 @@ WorkloadSpec parse_workload(const MapReader& r, const std::filesystem::path& con
 // rethrown when its turn comes so errors surface in the same order as a sequential load.
 class ParsedFiles {
  public:
+  using Doc = std::shared_ptr<const yamlx::DocNode>;
   explicit ParsedFiles(std::size_t n) : nodes_(n), errors_(n) {}
-  explicit ParsedFiles(std::vector<YAML::Node> nodes) : nodes_(std::move(nodes)), errors_(nodes_.size()) {}
+  explicit ParsedFiles(std::vector<yamlx::DocNode> nodes) : errors_(nodes.size()) {
+    nodes_.reserve(nodes.size());
+    for (auto& n : nodes) nodes_.push_back(std::make_shared<const yamlx::DocNode>(std::move(n)));
+  }
   void parse(std::size_t i, const std::filesystem::path& path) {
     try {
-      nodes_[i] = yamlx::load_file(path);
+      nodes_[i] = std::make_shared<const yamlx::DocNode>(yamlx::load_file(path));
     } catch (...) {
       errors_[i] = std::current_exception();
     }
   }
-  [[nodiscard]] YAML::Node take(std::size_t i) const {
+  [[nodiscard]] const Doc& take(std::size_t i) const {
     if (errors_[i]) std::rethrow_exception(errors_[i]);
     return nodes_[i];
   }
-  [[nodiscard]] const std::vector<YAML::Node>& nodes() const { return nodes_; }
+  [[nodiscard]] std::vector<yamlx::DocNode> copies() const {
+    std::vector<yamlx::DocNode> out;
+    out.reserve(nodes_.size());
+    for (const auto& n : nodes_) out.push_back(*n);
+    return out;
+  }
 
  private:
-  std::vector<YAML::Node> nodes_;
+  std::vector<Doc> nodes_;
   std::vector<std::exception_ptr> errors_;
 };
 
@@ -389,19 +398,20 @@ Catalog Catalog::load(const std::filesystem::path& config_dir) {
     c.index_[kind];
     for (const auto& path : files_per_kind[kind_index]) {
       const std::string file = path.string();
-      const YAML::Node root = parsed.take(next_parsed++);
-      if (!root.IsMap()) {
-        yamlx::fail(file, root.Mark(), "(document)", "expected a mapping with kind: and name:",
+      const ParsedFiles::Doc doc = parsed.take(next_parsed++);
+      const yamlx::DocNode& root = *doc;
+      if (!root.is_map()) {
+        yamlx::fail(file, root.line(), "(document)", "expected a mapping with kind: and name:",
                     fmt::format("kind: {}", info.file_kind));
       }
       // Check `kind:` before the per-kind key list so a file in the wrong directory says so.
-      const YAML::Node kind_node = root["kind"];
-      if (!kind_node.IsDefined() || !kind_node.IsScalar()) {
-        yamlx::fail(file, root.Mark(), "kind", "missing required key", info.file_kind);
+      const yamlx::DocNode& kind_node = root.at("kind");
+      if (!kind_node.is_defined() || !kind_node.is_scalar()) {
+        yamlx::fail(file, root.line(), "kind", "missing required key", info.file_kind);
       }
-      if (kind_node.Scalar() != info.file_kind) {
-        yamlx::fail(file, kind_node.Mark(), "kind",
-                    fmt::format("bad kind '{}' for a file in {}/", kind_node.Scalar(), kind), info.file_kind);
+      if (kind_node.text() != info.file_kind) {
+        yamlx::fail(file, kind_node.line(), "kind",
+                    fmt::format("bad kind '{}' for a file in {}/", kind_node.text(), kind), info.file_kind);
       }
 
       std::string name;
@@ -412,7 +422,7 @@ Catalog Catalog::load(const std::filesystem::path& config_dir) {
                                        "intermediate_size", "num_attention_heads", "num_kv_heads", "head_dim",
                                        "vocab_size", "max_position_embeddings", "tie_word_embeddings", "gated_mlp",
                                        "num_experts", "experts_per_token", "shared_experts", "sliding_window"}),
-                          root.Mark());
+                          root.line());
         ModelSpec m = parse_model(r);
         name = m.name;
         aliases = m.aliases;
@@ -422,13 +432,13 @@ Catalog Catalog::load(const std::filesystem::path& config_dir) {
                           with_common({"aliases", "vendor", "architecture", "memory_bytes", "usable_memory_bytes",
                                        "mem_bw_bytes_s", "peak_fp16_flops", "peak_fp8_flops", "sm_count", "l2_bytes",
                                        "tdp_watts", "gpu_link", "gpu_link_bw_bytes_s", "pcie_gen"}),
-                          root.Mark());
+                          root.line());
         GpuSpec g = parse_gpu(r);
         name = g.name;
         aliases = g.aliases;
         c.gpus[name] = std::move(g);
       } else if (kind == "interconnects") {
-        const MapReader r(root, file, "", with_common({"topology", "description", "allreduce"}), root.Mark());
+        const MapReader r(root, file, "", with_common({"topology", "description", "allreduce"}), root.line());
         InterconnectSpec ic = parse_interconnect(r);
         name = ic.name;
         c.interconnects[name] = std::move(ic);
@@ -436,7 +446,7 @@ Catalog Catalog::load(const std::filesystem::path& config_dir) {
         const MapReader r(root, file, "",
                           with_common({"aliases", "provider", "gpu", "gpu_count", "interconnect", "vcpus",
                                        "host_memory_bytes", "on_demand"}),
-                          root.Mark());
+                          root.line());
         InstanceSpec in = parse_instance(r);
         if (!c.has_gpu(in.gpu)) {
           r.fail_at("gpu", fmt::format("unknown gpu '{}'", in.gpu), join_names(c.names("gpus")));
@@ -460,7 +470,7 @@ Catalog Catalog::load(const std::filesystem::path& config_dir) {
                           with_common({"gpu", "gemm_eff_max", "gemm_m_half_tokens", "gemm_bw_eff",
                                        "attn_prefill_flops_eff", "attn_decode_bw_eff", "elementwise_bw_eff",
                                        "step_overhead_ns", "layer_overhead_ns", "copy_bw_eff", "fit"}),
-                          root.Mark());
+                          root.line());
         HardwareProfile p = parse_profile(r);
         if (!c.has_gpu(p.gpu)) r.fail_at("gpu", fmt::format("unknown gpu '{}'", p.gpu), join_names(c.names("gpus")));
         p.gpu = c.resolve("gpus", p.gpu);
@@ -473,10 +483,10 @@ Catalog Catalog::load(const std::filesystem::path& config_dir) {
         }
         c.profiles[name] = std::move(p);
       } else if (kind == "engines") {
-        const MapReader r(root, file, "", with_common({"aliases", "engine", "version", "description", "settings"}), root.Mark());
+        const MapReader r(root, file, "", with_common({"aliases", "engine", "version", "description", "settings"}), root.line());
         EngineSpec e = parse_engine(r);
         aliases = r.string_list("aliases");
-        if (r.has("settings") && !r.raw("settings").IsNull()) parse_engine_settings(r.raw("settings"), file, e);
+        if (r.has("settings") && !r.raw("settings").is_null()) parse_engine_settings(r.raw("settings"), file, e);
         name = e.name;
         c.engines[name] = std::move(e);
       } else {  // workloads
@@ -484,7 +494,7 @@ Catalog Catalog::load(const std::filesystem::path& config_dir) {
                           with_common({"type", "description", "dataset_file", "dataset_format", "token_counts_file",
                                        "tokenizer", "input", "output", "system_prompt_tokens", "question_tokens",
                                        "output_tokens", "num_groups", "users_per_group", "stages", "extra"}),
-                          root.Mark());
+                          root.line());
         WorkloadSpec w = parse_workload(r, config_dir);
         name = w.name;
         c.workloads[name] = std::move(w);
@@ -502,19 +512,19 @@ Catalog Catalog::load(const std::filesystem::path& config_dir) {
         if (it != index.end()) {
           const std::string other = c.files_[kind].count(it->second) != 0 ? c.files_[kind][it->second] : "?";
           const bool is_alias = k != name;
-          const YAML::Node where = is_alias ? root["aliases"] : root["name"];
-          yamlx::fail(file, where.IsDefined() ? where.Mark() : root.Mark(), is_alias ? "aliases" : "name",
+          const yamlx::DocNode& where = root.at(is_alias ? "aliases" : "name");
+          yamlx::fail(file, where.is_defined() ? where.line() : root.line(), is_alias ? "aliases" : "name",
                       fmt::format("duplicate {} '{}' (already used by '{}' in {})", kind, k, it->second, other),
                       "names and aliases unique per kind (case-insensitive)");
         }
         index[lk] = name;
       }
       c.files_[kind][name] = file;
-      c.documents_[kind][name] = yamlx::to_json(root);
+      c.documents_[kind][name] = doc;  // converted to JSON only when shown
     }
     ++kind_index;
   }
-  if (!from_cache) cache.write(parsed.nodes());  // reached only when every file loaded cleanly
+  if (!from_cache) cache.write(parsed.copies());  // reached only when every file loaded cleanly
   return c;
 }
 
@@ -591,11 +601,11 @@ std::vector<std::string> Catalog::names(const std::string& kind) const {
   return out;
 }
 
-const nlohmann::json& Catalog::document(const std::string& kind, const std::string& name) const {
+nlohmann::json Catalog::document(const std::string& kind, const std::string& name) const {
   const std::string k = normalize_kind(kind);
   const std::string canonical =
       (k == "profiles" && !in_index(index_, "profiles", name) && has_gpu(name)) ? resolve("gpus", name) : resolve(k, name);
-  return documents_.at(k).at(canonical);
+  return yamlx::to_json(*documents_.at(k).at(canonical));
 }
 
 }  // namespace servetwin

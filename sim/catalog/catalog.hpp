@@ -4,12 +4,17 @@
 // file, line, key and what is allowed; the CLI turns ConfigError into exit code 2.
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "sim/catalog/specs.hpp"
+
+namespace servetwin::yamlx {
+class DocNode;  // sim/catalog/doc_node.hpp
+}  // namespace servetwin::yamlx
 
 namespace servetwin {
 
@@ -59,7 +64,7 @@ class Catalog {
   // kind is one of: models gpus instances interconnects profiles engines workloads
   [[nodiscard]] std::vector<std::string> names(const std::string& kind) const;  // sorted
   // The parsed YAML entry as JSON (values and their sources), for `show` and for resolved configs.
-  [[nodiscard]] const nlohmann::json& document(const std::string& kind, const std::string& name) const;
+  [[nodiscard]] nlohmann::json document(const std::string& kind, const std::string& name) const;
 
   [[nodiscard]] const std::filesystem::path& dir() const { return dir_; }
 
@@ -74,7 +79,8 @@ class Catalog {
  private:
   static std::string join_names(const std::vector<std::string>& names);
   std::filesystem::path dir_;
-  std::map<std::string, std::map<std::string, nlohmann::json>> documents_;
+  // kind -> canonical name -> the entry's parsed file (shared: catalogs are copied by value).
+  std::map<std::string, std::map<std::string, std::shared_ptr<const yamlx::DocNode>>> documents_;
   // kind -> lower-cased name or alias -> canonical name (case-insensitive lookup).
   std::map<std::string, std::map<std::string, std::string>> index_;
   // kind -> canonical name -> file it came from (for duplicate-name errors).

@@ -2,15 +2,17 @@
 
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
-#include <atomic>
+#include <charconv>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <string_view>
 #include <system_error>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -21,46 +23,91 @@ namespace {
 
 using Json = nlohmann::ordered_json;  // key order of maps is kept, as yaml-cpp keeps it
 
-// Node <-> JSON. Scalars keep their text and whether they were quoted (is_plain_scalar looks at the
-// "!" tag); maps keep key order.
-Json encode(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Map: {
-      Json pairs = Json::array();
-      for (const auto& kv : n) pairs.push_back(Json::array({encode(kv.first), encode(kv.second)}));
-      return Json{{"m", std::move(pairs)}};
-    }
-    case YAML::NodeType::Sequence: {
-      Json items = Json::array();
-      for (const auto& item : n) items.push_back(encode(item));
-      return Json{{"l", std::move(items)}};
-    }
-    case YAML::NodeType::Scalar:
-      return Json{{n.Tag() == "!" ? "q" : "s", n.Scalar()}};
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      break;
+// DocNode <-> a compact length-prefixed image, read in one pass with no intermediate tree:
+//   map      M<line> <n> <key><value>...      sequence  L<line> <n> <item>...
+//   scalar   S<line> <len>:<text> (plain) or Q... (quoted)      null  N<line>
+// (the space after each number ends it; <len> counts bytes, so text may hold any character).
+void encode(const yamlx::DocNode& n, std::string& out) {
+  using yamlx::DocNode;
+  switch (n.type()) {
+    case DocNode::Type::kMap:
+      out += fmt::format("M{} {} ", n.line(), n.entries().size());
+      for (const auto& [k, v] : n.entries()) {
+        encode(k, out);
+        encode(v, out);
+      }
+      return;
+    case DocNode::Type::kSequence:
+      out += fmt::format("L{} {} ", n.line(), n.items().size());
+      for (const auto& item : n.items()) encode(item, out);
+      return;
+    case DocNode::Type::kScalar:
+      out += fmt::format("{}{} {}:", n.quoted() ? 'Q' : 'S', n.line(), n.text().size());
+      out += n.text();
+      return;
+    case DocNode::Type::kNull:
+    case DocNode::Type::kUndefined: break;
   }
-  return nullptr;
+  out += fmt::format("N{} ", n.line());
 }
 
-YAML::Node decode(const Json& j) {
-  if (j.is_null()) return YAML::Node(YAML::NodeType::Null);
-  const auto& [tag, body] = *j.items().begin();
-  if (tag == "m") {
-    YAML::Node map(YAML::NodeType::Map);
-    for (const auto& kv : body) map.force_insert(decode(kv[0]), decode(kv[1]));
-    return map;
+struct BadImage : std::runtime_error {
+  BadImage() : std::runtime_error("bad catalog cache image") {}
+};
+
+class ImageReader {
+ public:
+  explicit ImageReader(std::string_view text) : p_(text.data()), end_(text.data() + text.size()) {}
+  [[nodiscard]] bool at_end() const { return p_ == end_; }
+
+  yamlx::DocNode node(int depth = 0) {
+    using yamlx::DocNode;
+    if (p_ == end_ || depth > 64) throw BadImage();
+    const char tag = *p_++;
+    const auto line = static_cast<int>(number(' '));
+    switch (tag) {
+      case 'M': {
+        const auto n = static_cast<std::size_t>(number(' '));
+        DocNode m = DocNode::map(line);
+        m.reserve(n);
+        for (std::size_t i = 0; i < n; ++i) {
+          DocNode k = node(depth + 1);
+          m.add_entry(std::move(k), node(depth + 1));
+        }
+        return m;
+      }
+      case 'L': {
+        const auto n = static_cast<std::size_t>(number(' '));
+        DocNode l = DocNode::sequence(line);
+        l.reserve(n);
+        for (std::size_t i = 0; i < n; ++i) l.add_item(node(depth + 1));
+        return l;
+      }
+      case 'S':
+      case 'Q': {
+        const auto len = static_cast<std::size_t>(number(':'));
+        if (static_cast<std::size_t>(end_ - p_) < len) throw BadImage();
+        std::string text(p_, len);
+        p_ += len;
+        return DocNode::scalar(std::move(text), tag == 'Q', line);
+      }
+      case 'N': return DocNode::null(line);
+      default: throw BadImage();
+    }
   }
-  if (tag == "l") {
-    YAML::Node seq(YAML::NodeType::Sequence);
-    for (const auto& item : body) seq.push_back(decode(item));
-    return seq;
+
+ private:
+  // A decimal integer (possibly negative) followed by `stop`.
+  long long number(char stop) {
+    long long v = 0;
+    const auto [ptr, ec] = std::from_chars(p_, end_, v);
+    if (ec != std::errc() || ptr == end_ || *ptr != stop || v < -1) throw BadImage();
+    p_ = ptr + 1;
+    return v;
   }
-  YAML::Node scalar(body.get<std::string>());
-  if (tag == "q") scalar.SetTag("!");
-  return scalar;
-}
+  const char* p_;
+  const char* end_;
+};
 
 // Each config directory gets its own cache file (tests use temporary copies): keep the newest few.
 void prune(const std::filesystem::path& dir) {
@@ -99,7 +146,8 @@ ParseCache::ParseCache(std::filesystem::path cache_dir, const std::filesystem::p
   std::error_code ec;
   const auto dir = std::filesystem::weakly_canonical(config_dir, ec);
   std::ostringstream fp;
-  fp << git_sha() << '\n' << (ec ? config_dir : dir).string() << '\n';
+  // The format number changes with the image layout (3: length-prefixed DocNode image).
+  fp << "format 3\n" << git_sha() << '\n' << (ec ? config_dir : dir).string() << '\n';
   for (const auto& f : files) {
     const auto size = std::filesystem::file_size(f, ec);
     const auto mtime = std::filesystem::last_write_time(f, ec).time_since_epoch().count();
@@ -111,41 +159,36 @@ ParseCache::ParseCache(std::filesystem::path cache_dir, const std::filesystem::p
                        ".json");
 }
 
-// File layout: line 1 is the fingerprint as a JSON string; then one JSON document per line, so a
-// read can decode the documents on two threads.
-std::optional<std::vector<YAML::Node>> ParseCache::read() const {
+// File layout: line 1 is the fingerprint as a JSON string; then the documents' images, back to back.
+std::optional<std::vector<yamlx::DocNode>> ParseCache::read() const {
   if (file_.empty()) return std::nullopt;
-  std::ifstream in(file_, std::ios::binary);
+  std::ifstream in(file_, std::ios::binary | std::ios::ate);
   if (!in) return std::nullopt;
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(std::move(line));
+  const auto size = static_cast<std::streamoff>(in.tellg());
+  if (size <= 0) return std::nullopt;
+  std::string image(static_cast<std::size_t>(size), '\0');
+  in.seekg(0);
+  if (!in.read(image.data(), size)) return std::nullopt;
+  const auto eol = image.find('\n');
+  if (eol == std::string::npos) return std::nullopt;
   try {
-    if (lines.size() != count_ + 1 || Json::parse(lines[0]).get<std::string>() != fingerprint_) return std::nullopt;
-    std::vector<YAML::Node> out(count_);
-    std::atomic<bool> ok{true};
-    auto decode_range = [&](std::size_t first, std::size_t step) {
-      try {
-        for (std::size_t i = first; i < count_; i += step) out[i] = decode(Json::parse(lines[i + 1]));
-      } catch (const std::exception&) {
-        ok = false;
-      }
-    };
-    std::thread helper;
-    if (count_ > 8 && std::thread::hardware_concurrency() > 1) helper = std::thread(decode_range, 1, 2);
-    decode_range(0, helper.joinable() ? 2 : 1);
-    if (helper.joinable()) helper.join();
-    if (!ok) return std::nullopt;
+    if (Json::parse(std::string_view(image).substr(0, eol)).get<std::string>() != fingerprint_) return std::nullopt;
+    ImageReader reader(std::string_view(image).substr(eol + 1));
+    std::vector<yamlx::DocNode> out;
+    out.reserve(count_);
+    for (std::size_t i = 0; i < count_; ++i) out.push_back(reader.node());
+    if (!reader.at_end()) return std::nullopt;
     return out;
   } catch (const std::exception&) {
     return std::nullopt;  // corrupt or from another format: parse instead
   }
 }
 
-void ParseCache::write(const std::vector<YAML::Node>& docs) const {
+void ParseCache::write(const std::vector<yamlx::DocNode>& docs) const {
   if (file_.empty()) return;
   try {
     std::string text = Json(fingerprint_).dump() + "\n";
-    for (const auto& d : docs) text += encode(d).dump() + "\n";  // dump() escapes newlines in strings
+    for (const auto& d : docs) encode(d, text);
     std::error_code ec;
     std::filesystem::create_directories(file_.parent_path(), ec);
     const auto tmp = file_.string() + ".tmp" + std::to_string(::getpid());

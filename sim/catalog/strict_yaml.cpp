@@ -56,8 +56,6 @@ bool parse_double(const std::string& text, double& out) {
   return ec == std::errc() && ptr == last && std::isfinite(out);
 }
 
-bool is_plain_scalar(const YAML::Node& n) { return n.IsScalar() && n.Tag() != "!"; }
-
 std::string fmt_number(double v) { return fmt::format("{}", v); }
 
 const char* kSourcedForm = "{value: <number>, source: \"<reference file + section | URL | assumed: why>\"}";
@@ -92,27 +90,27 @@ std::string Range::describe() const {
                      hi_open ? ")" : "]");
 }
 
-void fail(const std::string& file, const YAML::Mark& mark, const std::string& key,
-          const std::string& problem, const std::string& allowed) {
-  const int line = mark.line >= 0 ? mark.line + 1 : 1;  // yaml-cpp marks are 0-based
-  throw ConfigError(fmt::format("{}:{}: key '{}': {}; allowed: {}", file, line, key, problem, allowed));
+void fail(const std::string& file, int line, const std::string& key, const std::string& problem,
+          const std::string& allowed) {
+  throw ConfigError(
+      fmt::format("{}:{}: key '{}': {}; allowed: {}", file, line >= 0 ? line + 1 : 1, key, problem, allowed));
 }
 
-nlohmann::json to_json(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map: {
+nlohmann::json to_json(const DocNode& node) {
+  switch (node.type()) {
+    case DocNode::Type::kMap: {
       nlohmann::json obj = nlohmann::json::object();
-      for (const auto& kv : node) obj[kv.first.Scalar()] = to_json(kv.second);
+      for (const auto& [k, v] : node.entries()) obj[k.text()] = to_json(v);
       return obj;
     }
-    case YAML::NodeType::Sequence: {
+    case DocNode::Type::kSequence: {
       nlohmann::json arr = nlohmann::json::array();
-      for (const auto& item : node) arr.push_back(to_json(item));
+      for (const auto& item : node.items()) arr.push_back(to_json(item));
       return arr;
     }
-    case YAML::NodeType::Scalar: {
-      const std::string& s = node.Scalar();
-      if (!is_plain_scalar(node)) return s;
+    case DocNode::Type::kScalar: {
+      const std::string& s = node.text();
+      if (!node.is_plain_scalar()) return s;
       if (s == "true") return true;
       if (s == "false") return false;
       if (s == "null" || s == "~") return nullptr;
@@ -126,132 +124,118 @@ nlohmann::json to_json(const YAML::Node& node) {
       }
       return s;
     }
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined: break;
+    case DocNode::Type::kNull:
+    case DocNode::Type::kUndefined: break;
   }
   return nullptr;
 }
 
-YAML::Node load_file(const std::filesystem::path& file) {
+DocNode load_file(const std::filesystem::path& file) {
   try {
-    return YAML::LoadFile(file.string());
+    return from_yaml(YAML::LoadFile(file.string()));
   } catch (const YAML::ParserException& e) {
-    fail(file.string(), e.mark, "(syntax)", "YAML syntax error: " + e.msg, "valid YAML 1.2");
+    fail(file.string(), e.mark.line, "(syntax)", "YAML syntax error: " + e.msg, "valid YAML 1.2");
   } catch (const YAML::BadFile&) {
     throw ConfigError(fmt::format("{}:1: key '(file)': cannot read file; allowed: a readable *.yaml file",
                                   file.string()));
   }
 }
 
-MapReader::MapReader(const YAML::Node& node, std::string file, std::string path,
-                     std::vector<std::string> allowed_keys, const YAML::Mark& owner_mark)
-    : node_(node), file_(std::move(file)), path_(std::move(path)), allowed_(std::move(allowed_keys)),
-      mark_(owner_mark) {
+MapReader::MapReader(const DocNode& node, std::string file, std::string path, std::vector<std::string> allowed_keys,
+                     int owner_line)
+    : node_(&node), file_(std::move(file)), path_(std::move(path)), allowed_(std::move(allowed_keys)),
+      line_(owner_line) {
   const std::string where = path_.empty() ? std::string("(document)") : path_;
-  if (!node_.IsMap()) {
-    fail(file_, node_.IsDefined() && !node_.IsNull() ? node_.Mark() : mark_, where,
-         "expected a mapping", "a mapping with keys " + join(allowed_));
+  if (!node_->is_map()) {
+    fail(file_, node_->is_defined() && !node_->is_null() ? node_->line() : line_, where, "expected a mapping",
+         "a mapping with keys " + join(allowed_));
   }
-  mark_ = node_.Mark();
-  std::set<std::string> seen;
-  for (const auto& kv : node_) {
-    if (!kv.first.IsScalar()) {
-      fail(file_, kv.first.Mark(), where, "mapping keys must be plain names", join(allowed_));
-    }
-    const std::string& k = kv.first.Scalar();
-    if (!seen.insert(k).second) {
-      fail(file_, kv.first.Mark(), key_path(k), "duplicate key", "each key once");
-    }
+  line_ = node_->line();
+  std::set<std::string, std::less<>> seen;
+  for (const auto& [key, value] : node_->entries()) {
+    if (!key.is_scalar()) fail(file_, key.line(), where, "mapping keys must be plain names", join(allowed_));
+    const std::string& k = key.text();
+    if (!seen.insert(k).second) fail(file_, key.line(), key_path(k), "duplicate key", "each key once");
     if (std::find(allowed_.begin(), allowed_.end(), k) == allowed_.end()) {
-      fail(file_, kv.first.Mark(), key_path(k), "unknown key", join(allowed_));
+      fail(file_, key.line(), key_path(k), "unknown key", join(allowed_));
     }
   }
 }
 
-bool MapReader::has(const std::string& key) const {
-  for (const auto& kv : node_) {
-    if (kv.first.Scalar() == key) return true;
-  }
-  return false;
-}
+bool MapReader::has(const std::string& key) const { return node_->at(key).is_defined(); }
 
-YAML::Node MapReader::raw(const std::string& key) const {
-  for (const auto& kv : node_) {
-    if (kv.first.Scalar() == key) return kv.second;
-  }
-  return YAML::Node();
-}
+const DocNode& MapReader::raw(const std::string& key) const { return node_->at(key); }
 
 std::string MapReader::key_path(const std::string& key) const {
   return path_.empty() ? key : path_ + "." + key;
 }
 
-YAML::Mark MapReader::mark_of(const std::string& key) const {
-  for (const auto& kv : node_) {
-    if (kv.first.Scalar() == key) return kv.second.IsNull() ? kv.first.Mark() : kv.second.Mark();
+int MapReader::line_of(const std::string& key) const {
+  for (const auto& [k, v] : node_->entries()) {
+    if (k.text() == key) return v.is_null() ? k.line() : v.line();
   }
-  return mark_;
+  return line_;
 }
 
 void MapReader::fail_at(const std::string& key, const std::string& problem,
                         const std::string& allowed) const {
-  fail(file_, mark_of(key), key_path(key), problem, allowed);
+  fail(file_, line_of(key), key_path(key), problem, allowed);
 }
 
 std::string MapReader::str(const std::string& key, bool required, const std::string& fallback) const {
   if (!has(key)) {
-    if (required) fail(file_, mark_, key_path(key), "missing required key", "a string");
+    if (required) fail(file_, line_, key_path(key), "missing required key", "a string");
     return fallback;
   }
-  const YAML::Node n = raw(key);
-  if (!n.IsScalar()) fail_at(key, "expected a string", "a string");
-  return n.Scalar();
+  const DocNode& n = raw(key);
+  if (!n.is_scalar()) fail_at(key, "expected a string", "a string");
+  return n.text();
 }
 
 std::string MapReader::enumeration(const std::string& key, const std::vector<std::string>& values,
                                    bool required, const std::string& fallback) const {
   if (!has(key)) {
-    if (required) fail(file_, mark_, key_path(key), "missing required key", join(values));
+    if (required) fail(file_, line_, key_path(key), "missing required key", join(values));
     return fallback;
   }
-  const YAML::Node n = raw(key);
-  if (!n.IsScalar()) fail_at(key, "expected one of the listed names", join(values));
-  if (std::find(values.begin(), values.end(), n.Scalar()) == values.end()) {
-    fail_at(key, fmt::format("bad value '{}'", n.Scalar()), join(values));
+  const DocNode& n = raw(key);
+  if (!n.is_scalar()) fail_at(key, "expected one of the listed names", join(values));
+  if (std::find(values.begin(), values.end(), n.text()) == values.end()) {
+    fail_at(key, fmt::format("bad value '{}'", n.text()), join(values));
   }
-  return n.Scalar();
+  return n.text();
 }
 
 bool MapReader::boolean(const std::string& key, bool required, bool fallback) const {
   if (!has(key)) {
-    if (required) fail(file_, mark_, key_path(key), "missing required key", "true, false");
+    if (required) fail(file_, line_, key_path(key), "missing required key", "true, false");
     return fallback;
   }
-  const YAML::Node n = raw(key);
-  if (!is_plain_scalar(n) || (n.Scalar() != "true" && n.Scalar() != "false")) {
-    fail_at(key, fmt::format("expected a boolean, got '{}'", n.IsScalar() ? n.Scalar() : "(not a scalar)"),
+  const DocNode& n = raw(key);
+  if (!n.is_plain_scalar() || (n.text() != "true" && n.text() != "false")) {
+    fail_at(key, fmt::format("expected a boolean, got '{}'", n.is_scalar() ? n.text() : "(not a scalar)"),
             "true, false");
   }
-  return n.Scalar() == "true";
+  return n.text() == "true";
 }
 
 std::vector<std::string> MapReader::string_list(const std::string& key) const {
   std::vector<std::string> out;
   if (!has(key)) return out;
-  const YAML::Node n = raw(key);
-  if (!n.IsSequence()) fail_at(key, "expected a list of strings", "[\"a\", \"b\"]");
-  for (const auto& item : n) {
-    if (!item.IsScalar()) fail(file_, item.Mark(), key_path(key), "expected a string item", "strings");
-    out.push_back(item.Scalar());
+  const DocNode& n = raw(key);
+  if (!n.is_sequence()) fail_at(key, "expected a list of strings", "[\"a\", \"b\"]");
+  for (const auto& item : n.items()) {
+    if (!item.is_scalar()) fail(file_, item.line(), key_path(key), "expected a string item", "strings");
+    out.push_back(item.text());
   }
   return out;
 }
 
-double MapReader::number_at(const YAML::Node& value, const std::string& path) const {
+double MapReader::number_at(const DocNode& value, const std::string& path) const {
   double d = 0;
-  if (!is_plain_scalar(value) || !parse_double(value.Scalar(), d)) {
-    fail(file_, value.Mark(), path,
-         fmt::format("expected a number, got '{}'", value.IsScalar() ? value.Scalar() : "(not a scalar)"),
+  if (!value.is_plain_scalar() || !parse_double(value.text(), d)) {
+    fail(file_, value.line(), path,
+         fmt::format("expected a number, got '{}'", value.is_scalar() ? value.text() : "(not a scalar)"),
          "a finite number such as 600e9 or 1.212");
   }
   return d;
@@ -259,7 +243,7 @@ double MapReader::number_at(const YAML::Node& value, const std::string& path) co
 
 int MapReader::plain_int(const std::string& key, const Range& range, bool required, int fallback) const {
   if (!has(key)) {
-    if (required) fail(file_, mark_, key_path(key), "missing required key", "an integer " + range.describe());
+    if (required) fail(file_, line_, key_path(key), "missing required key", "an integer " + range.describe());
     return fallback;
   }
   const double d = number_at(raw(key), key_path(key));
@@ -271,14 +255,14 @@ int MapReader::plain_int(const std::string& key, const Range& range, bool requir
 double MapReader::sourced(const std::string& key, const Range& range, Dim dim, bool required,
                           double fallback) const {
   if (!has(key)) {
-    if (required) fail(file_, mark_, key_path(key), "missing required key", kSourcedForm);
+    if (required) fail(file_, line_, key_path(key), "missing required key", kSourcedForm);
     return fallback;
   }
-  const YAML::Node n = raw(key);
-  if (n.IsScalar()) fail_at(key, "number without source", kSourcedForm);
-  const MapReader m(n, file_, key_path(key), {"value", "source", "unit", "note"}, mark_of(key));
-  if (!m.has("value")) fail(file_, m.mark_, m.key_path("value"), "missing required key", kSourcedForm);
-  if (!m.has("source")) fail(file_, m.mark_, key_path(key), "number without source", kSourcedForm);
+  const DocNode& n = raw(key);
+  if (n.is_scalar()) fail_at(key, "number without source", kSourcedForm);
+  const MapReader m(n, file_, key_path(key), {"value", "source", "unit", "note"}, line_of(key));
+  if (!m.has("value")) fail(file_, m.line_, m.key_path("value"), "missing required key", kSourcedForm);
+  if (!m.has("source")) fail(file_, m.line_, key_path(key), "number without source", kSourcedForm);
   const std::string source = m.str("source", true);
   std::string trimmed = source;
   trimmed.erase(0, trimmed.find_first_not_of(" \t"));
@@ -322,38 +306,38 @@ int MapReader::sourced_int(const std::string& key, const Range& range, bool requ
 Param MapReader::param(const std::string& key, const Range& range, Dim dim) const {
   static const std::vector<std::string> provenances{"datasheet", "fitted", "measured", "assumed"};
   const char* form = "{value: <number>, provenance: datasheet|fitted|measured|assumed, source: \"...\"}";
-  if (!has(key)) fail(file_, mark_, key_path(key), "missing required key", form);
-  const YAML::Node n = raw(key);
-  if (n.IsScalar()) fail_at(key, "number without provenance and source", form);
-  const MapReader m(n, file_, key_path(key), {"value", "provenance", "source", "unit", "note"}, mark_of(key));
+  if (!has(key)) fail(file_, line_, key_path(key), "missing required key", form);
+  const DocNode& n = raw(key);
+  if (n.is_scalar()) fail_at(key, "number without provenance and source", form);
+  const MapReader m(n, file_, key_path(key), {"value", "provenance", "source", "unit", "note"}, line_of(key));
   Param p;
   p.provenance = m.enumeration("provenance", provenances, true);
-  if (!m.has("source")) fail(file_, m.mark_, key_path(key), "number without source", form);
+  if (!m.has("source")) fail(file_, m.line_, key_path(key), "number without source", form);
   p.source = m.str("source", true);
   if (p.source.find_first_not_of(" \t") == std::string::npos) m.fail_at("source", "empty source", form);
-  if (!m.has("value")) fail(file_, m.mark_, m.key_path("value"), "missing required key", form);
+  if (!m.has("value")) fail(file_, m.line_, m.key_path("value"), "missing required key", form);
   p.value = m.value_in_range(range, dim);
   return p;
 }
 
 MapReader MapReader::child(const std::string& key, std::vector<std::string> allowed_keys) const {
-  if (!has(key)) fail(file_, mark_, key_path(key), "missing required key", "a mapping with keys " + join(allowed_keys));
-  return MapReader(raw(key), file_, key_path(key), std::move(allowed_keys), mark_of(key));
+  if (!has(key)) fail(file_, line_, key_path(key), "missing required key", "a mapping with keys " + join(allowed_keys));
+  return MapReader(raw(key), file_, key_path(key), std::move(allowed_keys), line_of(key));
 }
 
 std::vector<MapReader> MapReader::child_list(const std::string& key, std::vector<std::string> allowed_keys,
                                              bool required) const {
   std::vector<MapReader> out;
   if (!has(key)) {
-    if (required) fail(file_, mark_, key_path(key), "missing required key", "a list of mappings");
+    if (required) fail(file_, line_, key_path(key), "missing required key", "a list of mappings");
     return out;
   }
-  const YAML::Node n = raw(key);
-  if (n.IsNull()) return out;
-  if (!n.IsSequence()) fail_at(key, "expected a list", "a list of mappings with keys " + join(allowed_keys));
+  const DocNode& n = raw(key);
+  if (n.is_null()) return out;
+  if (!n.is_sequence()) fail_at(key, "expected a list", "a list of mappings with keys " + join(allowed_keys));
   std::size_t i = 0;
-  for (const auto& item : n) {
-    out.emplace_back(item, file_, fmt::format("{}[{}]", key_path(key), i), allowed_keys, n.Mark());
+  for (const auto& item : n.items()) {
+    out.emplace_back(item, file_, fmt::format("{}[{}]", key_path(key), i), allowed_keys, n.line());
     ++i;
   }
   return out;
@@ -361,7 +345,7 @@ std::vector<MapReader> MapReader::child_list(const std::string& key, std::vector
 
 std::vector<std::string> MapReader::keys() const {
   std::vector<std::string> out;
-  for (const auto& kv : node_) out.push_back(kv.first.Scalar());
+  for (const auto& [k, v] : node_->entries()) out.push_back(k.text());
   return out;
 }
 

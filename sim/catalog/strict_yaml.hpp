@@ -2,8 +2,6 @@
 // Strict reading of one YAML catalog file. Every mapping is read through a MapReader that is told
 // its allowed keys up front, so an unknown key, a missing key, a wrong type, an out-of-range value or
 // a number without `source:` fails with `FILE:LINE: key 'KEY': problem; allowed: ...` (ConfigError).
-#include <yaml-cpp/yaml.h>
-
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -11,6 +9,7 @@
 #include <vector>
 
 #include "sim/catalog/catalog.hpp"
+#include "sim/catalog/doc_node.hpp"
 #include "sim/catalog/specs.hpp"
 
 namespace servetwin::yamlx {
@@ -35,28 +34,30 @@ struct Range {
 };
 
 // Formats the message every catalog error uses and throws ConfigError.
-[[noreturn]] void fail(const std::string& file, const YAML::Mark& mark, const std::string& key,
-                       const std::string& problem, const std::string& allowed);
+// `line` is 0-based (as yaml-cpp counts) and printed 1-based; -1 prints line 1.
+[[noreturn]] void fail(const std::string& file, int line, const std::string& key, const std::string& problem,
+                       const std::string& allowed);
 
-// Converts a YAML node to JSON for CatalogEntry documents: plain scalars that read as numbers or
+// Converts a document node to JSON for CatalogEntry documents: plain scalars that read as numbers or
 // booleans become numbers/booleans, quoted scalars stay strings. Maps keep sorted keys (nlohmann).
-nlohmann::json to_json(const YAML::Node& node);
+nlohmann::json to_json(const DocNode& node);
 
 // Loads a file; YAML syntax errors become ConfigError with the parser's line.
-YAML::Node load_file(const std::filesystem::path& file);
+DocNode load_file(const std::filesystem::path& file);
 
 class MapReader {
  public:
   // `path` is the key path of this mapping inside the file ("" for the top level), used to name
-  // nested keys in errors ("allreduce[1].bus_bw_bytes_s").
-  MapReader(const YAML::Node& node, std::string file, std::string path,
-            std::vector<std::string> allowed_keys, const YAML::Mark& owner_mark);
+  // nested keys in errors ("allreduce[1].bus_bw_bytes_s"). The reader keeps a pointer to `node`:
+  // the document must outlive it.
+  MapReader(const DocNode& node, std::string file, std::string path, std::vector<std::string> allowed_keys,
+            int owner_line);
 
   [[nodiscard]] bool has(const std::string& key) const;
-  [[nodiscard]] YAML::Node raw(const std::string& key) const;  // null node when absent
+  [[nodiscard]] const DocNode& raw(const std::string& key) const;  // undefined node when absent
   [[nodiscard]] const std::string& file() const { return file_; }
   [[nodiscard]] std::string key_path(const std::string& key) const;
-  [[nodiscard]] YAML::Mark mark_of(const std::string& key) const;
+  [[nodiscard]] int line_of(const std::string& key) const;
 
   // Plain (unsourced) fields: names, enums, booleans, file paths.
   std::string str(const std::string& key, bool required, const std::string& fallback = "") const;
@@ -87,12 +88,12 @@ class MapReader {
  private:
   // `value` (+ optional `unit`) of a sourced-number mapping, converted and range-checked.
   [[nodiscard]] double value_in_range(const Range& range, Dim dim) const;
-  [[nodiscard]] double number_at(const YAML::Node& value, const std::string& key_path) const;
-  YAML::Node node_;
+  [[nodiscard]] double number_at(const DocNode& value, const std::string& key_path) const;
+  const DocNode* node_;
   std::string file_;
   std::string path_;
   std::vector<std::string> allowed_;
-  YAML::Mark mark_;
+  int line_ = -1;
 };
 
 std::string join(const std::vector<std::string>& items, const std::string& sep = ", ");
