@@ -195,7 +195,8 @@ std::vector<ValidationRow> read_validation_csv(const std::filesystem::path& path
 }
 
 const std::vector<std::string>& known_fit_sets() {
-  static const std::vector<std::string> sets = {"none", "blis_trainval", "seed_redhat_g5", "distserve_rate2"};
+  static const std::vector<std::string> sets = {"none", "blis_trainval", "seed_redhat_g5", "distserve_rate2",
+                                                "splitwise_h100_llama_b1"};
   return sets;
 }
 
@@ -218,6 +219,14 @@ bool row_in_fit_set(const std::string& fit_set, const ValidationRow& row) {
     return row_dataset(row) == "distserve" &&
            (id.size() >= 10 && (id.compare(id.size() - 10, 10, "vllm-100-2") == 0 ||
                                 id.compare(id.size() - 10, 10, "vllm-200-2") == 0));
+  }
+  // The 2023 vLLM preset's per-layer dispatch time was fitted on Splitwise's H100 Llama-2-70B
+  // prompt sweep at batch 1 (the rows where the step is CPU-bound); the A100 rows, the batch sweeps
+  // and BLOOM-176B are scored.
+  if (fit_set == "splitwise_h100_llama_b1") {
+    const std::string& id = row.get("source_id");
+    return row_dataset(row) == "splitwise" && id.find(":llama2-70b:h100-80gb:") != std::string::npos &&
+           id.find(":b1:") != std::string::npos;
   }
   throw ConfigError(fmt::format("unknown fit set '{}'; known: {}", fit_set, fmt::join(known_fit_sets(), ", ")));
 }
@@ -264,6 +273,10 @@ RowMapping map_row(const Catalog& catalog, const ValidationRow& row, const std::
     } else {
       return unsupported(fmt::format("no vLLM preset for version '{}' (presets: vllm-0.2-distserve, vllm-0.15)", version));
     }
+  } else if (dataset == "splitwise" && engine.empty() && load_type == "static_batch") {
+    // Splitwise's profiles came from a vLLM-based characterization (hardware_and_models.md §4.4),
+    // in 2023: the V0-era eager runtime, not a C++ session runtime.
+    preset = "vllm-static-eager-2023";
   } else if (engine == "trtllm" || engine.empty()) {
     if (load_type == "offline") {
       preset = "vllm-offline-trtllm1";

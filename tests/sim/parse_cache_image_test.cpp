@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
 
 #include "sim/catalog/doc_node.hpp"
 #include "sim/catalog/parse_cache.hpp"
@@ -51,7 +52,10 @@ void expect_same(const DocNode& a, const DocNode& b) {
 }
 
 struct TempCatalogDir {
-  fs::path root = fs::temp_directory_path() / "servetwin_parse_cache_image_test";
+  // One directory per test: ctest runs the tests of this file in parallel processes.
+  fs::path root = fs::temp_directory_path() /
+                  (std::string("servetwin_parse_cache_image_") +
+                   ::testing::UnitTest::GetInstance()->current_test_info()->name());
   fs::path file = root / "configs" / "a.yaml";
   TempCatalogDir() {
     fs::remove_all(root);

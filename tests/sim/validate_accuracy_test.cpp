@@ -124,6 +124,8 @@ TEST_F(ValidateAccuracy, NoFitRowScored) {
   // The BLIS train/val rows ran but are excluded from the BLIS scores; likewise DistServe's 2 req/s runs.
   EXPECT_GT((*report_)["sources"]["blis_vllm_h100.csv"]["fit_excluded"].size(), 10u);
   EXPECT_EQ((*report_)["sources"]["distserve_vllm_a100.csv"]["fit_excluded"].size(), 2u);
+  // Splitwise: the H100 Llama-2-70B prompt sweep at batch 1 (7 rows) fits the 2023 vLLM preset.
+  EXPECT_EQ((*report_)["sources"]["splitwise_static.csv"]["fit_excluded"].size(), 7u);
 }
 
 TEST(ValidateSplit, FitRowScoredIsCaught) {
@@ -146,6 +148,16 @@ TEST(ValidateSplit, FitRowScoredIsCaught) {
   ds_knee.cells = {{"source_id", "distserve:opt-13b-sharegpt:vllm-300-3"}};
   EXPECT_TRUE(row_in_fit_set("distserve_rate2", ds_fit));
   EXPECT_FALSE(row_in_fit_set("distserve_rate2", ds_knee));
+  // Splitwise: H100 Llama-2-70B at batch 1 is the fit set; A100, larger batches and BLOOM are scored.
+  ValidationRow sw_fit, sw_a100, sw_batch, sw_bloom;
+  sw_fit.cells = {{"source_id", "splitwise:llama2-70b:h100-80gb:tp2:p1024:b1:t128"}};
+  sw_a100.cells = {{"source_id", "splitwise:llama2-70b:a100-80gb:tp2:p1024:b1:t128"}};
+  sw_batch.cells = {{"source_id", "splitwise:llama2-70b:h100-80gb:tp2:p512:b16:t128"}};
+  sw_bloom.cells = {{"source_id", "splitwise:bloom-176b:h100-80gb:tp8:p512:b1:t128"}};
+  EXPECT_TRUE(row_in_fit_set("splitwise_h100_llama_b1", sw_fit));
+  EXPECT_FALSE(row_in_fit_set("splitwise_h100_llama_b1", sw_a100));
+  EXPECT_FALSE(row_in_fit_set("splitwise_h100_llama_b1", sw_batch));
+  EXPECT_FALSE(row_in_fit_set("splitwise_h100_llama_b1", sw_bloom));
   EXPECT_THROW(row_in_fit_set("no-such-set", eval), ConfigError);
 }
 
