@@ -80,7 +80,8 @@ double CostModel::gemm_ns(double m, double k, double n) const {
   const double flops = 2 * m * k * n;
   const double bytes = weight_elem_bytes_ * k * n + act_elem_bytes_ * (m * k + m * n);
   // Achieved FLOP/s rises with M and saturates (tile quantisation and wave effects at small M).
-  const double eff = profile_.gemm_eff_max.value * m / (m + profile_.gemm_m_half_tokens.value);
+  const double eff =
+      engine_.compute_eff_scale * profile_.gemm_eff_max.value * m / (m + profile_.gemm_m_half_tokens.value);
   const double t_compute_s = flops / (peak_flops_ * eff);
   const double t_memory_s = bytes / (gpu_.mem_bw_bytes_s * profile_.gemm_bw_eff.value);
   return std::max(t_compute_s, t_memory_s) * 1e9;
@@ -161,7 +162,8 @@ StepCost CostModel::step(const StepShape& s) const {
   const double kv_tokens = static_cast<double>(s.padded ? std::max(s.padded_decode_kv_tokens, s.decode_kv_tokens)
                                                          : s.decode_kv_tokens);
   const double decode_kv_bytes = kv_tokens * 2 * kv_local * hd * engine_.kv_elem_bytes;
-  c.attention_ns = layers * (prefill_attn_flops / (peak_flops_ * profile_.attn_prefill_flops_eff.value) +
+  c.attention_ns = layers * (prefill_attn_flops /
+                                 (peak_flops_ * engine_.compute_eff_scale * profile_.attn_prefill_flops_eff.value) +
                              decode_kv_bytes / (gpu_.mem_bw_bytes_s * profile_.attn_decode_bw_eff.value)) *
                    1e9;
 

@@ -28,6 +28,9 @@ struct EngineCostParams {
   double custom_allreduce_max_bytes = 0;
   bool lm_head_all_prompt_tokens = false;  // informational; engines set StepShape::lm_head_tokens
   double kv_elem_bytes = 2;      // KV-cache element size: 2 (fp16/bf16, the engines' default) or 1 (fp8)
+  // Fraction of the hardware profile's compute efficiency (GEMM and prefill attention) this software
+  // stack reaches: 1 for stacks of the profile's era; below 1 for older kernels on a newer GPU.
+  double compute_eff_scale = 1;
 };
 
 class CostModel {

@@ -19,6 +19,8 @@ EngineCostParams read_engine_cost_params(EngineSettings& settings, const GpuSpec
   cpu.custom_allreduce_max_bytes = settings.number("custom_allreduce_max_bytes", 0, 0, 1e12);
   // KV-cache dtype (vLLM --kv-cache-dtype, TensorRT-LLM kv_cache_quant_algo): fp8 halves the bytes
   // every decode step reads and doubles the tokens the cache holds.
+  // Software era on this GPU (e.g. 2023 kernels on an H100), so it may be set per GPU as well.
+  cpu.compute_eff_scale = settings.qualified_number("compute_eff_scale", gpu.name, 1, 0.05, 1);
   cpu.kv_elem_bytes = settings.choice("kv_cache_dtype", "auto", {"auto", "fp16", "bf16", "fp8"}) == "fp8" ? 1.0 : 2.0;
   return cpu;
 }
