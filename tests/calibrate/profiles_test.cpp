@@ -61,5 +61,34 @@ TEST(Profiles, EveryIssueGpuHasAProfileWithProvenanceAndSource) {
   }
 }
 
+
+// A parameter whose source says it is "assumed: as <GPU>" (a sibling's value carried over) must hold
+// that sibling's current value: when the sibling is re-fitted, the copies follow. (H200 and H100-PCIe
+// carried H100-SXM's pre-fit 0.51 decode-attention efficiency after H100-SXM was fitted to 0.70.)
+TEST(Profiles, CopiedParametersFollowTheirSibling) {
+  const Catalog c = Catalog::load(std::filesystem::path(SERVETWIN_SOURCE_DIR) / "configs");
+  const std::string marker = "assumed: as ";
+  std::size_t checked = 0;
+  for (const auto& gpu : c.names("profiles")) {
+    const auto doc = c.document("profiles", gpu);
+    for (const auto& [key, v] : doc.items()) {
+      if (!v.is_object() || !v.contains("source") || !v["source"].is_string()) continue;
+      const std::string source = v["source"].get<std::string>();
+      if (source.rfind(marker, 0) != 0) continue;
+      // The sibling's exact profile name, ended by a space, comma or parenthesis ("as H100-SXM (same die").
+      const std::string rest = source.substr(marker.size());
+      const std::string sibling = rest.substr(0, rest.find_first_of(" ,("));
+      const auto names = c.names("profiles");
+      if (std::find(names.begin(), names.end(), sibling) == names.end() || sibling == gpu) continue;
+      const auto other = c.document("profiles", sibling);
+      if (!other.contains(key)) continue;
+      SCOPED_TRACE(gpu + "." + key + " as " + sibling);
+      EXPECT_EQ(v["value"], other[key]["value"]);
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 9U) << "expected the H200 and H100-PCIe copies of H100-SXM to be checked";
+}
+
 }  // namespace
 }  // namespace servetwin::calibrate
