@@ -68,6 +68,15 @@ ModelSpec parse_model(const MapReader& r) {
   if (m.num_experts == 0 && m.shared_experts != 0) {
     r.fail_at("shared_experts", "set on a dense model (num_experts is 0)", "0 or absent");
   }
+  m.moe_layer_step = r.sourced_int("moe_layer_step", Range::between(1, 64), false, 1);
+  m.dense_intermediate_size = r.sourced_int("dense_intermediate_size", Range::between(0, 1 << 22), false, 0);
+  if (m.moe_layer_step > 1 && m.num_experts == 0) {
+    r.fail_at("moe_layer_step", "set on a dense model (num_experts is 0)", "1 or absent");
+  }
+  if (m.moe_layer_step > 1 && m.dense_intermediate_size == 0) {
+    r.fail_at("dense_intermediate_size", "missing: the dense layers between MoE layers need their FFN size",
+              "the dense layers' intermediate size (> 0)");
+  }
   m.sliding_window = r.sourced_int("sliding_window", Range::between(0, 1 << 24), false, 0);
   if (m.num_attention_heads % m.num_kv_heads != 0) {
     r.fail_at("num_kv_heads", fmt::format("{} does not divide num_attention_heads {}", m.num_kv_heads,
@@ -421,7 +430,8 @@ Catalog Catalog::load(const std::filesystem::path& config_dir) {
                           with_common({"aliases", "family", "tokenizer", "num_layers", "hidden_size",
                                        "intermediate_size", "num_attention_heads", "num_kv_heads", "head_dim",
                                        "vocab_size", "max_position_embeddings", "tie_word_embeddings", "gated_mlp",
-                                       "num_experts", "experts_per_token", "shared_experts", "sliding_window"}),
+                                       "num_experts", "experts_per_token", "shared_experts", "moe_layer_step",
+                                       "dense_intermediate_size", "sliding_window"}),
                           root.line());
         ModelSpec m = parse_model(r);
         name = m.name;

@@ -205,6 +205,7 @@ nlohmann::json entry_json(const Catalog& c, const std::string& kind_in, const st
          {"vocab_size", m.vocab_size}, {"max_position_embeddings", m.max_position_embeddings},
          {"tie_word_embeddings", m.tie_word_embeddings}, {"gated_mlp", m.gated_mlp}, {"num_experts", m.num_experts},
          {"experts_per_token", m.experts_per_token}, {"shared_experts", m.shared_experts},
+         {"moe_layer_step", m.moe_layer_step}, {"dense_intermediate_size", m.dense_intermediate_size},
          {"sliding_window", m.sliding_window},
          {"parameters", parameter_count(m)}, {"active_parameters", active_parameter_count(m)},
          {"kv_bytes_per_token_fp16", kv_bytes_per_token(m)}};

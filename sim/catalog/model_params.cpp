@@ -13,7 +13,9 @@ double count(const ModelSpec& m, bool active_only) {
   double mlp = one_mlp;
   if (m.num_experts > 0) {
     const double experts = active_only ? m.experts_per_token : m.num_experts;
-    mlp = (experts + m.shared_experts) * one_mlp + h * m.num_experts;  // + router
+    const double moe_mlp = (experts + m.shared_experts) * one_mlp + h * m.num_experts;  // + router
+    const double dense_mlp = (m.gated_mlp ? 3.0 : 2.0) * h * m.dense_intermediate_size;
+    mlp = m.moe_layer_fraction() * moe_mlp + (1 - m.moe_layer_fraction()) * dense_mlp;
   }
   const double norms = 2.0 * h;
   const double per_layer = attention + mlp + norms;

@@ -29,6 +29,11 @@ struct ModelSpec {
   int num_experts = 0;              // 0 = dense
   int experts_per_token = 0;        // top-k for MoE
   int shared_experts = 0;           // MoE: experts every token also goes through (Llama 4: 1)
+  // MoE models whose MoE layers alternate with dense ones (Llama 4 Maverick: every 2nd layer is MoE):
+  // one layer in `moe_layer_step` is MoE, the others are dense MLPs of `dense_intermediate_size`.
+  int moe_layer_step = 1;
+  int dense_intermediate_size = 0;
+  [[nodiscard]] double moe_layer_fraction() const { return num_experts > 0 ? 1.0 / moe_layer_step : 0.0; }
   int sliding_window = 0;           // 0 = none
 };
 

@@ -67,7 +67,11 @@ CostModel::CostModel(const ModelSpec& model, const GpuSpec& gpu, const HardwareP
   const double kv_local = local_kv_heads(model_, tp_);
   const double experts = model_.num_experts > 0 ? model_.num_experts + model_.shared_experts : 1;
   const double attn_local = h * q_local * hd * 2 + h * kv_local * hd * 2;
-  const double mlp_local = mlp_matrices(model_) * h * model_.intermediate_size * experts / tp_;
+  // Per layer on average: MoE layers hold every expert, interleaved dense layers one MLP.
+  const double moe_frac = model_.num_experts > 0 ? model_.moe_layer_fraction() : 1.0;
+  const double mlp_local =
+      mlp_matrices(model_) * h *
+      (moe_frac * model_.intermediate_size * experts + (1 - moe_frac) * model_.dense_intermediate_size) / tp_;
   const double embed_local = static_cast<double>(model_.vocab_size) * h / tp_;
   weight_bytes_per_gpu_ = weight_elem_bytes_ * (model_.num_layers * (attn_local + mlp_local) +
                                                 embed_local * (model_.tie_word_embeddings ? 1 : 2)) +
@@ -121,7 +125,11 @@ double CostModel::layer_gemm_ns(std::int64_t tokens) const {
   const double f_local = static_cast<double>(model_.intermediate_size) / tp_;
   double t = gemm_ns(m, h, (q_local + 2 * kv_local) * hd) + gemm_ns(m, q_local * hd, h);
   if (model_.num_experts > 0) {
-    t += moe_gemm_ns(m);
+    // The average layer: interleaved MoE models (moe_layer_step > 1) mix in dense MLP layers.
+    const double frac = model_.moe_layer_fraction();
+    const double dense_f = static_cast<double>(model_.dense_intermediate_size) / tp_;
+    t += frac * moe_gemm_ns(m);
+    if (frac < 1) t += (1 - frac) * (gemm_ns(m, h, (model_.gated_mlp ? 2 : 1) * dense_f) + gemm_ns(m, dense_f, h));
   } else {
     t += gemm_ns(m, h, (model_.gated_mlp ? 2 : 1) * f_local) + gemm_ns(m, f_local, h);
   }

@@ -256,6 +256,29 @@ gated_mlp: true
   expect_contains(msg, "m.yaml:5: key 'num_layers.value': value 0 out of range; allowed: [1, 1000]");
 }
 
+TEST_F(CatalogErrors, InterleavedMoeNeedsExpertsAndADenseFfn) {
+  const std::string dense = R"(kind: model
+name: "test/model"
+family: llama
+tokenizer: llama2
+num_layers: {value: 4, source: "test"}
+hidden_size: {value: 4096, source: "test"}
+intermediate_size: {value: 11008, source: "test"}
+num_attention_heads: {value: 32, source: "test"}
+num_kv_heads: {value: 32, source: "test"}
+head_dim: {value: 128, source: "test"}
+vocab_size: {value: 32000, source: "test"}
+max_position_embeddings: {value: 4096, source: "test"}
+tie_word_embeddings: false
+gated_mlp: true
+)";
+  write("models/m.yaml", dense + "moe_layer_step: {value: 2, source: \"test\"}\n");
+  expect_contains(load_error(), "m.yaml:15: key 'moe_layer_step': set on a dense model (num_experts is 0); allowed: 1 or absent");
+  write("models/m.yaml", dense + "num_experts: {value: 8, source: \"test\"}\nexperts_per_token: {value: 1, source: \"test\"}\n"
+                                 "moe_layer_step: {value: 2, source: \"test\"}\n");
+  expect_contains(load_error(), "key 'dense_intermediate_size': missing: the dense layers between MoE layers need their FFN size");
+}
+
 TEST_F(CatalogErrors, DuplicateAliasAcrossFiles) {
   std::string second = replace(kGpu, "name: TestGPU", "name: OtherGPU");
   second = replace(second, "aliases: [tg]", "aliases: [TG]");

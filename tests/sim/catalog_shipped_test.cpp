@@ -238,6 +238,15 @@ TEST(CatalogShipped, ParameterCountsMatchReference) {
   const ModelSpec& mixtral = shipped().model("mixtral-8x7b");
   EXPECT_NEAR(parameter_count(mixtral) / 46.7e9, 1.0, 0.01);
   EXPECT_NEAR(active_parameter_count(mixtral) / 12.9e9, 1.0, 0.01);
+  // Interleaved MoE (every second layer) with a shared expert: the model card's 400 B / 17 B.
+  const ModelSpec& maverick = shipped().model("llama-4-maverick");
+  EXPECT_NEAR(parameter_count(maverick) / 400e9, 1.0, 0.01);
+  EXPECT_NEAR(active_parameter_count(maverick) / 17e9, 1.0, 0.02);
+  // Qwen3 MoE: names give the totals (235 B, 30.5 B) and the active counts (22 B, 3.3 B).
+  EXPECT_NEAR(parameter_count(shipped().model("qwen3-235b-a22b")) / 235e9, 1.0, 0.01);
+  EXPECT_NEAR(active_parameter_count(shipped().model("qwen3-235b-a22b")) / 22e9, 1.0, 0.03);
+  EXPECT_NEAR(parameter_count(shipped().model("qwen3-30b-a3b")) / 30.5e9, 1.0, 0.01);
+  EXPECT_NEAR(active_parameter_count(shipped().model("qwen3-30b-a3b")) / 3.3e9, 1.0, 0.03);
   EXPECT_NEAR(kv_bytes_per_token(shipped().model("llama-2-7b")), 512.0 * 1024, 1.0);
 }
 
