@@ -310,8 +310,20 @@ RowMapping map_row(const Catalog& catalog, const ValidationRow& row, const std::
   }
   d.num_gpus = static_cast<int>(row.number("num_gpus").value_or(0));
   d.tp = static_cast<int>(row.number("tp").value_or(0));
-  const std::string& precision = row.get("precision");
-  d.dtype = precision == "fp8" ? "fp8" : "fp16";
+  // Weights precision: unstated means the checkpoint's 16-bit weights. A precision the cost model has
+  // no datapath for (fp4, int4, int8, ...) is a reason, not a silent fp16 run.
+  std::string precision = row.get("precision");
+  std::transform(precision.begin(), precision.end(), precision.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  if (precision.empty() || precision == "fp16" || precision == "float16") {
+    d.dtype = "fp16";
+  } else if (precision == "bf16" || precision == "bfloat16") {
+    d.dtype = "bf16";
+  } else if (precision == "fp8") {
+    d.dtype = "fp8";
+  } else {
+    return unsupported(fmt::format("precision '{}' is not modelled (fp16, bf16, fp8)", row.get("precision")));
+  }
   if (d.dtype == "fp8" && gpu.peak_fp8_flops <= 0) return unsupported("fp8 on a GPU without FP8 tensor cores");
   // TensorRT-LLM performance.md (trtllm_perf_md rows): "H100 and L40S engines use FP8 weights and FP8 KV
   // cache" (validation/published/README.md, trtllm_static.csv (b)).
