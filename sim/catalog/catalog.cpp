@@ -98,7 +98,7 @@ GpuSpec parse_gpu(const MapReader& r) {
   g.name = r.str("name", true);
   g.aliases = r.string_list("aliases");
   g.vendor = r.enumeration("vendor", {"nvidia", "amd"}, true);
-  g.architecture = r.enumeration("architecture", {"ampere", "ada", "hopper", "cdna3"}, true);
+  g.architecture = r.enumeration("architecture", {"ampere", "ada", "hopper", "blackwell", "cdna3"}, true);
   g.memory_bytes = r.sourced("memory_bytes", Range::positive(), Dim::kBytes, true);
   g.usable_memory_bytes = r.sourced("usable_memory_bytes", Range::positive(), Dim::kBytes, true);
   if (g.usable_memory_bytes > g.memory_bytes) {
@@ -110,7 +110,7 @@ GpuSpec parse_gpu(const MapReader& r) {
   g.sm_count = r.sourced_int("sm_count", Range::between(1, 10000), true);
   g.l2_bytes = r.sourced("l2_bytes", Range::positive(), Dim::kBytes, true);
   g.tdp_watts = r.sourced("tdp_watts", Range::positive(), Dim::kNone, true);
-  g.gpu_link = r.enumeration("gpu_link", {"none", "nvlink3", "nvlink4", "nvlink-bridge", "infinity-fabric"}, true);
+  g.gpu_link = r.enumeration("gpu_link", {"none", "nvlink3", "nvlink4", "nvlink5", "nvlink-bridge", "infinity-fabric"}, true);
   g.gpu_link_bw_bytes_s = r.sourced("gpu_link_bw_bytes_s", Range::non_negative(), Dim::kBytesPerSecond, true);
   g.pcie_gen = r.sourced_int("pcie_gen", Range::between(3, 6), true);
   return g;

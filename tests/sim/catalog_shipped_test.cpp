@@ -256,11 +256,11 @@ TEST(CatalogShipped, LookupIsCaseInsensitiveAndUnknownNamesListAlternatives) {
   EXPECT_EQ(c.model("facebook/opt-13b").name, "facebook/opt-13b");
   EXPECT_EQ(c.gpu("h100-80gb-sxm").name, "H100-SXM");
   try {
-    (void)c.gpu("B200");
+    (void)c.gpu("GB300");
     FAIL() << "expected ConfigError";
   } catch (const ConfigError& e) {
     const std::string msg = e.what();
-    EXPECT_NE(msg.find("'B200'"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("'GB300'"), std::string::npos) << msg;
     EXPECT_NE(msg.find("H100-SXM"), std::string::npos) << msg;
   }
 }
