@@ -123,15 +123,18 @@ int run_sweep(const SweepOptions& o) {
   }
   std::cout << fmt::format("{} configurations x load points simulated; {} meet the SLO ({})\n", ok.size() + failing.size(),
                            ok.size(), o.slo.empty() ? "none given" : o.slo);
-  std::cout << fmt::format("{:>4} {:<28} {:<14} {:>3} {:>6} {:>9} {:>9} {:>8} {:>8}\n", "rank", "model", "instance", "tp",
-                           "load", "out_tok/s", "ttft_p99", "tpot", "USD/1M");
+  // The instance column fits the longest name shown (p6-b200.48xlarge is 16 characters).
+  std::size_t inst_w = 14;
+  for (const auto& p : ok) inst_w = std::max(inst_w, runs[p.scenario].scenario.deployment.instance.size());
+  std::cout << fmt::format("{:>4} {:<28} {:<{}} {:>3} {:>6} {:>9} {:>9} {:>8} {:>8}\n", "rank", "model", "instance",
+                           inst_w, "tp", "load", "out_tok/s", "ttft_p99", "tpot", "USD/1M");
   int rank = 0;
   for (const auto& p : ok) {
     const auto& run = runs[p.scenario];
     const auto& m = run.stages[p.stage].metrics;
     const auto& ld = run.stages[p.stage].load;
-    std::cout << fmt::format("{:>4} {:<28} {:<14} {:>3} {:>6} {:>9.1f} {:>9.0f} {:>8.1f} {:>8.2f}\n", ++rank,
-                             run.scenario.deployment.model.substr(0, 28), run.scenario.deployment.instance,
+    std::cout << fmt::format("{:>4} {:<28} {:<{}} {:>3} {:>6} {:>9.1f} {:>9.0f} {:>8.1f} {:>8.2f}\n", ++rank,
+                             run.scenario.deployment.model.substr(0, 28), run.scenario.deployment.instance, inst_w,
                              run.scenario.deployment.tp,
                              ld.contains("concurrency") ? fmt::format("{}", ld["concurrency"].get<std::int64_t>())
                                                         : fmt::format("{:g}/s", ld["rate_per_s"].get<double>()),

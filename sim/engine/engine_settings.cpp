@@ -109,6 +109,8 @@ void EngineSettings::finish() const {
   if (!unknown.empty()) {
     std::vector<std::string> allowed = asked_;
     std::sort(allowed.begin(), allowed.end());
+    // A key read twice (e.g. cost parameters read for the cost model and for the report) is listed once.
+    allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
     throw ConfigError(fmt::format("engine '{}' ({}): unknown setting(s) {}; allowed: {}", preset_.name, preset_.engine,
                                   fmt::join(unknown, ", "), fmt::join(allowed, ", ")));
   }
