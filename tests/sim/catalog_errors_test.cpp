@@ -235,29 +235,8 @@ TEST_F(CatalogErrors, BadUnitListsUnits) {
   expect_contains(msg, "GB/s");
 }
 
-TEST_F(CatalogErrors, ZeroLayersIsOutOfRange) {
-  const std::string model = R"(kind: model
-name: "test/model"
-family: llama
-tokenizer: llama2
-num_layers: {value: 0, source: "test"}
-hidden_size: {value: 4096, source: "test"}
-intermediate_size: {value: 11008, source: "test"}
-num_attention_heads: {value: 32, source: "test"}
-num_kv_heads: {value: 32, source: "test"}
-head_dim: {value: 128, source: "test"}
-vocab_size: {value: 32000, source: "test"}
-max_position_embeddings: {value: 4096, source: "test"}
-tie_word_embeddings: false
-gated_mlp: true
-)";
-  write("models/m.yaml", model);
-  const std::string msg = load_error();
-  expect_contains(msg, "m.yaml:5: key 'num_layers.value': value 0 out of range; allowed: [1, 1000]");
-}
-
-TEST_F(CatalogErrors, InterleavedMoeNeedsExpertsAndADenseFfn) {
-  const std::string dense = R"(kind: model
+// A valid dense model; tests substitute one line or append keys.
+const char* kDenseModel = R"(kind: model
 name: "test/model"
 family: llama
 tokenizer: llama2
@@ -272,6 +251,15 @@ max_position_embeddings: {value: 4096, source: "test"}
 tie_word_embeddings: false
 gated_mlp: true
 )";
+
+TEST_F(CatalogErrors, ZeroLayersIsOutOfRange) {
+  write("models/m.yaml", replace(kDenseModel, "num_layers: {value: 4,", "num_layers: {value: 0,"));
+  const std::string msg = load_error();
+  expect_contains(msg, "m.yaml:5: key 'num_layers.value': value 0 out of range; allowed: [1, 1000]");
+}
+
+TEST_F(CatalogErrors, InterleavedMoeNeedsExpertsAndADenseFfn) {
+  const std::string dense = kDenseModel;
   write("models/m.yaml", dense + "moe_layer_step: {value: 2, source: \"test\"}\n");
   expect_contains(load_error(), "m.yaml:15: key 'moe_layer_step': set on a dense model (num_experts is 0); allowed: 1 or absent");
   write("models/m.yaml", dense + "num_experts: {value: 8, source: \"test\"}\nexperts_per_token: {value: 1, source: \"test\"}\n"
