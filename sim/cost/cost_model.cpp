@@ -91,6 +91,11 @@ double CostModel::gemm_ns(double m, double k, double n) const {
   return std::max(t_compute_s, t_memory_s) * 1e9;
 }
 
+double CostModel::mlp_gemm_ns(double m, double f_local) const {
+  const double h = model_.hidden_size;
+  return gemm_ns(m, h, (model_.gated_mlp ? 2 : 1) * f_local) + gemm_ns(m, f_local, h);
+}
+
 double CostModel::moe_gemm_ns(double m) const {
   // Each token picks k of E experts; the expected number of distinct experts touched by m tokens
   // is E * (1 - (1 - k/E)^m). Each touched expert runs its gate/up and down GEMMs on its share.
@@ -98,11 +103,9 @@ double CostModel::moe_gemm_ns(double m) const {
   const double touched = e * (1 - std::pow(1 - k / e, m));
   const double m_per_expert = m * k / touched;
   const double h = model_.hidden_size, f = static_cast<double>(model_.intermediate_size) / tp_;
-  const double per_expert = gemm_ns(m_per_expert, h, (model_.gated_mlp ? 2 : 1) * f) + gemm_ns(m_per_expert, f, h);
+  const double per_expert = mlp_gemm_ns(m_per_expert, f);
   // Shared experts (Llama 4) run on every token, like a dense MLP.
-  const double shared = model_.shared_experts > 0 ? model_.shared_experts * (gemm_ns(m, h, (model_.gated_mlp ? 2 : 1) * f) +
-                                                                              gemm_ns(m, f, h))
-                                                  : 0;
+  const double shared = model_.shared_experts > 0 ? model_.shared_experts * mlp_gemm_ns(m, f) : 0;
   return touched * per_expert + shared + gemm_ns(m, h, e);  // + router
 }
 
@@ -129,9 +132,9 @@ double CostModel::layer_gemm_ns(std::int64_t tokens) const {
     const double frac = model_.moe_layer_fraction();
     const double dense_f = static_cast<double>(model_.dense_intermediate_size) / tp_;
     t += frac * moe_gemm_ns(m);
-    if (frac < 1) t += (1 - frac) * (gemm_ns(m, h, (model_.gated_mlp ? 2 : 1) * dense_f) + gemm_ns(m, dense_f, h));
+    if (frac < 1) t += (1 - frac) * mlp_gemm_ns(m, dense_f);
   } else {
-    t += gemm_ns(m, h, (model_.gated_mlp ? 2 : 1) * f_local) + gemm_ns(m, f_local, h);
+    t += mlp_gemm_ns(m, f_local);
   }
   if (idx < kMemoTokens) layer_gemm_memo_[idx] = t;
   return t;

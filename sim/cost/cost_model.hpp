@@ -51,6 +51,9 @@ class CostModel {
   [[nodiscard]] double gemm_ns(double m, double k, double n) const;
 
  private:
+  // One MLP (gate+up or up, then down) of per-GPU width `f_local` over `m` tokens: a dense layer's
+  // MLP, one routed expert's share or a shared expert.
+  [[nodiscard]] double mlp_gemm_ns(double m, double f_local) const;
   [[nodiscard]] double moe_gemm_ns(double m) const;
   // Per-layer linear-layer time and LM-head time for a token count (memoised below kMemoTokens).
   [[nodiscard]] double layer_gemm_ns(std::int64_t tokens) const;
