@@ -5,39 +5,9 @@
 #include <limits>
 
 #include "sim/catalog/catalog.hpp"
+#include "sim/metrics/request_record.hpp"
 
 namespace servetwin::calibrate {
-
-namespace {
-// RFC 4180 cells: quoted cells may hold commas and doubled quotes (the request CSV's error text).
-std::vector<std::string> split(const std::string& line) {
-  std::vector<std::string> out;
-  std::string cell;
-  bool quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        cell += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        cell += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      out.push_back(cell);
-      cell.clear();
-    } else {
-      cell += c;
-    }
-  }
-  out.push_back(cell);
-  return out;
-}
-}  // namespace
 
 CsvTable CsvTable::read(const std::filesystem::path& path) {
   std::ifstream in(path);
@@ -47,13 +17,13 @@ CsvTable CsvTable::read(const std::filesystem::path& path) {
   std::string line;
   if (!std::getline(in, line)) throw ConfigError(path.string() + ": empty file");
   if (!line.empty() && line.back() == '\r') line.pop_back();
-  t.header_ = split(line);
+  t.header_ = split_csv_record(line);
   std::size_t lineno = 1;
   while (std::getline(in, line)) {
     ++lineno;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) continue;
-    auto cells = split(line);
+    auto cells = split_csv_record(line);
     if (cells.size() != t.header_.size())
       throw ConfigError(path.string() + ":" + std::to_string(lineno) + ": " + std::to_string(cells.size()) +
                         " cells, header has " + std::to_string(t.header_.size()));

@@ -77,6 +77,34 @@ void append_request_csv_line(std::string& out, const RequestRecord& r) {
   append_csv_text(out, r.error);
 }
 
+std::vector<std::string> split_csv_record(const std::string& line) {
+  std::vector<std::string> out;
+  std::string field;
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        field += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      out.push_back(field);
+      field.clear();
+    } else {
+      field += c;
+    }
+  }
+  out.push_back(field);
+  return out;
+}
+
 std::string request_csv_line(const RequestRecord& r) {
   std::string line;
   append_request_csv_line(line, r);

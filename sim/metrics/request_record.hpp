@@ -3,6 +3,7 @@
 // (docs/output-schema.md). Times are integer nanoseconds from the start of the run; -1 = never.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "sim/core/time.hpp"
 
@@ -36,5 +37,8 @@ const char* request_csv_header();
 std::string request_csv_line(const RequestRecord& r);
 // The same line (no newline) appended to `out`.
 void append_request_csv_line(std::string& out, const RequestRecord& r);
+// Splits one CSV record into fields (RFC 4180: a quoted field may hold commas and doubled quotes).
+// Records must not span lines; the request CSV's writer never breaks one (error texts have no newlines).
+std::vector<std::string> split_csv_record(const std::string& line);
 
 }  // namespace servetwin

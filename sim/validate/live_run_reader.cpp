@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "sim/catalog/catalog.hpp"
+#include "sim/metrics/request_record.hpp"
 #include "sim/metrics/summary.hpp"
 
 namespace servetwin {
@@ -21,36 +22,6 @@ std::string slurp(const std::filesystem::path& p) {
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();
-}
-
-// Splits one CSV record (RFC 4180 quoting; request CSV records never span lines: the writer quotes
-// only commas and quotes, and error texts carry no newlines).
-std::vector<std::string> split_csv_record(const std::string& line) {
-  std::vector<std::string> out;
-  std::string field;
-  bool quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        field += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        field += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      out.push_back(field);
-      field.clear();
-    } else {
-      field += c;
-    }
-  }
-  out.push_back(field);
-  return out;
 }
 
 std::int64_t to_int(const std::string& s, const std::string& where, const char* col) {

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "sim/catalog/catalog.hpp"
+#include "sim/metrics/request_record.hpp"
 #include "sim/catalog/model_params.hpp"
 
 namespace servetwin {
@@ -22,35 +23,6 @@ const Catalog& shipped() {
   return c;
 }
 
-// Splits one CSV line, honouring double-quoted cells ("" is an escaped quote).
-std::vector<std::string> split_csv(const std::string& line) {
-  std::vector<std::string> cells;
-  std::string cell;
-  bool quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char ch = line[i];
-    if (quoted) {
-      if (ch == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        cell += '"';
-        ++i;
-      } else if (ch == '"') {
-        quoted = false;
-      } else {
-        cell += ch;
-      }
-    } else if (ch == '"') {
-      quoted = true;
-    } else if (ch == ',') {
-      cells.push_back(cell);
-      cell.clear();
-    } else {
-      cell += ch;
-    }
-  }
-  cells.push_back(cell);
-  return cells;
-}
-
 // Distinct non-empty values of `column` over all published CSVs (files named in `only` if non-empty).
 std::set<std::string> csv_column(const std::string& column, const std::set<std::string>& only = {}) {
   std::set<std::string> values;
@@ -62,14 +34,14 @@ std::set<std::string> csv_column(const std::string& column, const std::set<std::
     std::ifstream in(entry.path());
     std::string line;
     std::getline(in, line);
-    const auto header = split_csv(line);
+    const auto header = split_csv_record(line);
     const auto it = std::find(header.begin(), header.end(), column);
     EXPECT_NE(it, header.end()) << entry.path() << " has no column " << column;
     if (it == header.end()) continue;
     const auto col = static_cast<std::size_t>(it - header.begin());
     while (std::getline(in, line)) {
       if (line.empty()) continue;
-      const auto cells = split_csv(line);
+      const auto cells = split_csv_record(line);
       if (col < cells.size() && !cells[col].empty()) values.insert(cells[col]);
     }
   }
