@@ -1,5 +1,7 @@
 #include "live/common/util.hpp"
 
+#include <absl/synchronization/mutex.h>
+
 #include <array>
 #include <cctype>
 #include <stdexcept>
@@ -54,5 +56,7 @@ bool is_loopback_address(const std::string& host_port) {
   const std::string host = colon == std::string::npos ? host_port : host_port.substr(0, colon);
   return host == "127.0.0.1" || host == "localhost" || host == "[::1]";
 }
+
+void disable_abseil_deadlock_detection() { absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore); }
 
 }  // namespace servetwin::live

@@ -27,4 +27,10 @@ bool has_duration_unit(const std::string& s);
 // A host:port that must be loopback for the twin's listener (the project never binds elsewhere).
 bool is_loopback_address(const std::string& host_port);
 
+// Turns off abseil's mutex deadlock detection for this process (idempotent). Debian builds abseil
+// without NDEBUG, so every absl::Mutex lock inside gRPC also maintains a global lock-order graph, a
+// debugging aid: perf put it at ~5% of the twin's CPU per stream message (GraphCycles, the
+// detector's own locks). The runner and the twin call this before they create gRPC objects.
+void disable_abseil_deadlock_detection();
+
 }  // namespace servetwin::live

@@ -596,6 +596,7 @@ nlohmann::json wait_until_ready(const LoadConfig& cfg) {
 }
 
 LoadRunner::LoadRunner(LoadConfig cfg, Dataset dataset) : impl_(new Impl) {
+  disable_abseil_deadlock_detection();
   impl_->cfg = std::move(cfg);
   impl_->ds = std::move(dataset);
 }

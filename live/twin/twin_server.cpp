@@ -693,6 +693,7 @@ class HealthService final : public grpc::health::v1::Health::CallbackService {
 }  // namespace
 
 TwinServer::TwinServer(TwinOptions opts, SimFactory factory) : impl_(std::make_unique<Impl>()) {
+  disable_abseil_deadlock_detection();
   impl_->opts = std::move(opts);
   impl_->factory = std::move(factory);
 }
