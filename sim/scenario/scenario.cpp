@@ -32,6 +32,12 @@ constexpr TimeNs kRejectRetryNs = 10 * kNsPerMs;
 std::unique_ptr<RequestSource> make_source(const Catalog& catalog, const Scenario& s, int stage) {
   const ModelSpec& model = catalog.model(s.deployment.model);
   if (!s.dataset_path.empty()) return make_dataset_source(load_dataset(s.dataset_path, model.tokenizer), s.seed, stage);
+  if (s.fixed_input_tokens > 0) {
+    LengthDist in, out;
+    in.mean = static_cast<double>(s.fixed_input_tokens);
+    out.mean = static_cast<double>(std::max<std::int64_t>(1, s.fixed_output_tokens));
+    return make_synthetic_source(in, out, s.seed, stage);
+  }
   const WorkloadSpec& w = catalog.workload(s.workload);
   if (w.kind == "dataset") {
     return make_dataset_source(load_dataset(catalog.dir() / w.dataset_file, model.tokenizer), s.seed, stage);
@@ -184,7 +190,9 @@ nlohmann::json cost_json(const Catalog& catalog, const Scenario& s, double tok_s
 
 Scenario resolve_scenario(const Catalog& catalog, Scenario s) {
   s.deployment = resolve_deployment(catalog, s.deployment);
-  if (s.trace_path.empty() && s.dataset_path.empty()) s.workload = catalog.workload(s.workload).name;
+  if (s.trace_path.empty() && s.dataset_path.empty() && s.fixed_input_tokens <= 0) {
+    s.workload = catalog.workload(s.workload).name;
+  }
   if (!(s.duration_s > 0)) throw ConfigError("--duration: must be > 0 seconds");
   if (s.max_requests < 0) throw ConfigError("--requests: must be >= 0");
   if (!s.trace_path.empty() || !s.trace_rows.empty()) {
@@ -212,6 +220,9 @@ nlohmann::json scenario_to_json(const Scenario& s) {
   j["name"] = s.name;
   j["deployment"] = to_json(s.deployment);
   j["workload"] = s.dataset_path.empty() && s.trace_path.empty() ? nlohmann::json(s.workload) : nlohmann::json(nullptr);
+  if (s.fixed_input_tokens > 0) {
+    j["workload"] = {{"kind", "fixed"}, {"input_tokens", s.fixed_input_tokens}, {"output_tokens", s.fixed_output_tokens}};
+  }
   j["dataset_path"] = s.dataset_path;
   j["trace_path"] = s.trace_path;
   if (!s.trace_rows.empty()) j["trace_rows"] = s.trace_rows.size();

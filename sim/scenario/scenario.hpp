@@ -30,6 +30,9 @@ struct Scenario {
   std::string dataset_path;              // llm-load-test v1/v2 file
   std::string trace_path;                // trace replay CSV
   std::vector<TraceRow> trace_rows;      // in-memory trace (validate: DistServe replay, offline/static batches)
+  // > 0: every request has exactly these lengths instead of a catalog workload (validate: a closed-loop
+  // row that gives only its mean lengths).
+  std::int64_t fixed_input_tokens = 0, fixed_output_tokens = 0;
   LoadSpec load;
   double duration_s = 240;               // stage length (closed: users stop sending; open: arrivals stop)
   std::int64_t max_requests = 0;         // stop sending after this many requests (0 = by duration)

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -83,7 +84,24 @@ std::string row_dataset(const ValidationRow& r) {
   return id.substr(0, id.find(':'));
 }
 
-bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
+// The engine column as written by hand in other people's CSVs ("vLLM", "TensorRT-LLM", "HF TGI"):
+// lower-cased, with the common spellings of each modelled engine folded onto its short name.
+std::string canonical_engine(std::string e) {
+  std::transform(e.begin(), e.end(), e.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  e.erase(std::remove_if(e.begin(), e.end(), [](unsigned char ch) { return std::isspace(ch) != 0; }), e.end());
+  if (e == "tensorrt-llm" || e == "tensorrt_llm" || e == "trt-llm" || e == "trt_llm" || e == "tensorrtllm") return "trtllm";
+  if (e == "text-generation-inference" || e == "hf-tgi" || e == "hftgi" || e == "huggingface-tgi") return "tgi";
+  if (e == "text-generation-inference-server" || e == "ibm-tgis") return "tgis";
+  return e;
+}
+
+// Major and minor of a version cell ("0.6.3.post1", "v0.10.1rc2"); nullopt when it has no number.
+std::optional<std::pair<int, int>> major_minor(const std::string& version) {
+  std::smatch m;
+  static const std::regex re("^[vV]?([0-9]+)\\.([0-9]+)");
+  if (!std::regex_search(version, m, re)) return std::nullopt;
+  return std::make_pair(std::stoi(m[1].str()), std::stoi(m[2].str()));
+}
 
 std::optional<std::string> note_value(const std::string& notes, const std::string& key) {
   const std::regex re("(^|[ ;(,])" + key + "=([0-9.]+|True|False|true|false)");
@@ -253,10 +271,11 @@ RowMapping map_row(const Catalog& catalog, const ValidationRow& row, const std::
                                    "are not calibrated",
                                    gpu.name));
   }
-  const std::string& engine = row.get("engine");
+  const std::string engine = canonical_engine(row.get("engine"));
   const std::string& version = row.get("engine_version");
   const std::string& load_type = row.get("load_type");
   const std::string& notes = row.get("notes");
+  const bool online = load_type == "poisson_rate" || load_type == "closed_concurrency";
 
   // Engine preset by engine, version era and load type.
   std::string preset;
@@ -265,20 +284,30 @@ RowMapping map_row(const Catalog& catalog, const ValidationRow& row, const std::
   } else if (engine == "tgi") {
     preset = "tgi-1.0";
   } else if (engine == "vllm") {
-    if (dataset != "distserve" && (version.empty() || starts_with(version, "0.14") || starts_with(version, "0.15"))) {
-      preset = "vllm-0.15";
-    } else if (dataset == "distserve" || starts_with(version, "0.1.") || starts_with(version, "0.2") ||
-               starts_with(version, "0.3")) {
+    // Eras (vllm_scheduling.md §0-§2): 0.1-0.3 V0 without CUDA graphs (before 0.2.6) or chunked
+    // prefill; 0.4-0.7 V0 with CUDA graphs; 0.8 on the V1 engine. An unparsable version is a reason.
+    const auto mm = major_minor(version);
+    if (dataset == "distserve") {
       preset = "vllm-0.2-distserve";
+    } else if (version.empty()) {
+      preset = "vllm-0.15";
+    } else if (!mm) {
+      return unsupported(fmt::format("vLLM version '{}' is not a version number (e.g. 0.6.3)", version));
+    } else if (mm->first == 0 && mm->second <= 3) {
+      preset = "vllm-0.2-distserve";
+    } else if (mm->first == 0 && mm->second <= 7) {
+      preset = "vllm-0.6-v0";
     } else {
-      return unsupported(fmt::format("no vLLM preset for version '{}' (presets: vllm-0.2-distserve, vllm-0.15)", version));
+      preset = "vllm-0.15";
     }
   } else if (dataset == "splitwise" && engine.empty() && load_type == "static_batch") {
     // Splitwise's profiles came from a vLLM-based characterization (hardware_and_models.md §4.4),
     // in 2023: the V0-era eager runtime, not a C++ session runtime.
     preset = "vllm-static-eager-2023";
   } else if (engine == "trtllm" || engine.empty()) {
-    if (load_type == "offline") {
+    // TensorRT-LLM's in-flight batching (the same preset offline and under online arrivals); its
+    // static-batch benchmark (gptSessionBenchmark) runs one batch to completion.
+    if (load_type == "offline" || (engine == "trtllm" && online)) {
       preset = "vllm-offline-trtllm1";
     } else if (load_type == "static_batch") {
       preset = "vllm-static-batch";
@@ -286,9 +315,9 @@ RowMapping map_row(const Catalog& catalog, const ValidationRow& row, const std::
       return unsupported(fmt::format("engine '{}' with load type '{}' has no engine model", engine, load_type));
     }
   } else {
-    return unsupported(fmt::format("engine '{}' is not modelled (tgis, tgi, vllm; trtllm/unstated only for "
+    return unsupported(fmt::format("engine '{}' is not modelled (tgis, tgi, vllm, trtllm; unstated only for "
                                    "offline and static-batch rows)",
-                                   engine));
+                                   row.get("engine")));
   }
   if (!catalog.has_engine(preset)) return unsupported("engine preset '" + preset + "' missing from configs/engines");
   const EngineSpec& spec = catalog.engine(preset);
@@ -328,6 +357,9 @@ RowMapping map_row(const Catalog& catalog, const ValidationRow& row, const std::
   // TensorRT-LLM performance.md (trtllm_perf_md rows): "H100 and L40S engines use FP8 weights and FP8 KV
   // cache" (validation/published/README.md, trtllm_static.csv (b)).
   if (dataset == "trtllm_perf_md" && d.dtype == "fp8") d.engine_set["kv_cache_dtype"] = "fp8";
+  // The in-flight preset's FP8 KV cache is inferred for FP8 checkpoints (its source); a 16-bit
+  // deployment keeps a 16-bit cache unless the row says otherwise.
+  if (preset == "vllm-offline-trtllm1" && d.dtype != "fp8") d.engine_set["kv_cache_dtype"] = "auto";
 
   if (spec.engine == "vllm") {
     for (const char* key : {"max_num_batched_tokens", "max_num_seqs", "max_model_len", "gpu_memory_utilization"}) {
@@ -383,10 +415,17 @@ RowMapping map_row(const Catalog& catalog, const ValidationRow& row, const std::
     }
   } else if (load_type == "closed_concurrency") {
     if (!load_value || !duration) return unsupported("closed_concurrency row without load_value or duration_s");
-    if (workload.empty() || !catalog.has_workload(workload)) {
-      return unsupported(fmt::format("closed loop needs a catalog workload; '{}' is not one", workload));
+    if (!workload.empty() && catalog.has_workload(workload)) {
+      s.workload = workload;
+    } else if (in_mean && out_mean && *in_mean >= 1 && *out_mean >= 1) {
+      // Not a catalog workload: every request gets the row's mean lengths (as the poisson rows do).
+      s.fixed_input_tokens = std::llround(*in_mean);
+      s.fixed_output_tokens = std::llround(*out_mean);
+    } else {
+      return unsupported(fmt::format("closed loop needs a catalog workload or input/output token means; '{}' is "
+                                     "not a catalog workload",
+                                     workload));
     }
-    s.workload = workload;
     s.load.type = "closed";
     s.load.levels = {*load_value};
     s.duration_s = *duration;

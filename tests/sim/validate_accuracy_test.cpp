@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <iostream>
 
 #include "sim/catalog/catalog.hpp"
@@ -195,6 +196,62 @@ TEST(ValidateCsv, UnseenFileRunsAndListsReasons) {
   EXPECT_TRUE(row["predicted"].contains("tpot_mean_ms"));
   EXPECT_TRUE(row["predicted"].contains("e2e_mean_ms"));
   EXPECT_GT(row["predicted"]["e2e_mean_ms"].get<double>(), row["predicted"]["ttft_mean_ms"].get<double>());
+  std::filesystem::remove_all(dir);
+}
+
+// Other people's CSVs: engine spellings, vLLM versions of every era, TensorRT-LLM under online load, and a
+// closed loop with only mean lengths all map to a preset; an unparsable version is a reason.
+TEST(ValidateCsv, EngineSpellingsVersionErasAndClosedLoopFromMeans) {
+  const Catalog catalog = Catalog::load(std::filesystem::path(SERVETWIN_SOURCE_DIR) / "configs");
+  const auto dir = std::filesystem::temp_directory_path() / "servetwin_validate_eras";
+  std::filesystem::create_directories(dir);
+  const auto path = dir / "eras.csv";
+  {
+    std::ofstream f(path);
+    f << "source_id,source,model,gpu,num_gpus,tp,precision,engine,engine_version,instance,workload,input_tokens_mean,"
+         "output_tokens_mean,input_tokens_desc,load_type,load_value,duration_s,throughput_output_tok_s,"
+         "throughput_total_tok_s,request_rate_achieved,ttft_mean_ms,ttft_p50_ms,ttft_p90_ms,ttft_p99_ms,itl_mean_ms,"
+         "tpot_mean_ms,tpot_def,e2e_mean_ms,e2e_p50_ms,e2e_p99_ms,latency_per_token_median_ms,notes\n";
+    const std::string tail = ",,,,,,,,,,,,,,\n";  // the 14 columns after throughput_output_tok_s
+    const std::string head = "me,meta-llama/Llama-3.1-8B-Instruct,H100-80GB-SXM,1,1,bf16,";
+    f << "e:v03," << head << "vLLM,0.3.3,,x,500,200,,poisson_rate,2,60,100" << tail;
+    f << "e:v06," << head << "vLLM,v0.6.3.post1,,x,500,200,,poisson_rate,2,60,100" << tail;
+    f << "e:v010," << head << "vllm,0.10.1rc2,,x,500,200,,poisson_rate,2,60,100" << tail;
+    f << "e:v1," << head << "vllm,1.2,,x,500,200,,poisson_rate,2,60,100" << tail;
+    f << "e:bad," << head << "vllm,nightly,,x,500,200,,poisson_rate,2,60,100" << tail;
+    f << "e:trt," << head << "TensorRT-LLM,1.0,,x,500,200,,poisson_rate,2,60,100" << tail;
+    f << "e:tgi," << head << "HF TGI,1.0.3,,x,500,200,,poisson_rate,2,60,100" << tail;
+    f << "e:closed," << head << "vllm,0.15.1,,my-own-set,500,200,,closed_concurrency,4,60,100" << tail;
+    f << "e:sglang," << head << "sglang,0.4,,x,500,200,,poisson_rate,2,60,100" << tail;
+  }
+  ValidateOptions o;
+  o.data = {path};
+  o.jobs = 1;
+  const auto report = run_validation(catalog, o);
+  const auto& src = report["sources"]["eras.csv"];
+  EXPECT_EQ(src["rows"], 9);
+  EXPECT_EQ(src["ran"], 7);
+  std::map<std::string, std::string> preset;
+  std::map<std::string, nlohmann::json> rows;
+  for (const auto& r : report["rows"]) {
+    preset[r["source_id"]] = r["engine_preset"];
+    rows[r["source_id"]] = r;
+  }
+  EXPECT_EQ(preset["e:v03"], "vllm-0.2-distserve");
+  EXPECT_EQ(preset["e:v06"], "vllm-0.6-v0");
+  EXPECT_EQ(preset["e:v010"], "vllm-0.15");
+  EXPECT_EQ(preset["e:v1"], "vllm-0.15");
+  EXPECT_EQ(preset["e:trt"], "vllm-offline-trtllm1");
+  EXPECT_EQ(preset["e:tgi"], "tgi-1.0");
+  EXPECT_EQ(preset["e:closed"], "vllm-0.15");
+  // A bf16 deployment keeps a 16-bit KV cache under the TensorRT-LLM preset (its FP8 cache is for FP8 checkpoints).
+  EXPECT_EQ(rows["e:trt"]["deployment"]["engine_set"]["kv_cache_dtype"], "auto");
+  // The closed loop ran 4 users on fixed 500/200-token requests and produced a throughput.
+  EXPECT_GT(rows["e:closed"]["predicted"]["throughput_output_tok_s"].get<double>(), 0.0);
+  std::map<std::string, std::string> reason;
+  for (const auto& u : src["unsupported"]) reason[u["source_id"]] = u["reason"];
+  EXPECT_EQ(reason["e:bad"], "vLLM version 'nightly' is not a version number (e.g. 0.6.3)");
+  EXPECT_NE(reason["e:sglang"].find("engine 'sglang' is not modelled"), std::string::npos);
   std::filesystem::remove_all(dir);
 }
 
