@@ -196,7 +196,23 @@ EngineSpec parse_engine(const MapReader& r) {
   return e;  // settings: parse_engine_settings (their keys are the file's own)
 }
 
-std::string normalized(std::string s) { return yamlx::lower(std::move(s)); }
+// Lookup key of a name or alias: case-insensitive, and a run of spaces reads as one '-', so the names
+// people copy from nvidia-smi or a spreadsheet ("NVIDIA H100 80GB HBM3", "H100 SXM") find their entry.
+std::string normalized(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  bool pending_dash = false;
+  for (const char ch : yamlx::lower(s)) {
+    if (ch == ' ' || ch == '\t') {
+      pending_dash = !out.empty();
+      continue;
+    }
+    if (pending_dash) out.push_back('-');
+    pending_dash = false;
+    out.push_back(ch);
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -562,7 +578,7 @@ namespace {
 bool in_index(const std::map<std::string, std::map<std::string, std::string>>& index, const char* kind,
               const std::string& n) {
   const auto it = index.find(kind);
-  return it != index.end() && it->second.count(yamlx::lower(n)) != 0;
+  return it != index.end() && it->second.count(normalized(n)) != 0;
 }
 }  // namespace
 

@@ -227,6 +227,11 @@ TEST(CatalogShipped, LookupIsCaseInsensitiveAndUnknownNamesListAlternatives) {
   EXPECT_EQ(c.model("META-LLAMA/LLAMA-2-7B-HF").name, "meta-llama/Llama-2-7b-hf");
   EXPECT_EQ(c.model("facebook/opt-13b").name, "facebook/opt-13b");
   EXPECT_EQ(c.gpu("h100-80gb-sxm").name, "H100-SXM");
+  // Spaces read as '-', so names copied from nvidia-smi or a spreadsheet resolve.
+  EXPECT_EQ(c.gpu("NVIDIA H100 80GB HBM3").name, "H100-SXM");
+  EXPECT_EQ(c.gpu("NVIDIA A100-SXM4-80GB").name, "A100-80GB-SXM");
+  EXPECT_TRUE(c.has_gpu(" L40S "));
+  EXPECT_FALSE(c.has_gpu("H100 80GB"));
   try {
     (void)c.gpu("GB300");
     FAIL() << "expected ConfigError";
