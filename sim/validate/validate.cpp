@@ -339,6 +339,22 @@ RowMapping map_row(const Catalog& catalog, const ValidationRow& row, const std::
   }
   d.num_gpus = static_cast<int>(row.number("num_gpus").value_or(0));
   d.tp = static_cast<int>(row.number("tp").value_or(0));
+  // Data parallelism: num_gpus = k x tp serves k independent replicas behind a round-robin balancer.
+  // One replica is simulated with 1/k of the load (random or round-robin splitting of a Poisson stream
+  // keeps it Poisson at rate/k; k-th of the users, requests or batch), on its own GPUs (the instance's
+  // interconnect is then not used between replicas).
+  if (d.tp > 0 && d.num_gpus > d.tp) {
+    if (d.num_gpus % d.tp != 0) {
+      return unsupported(fmt::format("num_gpus {} is not a multiple of tp {} (only TP x data-parallel replicas are "
+                                     "modelled)",
+                                     d.num_gpus, d.tp));
+    }
+    m.replicas = d.num_gpus / d.tp;
+    d.num_gpus = d.tp;
+    d.instance.clear();
+    d.gpu = gpu.name;
+  }
+  const double k = static_cast<double>(m.replicas);
   // Weights precision: unstated means the checkpoint's 16-bit weights. A precision the cost model has
   // no datapath for (fp4, int4, int8, ...) is a reason, not a silent fp16 run.
   std::string precision = row.get("precision");
@@ -373,7 +389,15 @@ RowMapping map_row(const Catalog& catalog, const ValidationRow& row, const std::
 
   const auto in_mean = row.number("input_tokens_mean");
   const auto out_mean = row.number("output_tokens_mean");
-  const auto load_value = row.number("load_value");
+  auto load_value = row.number("load_value");
+  if (load_value && m.replicas > 1) {
+    // Per replica. Users, requests and batches must split evenly (else the replicas differ).
+    if (load_type != "poisson_rate" && std::fmod(*load_value, k) != 0) {
+      return unsupported(fmt::format("load_value {} does not split evenly over {} data-parallel replicas", *load_value,
+                                     m.replicas));
+    }
+    *load_value /= k;
+  }
   const auto duration = row.number("duration_s");
   const std::string& workload = row.get("workload");
 
@@ -387,6 +411,13 @@ RowMapping map_row(const Catalog& catalog, const ValidationRow& row, const std::
         return unsupported("DistServe replay file not found: " + path.lexically_normal().string());
       }
       s.trace_rows = load_distserve_workload(path);
+      if (m.replicas > 1) {  // round-robin: every k-th request goes to the simulated replica
+        std::vector<TraceRow> mine;
+        for (std::size_t i = 0; i < s.trace_rows.size(); i += static_cast<std::size_t>(m.replicas)) {
+          mine.push_back(s.trace_rows[i]);
+        }
+        s.trace_rows = std::move(mine);
+      }
       s.load.type = "trace";
       s.load.levels = {0};
       s.duration_s = 1e9;  // a replay runs to its last completion
@@ -436,6 +467,7 @@ RowMapping map_row(const Catalog& catalog, const ValidationRow& row, const std::
     std::smatch mm;
     const std::string& desc = row.get("input_tokens_desc");
     if (std::regex_search(desc, mm, std::regex("([0-9]+) requests"))) n = std::stoll(mm[1].str());
+    n = std::max<std::int64_t>(1, n / m.replicas);
     s.trace_rows = burst_trace(n, std::llround(*in_mean), std::llround(*out_mean));
     s.load.type = "trace";
     s.load.levels = {0};
@@ -564,13 +596,17 @@ nlohmann::json run_validation(const Catalog& catalog, const ValidateOptions& opt
     row["model"] = it.row.get("model");
     row["gpu"] = it.row.get("gpu");
     row["tp"] = it.map.scenario->deployment.tp;
+    if (it.map.replicas > 1) row["replicas"] = it.map.replicas;
     row["deployment"] = to_json(it.map.scenario->deployment);
     row["predicted"] = nlohmann::json::object();
     row["measured"] = nlohmann::json::object();
     row["ape"] = nlohmann::json::object();
     for (const auto& [col, how] : it.map.metric_source) {
       const double meas = *it.row.number(col);
-      const double pred = predicted_metric(col, mt, per_request_itl);
+      double pred = predicted_metric(col, mt, per_request_itl);
+      if (col == "throughput_output_tok_s" || col == "throughput_total_tok_s" || col == "request_rate_achieved") {
+        pred *= it.map.replicas;  // every replica serves its share of the load
+      }
       row["predicted"][col] = pred;
       row["measured"][col] = meas;
       if (meas != 0) {

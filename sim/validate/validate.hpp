@@ -40,6 +40,9 @@ struct RowMapping {
   std::string engine_preset;
   std::string fit_set;               // the preset's fitted_on set ("none" when nothing fitted)
   bool in_fit_set = false;           // the row belongs to the preset's fit set: run, never scored
+  // num_gpus = replicas x tp: the scenario is one replica with 1/replicas of the load (round-robin
+  // over independent replicas); throughput-type predictions are multiplied back by `replicas`.
+  int replicas = 1;
   // Where each metric's prediction comes from (e.g. itl_mean_ms -> per-request mean for
   // inference-perf sources), for the report.
   std::map<std::string, std::string> metric_source;

@@ -199,9 +199,9 @@ TEST(ValidateCsv, UnseenFileRunsAndListsReasons) {
   std::filesystem::remove_all(dir);
 }
 
-// Other people's CSVs: engine spellings, vLLM versions of every era, TensorRT-LLM under online load, and a
-// closed loop with only mean lengths all map to a preset; an unparsable version is a reason.
-TEST(ValidateCsv, EngineSpellingsVersionErasAndClosedLoopFromMeans) {
+// Other people's CSVs: engine spellings, vLLM versions of every era, TensorRT-LLM under online load, data-parallel
+// replicas and a closed loop with only mean lengths all map to a preset; an unparsable version is a reason.
+TEST(ValidateCsv, UnseenRowShapesMapToPresets) {
   const Catalog catalog = Catalog::load(std::filesystem::path(SERVETWIN_SOURCE_DIR) / "configs");
   const auto dir = std::filesystem::temp_directory_path() / "servetwin_validate_eras";
   std::filesystem::create_directories(dir);
@@ -223,14 +223,19 @@ TEST(ValidateCsv, EngineSpellingsVersionErasAndClosedLoopFromMeans) {
     f << "e:tgi," << head << "HF TGI,1.0.3,,x,500,200,,poisson_rate,2,60,100" << tail;
     f << "e:closed," << head << "vllm,0.15.1,,my-own-set,500,200,,closed_concurrency,4,60,100" << tail;
     f << "e:sglang," << head << "sglang,0.4,,x,500,200,,poisson_rate,2,60,100" << tail;
+    // Two data-parallel TP1 replicas: each gets half the load; 3 users cannot split evenly.
+    const std::string dp = "me,meta-llama/Llama-3.1-8B-Instruct,H100-80GB-SXM,2,1,bf16,vllm,0.15.1,,";
+    f << "e:dp," << dp << "my-own-set,500,200,,closed_concurrency,4,60,100" << tail;
+    f << "e:dp1," << head << "vllm,0.15.1,,my-own-set,500,200,,closed_concurrency,2,60,100" << tail;
+    f << "e:dpodd," << dp << "my-own-set,500,200,,closed_concurrency,3,60,100" << tail;
   }
   ValidateOptions o;
   o.data = {path};
   o.jobs = 1;
   const auto report = run_validation(catalog, o);
   const auto& src = report["sources"]["eras.csv"];
-  EXPECT_EQ(src["rows"], 9);
-  EXPECT_EQ(src["ran"], 7);
+  EXPECT_EQ(src["rows"], 12);
+  EXPECT_EQ(src["ran"], 9);
   std::map<std::string, std::string> preset;
   std::map<std::string, nlohmann::json> rows;
   for (const auto& r : report["rows"]) {
@@ -248,10 +253,16 @@ TEST(ValidateCsv, EngineSpellingsVersionErasAndClosedLoopFromMeans) {
   EXPECT_EQ(rows["e:trt"]["deployment"]["engine_set"]["kv_cache_dtype"], "auto");
   // The closed loop ran 4 users on fixed 500/200-token requests and produced a throughput.
   EXPECT_GT(rows["e:closed"]["predicted"]["throughput_output_tok_s"].get<double>(), 0.0);
+  // 2 replicas x 2 users each = the single-replica 2-user run, throughput doubled, latency the same.
+  EXPECT_EQ(rows["e:dp"]["replicas"], 2);
+  EXPECT_EQ(rows["e:dp"]["deployment"]["num_gpus"], 1);
+  EXPECT_DOUBLE_EQ(rows["e:dp"]["predicted"]["throughput_output_tok_s"].get<double>(),
+                   2 * rows["e:dp1"]["predicted"]["throughput_output_tok_s"].get<double>());
   std::map<std::string, std::string> reason;
   for (const auto& u : src["unsupported"]) reason[u["source_id"]] = u["reason"];
   EXPECT_EQ(reason["e:bad"], "vLLM version 'nightly' is not a version number (e.g. 0.6.3)");
   EXPECT_NE(reason["e:sglang"].find("engine 'sglang' is not modelled"), std::string::npos);
+  EXPECT_EQ(reason["e:dpodd"], "load_value 3 does not split evenly over 2 data-parallel replicas");
   std::filesystem::remove_all(dir);
 }
 
