@@ -475,12 +475,15 @@ RowMapping map_row(const Catalog& catalog, const ValidationRow& row, const std::
   } else if (load_type == "static_batch") {
     if (!in_mean || !out_mean || !load_value) return unsupported("static_batch row without lengths or batch size");
     const auto bs = static_cast<std::int64_t>(*load_value);
-    d.engine_set["max_num_seqs"] = std::to_string(bs);
-    // The measured system ran these lengths (e.g. Splitwise's 8,192-token Llama-2 prompts), so the
-    // context limit is the row's own length, not the model's configured maximum.
-    d.engine_set["max_model_len"] = std::to_string(std::llround(*in_mean) + std::llround(*out_mean) + 1);
-    // The activation reserve of a static batch is its own prefill pass.
-    d.engine_set["max_num_batched_tokens"] = std::to_string(std::max<std::int64_t>(1, bs * std::llround(*in_mean)));
+    if (spec.engine == "vllm") {
+      d.engine_set["max_num_seqs"] = std::to_string(bs);
+      // The measured system ran these lengths (e.g. Splitwise's 8,192-token Llama-2 prompts), so the
+      // context limit is the row's own length, not the model's configured maximum.
+      d.engine_set["max_model_len"] = std::to_string(std::llround(*in_mean) + std::llround(*out_mean) + 1);
+      // The activation reserve of a static batch is its own prefill pass.
+      d.engine_set["max_num_batched_tokens"] = std::to_string(std::max<std::int64_t>(1, bs * std::llround(*in_mean)));
+    }
+    // Other engines (TGIS, TGI) get the batch as a burst at t=0 and batch it by their own rules.
     s.trace_rows = burst_trace(bs, std::llround(*in_mean), std::llround(*out_mean));
     s.load.type = "trace";
     s.load.levels = {0};
