@@ -322,6 +322,7 @@ RowMapping map_row(const Catalog& catalog, const ValidationRow& row, const std::
   if (!catalog.has_engine(preset)) return unsupported("engine preset '" + preset + "' missing from configs/engines");
   const EngineSpec& spec = catalog.engine(preset);
   m.engine_preset = preset;
+  m.engine_preset_version = spec.version;
   auto fit_it = spec.text_settings.find("fitted_on");
   m.fit_set = fit_it == spec.text_settings.end() ? "none" : fit_it->second;
   m.in_fit_set = row_in_fit_set(m.fit_set, row);
@@ -592,6 +593,7 @@ nlohmann::json run_validation(const Catalog& catalog, const ValidateOptions& opt
     row["file"] = it.row.file;
     row["source"] = it.row.get("source");
     row["engine_preset"] = it.map.engine_preset;
+    row["engine_preset_version"] = it.map.engine_preset_version;
     row["fit_set"] = it.map.fit_set;
     row["scored"] = !it.map.in_fit_set;
     row["load_type"] = it.row.get("load_type");

@@ -246,6 +246,7 @@ TEST(ValidateCsv, UnseenRowShapesMapToPresets) {
   }
   EXPECT_EQ(preset["e:v03"], "vllm-0.2-distserve");
   EXPECT_EQ(preset["e:v06"], "vllm-0.6-v0");
+  EXPECT_EQ(rows["e:v06"]["engine_preset_version"], catalog.engine("vllm-0.6-v0").version);
   EXPECT_EQ(preset["e:v010"], "vllm-0.15");
   EXPECT_EQ(preset["e:v1"], "vllm-0.15");
   EXPECT_EQ(preset["e:trt"], "vllm-offline-trtllm1");
