@@ -131,6 +131,13 @@ double predicted_metric(const std::string& col, const StageMetrics& m, bool per_
   if (col == "e2e_p50_ms") return m.e2e_ms.p50;
   if (col == "e2e_p99_ms") return m.e2e_ms.p99;
   if (col == "latency_per_token_median_ms") return m.latency_per_token_ms.p50;
+  if (col == "ttft_p95_ms") return m.ttft_ms.p95;
+  if (col == "tpot_p50_ms") return m.tpot_ms.p50;
+  if (col == "tpot_p90_ms") return m.tpot_ms.p90;
+  if (col == "tpot_p95_ms") return m.tpot_ms.p95;
+  if (col == "tpot_p99_ms") return m.tpot_ms.p99;
+  if (col == "e2e_p90_ms") return m.e2e_ms.p90;
+  if (col == "e2e_p95_ms") return m.e2e_ms.p95;
   throw std::logic_error("validate: no prediction for metric " + col);
 }
 
@@ -181,6 +188,21 @@ const std::vector<std::string>& validation_metric_columns() {
   return cols;
 }
 
+const std::vector<std::string>& extra_metric_columns() {
+  static const std::vector<std::string> cols = {"ttft_p95_ms", "tpot_p50_ms", "tpot_p90_ms", "tpot_p95_ms",
+                                                "tpot_p99_ms", "e2e_p90_ms",  "e2e_p95_ms",  "usd_per_1m_tokens"};
+  return cols;
+}
+
+const std::vector<std::string>& descriptive_columns() {
+  static const std::vector<std::string> cols = {
+      "source_id",  "source",      "model",         "gpu",        "num_gpus",          "tp",
+      "precision",  "engine",      "engine_version", "instance",  "workload",          "input_tokens_mean",
+      "output_tokens_mean", "input_tokens_desc", "load_type", "load_value", "duration_s", "tpot_def", "notes",
+      "instance_usd_per_h"};
+  return cols;
+}
+
 std::vector<ValidationRow> read_validation_csv(const std::filesystem::path& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) throw ConfigError(fmt::format("{}: cannot open", path.string()));
@@ -207,6 +229,7 @@ std::vector<ValidationRow> read_validation_csv(const std::filesystem::path& path
     r.line = line;
     for (std::size_t c = 0; c < header.size(); ++c) r.cells[header[c]] = rec[c];
     for (const auto& col : validation_metric_columns()) (void)r.number(col);  // malformed numbers fail early
+    for (const auto& col : extra_metric_columns()) (void)r.number(col);
     rows.push_back(std::move(r));
   }
   return rows;
@@ -503,6 +526,21 @@ RowMapping map_row(const Catalog& catalog, const ValidationRow& row, const std::
                                                   : col;
     }
   }
+  for (const auto& col : extra_metric_columns()) {
+    if (!row.get(col).empty() && col != "usd_per_1m_tokens") m.metric_source[col] = col;
+  }
+  // Cost per 1M output tokens = price per hour / output tokens per hour. Priced at the row's own
+  // price when it has one, so the comparison isolates the throughput prediction from price changes.
+  if (!row.get("usd_per_1m_tokens").empty()) {
+    const std::string& inst = row.get("instance");
+    if (auto p = row.number("instance_usd_per_h"); p && *p > 0) {
+      m.usd_per_h = *p;
+      m.metric_source["usd_per_1m_tokens"] = "predicted output tok/s priced at the row's instance_usd_per_h";
+    } else if (!inst.empty() && catalog.has_instance(inst) && catalog.instance(inst).on_demand.has_price) {
+      m.usd_per_h = catalog.instance(inst).on_demand.usd_per_hour;
+      m.metric_source["usd_per_1m_tokens"] = "predicted output tok/s priced at the catalog's on-demand price";
+    }
+  }
   try {
     m.scenario = resolve_scenario(catalog, s);
   } catch (const ConfigError& e) {
@@ -520,9 +558,19 @@ nlohmann::json run_validation(const Catalog& catalog, const ValidateOptions& opt
   };
   std::vector<Item> items;
   std::vector<std::string> files;
+  std::map<std::string, std::vector<std::string>> not_compared;  // file -> columns validate does not know
   for (const auto& p : opts.data) {
     auto rows = read_validation_csv(p);
     files.push_back(p.filename().string());
+    if (!rows.empty()) {
+      auto& nc = not_compared[p.filename().string()];
+      for (const auto& [col, value] : rows.front().cells) {
+        auto known = [&col](const std::vector<std::string>& v) { return std::find(v.begin(), v.end(), col) != v.end(); };
+        if (!known(validation_metric_columns()) && !known(extra_metric_columns()) && !known(descriptive_columns())) {
+          nc.push_back(col);
+        }
+      }
+    }
     const auto dir = p.parent_path().empty() ? std::filesystem::path(".") : p.parent_path();
     for (auto& r : rows) {
       Item it;
@@ -559,6 +607,8 @@ nlohmann::json run_validation(const Catalog& catalog, const ValidateOptions& opt
   for (const auto& f : files) {
     sources[f] = {{"rows", 0}, {"ran", 0}, {"scored", 0}, {"unsupported", nlohmann::json::array()},
                   {"fit_excluded", nlohmann::json::array()}, {"metrics", nlohmann::json::object()}};
+    // Columns neither compared nor descriptive (e.g. a metric servetwin does not predict): named, not dropped silently.
+    if (!not_compared[f].empty()) sources[f]["columns_not_compared"] = not_compared[f];
   }
   std::map<std::string, std::map<std::string, std::vector<double>>> signed_errors;  // file -> metric -> %
   nlohmann::json rows = nlohmann::json::array();
@@ -608,7 +658,14 @@ nlohmann::json run_validation(const Catalog& catalog, const ValidateOptions& opt
     row["ape"] = nlohmann::json::object();
     for (const auto& [col, how] : it.map.metric_source) {
       const double meas = *it.row.number(col);
-      double pred = predicted_metric(col, mt, per_request_itl);
+      double pred = 0;
+      if (col == "usd_per_1m_tokens") {
+        const double tok_s = mt.throughput_output_tok_s * it.map.replicas;
+        if (!(tok_s > 0)) continue;  // nothing finished in the window: no cost to compare
+        pred = it.map.usd_per_h * 1e6 / (tok_s * 3600.0);
+      } else {
+        pred = predicted_metric(col, mt, per_request_itl);
+      }
       if (col == "throughput_output_tok_s" || col == "throughput_total_tok_s" || col == "request_rate_achieved") {
         pred *= it.map.replicas;  // every replica serves its share of the load
       }
@@ -664,6 +721,10 @@ void print_validation_tables(std::ostream& os, const nlohmann::json& report) {
     }
     for (const auto& u : src["unsupported"]) {
       os << fmt::format("  unsupported {}: {}\n", u["source_id"].get<std::string>(), u["reason"].get<std::string>());
+    }
+    if (src.contains("columns_not_compared")) {
+      os << fmt::format("  columns not compared (not predicted): {}\n",
+                        fmt::join(src["columns_not_compared"].get<std::vector<std::string>>(), ", "));
     }
   }
   const auto& c = report["coverage"];

@@ -33,6 +33,11 @@ std::vector<ValidationRow> read_validation_csv(const std::filesystem::path& path
 
 // The metric columns validate compares (all numeric columns of the schema that a run predicts).
 const std::vector<std::string>& validation_metric_columns();
+// More columns a CSV may add beyond the schema (ttft_p95_ms, tpot_p50/p90/p95/p99_ms, e2e_p90/p95_ms, and
+// the seed table's usd_per_1m_tokens); `validate --data` compares them too when present.
+const std::vector<std::string>& extra_metric_columns();
+// The schema's descriptive (non-metric) columns: neither compared nor reported as unknown.
+const std::vector<std::string>& descriptive_columns();
 
 struct RowMapping {
   std::optional<Scenario> scenario;  // empty when unsupported
@@ -44,6 +49,9 @@ struct RowMapping {
   // num_gpus = replicas x tp: the scenario is one replica with 1/replicas of the load (round-robin
   // over independent replicas); throughput-type predictions are multiplied back by `replicas`.
   int replicas = 1;
+  // Price per hour for a `usd_per_1m_tokens` column: the row's own `instance_usd_per_h`, else the
+  // catalog's on-demand price of its instance; 0 = no price, the column is not compared.
+  double usd_per_h = 0;
   // Where each metric's prediction comes from (e.g. itl_mean_ms -> per-request mean for
   // inference-perf sources), for the report.
   std::map<std::string, std::string> metric_source;

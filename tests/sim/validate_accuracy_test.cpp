@@ -105,6 +105,26 @@ TEST_F(ValidateAccuracy, DISABLED_DistServeKnee) {
   EXPECT_EQ(first_jump(1), first_jump(0));
 }
 
+// The seed table's USD per 1M tokens is compared at the row's own instance price, so its error is the
+// throughput error seen through price / (tokens per hour), not a price change since the article.
+TEST_F(ValidateAccuracy, SeedCostIsThroughputAtTheRowsPrice) {
+  int n = 0;
+  for (const auto& r : (*report_)["rows"]) {
+    if (r["file"] != "seed_redhat_tgis.csv") continue;
+    ASSERT_TRUE(r["predicted"].contains("usd_per_1m_tokens")) << r["source_id"];
+    const double meas_tok_s = r["measured"]["throughput_output_tok_s"];
+    const double pred_tok_s = r["predicted"]["throughput_output_tok_s"];
+    const double meas_usd = r["measured"]["usd_per_1m_tokens"];
+    // The article's cost is its throughput at its price; ours is our throughput at the same price (the
+    // source rounds USD to 2 decimals: 1% tolerance).
+    EXPECT_NEAR(r["predicted"]["usd_per_1m_tokens"].get<double>(), meas_usd * meas_tok_s / pred_tok_s,
+                0.01 * meas_usd)
+        << r["source_id"];
+    ++n;
+  }
+  EXPECT_EQ(n, 6);
+}
+
 TEST_F(ValidateAccuracy, CoverageAndReasons) {
   const auto& c = (*report_)["coverage"];
   std::size_t unsupported = 0;
@@ -201,6 +221,33 @@ TEST(ValidateCsv, UnseenFileRunsAndListsReasons) {
 
 // Other people's CSVs: engine spellings, vLLM versions of every era, TensorRT-LLM under online load, data-parallel
 // replicas and a closed loop with only mean lengths all map to a preset; an unparsable version is a reason.
+// A CSV may carry more percentile columns (compared) and columns servetwin does not predict (named in the
+// source's report, never dropped silently); only the required columns must exist.
+TEST(ValidateCsv, ExtraPercentilesComparedUnknownColumnsNamed) {
+  const Catalog catalog = Catalog::load(std::filesystem::path(SERVETWIN_SOURCE_DIR) / "configs");
+  const auto dir = std::filesystem::temp_directory_path() / "servetwin_validate_extra_cols";
+  std::filesystem::create_directories(dir);
+  const auto path = dir / "extra.csv";
+  {
+    std::ofstream f(path);
+    f << "source_id,model,gpu,num_gpus,tp,engine,engine_version,input_tokens_mean,output_tokens_mean,load_type,"
+         "load_value,duration_s,tpot_p90_ms,e2e_p95_ms,energy_j\n";
+    f << "x:1,meta-llama/Llama-3.1-8B-Instruct,H100 SXM,1,1,vllm,0.15.1,512,128,poisson_rate,4,60,12,1500,5\n";
+  }
+  ValidateOptions o;
+  o.data = {path};
+  o.jobs = 1;
+  const auto report = run_validation(catalog, o);
+  const auto& src = report["sources"]["extra.csv"];
+  ASSERT_EQ(src["ran"], 1);
+  EXPECT_EQ(src["columns_not_compared"], nlohmann::json::array({"energy_j"}));
+  const auto& row = report["rows"][0];
+  EXPECT_GT(row["predicted"]["tpot_p90_ms"].get<double>(), 0.0);
+  EXPECT_GT(row["predicted"]["e2e_p95_ms"].get<double>(), row["predicted"]["tpot_p90_ms"].get<double>());
+  EXPECT_TRUE(src["metrics"].contains("tpot_p90_ms"));
+  std::filesystem::remove_all(dir);
+}
+
 TEST(ValidateCsv, UnseenRowShapesMapToPresets) {
   const Catalog catalog = Catalog::load(std::filesystem::path(SERVETWIN_SOURCE_DIR) / "configs");
   const auto dir = std::filesystem::temp_directory_path() / "servetwin_validate_eras";
