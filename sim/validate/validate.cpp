@@ -95,6 +95,16 @@ std::string canonical_engine(std::string e) {
   return e;
 }
 
+// The schema's load types, also under the spellings other CSVs use ("poisson", "closed", "static").
+std::string canonical_load_type(std::string t) {
+  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  std::replace(t.begin(), t.end(), '-', '_');
+  if (t == "poisson" || t == "poisson_arrivals" || t == "open_loop_poisson" || t == "request_rate") return "poisson_rate";
+  if (t == "closed" || t == "closed_loop" || t == "concurrency") return "closed_concurrency";
+  if (t == "static" || t == "static_batching") return "static_batch";
+  return t;
+}
+
 // Major and minor of a version cell ("0.6.3.post1", "v0.10.1rc2"); nullopt when it has no number.
 std::optional<std::pair<int, int>> major_minor(const std::string& version) {
   std::smatch m;
@@ -296,7 +306,7 @@ RowMapping map_row(const Catalog& catalog, const ValidationRow& row, const std::
   }
   const std::string engine = canonical_engine(row.get("engine"));
   const std::string& version = row.get("engine_version");
-  const std::string& load_type = row.get("load_type");
+  const std::string load_type = canonical_load_type(row.get("load_type"));
   const std::string& notes = row.get("notes");
   const bool online = load_type == "poisson_rate" || load_type == "closed_concurrency";
 
@@ -384,11 +394,14 @@ RowMapping map_row(const Catalog& catalog, const ValidationRow& row, const std::
   std::string precision = row.get("precision");
   std::transform(precision.begin(), precision.end(), precision.begin(),
                  [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-  if (precision.empty() || precision == "fp16" || precision == "float16") {
+  // 16-bit spellings; "auto" is the checkpoint's own 16-bit dtype; every FP8 variant (e4m3, dynamic,
+  // w8a8-fp8) runs the FP8 datapath.
+  if (precision.empty() || precision == "fp16" || precision == "float16" || precision == "half" ||
+      precision == "auto") {
     d.dtype = "fp16";
   } else if (precision == "bf16" || precision == "bfloat16") {
     d.dtype = "bf16";
-  } else if (precision == "fp8") {
+  } else if (precision.find("fp8") != std::string::npos || precision == "float8") {
     d.dtype = "fp8";
   } else {
     return unsupported(fmt::format("precision '{}' is not modelled (fp16, bf16, fp8)", row.get("precision")));

@@ -277,14 +277,18 @@ TEST(ValidateCsv, UnseenRowShapesMapToPresets) {
     f << "e:dpodd," << dp << "my-own-set,500,200,,closed_concurrency,3,60,100" << tail;
     // A static batch on TGIS: the batch arrives at t=0 and TGIS batches it by its own rules (no vLLM settings).
     f << "e:tgis-static,me,meta-llama/Llama-2-7b-hf,A10G,1,1,fp16,tgis,,,x,500,200,,static_batch,8,,100" << tail;
+    // Other spellings of the load type and precision.
+    f << "e:spell,me,meta-llama/Llama-3.1-8B-Instruct,H100-80GB-SXM,1,1,FP8_e4m3,vllm,0.15.1,,x,500,200,,Poisson,2,60,"
+         "100"
+      << tail;
   }
   ValidateOptions o;
   o.data = {path};
   o.jobs = 1;
   const auto report = run_validation(catalog, o);
   const auto& src = report["sources"]["eras.csv"];
-  EXPECT_EQ(src["rows"], 13);
-  EXPECT_EQ(src["ran"], 10);
+  EXPECT_EQ(src["rows"], 14);
+  EXPECT_EQ(src["ran"], 11);
   std::map<std::string, std::string> preset;
   std::map<std::string, nlohmann::json> rows;
   for (const auto& r : report["rows"]) {
@@ -300,6 +304,7 @@ TEST(ValidateCsv, UnseenRowShapesMapToPresets) {
   EXPECT_EQ(preset["e:tgi"], "tgi-1.0");
   EXPECT_EQ(preset["e:closed"], "vllm-0.15");
   EXPECT_EQ(preset["e:tgis-static"], "tgis-rhoai-2024q1");
+  EXPECT_EQ(rows["e:spell"]["deployment"]["dtype"], "fp8");
   // A bf16 deployment keeps a 16-bit KV cache under the TensorRT-LLM preset (its FP8 cache is for FP8 checkpoints).
   EXPECT_EQ(rows["e:trt"]["deployment"]["engine_set"]["kv_cache_dtype"], "auto");
   // The closed loop ran 4 users on fixed 500/200-token requests and produced a throughput.
