@@ -440,13 +440,18 @@ RowMapping map_row(const Catalog& catalog, const ValidationRow& row, const std::
 
   if (load_type == "poisson_rate") {
     if (!load_value) return unsupported("poisson_rate row without load_value");
-    if (dataset == "distserve" && workload == "sharegpt") {
-      const std::string& id = row.get("source_id");
-      const std::string name = id.substr(id.rfind(':') + 1);
-      const auto path = data_dir / ".." / "distserve" / "opt-13b-sharegpt-workload" / (name + ".exp");
-      if (!std::filesystem::exists(path)) {
-        return unsupported("DistServe replay file not found: " + path.lexically_normal().string());
-      }
+    // DistServe rows replay their own per-request file when it sits next to the CSV's folder
+    // (../distserve/...); without it they fall through to Poisson arrivals with the mean lengths.
+    const std::string& id = row.get("source_id");
+    const auto replay = data_dir / ".." / "distserve" / "opt-13b-sharegpt-workload" /
+                        (id.substr(id.rfind(':') + 1) + ".exp");
+    const bool have_replay = dataset == "distserve" && workload == "sharegpt" && std::filesystem::exists(replay);
+    if (dataset == "distserve" && workload == "sharegpt" && !have_replay && !(in_mean && out_mean && duration)) {
+      return unsupported("DistServe replay file not found (and no mean lengths/duration to fall back on): " +
+                         replay.lexically_normal().string());
+    }
+    if (have_replay) {
+      const auto& path = replay;
       s.trace_rows = load_distserve_workload(path);
       if (m.replicas > 1) {  // round-robin: every k-th request goes to the simulated replica
         std::vector<TraceRow> mine;
