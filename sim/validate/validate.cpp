@@ -472,11 +472,19 @@ RowMapping map_row(const Catalog& catalog, const ValidationRow& row, const std::
       if (!duration) return unsupported("poisson_rate row without duration_s");
       s.duration_s = *duration;
     } else if (in_mean && out_mean && duration) {
-      // An unseen workload: Poisson arrivals with the row's mean lengths, fixed.
+      // An unseen workload: Poisson arrivals with the row's mean lengths, fixed. A row whose description
+      // states its request count ("..., 100 requests") gets exactly that many (its duration_s may include
+      // the drain after the last arrival, as DistServe's does); otherwise arrivals span duration_s.
       ArrivalProcess arrivals(ArrivalSpec{"poisson", *load_value, 1}, make_rng(s.seed, "validate-arrivals", 0));
       TimeNs t = 0;
       const TimeNs end = seconds_to_ns(*duration);
-      while (t < end) {
+      std::int64_t count = -1;
+      std::smatch cm;
+      const std::string& desc = row.get("input_tokens_desc");
+      if (std::regex_search(desc, cm, std::regex("([0-9]+) requests"))) {
+        count = std::max<std::int64_t>(1, std::stoll(cm[1].str()) / m.replicas);
+      }
+      while (count >= 0 ? static_cast<std::int64_t>(s.trace_rows.size()) < count : t < end) {
         s.trace_rows.push_back(TraceRow{ns_to_seconds(t), std::llround(*in_mean), std::max<std::int64_t>(1, std::llround(*out_mean))});
         t += arrivals.next_gap_ns();
       }
