@@ -84,10 +84,15 @@ std::string row_dataset(const ValidationRow& r) {
   return id.substr(0, id.find(':'));
 }
 
+std::string lower_ascii(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  return s;
+}
+
 // The engine column as written by hand in other people's CSVs ("vLLM", "TensorRT-LLM", "HF TGI"):
 // lower-cased, with the common spellings of each modelled engine folded onto its short name.
-std::string canonical_engine(std::string e) {
-  std::transform(e.begin(), e.end(), e.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+std::string canonical_engine(const std::string& cell) {
+  std::string e = lower_ascii(cell);
   e.erase(std::remove_if(e.begin(), e.end(), [](unsigned char ch) { return std::isspace(ch) != 0; }), e.end());
   if (e == "tensorrt-llm" || e == "tensorrt_llm" || e == "trt-llm" || e == "trt_llm" || e == "tensorrtllm") return "trtllm";
   if (e == "text-generation-inference" || e == "hf-tgi" || e == "hftgi" || e == "huggingface-tgi") return "tgi";
@@ -96,8 +101,8 @@ std::string canonical_engine(std::string e) {
 }
 
 // The schema's load types, also under the spellings other CSVs use ("poisson", "closed", "static").
-std::string canonical_load_type(std::string t) {
-  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+std::string canonical_load_type(const std::string& cell) {
+  std::string t = lower_ascii(cell);
   std::replace(t.begin(), t.end(), '-', '_');
   if (t == "poisson" || t == "poisson_arrivals" || t == "open_loop_poisson" || t == "request_rate") return "poisson_rate";
   if (t == "closed" || t == "closed_loop" || t == "concurrency") return "closed_concurrency";
@@ -391,9 +396,7 @@ RowMapping map_row(const Catalog& catalog, const ValidationRow& row, const std::
   const double k = static_cast<double>(m.replicas);
   // Weights precision: unstated means the checkpoint's 16-bit weights. A precision the cost model has
   // no datapath for (fp4, int4, int8, ...) is a reason, not a silent fp16 run.
-  std::string precision = row.get("precision");
-  std::transform(precision.begin(), precision.end(), precision.begin(),
-                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  const std::string precision = lower_ascii(row.get("precision"));
   // 16-bit spellings; "auto" is the checkpoint's own 16-bit dtype; every FP8 variant (e4m3, dynamic,
   // w8a8-fp8) runs the FP8 datapath.
   if (precision.empty() || precision == "fp16" || precision == "float16" || precision == "half" ||
