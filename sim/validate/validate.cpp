@@ -132,28 +132,48 @@ std::vector<TraceRow> burst_trace(std::int64_t n, std::int64_t in, std::int64_t 
   return rows;
 }
 
+// Latency columns read straight off a distribution of the stage metrics: column, distribution, statistic.
+struct DistributionColumn {
+  const char* col;
+  Distribution StageMetrics::*dist;
+  double Distribution::*stat;
+};
+constexpr DistributionColumn kDistributionColumns[] = {
+    {"ttft_mean_ms", &StageMetrics::ttft_ms, &Distribution::mean},
+    {"ttft_p50_ms", &StageMetrics::ttft_ms, &Distribution::p50},
+    {"ttft_p90_ms", &StageMetrics::ttft_ms, &Distribution::p90},
+    {"ttft_p95_ms", &StageMetrics::ttft_ms, &Distribution::p95},
+    {"ttft_p99_ms", &StageMetrics::ttft_ms, &Distribution::p99},
+    {"tpot_mean_ms", &StageMetrics::tpot_ms, &Distribution::mean},
+    {"tpot_p50_ms", &StageMetrics::tpot_ms, &Distribution::p50},
+    {"tpot_p90_ms", &StageMetrics::tpot_ms, &Distribution::p90},
+    {"tpot_p95_ms", &StageMetrics::tpot_ms, &Distribution::p95},
+    {"tpot_p99_ms", &StageMetrics::tpot_ms, &Distribution::p99},
+    {"e2e_mean_ms", &StageMetrics::e2e_ms, &Distribution::mean},
+    {"e2e_p50_ms", &StageMetrics::e2e_ms, &Distribution::p50},
+    {"e2e_p90_ms", &StageMetrics::e2e_ms, &Distribution::p90},
+    {"e2e_p95_ms", &StageMetrics::e2e_ms, &Distribution::p95},
+    {"e2e_p99_ms", &StageMetrics::e2e_ms, &Distribution::p99},
+    {"latency_per_token_median_ms", &StageMetrics::latency_per_token_ms, &Distribution::p50},
+};
+
 double predicted_metric(const std::string& col, const StageMetrics& m, bool per_request_itl) {
   if (col == "throughput_output_tok_s") return m.throughput_output_tok_s;
   if (col == "throughput_total_tok_s") return m.throughput_total_tok_s;
   if (col == "request_rate_achieved") return m.request_rate_achieved;
-  if (col == "ttft_mean_ms") return m.ttft_ms.mean;
-  if (col == "ttft_p50_ms") return m.ttft_ms.p50;
-  if (col == "ttft_p90_ms") return m.ttft_ms.p90;
-  if (col == "ttft_p99_ms") return m.ttft_ms.p99;
   if (col == "itl_mean_ms") return per_request_itl ? m.tpot_ms.mean : m.itl_mean_ms;
-  if (col == "tpot_mean_ms") return m.tpot_ms.mean;
-  if (col == "e2e_mean_ms") return m.e2e_ms.mean;
-  if (col == "e2e_p50_ms") return m.e2e_ms.p50;
-  if (col == "e2e_p99_ms") return m.e2e_ms.p99;
-  if (col == "latency_per_token_median_ms") return m.latency_per_token_ms.p50;
-  if (col == "ttft_p95_ms") return m.ttft_ms.p95;
-  if (col == "tpot_p50_ms") return m.tpot_ms.p50;
-  if (col == "tpot_p90_ms") return m.tpot_ms.p90;
-  if (col == "tpot_p95_ms") return m.tpot_ms.p95;
-  if (col == "tpot_p99_ms") return m.tpot_ms.p99;
-  if (col == "e2e_p90_ms") return m.e2e_ms.p90;
-  if (col == "e2e_p95_ms") return m.e2e_ms.p95;
+  for (const auto& d : kDistributionColumns) {
+    if (col == d.col) return m.*d.dist.*d.stat;
+  }
   throw std::logic_error("validate: no prediction for metric " + col);
+}
+
+// The request count a row's description states ("..., 30000 requests"), if any.
+std::optional<std::int64_t> stated_request_count(const ValidationRow& row) {
+  std::smatch m;
+  const std::string& desc = row.get("input_tokens_desc");
+  if (!std::regex_search(desc, m, std::regex("([0-9]+) requests"))) return std::nullopt;
+  return std::stoll(m[1].str());
 }
 
 double median_of(std::vector<double> v) {
@@ -454,8 +474,7 @@ RowMapping map_row(const Catalog& catalog, const ValidationRow& row, const std::
                          replay.lexically_normal().string());
     }
     if (have_replay) {
-      const auto& path = replay;
-      s.trace_rows = load_distserve_workload(path);
+      s.trace_rows = load_distserve_workload(replay);
       if (m.replicas > 1) {  // round-robin: every k-th request goes to the simulated replica
         std::vector<TraceRow> mine;
         for (std::size_t i = 0; i < s.trace_rows.size(); i += static_cast<std::size_t>(m.replicas)) {
@@ -481,12 +500,8 @@ RowMapping map_row(const Catalog& catalog, const ValidationRow& row, const std::
       ArrivalProcess arrivals(ArrivalSpec{"poisson", *load_value, 1}, make_rng(s.seed, "validate-arrivals", 0));
       TimeNs t = 0;
       const TimeNs end = seconds_to_ns(*duration);
-      std::int64_t count = -1;
-      std::smatch cm;
-      const std::string& desc = row.get("input_tokens_desc");
-      if (std::regex_search(desc, cm, std::regex("([0-9]+) requests"))) {
-        count = std::max<std::int64_t>(1, std::stoll(cm[1].str()) / m.replicas);
-      }
+      const auto stated = stated_request_count(row);
+      const std::int64_t count = stated ? std::max<std::int64_t>(1, *stated / m.replicas) : -1;
       while (count >= 0 ? static_cast<std::int64_t>(s.trace_rows.size()) < count : t < end) {
         s.trace_rows.push_back(TraceRow{ns_to_seconds(t), std::llround(*in_mean), std::max<std::int64_t>(1, std::llround(*out_mean))});
         t += arrivals.next_gap_ns();
@@ -516,11 +531,7 @@ RowMapping map_row(const Catalog& catalog, const ValidationRow& row, const std::
   } else if (load_type == "offline") {
     if (!in_mean || !out_mean) return unsupported("offline row without input/output token means");
     // The request count is in the description ("..., 30000 requests"); without it, 1000.
-    std::int64_t n = 1000;
-    std::smatch mm;
-    const std::string& desc = row.get("input_tokens_desc");
-    if (std::regex_search(desc, mm, std::regex("([0-9]+) requests"))) n = std::stoll(mm[1].str());
-    n = std::max<std::int64_t>(1, n / m.replicas);
+    const std::int64_t n = std::max<std::int64_t>(1, stated_request_count(row).value_or(1000) / m.replicas);
     s.trace_rows = burst_trace(n, std::llround(*in_mean), std::llround(*out_mean));
     s.load.type = "trace";
     s.load.levels = {0};
