@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <iostream>
 
 #include "sim/catalog/catalog.hpp"
@@ -181,28 +182,38 @@ TEST(ValidateSplit, FitRowScoredIsCaught) {
   EXPECT_THROW(row_in_fit_set("no-such-set", eval), ConfigError);
 }
 
-TEST(ValidateCsv, UnseenFileRunsAndListsReasons) {
+// The published schema's header (validation/published/README.md), for CSVs the tests write.
+constexpr const char* kSchemaHeader =
+    "source_id,source,model,gpu,num_gpus,tp,precision,engine,engine_version,instance,workload,input_tokens_mean,"
+    "output_tokens_mean,input_tokens_desc,load_type,load_value,duration_s,throughput_output_tok_s,"
+    "throughput_total_tok_s,request_rate_achieved,ttft_mean_ms,ttft_p50_ms,ttft_p90_ms,ttft_p99_ms,itl_mean_ms,"
+    "tpot_mean_ms,tpot_def,e2e_mean_ms,e2e_p50_ms,e2e_p99_ms,latency_per_token_median_ms,notes\n";
+
+// Writes `csv` as `file_name` in a fresh temporary folder, validates it against the shipped catalog on one
+// job, and removes the folder again.
+nlohmann::json validate_csv_text(const std::string& file_name, const std::string& csv) {
   const Catalog catalog = Catalog::load(std::filesystem::path(SERVETWIN_SOURCE_DIR) / "configs");
-  const auto dir = std::filesystem::temp_directory_path() / "servetwin_validate_unseen";
+  const auto dir = std::filesystem::temp_directory_path() / ("servetwin_validate_" + file_name);
   std::filesystem::create_directories(dir);
-  const auto path = dir / "my_new_measurements.csv";
-  {
-    std::ofstream f(path);
-    f << "source_id,source,model,gpu,num_gpus,tp,precision,engine,engine_version,instance,workload,input_tokens_mean,"
-         "output_tokens_mean,input_tokens_desc,load_type,load_value,duration_s,throughput_output_tok_s,"
-         "throughput_total_tok_s,request_rate_achieved,ttft_mean_ms,ttft_p50_ms,ttft_p90_ms,ttft_p99_ms,itl_mean_ms,"
-         "tpot_mean_ms,tpot_def,e2e_mean_ms,e2e_p50_ms,e2e_p99_ms,latency_per_token_median_ms,notes\n";
-    f << "mine:a,me,meta-llama/Llama-3.1-8B-Instruct,H100-80GB-SXM,1,1,fp16,vllm,0.15.1,,my-chat,500,200,\"fixed, "
-         "500/200\",poisson_rate,2,60,,,,30,,,,,8,,1700,,,,\"max_num_seqs=64, vllm bench\"\n";
-    f << "mine:b,me,acme/NoSuchModel,H100-80GB-SXM,1,1,fp16,vllm,0.15.1,,x,500,200,,poisson_rate,2,60,,,,30,,,,,,,,,,,\n";
-    // A precision without a datapath in the cost model is a reason, not a silent 16-bit run.
-    f << "mine:c,me,meta-llama/Llama-3.1-8B-Instruct,H100-80GB-SXM,1,1,fp4,vllm,0.15.1,,x,500,200,,poisson_rate,2,60,,,,30,"
-         ",,,,,,,,,,\n";
-  }
+  std::ofstream(dir / file_name) << csv;
   ValidateOptions o;
-  o.data = {path};
+  o.data = {dir / file_name};
   o.jobs = 1;
-  const auto report = run_validation(catalog, o);
+  auto report = run_validation(catalog, o);
+  std::filesystem::remove_all(dir);
+  return report;
+}
+
+TEST(ValidateCsv, UnseenFileRunsAndListsReasons) {
+  std::ostringstream f;
+  f << kSchemaHeader;
+  f << "mine:a,me,meta-llama/Llama-3.1-8B-Instruct,H100-80GB-SXM,1,1,fp16,vllm,0.15.1,,my-chat,500,200,\"fixed, "
+       "500/200\",poisson_rate,2,60,,,,30,,,,,8,,1700,,,,\"max_num_seqs=64, vllm bench\"\n";
+  f << "mine:b,me,acme/NoSuchModel,H100-80GB-SXM,1,1,fp16,vllm,0.15.1,,x,500,200,,poisson_rate,2,60,,,,30,,,,,,,,,,,\n";
+  // A precision without a datapath in the cost model is a reason, not a silent 16-bit run.
+  f << "mine:c,me,meta-llama/Llama-3.1-8B-Instruct,H100-80GB-SXM,1,1,fp4,vllm,0.15.1,,x,500,200,,poisson_rate,2,60,,,,30,"
+       ",,,,,,,,,,\n";
+  const auto report = validate_csv_text("my_new_measurements.csv", f.str());
   const auto& src = report["sources"]["my_new_measurements.csv"];
   EXPECT_EQ(src["rows"], 3);
   EXPECT_EQ(src["ran"], 1);
@@ -216,28 +227,16 @@ TEST(ValidateCsv, UnseenFileRunsAndListsReasons) {
   EXPECT_TRUE(row["predicted"].contains("tpot_mean_ms"));
   EXPECT_TRUE(row["predicted"].contains("e2e_mean_ms"));
   EXPECT_GT(row["predicted"]["e2e_mean_ms"].get<double>(), row["predicted"]["ttft_mean_ms"].get<double>());
-  std::filesystem::remove_all(dir);
 }
 
-// Other people's CSVs: engine spellings, vLLM versions of every era, TensorRT-LLM under online load, data-parallel
-// replicas and a closed loop with only mean lengths all map to a preset; an unparsable version is a reason.
 // A CSV may carry more percentile columns (compared) and columns servetwin does not predict (named in the
 // source's report, never dropped silently); only the required columns must exist.
 TEST(ValidateCsv, ExtraPercentilesComparedUnknownColumnsNamed) {
-  const Catalog catalog = Catalog::load(std::filesystem::path(SERVETWIN_SOURCE_DIR) / "configs");
-  const auto dir = std::filesystem::temp_directory_path() / "servetwin_validate_extra_cols";
-  std::filesystem::create_directories(dir);
-  const auto path = dir / "extra.csv";
-  {
-    std::ofstream f(path);
-    f << "source_id,model,gpu,num_gpus,tp,engine,engine_version,input_tokens_mean,output_tokens_mean,load_type,"
-         "load_value,duration_s,tpot_p90_ms,e2e_p95_ms,energy_j\n";
-    f << "x:1,meta-llama/Llama-3.1-8B-Instruct,H100 SXM,1,1,vllm,0.15.1,512,128,poisson_rate,4,60,12,1500,5\n";
-  }
-  ValidateOptions o;
-  o.data = {path};
-  o.jobs = 1;
-  const auto report = run_validation(catalog, o);
+  std::ostringstream f;
+  f << "source_id,model,gpu,num_gpus,tp,engine,engine_version,input_tokens_mean,output_tokens_mean,load_type,"
+       "load_value,duration_s,tpot_p90_ms,e2e_p95_ms,energy_j\n";
+  f << "x:1,meta-llama/Llama-3.1-8B-Instruct,H100 SXM,1,1,vllm,0.15.1,512,128,poisson_rate,4,60,12,1500,5\n";
+  const auto report = validate_csv_text("extra.csv", f.str());
   const auto& src = report["sources"]["extra.csv"];
   ASSERT_EQ(src["ran"], 1);
   EXPECT_EQ(src["columns_not_compared"], nlohmann::json::array({"energy_j"}));
@@ -245,47 +244,36 @@ TEST(ValidateCsv, ExtraPercentilesComparedUnknownColumnsNamed) {
   EXPECT_GT(row["predicted"]["tpot_p90_ms"].get<double>(), 0.0);
   EXPECT_GT(row["predicted"]["e2e_p95_ms"].get<double>(), row["predicted"]["tpot_p90_ms"].get<double>());
   EXPECT_TRUE(src["metrics"].contains("tpot_p90_ms"));
-  std::filesystem::remove_all(dir);
 }
 
+// Other people's CSVs: engine spellings, vLLM versions of every era, TensorRT-LLM under online load, data-parallel
+// replicas and a closed loop with only mean lengths all map to a preset; an unparsable version is a reason.
 TEST(ValidateCsv, UnseenRowShapesMapToPresets) {
-  const Catalog catalog = Catalog::load(std::filesystem::path(SERVETWIN_SOURCE_DIR) / "configs");
-  const auto dir = std::filesystem::temp_directory_path() / "servetwin_validate_eras";
-  std::filesystem::create_directories(dir);
-  const auto path = dir / "eras.csv";
-  {
-    std::ofstream f(path);
-    f << "source_id,source,model,gpu,num_gpus,tp,precision,engine,engine_version,instance,workload,input_tokens_mean,"
-         "output_tokens_mean,input_tokens_desc,load_type,load_value,duration_s,throughput_output_tok_s,"
-         "throughput_total_tok_s,request_rate_achieved,ttft_mean_ms,ttft_p50_ms,ttft_p90_ms,ttft_p99_ms,itl_mean_ms,"
-         "tpot_mean_ms,tpot_def,e2e_mean_ms,e2e_p50_ms,e2e_p99_ms,latency_per_token_median_ms,notes\n";
-    const std::string tail = ",,,,,,,,,,,,,,\n";  // the 14 columns after throughput_output_tok_s
-    const std::string head = "me,meta-llama/Llama-3.1-8B-Instruct,H100-80GB-SXM,1,1,bf16,";
-    f << "e:v03," << head << "vLLM,0.3.3,,x,500,200,,poisson_rate,2,60,100" << tail;
-    f << "e:v06," << head << "vLLM,v0.6.3.post1,,x,500,200,,poisson_rate,2,60,100" << tail;
-    f << "e:v010," << head << "vllm,0.10.1rc2,,x,500,200,,poisson_rate,2,60,100" << tail;
-    f << "e:v1," << head << "vllm,1.2,,x,500,200,,poisson_rate,2,60,100" << tail;
-    f << "e:bad," << head << "vllm,nightly,,x,500,200,,poisson_rate,2,60,100" << tail;
-    f << "e:trt," << head << "TensorRT-LLM,1.0,,x,500,200,,poisson_rate,2,60,100" << tail;
-    f << "e:tgi," << head << "HF TGI,1.0.3,,x,500,200,,poisson_rate,2,60,100" << tail;
-    f << "e:closed," << head << "vllm,0.15.1,,my-own-set,500,200,,closed_concurrency,4,60,100" << tail;
-    f << "e:sglang," << head << "sglang,0.4,,x,500,200,,poisson_rate,2,60,100" << tail;
-    // Two data-parallel TP1 replicas: each gets half the load; 3 users cannot split evenly.
-    const std::string dp = "me,meta-llama/Llama-3.1-8B-Instruct,H100-80GB-SXM,2,1,bf16,vllm,0.15.1,,";
-    f << "e:dp," << dp << "my-own-set,500,200,,closed_concurrency,4,60,100" << tail;
-    f << "e:dp1," << head << "vllm,0.15.1,,my-own-set,500,200,,closed_concurrency,2,60,100" << tail;
-    f << "e:dpodd," << dp << "my-own-set,500,200,,closed_concurrency,3,60,100" << tail;
-    // A static batch on TGIS: the batch arrives at t=0 and TGIS batches it by its own rules (no vLLM settings).
-    f << "e:tgis-static,me,meta-llama/Llama-2-7b-hf,A10G,1,1,fp16,tgis,,,x,500,200,,static_batch,8,,100" << tail;
-    // Other spellings of the load type and precision.
-    f << "e:spell,me,meta-llama/Llama-3.1-8B-Instruct,H100-80GB-SXM,1,1,FP8_e4m3,vllm,0.15.1,,x,500,200,,Poisson,2,60,"
-         "100"
-      << tail;
-  }
-  ValidateOptions o;
-  o.data = {path};
-  o.jobs = 1;
-  const auto report = run_validation(catalog, o);
+  std::ostringstream f;
+  f << kSchemaHeader;
+  const std::string tail = ",,,,,,,,,,,,,,\n";  // the 14 columns after throughput_output_tok_s
+  const std::string head = "me,meta-llama/Llama-3.1-8B-Instruct,H100-80GB-SXM,1,1,bf16,";
+  f << "e:v03," << head << "vLLM,0.3.3,,x,500,200,,poisson_rate,2,60,100" << tail;
+  f << "e:v06," << head << "vLLM,v0.6.3.post1,,x,500,200,,poisson_rate,2,60,100" << tail;
+  f << "e:v010," << head << "vllm,0.10.1rc2,,x,500,200,,poisson_rate,2,60,100" << tail;
+  f << "e:v1," << head << "vllm,1.2,,x,500,200,,poisson_rate,2,60,100" << tail;
+  f << "e:bad," << head << "vllm,nightly,,x,500,200,,poisson_rate,2,60,100" << tail;
+  f << "e:trt," << head << "TensorRT-LLM,1.0,,x,500,200,,poisson_rate,2,60,100" << tail;
+  f << "e:tgi," << head << "HF TGI,1.0.3,,x,500,200,,poisson_rate,2,60,100" << tail;
+  f << "e:closed," << head << "vllm,0.15.1,,my-own-set,500,200,,closed_concurrency,4,60,100" << tail;
+  f << "e:sglang," << head << "sglang,0.4,,x,500,200,,poisson_rate,2,60,100" << tail;
+  // Two data-parallel TP1 replicas: each gets half the load; 3 users cannot split evenly.
+  const std::string dp = "me,meta-llama/Llama-3.1-8B-Instruct,H100-80GB-SXM,2,1,bf16,vllm,0.15.1,,";
+  f << "e:dp," << dp << "my-own-set,500,200,,closed_concurrency,4,60,100" << tail;
+  f << "e:dp1," << head << "vllm,0.15.1,,my-own-set,500,200,,closed_concurrency,2,60,100" << tail;
+  f << "e:dpodd," << dp << "my-own-set,500,200,,closed_concurrency,3,60,100" << tail;
+  // A static batch on TGIS: the batch arrives at t=0 and TGIS batches it by its own rules (no vLLM settings).
+  f << "e:tgis-static,me,meta-llama/Llama-2-7b-hf,A10G,1,1,fp16,tgis,,,x,500,200,,static_batch,8,,100" << tail;
+  // Other spellings of the load type and precision.
+  f << "e:spell,me,meta-llama/Llama-3.1-8B-Instruct,H100-80GB-SXM,1,1,FP8_e4m3,vllm,0.15.1,,x,500,200,,Poisson,2,60,"
+       "100"
+    << tail;
+  const auto report = validate_csv_text("eras.csv", f.str());
   const auto& src = report["sources"]["eras.csv"];
   EXPECT_EQ(src["rows"], 14);
   EXPECT_EQ(src["ran"], 11);
@@ -297,6 +285,7 @@ TEST(ValidateCsv, UnseenRowShapesMapToPresets) {
   }
   EXPECT_EQ(preset["e:v03"], "vllm-0.2-distserve");
   EXPECT_EQ(preset["e:v06"], "vllm-0.6-v0");
+  const Catalog catalog = Catalog::load(std::filesystem::path(SERVETWIN_SOURCE_DIR) / "configs");
   EXPECT_EQ(rows["e:v06"]["engine_preset_version"], catalog.engine("vllm-0.6-v0").version);
   EXPECT_EQ(preset["e:v010"], "vllm-0.15");
   EXPECT_EQ(preset["e:v1"], "vllm-0.15");
@@ -319,7 +308,6 @@ TEST(ValidateCsv, UnseenRowShapesMapToPresets) {
   EXPECT_EQ(reason["e:bad"], "vLLM version 'nightly' is not a version number (e.g. 0.6.3)");
   EXPECT_NE(reason["e:sglang"].find("engine 'sglang' is not modelled"), std::string::npos);
   EXPECT_EQ(reason["e:dpodd"], "load_value 3 does not split evenly over 2 data-parallel replicas");
-  std::filesystem::remove_all(dir);
 }
 
 TEST(ValidateCsv, MalformedFileNamesLine) {
