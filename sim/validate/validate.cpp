@@ -468,8 +468,9 @@ RowMapping map_row(const Catalog& catalog, const ValidationRow& row, const std::
     const std::string& id = row.get("source_id");
     const auto replay = data_dir / ".." / "distserve" / "opt-13b-sharegpt-workload" /
                         (id.substr(id.rfind(':') + 1) + ".exp");
-    const bool have_replay = dataset == "distserve" && workload == "sharegpt" && std::filesystem::exists(replay);
-    if (dataset == "distserve" && workload == "sharegpt" && !have_replay && !(in_mean && out_mean && duration)) {
+    const bool distserve_trace = dataset == "distserve" && workload == "sharegpt";
+    const bool have_replay = distserve_trace && std::filesystem::exists(replay);
+    if (distserve_trace && !have_replay && !(in_mean && out_mean && duration)) {
       return unsupported("DistServe replay file not found (and no mean lengths/duration to fall back on): " +
                          replay.lexically_normal().string());
     }
