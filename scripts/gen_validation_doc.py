@@ -80,6 +80,16 @@ def main():
             sets = sorted({f["fit_set"] for f in src["fit_excluded"]})
             w(f"- {name}: {len(src['fit_excluded'])} rows excluded (fit sets: {', '.join(sets)})")
     w("")
+    evidence = [r for r in report["rows"] if r.get("engine_evidence")]
+    if evidence:
+        w("## Engine settings read from a row's own records")
+        w("")
+        w("Where a row's per-request records show which engine rule ran (e.g. DistServe's prompt batches: "
+          "`sim/validate/prefill_batch_fingerprint.hpp`), validate says so and sets the preset accordingly:")
+        w("")
+        for r in evidence:
+            w(f"- `{r['source_id']}` ({'scored' if r['scored'] else 'fit set'}): {r['engine_evidence']}")
+        w("")
     w("## KV-cache capacity check (vLLM memory model vs BLIS's recorded block counts)")
     w("")
     w("| model | TP | simulated blocks | BLIS blocks | error % |")

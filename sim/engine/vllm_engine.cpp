@@ -20,6 +20,9 @@ VllmEngine::VllmEngine(EventQueue& queue, SimListener* listener, CostModel cost,
   chunked_prefill_ = s.flag("enable_chunked_prefill", mode_ == Mode::kV1);
   const bool prefix_caching = s.flag("enable_prefix_caching", mode_ == Mode::kV1);
   watermark_ = s.number("watermark", mode_ == Mode::kV0 ? 0.01 : 0.0, 0, 0.5);
+  prefill_padding_ = s.flag("prefill_padding", false);
+  v0_block_manager_v2_ = s.choice("block_manager", "v1", {"v1", "v2"}) == "v2";
+  max_paddings_ = s.integer("max_paddings", 256, 0, 100000000);
   const double util = s.number("gpu_memory_utilization", 0.9, 0.05, 1.0);
   const double reserved = s.number("cuda_reserved_bytes", 0, 0, 1e12);
   const double non_torch = s.number("non_torch_bytes", 0, 0, 1e12);
@@ -38,6 +41,9 @@ VllmEngine::VllmEngine(EventQueue& queue, SimListener* listener, CostModel cost,
               "guaranteed_no_evict";
   if (chunked_prefill_ && mode_ != Mode::kV1) {
     throw ConfigError("vllm: enable_chunked_prefill is modelled for scheduler v1 only; allowed with v0/static: false");
+  }
+  if (prefill_padding_ && mode_ != Mode::kV0) {
+    throw ConfigError("vllm: prefill_padding is modelled for scheduler v0 only; allowed with v1/static: false");
   }
 
   // KV sizing (vllm_scheduling.md §3): the profile run is a forward pass of max_num_batched_tokens
@@ -256,23 +262,42 @@ bool VllmEngine::plan_v1(Step& step) {
 bool VllmEngine::plan_v0(Step& step) {
   // Step 1: admit new prompts FCFS; a step that admits anything is prefill-only (§1.1).
   const auto wm = static_cast<std::int64_t>(watermark_ * static_cast<double>(pool_.total()));
-  std::int64_t tokens = 0;
+  std::int64_t tokens = 0, longest = 0;
   std::vector<std::pair<SimRequest*, std::int64_t>> admitted;
   while (!waiting_.empty()) {
     SimRequest* r = waiting_.front();
     const State& s = st(r);
-    if (tokens + (s.prefill_target - s.computed) > max_num_batched_tokens_) break;
+    const std::int64_t len = s.prefill_target - s.computed;
+    if (prefill_padding_) {
+      // Padded batch: n x longest within the budget, and at most max_paddings pad tokens (§1.1 c).
+      const std::int64_t n_seqs = static_cast<std::int64_t>(admitted.size()) + 1;
+      const std::int64_t padded = n_seqs * std::max(longest, len);
+      if (padded > max_num_batched_tokens_ || padded - (tokens + len) > max_paddings_) break;
+    } else if (tokens + len > max_num_batched_tokens_) {
+      break;
+    }
     if (static_cast<std::int64_t>(running_.size() + admitted.size()) + 1 > max_num_seqs_) break;
     std::int64_t n = 0;
     if (!try_admit(r, max_num_batched_tokens_ - tokens, wm, n)) break;
     waiting_.pop_front();
     admitted.emplace_back(r, n);
     tokens += n;
+    longest = std::max(longest, n);
   }
   if (!admitted.empty()) {
     for (auto& [r, n] : admitted) {
       running_.push_back(r);
       add_item(step, r, n);
+    }
+    if (prefill_padding_) {
+      // The pad tokens run through every layer: GEMMs and element-wise work on n x longest
+      // tokens, causal attention within each padded row (xformers block-diagonal causal mask).
+      // Logits are still taken at one position per prompt.
+      StepShape& sh = step.shape;
+      const auto n_seqs = static_cast<double>(admitted.size());
+      const auto l = static_cast<double>(longest);
+      sh.prefill_tokens = static_cast<std::int64_t>(admitted.size()) * longest;
+      sh.prefill_attn_pairs = n_seqs * l * (l + 1) / 2;
     }
     step.is_prefill_only = true;
     return true;
@@ -286,7 +311,10 @@ bool VllmEngine::plan_v0(Step& step) {
   for (SimRequest* r : order) {
     if (std::find(running_.begin(), running_.end(), r) == running_.end()) continue;  // preempted meanwhile
     State& s = st(r);
-    const std::int64_t need = blocks_for(s.computed + 1) - s.blocks.blocks();
+    // Block manager v1 appends only when at least one block per sequence is free, whether or not
+    // this token opens a new block; v2 asks only for the blocks it touches (§1.1 step 3).
+    const std::int64_t touched = blocks_for(s.computed + 1) - s.blocks.blocks();
+    const std::int64_t need = v0_block_manager_v2_ ? touched : std::max<std::int64_t>(touched, 1);
     bool self_preempted = false;
     while (need > pool_.free()) {
       SimRequest* victim = nullptr;

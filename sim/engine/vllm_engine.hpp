@@ -88,6 +88,12 @@ class VllmEngine final : public EngineBase {
   int block_shift_ = -1;  // log2(block_size_) when it is a power of two
   bool chunked_prefill_ = true;
   double watermark_ = 0;
+  // v0.2.2-0.3.3 V0 prompt batches run padded to the longest prompt: the budget counts
+  // n x longest and the padding may not exceed max_paddings (vllm_scheduling.md §1.1 c).
+  bool prefill_padding_ = false;
+  std::int64_t max_paddings_ = 256;
+  // V0 decode slot check: block manager v1 (default until #8704, Oct 2024) or v2 (§1.1 step 3).
+  bool v0_block_manager_v2_ = false;
   TimeNs api_ttft_ns_ = 0;
   TimeNs api_finish_ns_ = 0;
   double api_token_ns_ = 0;

@@ -18,6 +18,7 @@
 #include "sim/catalog/catalog.hpp"
 #include "sim/engine/serving_sim.hpp"
 #include "sim/workload/arrivals.hpp"
+#include "sim/validate/prefill_batch_fingerprint.hpp"
 #include "sim/workload/distserve_trace.hpp"
 
 namespace servetwin {
@@ -307,6 +308,32 @@ bool row_in_fit_set(const std::string& fit_set, const ValidationRow& row) {
   throw ConfigError(fmt::format("unknown fit set '{}'; known: {}", fit_set, fmt::join(known_fit_sets(), ", ")));
 }
 
+namespace {
+
+// A DistServe vLLM preset that pads prompt batches (v0.2.2-0.3.3) runs a row without the rule when
+// the row's own per-request records show a prefill step with more pad tokens than the rule allows:
+// that run came from the v0.1.7 branch head (prefill_batch_fingerprint.hpp). No records, or no
+// prefill step holding two prompts, leaves the preset as it is.
+void apply_prefill_batch_fingerprint(const EngineSpec& spec, const std::filesystem::path& records,
+                                     DeploymentConfig& d, RowMapping& m) {
+  const auto pad = spec.text_settings.find("prefill_padding");
+  const auto num = spec.settings.find("prefill_padding");
+  const bool pads = (pad != spec.text_settings.end() && pad->second == "true") ||
+                    (num != spec.settings.end() && num->second != 0);
+  if (!pads || !std::filesystem::exists(records)) return;
+  const auto max_it = spec.settings.find("max_paddings");
+  const double max_paddings = max_it == spec.settings.end() ? 256 : max_it->second;
+  const PrefillBatchFingerprint fp = fingerprint_prefill_batches(records);
+  const bool rule_broken = static_cast<double>(fp.max_pad_tokens) > max_paddings;
+  if (rule_broken) d.engine_set["prefill_padding"] = "false";
+  m.engine_evidence = fmt::format(
+      "{}: {} prefill steps with more than one prompt, at most {} pad tokens ({} max_paddings {}): {}",
+      records.filename().string(), fp.batches, fp.max_pad_tokens, rule_broken ? ">" : "<=", max_paddings,
+      rule_broken ? "ran without the padded-batch rule (v0.1.7), prefill_padding=false" : "consistent with the preset");
+}
+
+}  // namespace
+
 RowMapping map_row(const Catalog& catalog, const ValidationRow& row, const std::filesystem::path& data_dir) {
   RowMapping m;
   auto unsupported = [&](std::string why) {
@@ -476,6 +503,7 @@ RowMapping map_row(const Catalog& catalog, const ValidationRow& row, const std::
     }
     if (have_replay) {
       s.trace_rows = load_distserve_workload(replay);
+      apply_prefill_batch_fingerprint(spec, data_dir / ".." / "distserve" / "opt-13b-sharegpt" / replay.filename(), d, m);
       if (m.replicas > 1) {  // round-robin: every k-th request goes to the simulated replica
         std::vector<TraceRow> mine;
         for (std::size_t i = 0; i < s.trace_rows.size(); i += static_cast<std::size_t>(m.replicas)) {
@@ -685,6 +713,7 @@ nlohmann::json run_validation(const Catalog& catalog, const ValidateOptions& opt
     row["source"] = it.row.get("source");
     row["engine_preset"] = it.map.engine_preset;
     row["engine_preset_version"] = it.map.engine_preset_version;
+    if (!it.map.engine_evidence.empty()) row["engine_evidence"] = it.map.engine_evidence;
     row["fit_set"] = it.map.fit_set;
     row["scored"] = !it.map.in_fit_set;
     row["load_type"] = it.row.get("load_type");

@@ -44,6 +44,7 @@ struct RowMapping {
   std::string reason;                // why unsupported
   std::string engine_preset;
   std::string engine_preset_version;  // the preset's `version` (which engine era models the row)
+  std::string engine_evidence;        // what in the row's own records chose a setting (empty: none)
   std::string fit_set;               // the preset's fitted_on set ("none" when nothing fitted)
   bool in_fit_set = false;           // the row belongs to the preset's fit set: run, never scored
   // num_gpus = replicas x tp: the scenario is one replica with 1/replicas of the load (round-robin

@@ -142,6 +142,7 @@ TEST(VllmScheduler, V1PrefixCacheHitTable) {
 TEST(VllmScheduler, V0PrefillOnlyStepsTable) {
   auto o = small(20);
   o["max_num_batched_tokens"] = "16";
+  o["prefill_padding"] = "false";  // v0.1.7: prompts concatenated, the budget counts real tokens
   Harness h(o, "vllm-0.2-distserve");
   h.submit(1, 10, 2);
   h.run();
@@ -157,6 +158,71 @@ TEST(VllmScheduler, V0PrefillOnlyStepsTable) {
       {{{2, 0, true}}, 18},
   };
   EXPECT_EQ(h.rows, expected);
+}
+
+// v0.2.2-0.3.3 padded prompt batches (vllm_scheduling.md §1.1 c): a prompt joins the step only if
+// n x longest stays within the budget and the pad tokens within max_paddings; admission stops at
+// the first prompt that breaks either (head-of-line). The step's compute covers the pad tokens.
+TEST(VllmScheduler, V0PaddedPromptBatchesTable) {
+  auto o = small(40);
+  o["max_num_batched_tokens"] = "64";
+  o["max_num_seqs"] = "4";
+  o["prefill_padding"] = "true";
+  o["max_paddings"] = "4";
+  Harness h(o, "vllm-0.2-distserve");
+  std::vector<std::int64_t> step_prefill_tokens;
+  std::vector<double> step_attn_pairs;
+  h.engine->observe_steps([&h, &step_prefill_tokens, &step_attn_pairs](const Step& s, std::int64_t free) {
+    Row r;
+    r.free = free;
+    for (const auto& i : s.items) r.items.push_back({i.req->in.id, i.prefill_tokens, i.emits_token});
+    h.rows.push_back(r);
+    step_prefill_tokens.push_back(s.shape.prefill_tokens);
+    step_attn_pairs.push_back(s.shape.prefill_attn_pairs);
+  });
+  // 9 starts a step at once; 1-4 arrive while it runs, so they wait together for the next plan.
+  h.submit(9, 4, 1);
+  h.submit(1, 10, 2);
+  h.submit(2, 8, 2);
+  h.submit(3, 3, 2);
+  h.submit(4, 9, 2);
+  h.run();
+  const std::vector<Row> expected = {
+      {{{9, 4, true}}, 39},                 // 9 finishes with its first token and frees its block
+      {{{1, 10, true}, {2, 8, true}}, 35},  // 2 x 10 = 20 tokens, 2 pads; adding 3 would pad 9 > 4
+      {{{3, 3, true}}, 34},                 // 3 then 4 would pad 2 x 9 - 12 = 6 > 4
+      {{{4, 9, true}}, 31},
+      {{{1, 0, true}, {2, 0, true}, {3, 0, true}, {4, 0, true}}, 30},  // only 2 opens a block (token 9)
+  };
+  EXPECT_EQ(h.rows, expected);
+  ASSERT_EQ(step_prefill_tokens.size(), 5U);
+  EXPECT_EQ(step_prefill_tokens[1], 20);                    // padded: 2 x 10, not 18
+  EXPECT_DOUBLE_EQ(step_attn_pairs[1], 2 * 10 * 11 / 2.0);  // causal within each padded row
+  EXPECT_EQ(step_prefill_tokens[4], 0);
+}
+
+// V0 decode slots (§1.1 step 3): block manager v1 lets a running group append only while at least
+// one block per sequence is free, even when its next token fits its last block; v2 asks only for
+// the blocks the token touches. Two 7-token prompts fill all four 4-token blocks; the first decode
+// step (token 8 fits each last block) then preempts the newest request under v1 and runs both
+// under v2.
+TEST(VllmScheduler, V0BlockManagerSlotRule) {
+  for (const char* manager : {"v1", "v2"}) {
+    auto o = small(4);
+    o["max_num_batched_tokens"] = "16";
+    o["prefill_padding"] = "false";
+    o["block_manager"] = manager;
+    Harness h(o, "vllm-0.2-distserve");
+    h.submit(9, 1, 1);  // runs at once; 1 and 2 are planned together after it
+    h.submit(1, 7, 3);
+    h.submit(2, 7, 3);
+    h.run();
+    ASSERT_GE(h.rows.size(), 3U) << manager;
+    EXPECT_EQ(h.rows[1], (Row{{{1, 7, true}, {2, 7, true}}, 0})) << manager;
+    const Row v1_decode{{{1, 0, true}}, 2};  // 2 preempted (recompute), its two blocks freed
+    const Row v2_decode{{{1, 0, true}, {2, 0, true}}, 0};
+    EXPECT_EQ(h.rows[2], std::string(manager) == "v1" ? v1_decode : v2_decode) << manager;
+  }
 }
 
 // KV sizing from gpu_memory_utilization (vllm_scheduling.md §3): BLIS's Llama-2-7B TP1 H100 block
