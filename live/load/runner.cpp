@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <iterator>
 #include <thread>
 
 #include "proto/caikit_runtime_Nlp.grpc.pb.h"
@@ -197,6 +198,11 @@ struct LoadRunner::Impl {
   bool abort = false;
   std::string abort_reason;
   std::ofstream csv, warmup_csv, msg_csv;
+  // Completed records wait here (guarded by `mu`) until the control thread writes them, at most
+  // one control-loop tick (20 ms) later: the file writes and flushes stay off gRPC's callback
+  // threads, which also deliver every other stream's messages and timestamp them.
+  std::string csv_pending, warmup_pending, msg_pending;
+  void flush_records();  // call without `mu` held, from the control thread only
 
   [[nodiscard]] TimeNs now_ns() const {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count();
@@ -506,20 +512,19 @@ void LoadRunner::Impl::complete(CallBase* c, LiveRecord rec, const grpc::Status&
     --st.in_flight;
     if (rec.warmup) {
       ++warmup_total;
-      if (warmup_csv) warmup_csv << request_csv_line(r) << '\n' << std::flush;
+      warmup_pending += request_csv_line(r);
+      warmup_pending += '\n';
     } else {
       ++st.completed;
       if (r.status != RequestStatus::kOk) ++st.errors;
       if (r.status == RequestStatus::kOk && (st.window_end_ns < 0 || r.finish_ns < st.window_end_ns)) {
         st.window_tokens += r.output_tokens;
       }
-      if (csv) csv << request_csv_line(r) << '\n' << std::flush;
-      if (msg_csv) {
-        std::string block;
-        for (std::size_t i = 0; i < rec.messages.size(); ++i) {
-          block += fmt::format("{},{},{},{}\n", r.request_id, i, rec.messages[i].first, rec.messages[i].second);
-        }
-        msg_csv << block << std::flush;
+      csv_pending += request_csv_line(r);
+      csv_pending += '\n';
+      for (std::size_t i = 0; i < rec.messages.size(); ++i) {
+        fmt::format_to(std::back_inserter(msg_pending), "{},{},{},{}\n", r.request_id, i, rec.messages[i].first,
+                       rec.messages[i].second);
       }
       records.push_back(std::move(rec));
     }
@@ -543,6 +548,19 @@ void LoadRunner::Impl::complete(CallBase* c, LiveRecord rec, const grpc::Status&
   }
   // Closed loop: this user's next request goes out as soon as the previous one completed.
   if (next) launch(user);
+}
+
+void LoadRunner::Impl::flush_records() {
+  std::string c, w, m;
+  {
+    std::lock_guard lk(mu);
+    c.swap(csv_pending);
+    w.swap(warmup_pending);
+    m.swap(msg_pending);
+  }
+  if (!c.empty() && csv) csv << c << std::flush;
+  if (!w.empty() && warmup_csv) warmup_csv << w << std::flush;
+  if (!m.empty() && msg_csv) msg_csv << m << std::flush;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -785,12 +803,14 @@ LoadResult LoadRunner::run(const std::atomic<bool>* stop) {
           }
         }
       }
+      I.flush_records();
       // Sleep until the next arrival or a completion, at most 20 ms (to see signals promptly).
       std::unique_lock lk(I.mu);
       TimeNs wake = now + 20 * kNsPerMs;
       if (sending && !closed && next_arrival > now) wake = std::min(wake, next_arrival);
       I.cv.wait_until(lk, I.t0 + std::chrono::nanoseconds(wake));
     }
+    I.flush_records();
     if (cfg.progress) {
       std::lock_guard lk(I.mu);
       progress_line(cfg, I.st, w.label, nstages, I.now_ns(), tty);
@@ -818,6 +838,7 @@ LoadResult LoadRunner::run(const std::atomic<bool>* stop) {
     result.stages.push_back(w);
   }
 
+  I.flush_records();
   {
     std::lock_guard lk(I.mu);
     result.records = I.records;
