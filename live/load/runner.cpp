@@ -202,6 +202,10 @@ struct LoadRunner::Impl {
   // one control-loop tick (20 ms) later: the file writes and flushes stay off gRPC's callback
   // threads, which also deliver every other stream's messages and timestamp them.
   std::string csv_pending, warmup_pending, msg_pending;
+  // Closed loop: users whose request completed, waiting for the control thread to send their next
+  // one (guarded by `mu`; the completion wakes it). Creating a call is the most expensive thing a
+  // completion did on gRPC's callback threads.
+  std::vector<std::int64_t> launch_pending;
   void flush_records();  // call without `mu` held, from the control thread only
 
   [[nodiscard]] TimeNs now_ns() const {
@@ -541,13 +545,14 @@ void LoadRunner::Impl::complete(CallBase* c, LiveRecord rec, const grpc::Status&
       st.consecutive_unavailable = 0;
     }
     next = st.closed && st.sending && !abort;
-    // Wake the control loop only when it waits on a completion (drain finished, an open-loop slot
-    // freed, abort); otherwise it polls the clock every 20 ms. A wake per completion costs a futex
-    // syscall and a context switch at thousands of completions per second.
-    if ((!st.sending && st.in_flight == 0) || (!st.closed && cfg.max_in_flight > 0) || abort) cv.notify_all();
+    // Closed loop: this user's next request goes out as soon as the previous one completed, sent
+    // by the control thread. Otherwise wake the control loop only when it waits on a completion
+    // (drain finished, an open-loop slot freed, abort); it also polls the clock every 20 ms.
+    if (next) launch_pending.push_back(user);
+    if (next || (!st.sending && st.in_flight == 0) || (!st.closed && cfg.max_in_flight > 0) || abort) {
+      cv.notify_all();
+    }
   }
-  // Closed loop: this user's next request goes out as soon as the previous one completed.
-  if (next) launch(user);
 }
 
 void LoadRunner::Impl::flush_records() {
@@ -769,6 +774,12 @@ LoadResult LoadRunner::run(const std::atomic<bool>* stop) {
         }
       }
       if (done) break;
+      std::vector<std::int64_t> users;
+      {
+        std::lock_guard lk(I.mu);
+        users.swap(I.launch_pending);
+      }
+      for (const std::int64_t u : users) I.launch(u);
       if (!sending && !cancelled_all && now - drain_since > seconds_to_ns(cfg.timeout_s)) {
         // Waited long enough for in-flight requests: cancel the rest (recorded as unfinished).
         std::vector<CallBase*> calls;
@@ -806,9 +817,14 @@ LoadResult LoadRunner::run(const std::atomic<bool>* stop) {
       I.flush_records();
       // Sleep until the next arrival or a completion, at most 20 ms (to see signals promptly).
       std::unique_lock lk(I.mu);
+      if (!I.launch_pending.empty()) continue;
       TimeNs wake = now + 20 * kNsPerMs;
       if (sending && !closed && next_arrival > now) wake = std::min(wake, next_arrival);
       I.cv.wait_until(lk, I.t0 + std::chrono::nanoseconds(wake));
+    }
+    {
+      std::lock_guard lk(I.mu);
+      I.launch_pending.clear();  // the stage is over: its users send nothing more
     }
     I.flush_records();
     if (cfg.progress) {
