@@ -633,7 +633,8 @@ nlohmann::json run_validation(const Catalog& catalog, const ValidateOptions& opt
     files.push_back(p.filename().string());
     if (!rows.empty()) {
       auto& nc = not_compared[p.filename().string()];
-      for (const auto& [col, value] : rows.front().cells) {
+      for (const auto& cell : rows.front().cells) {
+        const std::string& col = cell.first;
         auto known = [&col](const std::vector<std::string>& v) { return std::find(v.begin(), v.end(), col) != v.end(); };
         if (!known(validation_metric_columns()) && !known(extra_metric_columns()) && !known(descriptive_columns())) {
           nc.push_back(col);
