@@ -18,7 +18,7 @@
 #include "sim/catalog/catalog.hpp"
 #include "sim/engine/serving_sim.hpp"
 #include "sim/workload/arrivals.hpp"
-#include "sim/validate/prefill_batch_fingerprint.hpp"
+#include "sim/validate/distserve_records.hpp"
 #include "sim/workload/distserve_trace.hpp"
 
 namespace servetwin {
@@ -312,7 +312,7 @@ namespace {
 
 // A DistServe vLLM preset that pads prompt batches (v0.2.2-0.3.3) runs a row without the rule when
 // the row's own per-request records show a prefill step with more pad tokens than the rule allows:
-// that run came from the v0.1.7 branch head (prefill_batch_fingerprint.hpp). No records, or no
+// that run came from the v0.1.7 branch head (distserve_records.hpp). No records, or no
 // prefill step holding two prompts, leaves the preset as it is.
 void apply_prefill_batch_fingerprint(const EngineSpec& spec, const std::filesystem::path& records,
                                      DeploymentConfig& d, RowMapping& m) {
@@ -323,7 +323,7 @@ void apply_prefill_batch_fingerprint(const EngineSpec& spec, const std::filesyst
   if (!pads || !std::filesystem::exists(records)) return;
   const auto max_it = spec.settings.find("max_paddings");
   const double max_paddings = max_it == spec.settings.end() ? 256 : max_it->second;
-  const PrefillBatchFingerprint fp = fingerprint_prefill_batches(records);
+  const PrefillBatchFingerprint fp = fingerprint_prefill_batches(read_distserve_records(records));
   const bool rule_broken = static_cast<double>(fp.max_pad_tokens) > max_paddings;
   if (rule_broken) d.engine_set["prefill_padding"] = "false";
   m.engine_evidence = fmt::format(
