@@ -797,6 +797,12 @@ void print_validation_tables(std::ostream& os, const nlohmann::json& report) {
       os << fmt::format("  columns not compared (not predicted): {}\n",
                         fmt::join(src["columns_not_compared"].get<std::vector<std::string>>(), ", "));
     }
+    for (const auto& r : report["rows"]) {
+      if (r["file"] == file && r.contains("engine_evidence")) {
+        os << fmt::format("  engine from the row's records, {}: {}\n", r["source_id"].get<std::string>(),
+                          r["engine_evidence"].get<std::string>());
+      }
+    }
   }
   const auto& c = report["coverage"];
   os << fmt::format("\ncoverage: {} of {} rows ran ({:.1f}%)\n", c["ran"].get<std::size_t>(), c["rows"].get<std::size_t>(),
