@@ -85,7 +85,7 @@ def main():
         w("## Engine settings read from a row's own records")
         w("")
         w("Where a row's per-request records show which engine rule ran (e.g. DistServe's prompt batches: "
-          "`sim/validate/prefill_batch_fingerprint.hpp`), validate says so and sets the preset accordingly:")
+          "`sim/validate/distserve_records.hpp`), validate says so and sets the preset accordingly:")
         w("")
         for r in evidence:
             w(f"- `{r['source_id']}` ({'scored' if r['scored'] else 'fit set'}): {r['engine_evidence']}")
