@@ -9,12 +9,12 @@
 #include <condition_variable>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <set>
 #include <sstream>
 #include <stdexcept>
-#include <iterator>
 #include <thread>
 
 #include "proto/caikit_runtime_Nlp.grpc.pb.h"

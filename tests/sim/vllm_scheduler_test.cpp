@@ -25,6 +25,7 @@ struct Harness {
   EventQueue q;
   Recorder rec;
   std::vector<Row> rows;
+  std::vector<StepShape> shapes;  // each planned step's compute shape, in step order
   std::unique_ptr<VllmEngine> engine;
 
   explicit Harness(std::map<std::string, std::string> overrides, const std::string& preset = "vllm-0.15") {
@@ -44,6 +45,7 @@ struct Harness {
       r.free = free;
       for (const auto& i : s.items) r.items.push_back({i.req->in.id, i.prefill_tokens, i.emits_token});
       rows.push_back(r);
+      shapes.push_back(s.shape);
     });
   }
   void submit(std::uint64_t id, std::int64_t in, std::int64_t out, std::int64_t group = -1, std::int64_t shared = 0) {
@@ -170,16 +172,6 @@ TEST(VllmScheduler, V0PaddedPromptBatchesTable) {
   o["prefill_padding"] = "true";
   o["max_paddings"] = "4";
   Harness h(o, "vllm-0.2-distserve");
-  std::vector<std::int64_t> step_prefill_tokens;
-  std::vector<double> step_attn_pairs;
-  h.engine->observe_steps([&h, &step_prefill_tokens, &step_attn_pairs](const Step& s, std::int64_t free) {
-    Row r;
-    r.free = free;
-    for (const auto& i : s.items) r.items.push_back({i.req->in.id, i.prefill_tokens, i.emits_token});
-    h.rows.push_back(r);
-    step_prefill_tokens.push_back(s.shape.prefill_tokens);
-    step_attn_pairs.push_back(s.shape.prefill_attn_pairs);
-  });
   // 9 starts a step at once; 1-4 arrive while it runs, so they wait together for the next plan.
   h.submit(9, 4, 1);
   h.submit(1, 10, 2);
@@ -195,10 +187,10 @@ TEST(VllmScheduler, V0PaddedPromptBatchesTable) {
       {{{1, 0, true}, {2, 0, true}, {3, 0, true}, {4, 0, true}}, 30},  // only 2 opens a block (token 9)
   };
   EXPECT_EQ(h.rows, expected);
-  ASSERT_EQ(step_prefill_tokens.size(), 5U);
-  EXPECT_EQ(step_prefill_tokens[1], 20);                    // padded: 2 x 10, not 18
-  EXPECT_DOUBLE_EQ(step_attn_pairs[1], 2 * 10 * 11 / 2.0);  // causal within each padded row
-  EXPECT_EQ(step_prefill_tokens[4], 0);
+  ASSERT_EQ(h.shapes.size(), 5U);
+  EXPECT_EQ(h.shapes[1].prefill_tokens, 20);                    // padded: 2 x 10, not 18
+  EXPECT_DOUBLE_EQ(h.shapes[1].prefill_attn_pairs, 2 * 10 * 11 / 2.0);  // causal within each padded row
+  EXPECT_EQ(h.shapes[4].prefill_tokens, 0);
 }
 
 // V0 decode slots (§1.1 step 3): block manager v1 lets a running group append only while at least
