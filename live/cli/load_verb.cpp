@@ -53,7 +53,7 @@ struct Opts {
       warmup, timeout = "240s", out, ready_timeout = "60s", config_dir;
   DeploymentOptions deployment;  // what the server runs (optional), for `validate --live`
   bool tls = false, insecure = false, stream = false, unary = false, quiet = false;
-  int max_in_flight = 0, connections = 1;
+  int max_in_flight = 0, connections = 1, threads = 0;
   std::int64_t requests = 0;
   std::uint64_t seed = 0;
 };
@@ -87,6 +87,9 @@ const VerbRegistration kLoad{Verb{
       cmd.add_option("--ready-timeout", o->ready_timeout, "How long to wait for the server to become ready");
       cmd.add_option("--connections", o->connections, "HTTP/2 connections to spread requests over")
           ->check(CLI::Range(1, 256));
+      cmd.add_option("--threads", o->threads,
+                     "Threads that receive and timestamp messages (0 = half the hardware threads, 1 to 4)")
+          ->check(CLI::Range(0, 64));
       cmd.add_flag("--quiet", o->quiet, "No progress line");
       // The server's deployment (predict's flags), recorded for `servetwin validate --live`.
       add_deployment_options(cmd, o->deployment);
@@ -138,6 +141,7 @@ const VerbRegistration kLoad{Verb{
         c.out_dir = o->out;
         c.seed = o->seed;
         c.connections = o->connections;
+        c.poll_threads = o->threads;
         c.progress = !o->quiet;
         if (!o->deployment.d.model.empty()) {
           // Resolved now, so a wrong name fails before the load instead of at validation time.

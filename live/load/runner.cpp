@@ -115,13 +115,11 @@ MsgInfo parse(const caikit_data_model::nlp::GeneratedTextStreamResult& r) {
 
 // ---------------------------------------------------------------------------------------------
 
-// Base of every in-flight request. Reference-counted: gRPC holds one reference until OnDone; the
-// runner takes a temporary one while cancelling, so a cancel never races a delete. The runner
-// counts the objects that exist (not just the calls in flight): a call is "complete" inside its
-// OnDone, before its ClientContext is destroyed, and the runner must outlive that destruction.
-// Otherwise the last reference to a channel can be dropped on a gRPC callback thread, inside
-// OnDone, after the runner freed its channels (gRPC then tears the channel down from within its
-// own executor; CI saw a refcount assertion abort at that point).
+// Base of every in-flight request. Reference-counted: the call's operations hold one reference
+// until its finish completes; the runner takes a temporary one while cancelling, so a cancel never
+// races a delete. The runner counts the objects that exist (not just the calls in flight): a call
+// is "complete" when its finish is handled, before its ClientContext is destroyed, and the runner
+// (its channels and completion queues) must outlive that destruction.
 class CallBase {
  public:
   CallBase(LoadRunner::Impl* runner, LiveRecord rec, std::int64_t user_slot);
@@ -129,6 +127,8 @@ class CallBase {
   CallBase(const CallBase&) = delete;
   CallBase& operator=(const CallBase&) = delete;
 
+  // One completed operation of this call (`op`: CallOp; `t`: when the queue returned it).
+  virtual void proceed(int op, bool ok, TimeNs t) = 0;
   void ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
   void unref();
   void cancel(const std::string& why) {
@@ -140,7 +140,7 @@ class CallBase {
   }
 
   grpc::ClientContext ctx_;
-  // The request message lives as long as the call (the callback API serializes it at StartCall).
+  // The request message lives as long as the call.
   std::unique_ptr<google::protobuf::Message> request_;
   LoadRunner::Impl* runner_;
   LiveRecord rec_;
@@ -159,6 +159,12 @@ class CallBase {
 
  private:
   std::atomic<int> refs_{1};
+};
+
+// A completion-queue tag: which call, and which of its operations completed.
+struct CqTag {
+  CallBase* call;
+  int op;
 };
 
 struct StageState {
@@ -187,6 +193,14 @@ struct LoadRunner::Impl {
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   std::vector<std::unique_ptr<fmaas::GenerationService::Stub>> tgis;
   std::vector<std::unique_ptr<caikit::runtime::Nlp::NlpService::Stub>> caikit;
+  // Completion queues, one per polling thread; request i runs on queue i mod n. A thread waiting
+  // in Next also polls the sockets, so a message is read, parsed and timestamped on one thread,
+  // with no hand-off to another (the callback API of gRPC 1.51 hands every completion to a
+  // `nexting` thread and then to an executor thread).
+  std::vector<std::unique_ptr<grpc::CompletionQueue>> cqs;
+  std::vector<std::thread> pollers;
+  void start_pollers(int n);
+  void stop_pollers();  // after every call object is gone
 
   std::mutex mu;
   std::condition_variable cv;  // signalled when a request completes
@@ -199,12 +213,12 @@ struct LoadRunner::Impl {
   std::string abort_reason;
   std::ofstream csv, warmup_csv, msg_csv;
   // Completed records wait here (guarded by `mu`) until the control thread writes them, at most
-  // one control-loop tick (20 ms) later: the file writes and flushes stay off gRPC's callback
-  // threads, which also deliver every other stream's messages and timestamp them.
+  // one control-loop tick (20 ms) later: the file writes and flushes stay off the polling threads,
+  // which also receive every other stream's messages and timestamp them.
   std::string csv_pending, warmup_pending, msg_pending;
   // Closed loop: users whose request completed, waiting for the control thread to send their next
   // one (guarded by `mu`; the completion wakes it). Creating a call is the most expensive thing a
-  // completion did on gRPC's callback threads.
+  // completion would do on a polling thread.
   std::vector<std::int64_t> launch_pending;
   void flush_records();  // call without `mu` held, from the control thread only
 
@@ -233,6 +247,35 @@ struct LoadRunner::Impl {
     return objects_cv.wait_for(lk, limit, [this] { return objects_alive == 0; });
   }
 };
+
+int resolved_poll_threads(int requested) {
+  if (requested > 0) return requested;
+  const auto hw = static_cast<int>(std::thread::hardware_concurrency());
+  return std::clamp(hw / 2, 1, 4);
+}
+
+void LoadRunner::Impl::start_pollers(int n) {
+  if (!cqs.empty()) return;
+  for (int i = 0; i < n; ++i) cqs.push_back(std::make_unique<grpc::CompletionQueue>());
+  for (auto& cq : cqs) {
+    pollers.emplace_back([this, q = cq.get()] {
+      void* tag = nullptr;
+      bool ok = false;
+      while (q->Next(&tag, &ok)) {
+        const TimeNs t = now_ns();  // timestamp on receipt, before any processing
+        auto* op = static_cast<CqTag*>(tag);
+        op->call->proceed(op->op, ok, t);
+      }
+    });
+  }
+}
+
+void LoadRunner::Impl::stop_pollers() {
+  for (auto& cq : cqs) cq->Shutdown();
+  for (auto& th : pollers) th.join();
+  pollers.clear();
+  cqs.clear();
+}
 
 CallBase::CallBase(LoadRunner::Impl* runner, LiveRecord rec, std::int64_t user_slot)
     : runner_(runner), rec_(std::move(rec)), user_slot_(user_slot) {
@@ -282,42 +325,60 @@ void CallBase::on_done(const grpc::Status& s) {
   runner_->complete(this, std::move(rec), s);
 }
 
+enum CallOp : int { kOpStart = 0, kOpRead = 1, kOpFinish = 2 };
+
+// Server-streaming call on the completion-queue API. One operation at a time is outstanding per
+// call (start, then one read after another, then finish), always on the call's own queue.
 template <class Resp>
-class StreamCall final : public grpc::ClientReadReactor<Resp>, public CallBase {
+class StreamCall final : public CallBase {
  public:
   using CallBase::CallBase;
-  void begin() {
-    this->StartRead(&resp_);
-    this->StartCall();
+  void begin(std::unique_ptr<grpc::ClientAsyncReader<Resp>> reader) {
+    reader_ = std::move(reader);
+    reader_->StartCall(&start_);
   }
-  void OnReadDone(bool ok) override {
-    if (!ok) return;
-    const TimeNs t = runner_->now_ns();  // timestamp on receipt, before any processing
-    if (on_message(t, parse(resp_))) {
-      this->StartRead(&resp_);
-      return;
+  void proceed(int op, bool ok, TimeNs t) override {
+    switch (op) {
+      case kOpStart:
+        if (ok) reader_->Read(&resp_, &read_);
+        else reader_->Finish(&status_, &finish_);
+        return;
+      case kOpRead:
+        if (ok && on_message(t, parse(resp_))) {
+          reader_->Read(&resp_, &read_);
+          return;
+        }
+        // End of stream, or a protocol violation (on_message said stop): cancel it, then collect
+        // the status.
+        if (ok) ctx_.TryCancel();
+        reader_->Finish(&status_, &finish_);
+        return;
+      default:
+        on_done(status_);
+        unref();
+        return;
     }
-    // Protocol violation: cancel. gRPC may run OnDone inside TryCancel, so keep this object
-    // alive across the call.
-    ref();
-    ctx_.TryCancel();
-    unref();
   }
-  void OnDone(const grpc::Status& s) override {
-    on_done(s);
-    unref();
-  }
+
+ private:
+  std::unique_ptr<grpc::ClientAsyncReader<Resp>> reader_;
   Resp resp_;
+  grpc::Status status_;
+  CqTag start_{this, kOpStart}, read_{this, kOpRead}, finish_{this, kOpFinish};
 };
 
 // Unary calls: one response; ack = first token = end (no stream to observe).
 template <class Resp>
-class UnaryCall final : public grpc::ClientUnaryReactor, public CallBase {
+class UnaryCall final : public CallBase {
  public:
   using CallBase::CallBase;
-  void OnDone(const grpc::Status& s) override {
-    if (s.ok()) {
-      const TimeNs t = runner_->now_ns();
+  void begin(std::unique_ptr<grpc::ClientAsyncResponseReader<Resp>> rpc) {
+    rpc_ = std::move(rpc);
+    rpc_->StartCall();
+    rpc_->Finish(&resp_, &status_, &finish_);
+  }
+  void proceed(int /*op*/, bool /*ok*/, TimeNs t) override {
+    if (status_.ok()) {
       MsgInfo m;
       bool bad = false;
       int n_results = 1;
@@ -343,10 +404,15 @@ class UnaryCall final : public grpc::ClientUnaryReactor, public CallBase {
         rec_.rec.first_token_ns = t;
       }
     }
-    on_done(s);
+    on_done(status_);
     unref();
   }
+
+ private:
+  std::unique_ptr<grpc::ClientAsyncResponseReader<Resp>> rpc_;
   Resp resp_;
+  grpc::Status status_;
+  CqTag finish_{this, kOpFinish};
 };
 
 void LoadRunner::Impl::launch(std::int64_t user) {
@@ -395,6 +461,7 @@ void LoadRunner::Impl::launch(std::int64_t user) {
   rec.messages.reserve(static_cast<std::size_t>(std::max<std::int64_t>(e.max_new_tokens, 0)) + 2);
   rec.input_id = e.id;
   const std::size_t conn = rec.rec.request_id % channels.size();
+  grpc::CompletionQueue* cq = cqs[rec.rec.request_id % cqs.size()].get();
   const std::string req_id = std::to_string(rec.rec.request_id);
   auto prepare = [&](CallBase* c) {
     // gRPC deadlines take system_clock time points only.
@@ -422,9 +489,9 @@ void LoadRunner::Impl::launch(std::int64_t user) {
       req->mutable_request()->set_text(e.text);
       fill(req->mutable_params());
       req->mutable_params()->mutable_response()->set_generated_tokens(true);
-      tgis[conn]->async()->GenerateStream(&c->ctx_, req.get(), c);
+      auto reader = tgis[conn]->PrepareAsyncGenerateStream(&c->ctx_, *req, cq);
       c->request_ = std::move(req);
-      c->begin();
+      c->begin(std::move(reader));
     } else {
       auto* c = new UnaryCall<fmaas::BatchedGenerationResponse>(this, std::move(rec), user);
       prepare(c);
@@ -432,9 +499,9 @@ void LoadRunner::Impl::launch(std::int64_t user) {
       req->set_model_id(cfg.model_id);
       req->add_requests()->set_text(e.text);
       fill(req->mutable_params());
-      tgis[conn]->async()->Generate(&c->ctx_, req.get(), &c->resp_, c);
+      auto rpc = tgis[conn]->PrepareAsyncGenerate(&c->ctx_, *req, cq);
       c->request_ = std::move(req);
-      c->StartCall();
+      c->begin(std::move(rpc));
     }
   } else {
     if (cfg.stream) {
@@ -445,9 +512,9 @@ void LoadRunner::Impl::launch(std::int64_t user) {
       req->set_max_new_tokens(e.max_new_tokens);
       req->set_min_new_tokens(e.min_new_tokens);
       req->set_decoding_method("GREEDY");
-      caikit[conn]->async()->ServerStreamingTextGenerationTaskPredict(&c->ctx_, req.get(), c);
+      auto reader = caikit[conn]->PrepareAsyncServerStreamingTextGenerationTaskPredict(&c->ctx_, *req, cq);
       c->request_ = std::move(req);
-      c->begin();
+      c->begin(std::move(reader));
     } else {
       auto* c = new UnaryCall<caikit_data_model::nlp::GeneratedTextResult>(this, std::move(rec), user);
       prepare(c);
@@ -456,9 +523,9 @@ void LoadRunner::Impl::launch(std::int64_t user) {
       req->set_max_new_tokens(e.max_new_tokens);
       req->set_min_new_tokens(e.min_new_tokens);
       req->set_decoding_method("GREEDY");
-      caikit[conn]->async()->TextGenerationTaskPredict(&c->ctx_, req.get(), &c->resp_, c);
+      auto rpc = caikit[conn]->PrepareAsyncTextGenerationTaskPredict(&c->ctx_, *req, cq);
       c->request_ = std::move(req);
-      c->StartCall();
+      c->begin(std::move(rpc));
     }
   }
 }
@@ -625,13 +692,14 @@ LoadRunner::LoadRunner(LoadConfig cfg, Dataset dataset) : impl_(new Impl) {
 }
 
 LoadRunner::~LoadRunner() {
-  // Every call gets OnDone (run() cancels stragglers), so this wait is normally microseconds: the
-  // tail of the last OnDone. If a call object is somehow still alive after 30 s, leak the runner
-  // rather than free channels and state that a gRPC thread still uses.
+  // Every call finishes (run() cancels stragglers), so this wait is normally microseconds: the
+  // tail of the last finish. If a call object is somehow still alive after 30 s, leak the runner
+  // (and its polling threads) rather than free channels and queues that a call still uses.
   if (!impl_->wait_objects_gone(std::chrono::seconds(30))) {
     std::cerr << "servetwin load: warning: gRPC calls still alive 30 s after the run; not freeing the runner\n";
     return;
   }
+  impl_->stop_pollers();
   delete impl_;
 }
 
@@ -656,6 +724,7 @@ nlohmann::json resolved_config(const LoadConfig& cfg, const Dataset& ds, const n
           {"tls", cfg.tls},
           {"stream", cfg.stream},
           {"connections", cfg.connections},
+          {"poll_threads", resolved_poll_threads(cfg.poll_threads)},
           {"dataset", {{"path", cfg.dataset_path}, {"format", ds.format}, {"name", ds.name},
                        {"entries", ds.entries.size()}}},
           {"loads", loads},
@@ -692,6 +761,7 @@ LoadResult LoadRunner::run(const std::atomic<bool>* stop) {
     if (cfg.protocol == Protocol::kTgis) I.tgis.push_back(fmaas::GenerationService::NewStub(I.channels.back()));
     else I.caikit.push_back(caikit::runtime::Nlp::NlpService::NewStub(I.channels.back()));
   }
+  I.start_pollers(resolved_poll_threads(cfg.poll_threads));
   std::filesystem::create_directories(cfg.out_dir);
   I.csv.open(cfg.out_dir / "requests.csv", std::ios::binary | std::ios::trunc);
   I.warmup_csv.open(cfg.out_dir / "warmup_requests.csv", std::ios::binary | std::ios::trunc);

@@ -4,9 +4,9 @@
 // or an open loop (seeded arrivals), measures every stream message, and writes the shared output
 // schema plus an llm-load-test-compatible JSON.
 //
-// Concurrency model: gRPC callback API. Each request is one reactor object; gRPC's own small
-// callback thread pool runs all of them (no thread per user). Timestamps are steady_clock,
-// taken first thing in each read callback.
+// Concurrency model: gRPC completion-queue API on a small pool of polling threads (`poll_threads`,
+// one queue each; no thread per user). Each request is one call object whose operations complete
+// on its queue. Timestamps are steady_clock, taken as the queue returns each completed read.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -44,6 +44,10 @@ struct LoadConfig {
   std::uint64_t seed = 0;
   double ready_timeout_s = 60;
   int connections = 1;           // HTTP/2 connections (channels) the requests are spread over
+  // Completion-queue polling threads (each with its own queue) that receive and timestamp every
+  // message. 0 = half the hardware threads, 1 to 4: one on a 2-core machine, where the server
+  // under test may share the cores (docs/live.md measures 1 vs 2 against the twin).
+  int poll_threads = 0;
   bool progress = true;
   // The deployment the server runs, as declared by the user (resolved against the catalog), recorded
   // in resolved_config.server_deployment for `servetwin validate --live`. null = not declared.
@@ -81,6 +85,9 @@ struct LoadResult {
   nlohmann::json summary;           // servetwin summary JSON as written
   std::chrono::steady_clock::time_point t0;
 };
+
+// The polling threads a run uses for LoadConfig::poll_threads (0 = automatic).
+int resolved_poll_threads(int requested);
 
 // Polls the server until ready (TGIS: ModelInfo; Caikit: grpc.health.v1 Check == SERVING) or the
 // timeout passes; throws std::runtime_error naming the target, the RPC and the last status.

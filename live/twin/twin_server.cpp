@@ -274,8 +274,9 @@ grpc::Status status_for(const RequestRecord& r) {
 }
 
 // A server stream with an outgoing queue: one write in flight at a time (the callback API's
-// rule); Finish only once the queue is drained. Lives until OnDone; client cancellation is passed
-// to the driver. The message carrying the first generated token is marked: the time it is handed
+// rule); Finish only once the queue is drained. Owned by its TokenStream, which OnDone keeps
+// alive no longer than OnDone itself (gRPC is done with the reactor then); client cancellation is
+// passed to the driver. The message carrying the first generated token is marked: the time it is handed
 // to gRPC (StartWrite) is logged, so the runner's timestamp overhead can be measured from there.
 template <class Resp>
 class StreamWriter final : public grpc::ServerWriteReactor<Resp> {
@@ -414,7 +415,8 @@ template <class Messages>
 class TokenStream final : public SimClient {
  public:
   using Msg = typename Messages::Msg;
-  explicit TokenStream(TwinServer::Impl* twin) : twin_(twin), reactor_(new StreamWriter<Msg>(twin, this)) {}
+  explicit TokenStream(TwinServer::Impl* twin) : twin_(twin), writer_(std::make_unique<StreamWriter<Msg>>(twin, this)),
+                                                 reactor_(writer_.get()) {}
 
   void token(std::int64_t i) override {
     if (i >= output_tokens) return;
@@ -438,6 +440,10 @@ class TokenStream final : public SimClient {
   void fail(const grpc::Status& s) override { reactor_->finish_stream(s); }
 
   TwinServer::Impl* twin_;
+  // The reactor dies with this object: the last reference to it is either the one OnDone drops
+  // (inside OnDone, gRPC's last use of the reactor) or the driver's, after OnDone (a finished
+  // reactor ignores pushes).
+  std::unique_ptr<StreamWriter<Msg>> writer_;
   StreamWriter<Msg>* reactor_;
   bool final_sent_ = false;
   std::int64_t sent_ = 0;
@@ -464,7 +470,8 @@ class UnaryClient final : public SimClient {
     std::shared_ptr<SimClient>* keepalive_ = nullptr;
     std::atomic<bool> finished_{false};
   };
-  UnaryClient(TwinServer::Impl* twin, Resp* resp) : resp_(resp), reactor_(new Reactor(twin, this)) {}
+  UnaryClient(TwinServer::Impl* twin, Resp* resp)
+      : resp_(resp), owned_reactor_(std::make_unique<Reactor>(twin, this)), reactor_(owned_reactor_.get()) {}
   void token(std::int64_t i) override {
     if (i >= output_tokens) return;
     text_ += placeholder_word(i);
@@ -492,6 +499,8 @@ class UnaryClient final : public SimClient {
   }
   void fail(const grpc::Status& s) override { reactor_->finish_once(s); }
   Resp* resp_;
+  // Dies with this object, as TokenStream's writer: after or inside the reactor's OnDone.
+  std::unique_ptr<Reactor> owned_reactor_;
   Reactor* reactor_;
   std::string text_;
   std::int64_t sent_ = 0;

@@ -8,6 +8,7 @@
 // clock; by default with spread phases, see FakeEngineParams::spread_phases): what is measured is the gRPC path, not an engine model. Prints one JSON object on stdout.
 // Usage: live_load_bench [streams=2000] [seconds=6] [step_ms=30] [overhead_streams=1000]
 //                        [overhead_step_ms=100] [connections=1] [spread|aligned] [one|split]
+//                        [threads=0 (automatic)]
 // The overhead phase uses a slower engine step by default: it measures timestamp accuracy at 1000
 // concurrent streams, not throughput, and must not saturate the machine.
 #include <spawn.h>
@@ -113,7 +114,7 @@ class TwinChild {
 const char* g_self = nullptr;
 
 nlohmann::json run_phase(int streams, double seconds, TimeNs step_ns, bool overhead, int connections, bool spread,
-                         bool split) {
+                         bool split, int threads) {
   const auto dir = temp_dir("bench-" + std::to_string(streams) + (overhead ? "-o" : ""));
   const auto ds_path = write_dataset(dir, 256, 40, 60);
   std::unique_ptr<live::TwinServer> twin;
@@ -136,6 +137,7 @@ nlohmann::json run_phase(int streams, double seconds, TimeNs step_ns, bool overh
   cfg.warmup_s = overhead ? 1.0 : 0.0;
   cfg.timeout_s = 30;
   cfg.connections = connections;
+  cfg.poll_threads = threads;
   live::LoadRunner runner(cfg, live::read_dataset(ds_path));
   const auto wall_start = std::chrono::steady_clock::now();
   const auto res = runner.run(nullptr);
@@ -157,6 +159,7 @@ nlohmann::json run_phase(int streams, double seconds, TimeNs step_ns, bool overh
   nlohmann::json j = {{"streams", streams},
                       {"engine_step_ms", ns_to_ms(step_ns)},
                       {"connections", cfg.connections},
+                      {"runner_poll_threads", live::resolved_poll_threads(cfg.poll_threads)},
                       {"window_s", window_s},
                       {"requests_ok", ok},
                       {"requests_error", errors},
@@ -207,13 +210,15 @@ int main(int argc, char** argv) {
   // Processes: one (runner and twin share gRPC's threads) or split (the twin in a child process,
   // as `servetwin serve` + `servetwin load` run).
   const bool split = argc > 8 && std::string(argv[8]) == "split";
+  // The runner's completion-queue polling threads (LoadConfig::poll_threads; 0 = automatic).
+  const int threads = argc > 9 ? std::max(0, std::atoi(argv[9])) : 0;
   if (streams <= 0 || seconds <= 0 || seconds > 60 || step_ns <= 0 || overhead_streams <= 0 || overhead_step_ns <= 0) {
     std::cerr << "usage: live_load_bench [streams] [seconds<=60] [step_ms] [overhead_streams]\n";
     return 2;
   }
   nlohmann::json out;
-  out["throughput"] = run_phase(streams, seconds, step_ns, false, connections, spread, split);
-  out["overhead"] = run_phase(overhead_streams, seconds, overhead_step_ns, true, connections, spread, split);
+  out["throughput"] = run_phase(streams, seconds, step_ns, false, connections, spread, split, threads);
+  out["overhead"] = run_phase(overhead_streams, seconds, overhead_step_ns, true, connections, spread, split, threads);
   out["processes"] = split ? "split" : "one";
   out["stream_phases"] = spread ? "spread" : "aligned";
   std::cout << out.dump(2) << '\n';
