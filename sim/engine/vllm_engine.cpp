@@ -7,13 +7,27 @@
 
 namespace servetwin {
 
+bool v1_big_gpu(const GpuSpec& gpu) {
+  constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+  const double device = gpu.usable_memory_bytes > 0 ? gpu.usable_memory_bytes : gpu.memory_bytes;
+  return device >= 70.0 * kGiB && gpu.name.rfind("A100", 0) != 0;
+}
+
 VllmEngine::VllmEngine(EventQueue& queue, SimListener* listener, CostModel cost, const ModelSpec& model,
                        const GpuSpec& gpu, EngineSettings& s)
     : EngineBase(queue, listener, std::move(cost), "vllm") {
   const std::string mode = s.choice("scheduler", "v1", {"v1", "v0", "static"});
   mode_ = mode == "v0" ? Mode::kV0 : (mode == "static" ? Mode::kStatic : Mode::kV1);
-  max_num_seqs_ = s.integer("max_num_seqs", 256, 1, 1000000);
-  max_num_batched_tokens_ = s.integer("max_num_batched_tokens", 2048, 1, 100000000);
+  // Unset limits take vLLM's defaults. V1 0.9-0.15 picks them by GPU (vllm_scheduling.md §2,
+  // engine/arg_utils.py): a device of >= 70 GiB that is not an A100 ("H100 and MI300x") gets 1024
+  // sequences and a token budget of 8192 in the API server (16384 in the offline `LLM` class);
+  // other GPUs 256 and 2048 (`LLM` class 8192). `fixed` keeps 256 / 2048 on every GPU (V0).
+  const std::string limits = s.choice("default_limits", "fixed", {"fixed", "v1_server", "v1_offline"});
+  const bool big_gpu = limits != "fixed" && v1_big_gpu(gpu);
+  const bool offline = limits == "v1_offline";
+  max_num_seqs_ = s.integer("max_num_seqs", big_gpu ? 1024 : 256, 1, 1000000);
+  max_num_batched_tokens_ =
+      s.integer("max_num_batched_tokens", offline ? (big_gpu ? 16384 : 8192) : (big_gpu ? 8192 : 2048), 1, 100000000);
   max_model_len_ = s.integer("max_model_len", model.max_position_embeddings, 2, 100000000);
   block_size_ = s.integer("block_size", 16, 1, 1024);
   if ((block_size_ & (block_size_ - 1)) == 0) block_shift_ = __builtin_ctzll(static_cast<unsigned long long>(block_size_));

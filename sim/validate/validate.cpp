@@ -464,6 +464,9 @@ RowMapping map_row(const Catalog& catalog, const ValidationRow& row, const std::
   // deployment keeps a 16-bit cache unless the row says otherwise.
   if (preset == "vllm-offline-trtllm1" && d.dtype != "fp8") d.engine_set["kv_cache_dtype"] = "auto";
 
+  // An offline vLLM V1 run (vllm bench throughput) goes through the `LLM` class, whose default limits
+  // differ from the API server's (vllm_scheduling.md §2).
+  if (preset == "vllm-0.15" && load_type == "offline") d.engine_set["default_limits"] = "v1_offline";
   if (spec.engine == "vllm") {
     for (const char* key : {"max_num_batched_tokens", "max_num_seqs", "max_model_len", "gpu_memory_utilization"}) {
       if (auto v = note_value(notes, key)) d.engine_set[key] = *v;

@@ -1,0 +1,80 @@
+// vLLM V1's default max_num_seqs / max_num_batched_tokens depend on the GPU and on the entry point
+// (vllm_scheduling.md §2, engine/arg_utils.py in 0.9-0.15): >= 70 GiB and not an A100 gets
+// 1024 / 8192 in the API server and 1024 / 16384 in the offline LLM class; other GPUs 256 / 2048
+// and 256 / 8192. The shipped vllm-0.15 preset leaves both unset, so the rule decides; a value the
+// deployment sets wins. Read back from the engine's resolved settings.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "sim/catalog/catalog.hpp"
+#include "sim/core/event_queue.hpp"
+#include "sim/engine/serving_sim.hpp"
+#include "sim/scenario/scenario.hpp"
+
+namespace servetwin {
+namespace {
+
+struct Limits {
+  std::int64_t seqs = 0, tokens = 0;
+  std::string seqs_from;
+};
+
+Limits limits_on(const Catalog& catalog, const std::string& gpu, const std::map<std::string, std::string>& set = {}) {
+  Scenario s;
+  s.name = "limits";
+  s.deployment.model = "meta-llama/Llama-3.1-8B-Instruct";
+  s.deployment.gpu = gpu;
+  s.deployment.tp = 1;
+  s.deployment.engine = "vllm-0.15";
+  s.deployment.engine_set = set;
+  s.fixed_input_tokens = 128;
+  s.fixed_output_tokens = 16;
+  s.load.type = "closed";
+  s.load.levels = {1};
+  s.duration_s = 1;
+  const Scenario r = resolve_scenario(catalog, s);
+  EventQueue q;
+  const auto sim = make_serving_sim(catalog, r.deployment, q, nullptr);
+  const auto st = sim->stats().at("settings");
+  return {st.at("max_num_seqs").at("value").get<std::int64_t>(),
+          st.at("max_num_batched_tokens").at("value").get<std::int64_t>(),
+          st.at("max_num_seqs").at("from").get<std::string>()};
+}
+
+TEST(VllmDefaultLimits, FollowV1RuleByGpuAndEntryPoint) {
+  const Catalog catalog = Catalog::load(std::filesystem::path(SERVETWIN_SOURCE_DIR) / "configs");
+  struct Case {
+    const char* gpu;
+    std::int64_t seqs, tokens;
+  };
+  // API server defaults.
+  for (const Case& c : {Case{"H100-SXM", 1024, 8192}, Case{"H200", 1024, 8192}, Case{"H100-PCIe", 1024, 8192},
+                        Case{"A100-80GB-SXM", 256, 2048}, Case{"A100-40GB-SXM", 256, 2048}, Case{"L40S", 256, 2048},
+                        Case{"L4", 256, 2048}}) {
+    const Limits l = limits_on(catalog, c.gpu);
+    EXPECT_EQ(l.seqs, c.seqs) << c.gpu;
+    EXPECT_EQ(l.tokens, c.tokens) << c.gpu;
+    EXPECT_EQ(l.seqs_from, "default") << c.gpu;
+  }
+  // Offline LLM class.
+  const Limits h100_offline = limits_on(catalog, "H100-SXM", {{"default_limits", "v1_offline"}});
+  EXPECT_EQ(h100_offline.seqs, 1024);
+  EXPECT_EQ(h100_offline.tokens, 16384);
+  const Limits l4_offline = limits_on(catalog, "L4", {{"default_limits", "v1_offline"}});
+  EXPECT_EQ(l4_offline.seqs, 256);
+  EXPECT_EQ(l4_offline.tokens, 8192);
+  // V0's fixed defaults, and explicit values, ignore the GPU.
+  const Limits fixed = limits_on(catalog, "H100-SXM", {{"default_limits", "fixed"}});
+  EXPECT_EQ(fixed.seqs, 256);
+  EXPECT_EQ(fixed.tokens, 2048);
+  const Limits pinned = limits_on(catalog, "H100-SXM", {{"max_num_seqs", "128"}, {"max_num_batched_tokens", "2048"}});
+  EXPECT_EQ(pinned.seqs, 128);
+  EXPECT_EQ(pinned.tokens, 2048);
+  EXPECT_NE(pinned.seqs_from, "default");
+}
+
+}  // namespace
+}  // namespace servetwin
