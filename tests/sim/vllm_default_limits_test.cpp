@@ -13,6 +13,7 @@
 #include "sim/core/event_queue.hpp"
 #include "sim/engine/serving_sim.hpp"
 #include "sim/scenario/scenario.hpp"
+#include "tests/sim/closed_loop_scenario.hpp"
 
 namespace servetwin {
 namespace {
@@ -23,18 +24,9 @@ struct Limits {
 };
 
 Limits limits_on(const Catalog& catalog, const std::string& gpu, const std::map<std::string, std::string>& set = {}) {
-  Scenario s;
-  s.name = "limits";
-  s.deployment.model = "meta-llama/Llama-3.1-8B-Instruct";
-  s.deployment.gpu = gpu;
-  s.deployment.tp = 1;
-  s.deployment.engine = "vllm-0.15";
+  Scenario s =
+      testing_scenarios::closed_loop_scenario("meta-llama/Llama-3.1-8B-Instruct", gpu, "vllm-0.15", 128, 16, 1, 1);
   s.deployment.engine_set = set;
-  s.fixed_input_tokens = 128;
-  s.fixed_output_tokens = 16;
-  s.load.type = "closed";
-  s.load.levels = {1};
-  s.duration_s = 1;
   const Scenario r = resolve_scenario(catalog, s);
   EventQueue q;
   const auto sim = make_serving_sim(catalog, r.deployment, q, nullptr);

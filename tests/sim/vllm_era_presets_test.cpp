@@ -9,22 +9,14 @@
 
 #include "sim/catalog/catalog.hpp"
 #include "sim/scenario/scenario.hpp"
+#include "tests/sim/closed_loop_scenario.hpp"
 
 namespace servetwin {
 namespace {
 
 double tpot_mean_ms(const Catalog& catalog, const std::string& preset) {
-  Scenario s;
-  s.name = preset;
-  s.deployment.model = "meta-llama/Llama-3.1-8B-Instruct";
-  s.deployment.gpu = "H100-SXM";
-  s.deployment.tp = 1;
-  s.deployment.engine = preset;
-  s.fixed_input_tokens = 512;
-  s.fixed_output_tokens = 128;
-  s.load.type = "closed";
-  s.load.levels = {1};
-  s.duration_s = 30;
+  const Scenario s = testing_scenarios::closed_loop_scenario("meta-llama/Llama-3.1-8B-Instruct", "H100-SXM", preset,
+                                                             512, 128, 1, 30);
   const Scenario r = resolve_scenario(catalog, s);
   return run_stage(catalog, r, 0, false).metrics.tpot_ms.mean;
 }
