@@ -18,17 +18,23 @@ VllmEngine::VllmEngine(EventQueue& queue, SimListener* listener, CostModel cost,
     : EngineBase(queue, listener, std::move(cost), "vllm") {
   const std::string mode = s.choice("scheduler", "v1", {"v1", "v0", "static"});
   mode_ = mode == "v0" ? Mode::kV0 : (mode == "static" ? Mode::kStatic : Mode::kV1);
-  // Unset limits take vLLM's defaults. V1 0.9-0.15 picks them by GPU (vllm_scheduling.md §2,
-  // engine/arg_utils.py): a device of >= 70 GiB that is not an A100 ("H100 and MI300x") gets 1024
-  // sequences and a token budget of 8192 in the API server (16384 in the offline `LLM` class);
-  // other GPUs 256 and 2048 (`LLM` class 8192). `fixed` keeps 256 / 2048 on every GPU (V0).
-  const std::string limits = s.choice("default_limits", "fixed", {"fixed", "v1_server", "v1_offline"});
-  const bool big_gpu = limits != "fixed" && v1_big_gpu(gpu);
-  const bool offline = limits == "v1_offline";
-  max_num_seqs_ = s.integer("max_num_seqs", big_gpu ? 1024 : 256, 1, 1000000);
-  max_num_batched_tokens_ =
-      s.integer("max_num_batched_tokens", offline ? (big_gpu ? 16384 : 8192) : (big_gpu ? 8192 : 2048), 1, 100000000);
   max_model_len_ = s.integer("max_model_len", model.max_position_embeddings, 2, 100000000);
+  // Unset limits take vLLM's defaults (vllm_scheduling.md §2). V1 0.9-0.15 picks them by GPU
+  // (engine/arg_utils.py): a device of >= 70 GiB that is not an A100 ("H100 and MI300x") gets 1024
+  // sequences and a token budget of 8192 in the API server (16384 in the offline `LLM` class);
+  // other GPUs 256 and 2048 (`LLM` class 8192). V0 0.2-0.6 (`v0`): 256 sequences and a budget of
+  // max(max_model_len, 2048), so that any prompt fits one step; above 32K tokens of context 0.6
+  // turns chunked prefill on instead, which the V0 model does not have, so 8192 stands in there.
+  // `fixed`: 256 / 2048.
+  const std::string limits = s.choice("default_limits", "fixed", {"fixed", "v0", "v1_server", "v1_offline"});
+  const bool v1 = limits == "v1_server" || limits == "v1_offline";
+  const bool big_gpu = v1 && v1_big_gpu(gpu);
+  std::int64_t default_tokens = 2048;
+  if (limits == "v1_offline") default_tokens = big_gpu ? 16384 : 8192;
+  if (limits == "v1_server") default_tokens = big_gpu ? 8192 : 2048;
+  if (limits == "v0") default_tokens = max_model_len_ <= 32768 ? std::max<std::int64_t>(max_model_len_, 2048) : 8192;
+  max_num_seqs_ = s.integer("max_num_seqs", big_gpu ? 1024 : 256, 1, 1000000);
+  max_num_batched_tokens_ = s.integer("max_num_batched_tokens", default_tokens, 1, 100000000);
   block_size_ = s.integer("block_size", 16, 1, 1024);
   if ((block_size_ & (block_size_ - 1)) == 0) block_shift_ = __builtin_ctzll(static_cast<unsigned long long>(block_size_));
   chunked_prefill_ = s.flag("enable_chunked_prefill", mode_ == Mode::kV1);

@@ -23,9 +23,9 @@ struct Limits {
   std::string seqs_from;
 };
 
-Limits limits_on(const Catalog& catalog, const std::string& gpu, const std::map<std::string, std::string>& set = {}) {
-  Scenario s =
-      testing_scenarios::closed_loop_scenario("meta-llama/Llama-3.1-8B-Instruct", gpu, "vllm-0.15", 128, 16, 1, 1);
+Limits limits_on(const Catalog& catalog, const std::string& gpu, const std::map<std::string, std::string>& set = {},
+                 const std::string& preset = "vllm-0.15", const std::string& model = "meta-llama/Llama-3.1-8B-Instruct") {
+  Scenario s = testing_scenarios::closed_loop_scenario(model, gpu, preset, 128, 16, 1, 1);
   s.deployment.engine_set = set;
   const Scenario r = resolve_scenario(catalog, s);
   EventQueue q;
@@ -66,6 +66,26 @@ TEST(VllmDefaultLimits, FollowV1RuleByGpuAndEntryPoint) {
   EXPECT_EQ(pinned.seqs, 128);
   EXPECT_EQ(pinned.tokens, 2048);
   EXPECT_NE(pinned.seqs_from, "default");
+}
+
+// V0 0.2-0.6 (vllm-0.6-v0): a budget of max(max_model_len, 2048) whatever the GPU; above 32K of
+// context (where 0.6 would chunk prefills) the preset's 8192 stand-in.
+TEST(VllmDefaultLimits, V0BudgetFollowsContextLength) {
+  const Catalog catalog = Catalog::load(std::filesystem::path(SERVETWIN_SOURCE_DIR) / "configs");
+  struct Case {
+    const char* model;
+    std::int64_t tokens;
+  };
+  for (const Case& c : {Case{"facebook/opt-13b", 2048}, Case{"meta-llama/Llama-2-7b-hf", 4096},
+                        Case{"meta-llama/Meta-Llama-3-8B", 8192}, Case{"meta-llama/Llama-3.1-8B-Instruct", 8192}}) {
+    const Limits l = limits_on(catalog, "H100-SXM", {}, "vllm-0.6-v0", c.model);
+    EXPECT_EQ(l.tokens, c.tokens) << c.model;
+    EXPECT_EQ(l.seqs, 256) << c.model;
+  }
+  // A capped context moves the budget with it.
+  const Limits capped = limits_on(catalog, "A100-80GB-SXM", {{"max_model_len", "3000"}}, "vllm-0.6-v0",
+                                  "meta-llama/Llama-3.1-8B-Instruct");
+  EXPECT_EQ(capped.tokens, 3000);
 }
 
 }  // namespace
