@@ -415,8 +415,7 @@ template <class Messages>
 class TokenStream final : public SimClient {
  public:
   using Msg = typename Messages::Msg;
-  explicit TokenStream(TwinServer::Impl* twin) : twin_(twin), writer_(std::make_unique<StreamWriter<Msg>>(twin, this)),
-                                                 reactor_(writer_.get()) {}
+  explicit TokenStream(TwinServer::Impl* twin) : twin_(twin), reactor_(std::make_unique<StreamWriter<Msg>>(twin, this)) {}
 
   void token(std::int64_t i) override {
     if (i >= output_tokens) return;
@@ -443,8 +442,7 @@ class TokenStream final : public SimClient {
   // The reactor dies with this object: the last reference to it is either the one OnDone drops
   // (inside OnDone, gRPC's last use of the reactor) or the driver's, after OnDone (a finished
   // reactor ignores pushes).
-  std::unique_ptr<StreamWriter<Msg>> writer_;
-  StreamWriter<Msg>* reactor_;
+  std::unique_ptr<StreamWriter<Msg>> reactor_;
   bool final_sent_ = false;
   std::int64_t sent_ = 0;
 };
@@ -471,7 +469,7 @@ class UnaryClient final : public SimClient {
     std::atomic<bool> finished_{false};
   };
   UnaryClient(TwinServer::Impl* twin, Resp* resp)
-      : resp_(resp), owned_reactor_(std::make_unique<Reactor>(twin, this)), reactor_(owned_reactor_.get()) {}
+      : resp_(resp), reactor_(std::make_unique<Reactor>(twin, this)) {}
   void token(std::int64_t i) override {
     if (i >= output_tokens) return;
     text_ += placeholder_word(i);
@@ -499,9 +497,8 @@ class UnaryClient final : public SimClient {
   }
   void fail(const grpc::Status& s) override { reactor_->finish_once(s); }
   Resp* resp_;
-  // Dies with this object, as TokenStream's writer: after or inside the reactor's OnDone.
-  std::unique_ptr<Reactor> owned_reactor_;
-  Reactor* reactor_;
+  // Dies with this object, as TokenStream's reactor: after or inside the reactor's OnDone.
+  std::unique_ptr<Reactor> reactor_;
   std::string text_;
   std::int64_t sent_ = 0;
 };
@@ -521,12 +518,12 @@ void admit_or_refuse(TwinServer::Impl* twin, const std::shared_ptr<SimClient>& c
 template <class Client>
 auto* attach(const std::shared_ptr<Client>& c) {
   c->reactor_->owner_keepalive_ = new std::shared_ptr<SimClient>(c);
-  return c->reactor_;
+  return c->reactor_.get();
 }
 template <class Resp>
 grpc::ServerUnaryReactor* attach_unary(const std::shared_ptr<UnaryClient<Resp>>& c) {
   c->reactor_->keepalive_ = new std::shared_ptr<SimClient>(c);
-  return c->reactor_;
+  return c->reactor_.get();
 }
 
 class TgisService final : public fmaas::GenerationService::CallbackService {
