@@ -7,11 +7,17 @@
 
 namespace servetwin {
 
+namespace {
+
+// vLLM V1 (0.9-0.15)'s "large GPU" test for its default limits: device memory >= 70 GiB and not
+// an A100 (vllm_scheduling.md §2).
 bool v1_big_gpu(const GpuSpec& gpu) {
   constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
   const double device = gpu.usable_memory_bytes > 0 ? gpu.usable_memory_bytes : gpu.memory_bytes;
   return device >= 70.0 * kGiB && gpu.name.rfind("A100", 0) != 0;
 }
+
+}  // namespace
 
 VllmEngine::VllmEngine(EventQueue& queue, SimListener* listener, CostModel cost, const ModelSpec& model,
                        const GpuSpec& gpu, EngineSettings& s)

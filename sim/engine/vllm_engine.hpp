@@ -32,10 +32,6 @@
 
 namespace servetwin {
 
-// vLLM V1 (0.9-0.15)'s "large GPU" test for its default limits: device memory >= 70 GiB and not
-// an A100 (vllm_scheduling.md §2).
-bool v1_big_gpu(const GpuSpec& gpu);
-
 class VllmEngine final : public EngineBase {
  public:
   VllmEngine(EventQueue& queue, SimListener* listener, CostModel cost, const ModelSpec& model, const GpuSpec& gpu,

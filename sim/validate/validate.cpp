@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "sim/catalog/catalog.hpp"
+#include "sim/engine/engine_settings.hpp"
 #include "sim/engine/serving_sim.hpp"
 #include "sim/workload/arrivals.hpp"
 #include "sim/validate/distserve_records.hpp"
@@ -316,15 +317,12 @@ namespace {
 // prefill step holding two prompts, leaves the preset as it is.
 void apply_prefill_batch_fingerprint(const EngineSpec& spec, const std::filesystem::path& records,
                                      DeploymentConfig& d, RowMapping& m) {
-  const auto pad = spec.text_settings.find("prefill_padding");
-  const auto num = spec.settings.find("prefill_padding");
-  const bool pads = (pad != spec.text_settings.end() && pad->second == "true") ||
-                    (num != spec.settings.end() && num->second != 0);
-  if (!pads || !std::filesystem::exists(records)) return;
-  const auto max_it = spec.settings.find("max_paddings");
-  const double max_paddings = max_it == spec.settings.end() ? 256 : max_it->second;
+  // The engine's own reading of the two settings (preset, then the row's overrides).
+  EngineSettings settings(spec, d.engine_set);
+  if (!settings.flag("prefill_padding", false) || !std::filesystem::exists(records)) return;
+  const std::int64_t max_paddings = settings.integer("max_paddings", 256, 0, 100000000);
   const PrefillBatchFingerprint fp = fingerprint_prefill_batches(read_distserve_records(records));
-  const bool rule_broken = static_cast<double>(fp.max_pad_tokens) > max_paddings;
+  const bool rule_broken = fp.max_pad_tokens > max_paddings;
   if (rule_broken) d.engine_set["prefill_padding"] = "false";
   m.engine_evidence = fmt::format(
       "{}: {} prefill steps with more than one prompt, at most {} pad tokens ({} max_paddings {}): {}",
