@@ -577,26 +577,31 @@ void LoadRunner::Impl::complete(CallBase* c, LiveRecord rec, const grpc::Status&
   const bool unavailable = s.error_code() == grpc::StatusCode::UNAVAILABLE;
   bool next = false;
   const std::int64_t user = c->user_slot_;
+  // The record's lines are formatted before taking `mu`, which every completion and the control
+  // thread share; under it they are only appended.
+  const std::string request_line = request_csv_line(r) + '\n';
+  std::string message_lines;
+  if (!rec.warmup) {
+    for (std::size_t i = 0; i < rec.messages.size(); ++i) {
+      fmt::format_to(std::back_inserter(message_lines), "{},{},{},{}\n", r.request_id, i, rec.messages[i].first,
+                     rec.messages[i].second);
+    }
+  }
   {
     std::lock_guard lk(mu);
     live.erase(c);
     --st.in_flight;
     if (rec.warmup) {
       ++warmup_total;
-      warmup_pending += request_csv_line(r);
-      warmup_pending += '\n';
+      warmup_pending += request_line;
     } else {
       ++st.completed;
       if (r.status != RequestStatus::kOk) ++st.errors;
       if (r.status == RequestStatus::kOk && (st.window_end_ns < 0 || r.finish_ns < st.window_end_ns)) {
         st.window_tokens += r.output_tokens;
       }
-      csv_pending += request_csv_line(r);
-      csv_pending += '\n';
-      for (std::size_t i = 0; i < rec.messages.size(); ++i) {
-        fmt::format_to(std::back_inserter(msg_pending), "{},{},{},{}\n", r.request_id, i, rec.messages[i].first,
-                       rec.messages[i].second);
-      }
+      csv_pending += request_line;
+      msg_pending += message_lines;
       records.push_back(std::move(rec));
     }
     if (unavailable) {
