@@ -5,7 +5,8 @@
 //      handed the first-token message to gRPC (both steady_clock, same host), p50/p99; also the
 //      same against the time the engine emitted the token (adds the twin's ack-write wait).
 // The twin's engine is the test engine in independent-streams mode (each stream emits on its own
-// clock; by default with spread phases, see FakeEngineParams::spread_phases): what is measured is the gRPC path, not an engine model. Prints one JSON object on stdout.
+// clock; by default with spread phases, see FakeEngineParams::spread_phases): what is measured is the gRPC path, not an engine model. Prints one JSON object on stdout;
+// each phase includes the host's CPU split over the phase (busy / idle / hypervisor steal, /proc/stat).
 // Usage: live_load_bench [streams=2000] [seconds=6] [step_ms=30] [overhead_streams=1000]
 //                        [overhead_step_ms=100] [connections=1] [spread|aligned] [one|split]
 //                        [threads=0 (automatic)]
@@ -18,6 +19,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -113,6 +115,36 @@ class TwinChild {
 
 const char* g_self = nullptr;
 
+// The host's CPU time counters (first line of /proc/stat, USER_HZ ticks summed over CPUs). On a VM,
+// `steal` is time the hypervisor ran something else while a vCPU wanted to run: the tail of the
+// timestamp overhead follows it, so each phase reports it next to its figures.
+struct HostCpuTicks {
+  long long busy = 0, idle = 0, steal = 0;
+  static HostCpuTicks read() {
+    HostCpuTicks t;
+    std::ifstream f("/proc/stat");
+    std::string cpu;
+    long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+    if (f >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) {
+      t.busy = user + nice + system + irq + softirq;
+      t.idle = idle + iowait;
+      t.steal = steal;
+    }
+    return t;
+  }
+};
+
+// Percent of all vCPU time between two readings: busy (this benchmark and anything else running),
+// idle, and stolen by the hypervisor.
+nlohmann::json host_cpu_between(const HostCpuTicks& a, const HostCpuTicks& b) {
+  const double busy = static_cast<double>(b.busy - a.busy);
+  const double idle = static_cast<double>(b.idle - a.idle);
+  const double steal = static_cast<double>(b.steal - a.steal);
+  const double total = busy + idle + steal;
+  if (total <= 0) return nullptr;
+  return {{"busy_pct", 100 * busy / total}, {"idle_pct", 100 * idle / total}, {"steal_pct", 100 * steal / total}};
+}
+
 nlohmann::json run_phase(int streams, double seconds, TimeNs step_ns, bool overhead, int connections, bool spread,
                          bool split, int threads) {
   const auto dir = temp_dir("bench-" + std::to_string(streams) + (overhead ? "-o" : ""));
@@ -140,7 +172,9 @@ nlohmann::json run_phase(int streams, double seconds, TimeNs step_ns, bool overh
   cfg.poll_threads = threads;
   live::LoadRunner runner(cfg, live::read_dataset(ds_path));
   const auto wall_start = std::chrono::steady_clock::now();
+  const auto cpu_start = HostCpuTicks::read();
   const auto res = runner.run(nullptr);
+  const auto cpu_end = HostCpuTicks::read();
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   TwinReport tr;
   if (child) {
@@ -166,7 +200,8 @@ nlohmann::json run_phase(int streams, double seconds, TimeNs step_ns, bool overh
                       {"messages_in_window", msgs},
                       {"messages_per_s", static_cast<double>(msgs) / window_s},
                       {"twin_messages_sent", tr.messages},
-                      {"twin_messages_per_s_whole_run", static_cast<double>(tr.messages) / wall_s}};
+                      {"twin_messages_per_s_whole_run", static_cast<double>(tr.messages) / wall_s},
+                      {"host_cpu", host_cpu_between(cpu_start, cpu_end)}};
   if (overhead) {
     // Runner timestamp overhead: the runner's first-token time minus the twin's time for the same
     // token, both steady_clock on one host. Against two twin times: when the first-token message
