@@ -5,8 +5,9 @@
 //      handed the first-token message to gRPC (both steady_clock, same host), p50/p99; also the
 //      same against the time the engine emitted the token (adds the twin's ack-write wait).
 // The twin's engine is the test engine in independent-streams mode (each stream emits on its own
-// clock; by default with spread phases, see FakeEngineParams::spread_phases): what is measured is the gRPC path, not an engine model. Prints one JSON object on stdout;
-// each phase includes the host's CPU split over the phase (busy / idle / hypervisor steal, /proc/stat).
+// clock; by default with spread phases, see FakeEngineParams::spread_phases): what is measured is
+// the gRPC path, not an engine model. Prints one JSON object on stdout; each phase includes the
+// host's CPU split over the phase (busy / idle / hypervisor steal, /proc/stat).
 // Usage: live_load_bench [streams=2000] [seconds=6] [step_ms=30] [overhead_streams=1000]
 //                        [overhead_step_ms=100] [connections=1] [spread|aligned] [one|split]
 //                        [threads=0 (automatic)]
@@ -120,19 +121,14 @@ const char* g_self = nullptr;
 // timestamp overhead follows it, so each phase reports it next to its figures.
 struct HostCpuTicks {
   long long busy = 0, idle = 0, steal = 0;
-  static HostCpuTicks read() {
-    HostCpuTicks t;
-    std::ifstream f("/proc/stat");
-    std::string cpu;
-    long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
-    if (f >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) {
-      t.busy = user + nice + system + irq + softirq;
-      t.idle = idle + iowait;
-      t.steal = steal;
-    }
-    return t;
-  }
 };
+HostCpuTicks read_host_cpu_ticks() {
+  std::ifstream f("/proc/stat");
+  std::string label;
+  long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  if (!(f >> label >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal)) return {};
+  return {user + nice + system + irq + softirq, idle + iowait, steal};
+}
 
 // Percent of all vCPU time between two readings: busy (this benchmark and anything else running),
 // idle, and stolen by the hypervisor.
@@ -172,9 +168,9 @@ nlohmann::json run_phase(int streams, double seconds, TimeNs step_ns, bool overh
   cfg.poll_threads = threads;
   live::LoadRunner runner(cfg, live::read_dataset(ds_path));
   const auto wall_start = std::chrono::steady_clock::now();
-  const auto cpu_start = HostCpuTicks::read();
+  const auto cpu_start = read_host_cpu_ticks();
   const auto res = runner.run(nullptr);
-  const auto cpu_end = HostCpuTicks::read();
+  const auto cpu_end = read_host_cpu_ticks();
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   TwinReport tr;
   if (child) {
