@@ -7,7 +7,7 @@
 # committing the new hashes with a message that says why they moved.
 # Args: <servetwin> <repo> <shared>
 set -euo pipefail
-bin="$1"
+bin=$(realpath "$1")
 repo="$2"
 shared="$3"
 golden="$repo/tests/golden/frozen_outputs.sha256"
@@ -35,8 +35,11 @@ run() {  # run NAME ARGS... : a predict/sweep run whose --out directory is $tmp/
 }
 
 run default predict --jobs 2
-run s1_trace predict --model meta-llama/Llama-2-7b-hf --gpu A100-80GB-SXM --engine vllm-0.15 \
-  --engine-set max_num_seqs=128 --trace "$shared/bench/poisson_r5_n10000_p512_o128_s42.csv"
+# summary.json records the trace path as given: a path relative to the working directory keeps it the same
+# in every checkout (CI clones elsewhere).
+cp "$shared/bench/poisson_r5_n10000_p512_o128_s42.csv" "$tmp/s1_trace.csv"
+(cd "$tmp" && run s1_trace predict --model meta-llama/Llama-2-7b-hf --gpu A100-80GB-SXM --engine vllm-0.15 \
+  --engine-set max_num_seqs=128 --trace s1_trace.csv)
 for engine in tgi-1.0 tgis-rhoai-2024q1 vllm-0.15 vllm-0.2-distserve vllm-0.6-v0 vllm-offline-trtllm1 \
   vllm-static-batch vllm-static-eager-2023; do
   run "rate_$engine" predict --model llama-2-7b --gpu A100-80GB-SXM --engine "$engine" --rate 1,4 \
@@ -54,7 +57,7 @@ for csv in "$shared"/validation/published/*.csv; do
 done
 
 find "$tmp" -name '*.json' -print0 | while IFS= read -r -d '' f; do strip_tool "$f"; done
-(cd "$tmp" && find . -type f \( -name '*.json' -o -name '*.csv' \) | LC_ALL=C sort | xargs sha256sum) \
+(cd "$tmp" && find . -mindepth 2 -type f \( -name '*.json' -o -name '*.csv' \) | LC_ALL=C sort | xargs sha256sum) \
   > "$tmp/actual.sha256"
 
 if [[ "${SERVETWIN_UPDATE_GOLDEN:-}" == "1" ]]; then
