@@ -1,0 +1,172 @@
+#include "sim/formats/vllm_bench_result.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+
+#include "sim/catalog/catalog.hpp"
+#include "sim/formats/foreign_file.hpp"
+
+namespace servetwin::formats {
+namespace {
+
+constexpr double kMsPerS = 1e3;
+
+// Adds mean/median/std and p50..p99 of `values_s` (seconds) in ms under vLLM's key names.
+void add_metric(nlohmann::json& j, const std::string& name, const std::vector<double>& values_s) {
+  std::vector<double> ms;
+  ms.reserve(values_s.size());
+  for (const double v : values_s) ms.push_back(v * kMsPerS);
+  double mean = 0;
+  for (const double v : ms) mean += v;
+  if (!ms.empty()) mean /= static_cast<double>(ms.size());
+  j["mean_" + name + "_ms"] = mean;
+  j["median_" + name + "_ms"] = linear_percentile(ms, 0.5);
+  j["std_" + name + "_ms"] = population_std(ms);
+  for (const int p : {50, 90, 95, 99}) j[fmt::format("p{}_{}_ms", p, name)] = linear_percentile(ms, p / 100.0);
+}
+
+// vLLM's peak output tokens in a 1-second bucket and peak concurrency (half-open intervals).
+std::pair<double, int> peaks(const std::vector<RequestRecord>& ok, TimeNs t0) {
+  if (ok.empty()) return {0.0, 0};
+  TimeNs last = t0;
+  for (const auto& r : ok) last = std::max(last, r.finish_ns);
+  std::vector<double> per_s(static_cast<std::size_t>(std::ceil(ns_to_seconds(last - t0))) + 1, 0.0);
+  std::vector<std::pair<TimeNs, int>> events;
+  for (const auto& r : ok) {
+    const double first_s = ns_to_seconds(r.first_token_ns - t0);
+    const double gap_s = r.output_tokens > 1 ? ns_to_seconds(r.finish_ns - r.first_token_ns) /
+                                                   static_cast<double>(r.output_tokens - 1)
+                                             : 0.0;
+    for (std::int64_t k = 0; k < std::max<std::int64_t>(1, r.output_tokens); ++k) {
+      const auto bucket = static_cast<std::size_t>(first_s + gap_s * static_cast<double>(k));
+      if (bucket < per_s.size()) per_s[bucket] += 1;
+    }
+    events.emplace_back(r.arrival_ns, 1);
+    events.emplace_back(r.finish_ns, -1);
+  }
+  std::sort(events.begin(), events.end());
+  int cur = 0, peak = 0;
+  for (const auto& e : events) peak = std::max(peak, cur += e.second);
+  return {*std::max_element(per_s.begin(), per_s.end()), peak};
+}
+
+void add_traffic(nlohmann::json& j, const nlohmann::json& load) {
+  j["request_rate"] = "inf";
+  j["burstiness"] = 1.0;
+  j["max_concurrency"] = nullptr;
+  if (load.contains("concurrency")) {
+    j["max_concurrency"] = load["concurrency"];  // a semaphore at infinite rate: a closed loop of N
+    return;
+  }
+  if (!load.contains("rate_per_s")) return;  // a trace: sent at the trace's times
+  j["request_rate"] = load["rate_per_s"];
+  const std::string arrival = load.value("arrival", "poisson");
+  if (arrival == "constant") j["burstiness"] = "inf";  // vLLM writes Infinity; see docs
+  if (arrival.rfind("gamma:", 0) == 0) {
+    const double cv = std::stod(arrival.substr(6));
+    j["burstiness"] = 1.0 / (cv * cv);  // gamma shape k has CV 1/sqrt(k)
+  }
+  if (load.value("max_in_flight", 0) > 0) j["max_concurrency"] = load["max_in_flight"];
+}
+
+}  // namespace
+
+nlohmann::json vllm_bench_result_json(const std::vector<RequestRecord>& records, const VllmResultContext& ctx) {
+  std::vector<RequestRecord> recs = records;
+  std::sort(recs.begin(), recs.end(), [](const auto& a, const auto& b) { return a.request_id < b.request_id; });
+  TimeNs t0 = std::numeric_limits<TimeNs>::max(), t_end = 0;
+  for (const auto& r : recs) {
+    if (r.arrival_ns >= 0) t0 = std::min(t0, r.arrival_ns);
+    t_end = std::max(t_end, r.finish_ns);
+  }
+  if (recs.empty()) t0 = 0;
+  nlohmann::json j;
+  j["date"] = ctx.date;
+  j["endpoint_type"] = ctx.backend;
+  j["backend"] = ctx.backend;
+  j["label"] = ctx.label.empty() ? ctx.backend : ctx.label;
+  j["model_id"] = ctx.model_id;
+  j["tokenizer_id"] = ctx.model_id;
+  j["num_prompts"] = recs.size();
+  add_traffic(j, ctx.load);
+  const double duration_s = ns_to_seconds(std::max<TimeNs>(1, t_end - t0));
+  std::int64_t total_in = 0, total_out = 0, completed = 0;
+  std::vector<double> ttfts, tpots, itls_all, e2els;
+  nlohmann::json input_lens = nlohmann::json::array(), output_lens = nlohmann::json::array(),
+                 ttft_arr = nlohmann::json::array(), itl_arr = nlohmann::json::array(),
+                 lat_arr = nlohmann::json::array(), start_arr = nlohmann::json::array(),
+                 texts = nlohmann::json::array(), errors = nlohmann::json::array();
+  std::vector<RequestRecord> ok;
+  for (const auto& r : recs) {
+    const bool success = r.status == RequestStatus::kOk && r.first_token_ns >= 0;
+    input_lens.push_back(r.input_tokens);
+    start_arr.push_back(ns_to_seconds(std::max<TimeNs>(0, r.arrival_ns - t0)));
+    texts.push_back("");
+    nlohmann::json gaps = nlohmann::json::array();
+    if (!success) {
+      output_lens.push_back(0);
+      ttft_arr.push_back(0.0);
+      lat_arr.push_back(0.0);
+      itl_arr.push_back(gaps);
+      errors.push_back(r.error.empty() ? std::string(to_string(r.status)) : r.error);
+      continue;
+    }
+    ok.push_back(r);
+    ++completed;
+    total_in += r.input_tokens;
+    total_out += r.output_tokens;
+    const double ttft = ns_to_seconds(r.first_token_ns - r.arrival_ns);
+    const double lat = ns_to_seconds(r.finish_ns - r.arrival_ns);
+    output_lens.push_back(r.output_tokens);
+    ttft_arr.push_back(ttft);
+    lat_arr.push_back(lat);
+    errors.push_back("");
+    ttfts.push_back(ttft);
+    e2els.push_back(lat);
+    if (r.output_tokens > 1) {
+      const double gap = (lat - ttft) / static_cast<double>(r.output_tokens - 1);
+      tpots.push_back(gap);
+      for (std::int64_t k = 1; k < r.output_tokens; ++k) {
+        gaps.push_back(gap);
+        itls_all.push_back(gap);
+      }
+    }
+    itl_arr.push_back(gaps);
+  }
+  j["duration"] = duration_s;
+  j["completed"] = completed;
+  j["failed"] = static_cast<std::int64_t>(recs.size()) - completed;
+  j["total_input_tokens"] = total_in;
+  j["total_output_tokens"] = total_out;
+  j["request_throughput"] = static_cast<double>(completed) / duration_s;
+  j["request_goodput"] = nullptr;
+  j["output_throughput"] = static_cast<double>(total_out) / duration_s;
+  j["total_token_throughput"] = static_cast<double>(total_in + total_out) / duration_s;
+  j["input_lens"] = input_lens;
+  j["output_lens"] = output_lens;
+  j["ttfts"] = ttft_arr;
+  j["itls"] = itl_arr;
+  j["latencies"] = lat_arr;
+  j["start_times"] = start_arr;
+  j["generated_texts"] = texts;
+  j["errors"] = errors;
+  const auto [max_tok_s, max_conc] = peaks(ok, t0);
+  j["max_output_tokens_per_s"] = max_tok_s;
+  j["max_concurrent_requests"] = max_conc;
+  add_metric(j, "ttft", ttfts);
+  add_metric(j, "tpot", tpots);
+  add_metric(j, "itl", itls_all);
+  add_metric(j, "e2el", e2els);
+  return j;
+}
+
+bool looks_like_vllm_bench_result(const nlohmann::json& j) {
+  return j.is_object() && j.contains("completed") && j.contains("request_throughput") &&
+         (j.contains("mean_ttft_ms") || j.contains("ttfts") || j.contains("mean_e2el_ms"));
+}
+
+}  // namespace servetwin::formats
