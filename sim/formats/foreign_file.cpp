@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "sim/catalog/catalog.hpp"
+#include "sim/core/rng.hpp"
 
 namespace servetwin::formats {
 
@@ -185,14 +186,8 @@ double linear_percentile(std::vector<double> values, double q) {
 }
 
 std::string stable_hex_id(const std::string& text) {
-  auto fnv = [&](std::uint64_t h) {
-    for (const unsigned char c : text) {
-      h ^= c;
-      h *= 1099511628211ULL;
-    }
-    return h;
-  };
-  return fmt::format("{:016x}{:016x}", fnv(14695981039346656037ULL), fnv(0x9e3779b97f4a7c15ULL));
+  const std::uint64_t h = stable_hash(text);
+  return fmt::format("{:016x}{:016x}", h, splitmix64(h));
 }
 
 }  // namespace servetwin::formats

@@ -43,7 +43,7 @@ double population_std(const std::vector<double>& values);
 // numpy's default percentile (linear interpolation between order statistics); 0 for no values.
 double linear_percentile(std::vector<double> values, double q);
 
-// 64-bit FNV-1a of a text as 32 hex digits (two rounds): stable ids for the llm-d report.
+// Stable 32-hex-digit id of a text (FNV-1a, then SplitMix64): the llm-d report's run ids.
 std::string stable_hex_id(const std::string& text);
 
 }  // namespace servetwin::formats
