@@ -62,8 +62,10 @@ void read_scenario(LlmdStage& s, const nlohmann::json& j) {
   const auto& sc = j["scenario"];
   if (sc.contains("stack") && sc["stack"].is_array()) {
     for (const auto& c : sc["stack"]) {
-      if (c.value("metadata", nlohmann::json::object()).value("kind", "") != "inference_engine") continue;
-      const auto& st = c.value("standardized", nlohmann::json::object());
+      // v0.2 puts `kind` in metadata; later revisions of the same schema put it in standardized.
+      const auto st = c.value("standardized", nlohmann::json::object());
+      const std::string kind = c.value("metadata", nlohmann::json::object()).value("kind", st.value("kind", ""));
+      if (kind != "inference_engine") continue;
       s.model = st.value("model", nlohmann::json::object()).value("name", "");
       const auto acc = st.value("accelerator", nlohmann::json::object());
       s.accelerator = acc.value("model", "");
