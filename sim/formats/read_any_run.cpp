@@ -23,6 +23,10 @@ AnyRun read_any_run(const std::filesystem::path& path) {
     return out;
   }
   const std::string file = path.string();
+  if (!std::filesystem::exists(path)) {
+    throw ConfigError(fmt::format("{}: not a directory or a file (give the --out DIR of `servetwin load` or a "
+                                  "result file; accepted: {})", file, accepted_run_formats()));
+  }
   const std::string text = read_text_file(path);
   nlohmann::json j = parse_json_lenient(text);
   if (j.is_discarded()) {

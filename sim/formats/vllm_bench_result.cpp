@@ -73,6 +73,57 @@ void add_traffic(nlohmann::json& j, const nlohmann::json& load) {
   if (load.value("max_in_flight", 0) > 0) j["max_concurrency"] = load["max_in_flight"];
 }
 
+// The per-request arrays and the successful requests' values the statistics are computed from.
+struct PerRequest {
+  nlohmann::json input_lens = nlohmann::json::array(), output_lens = nlohmann::json::array(),
+                 ttfts = nlohmann::json::array(), itls = nlohmann::json::array(), latencies = nlohmann::json::array(),
+                 start_times = nlohmann::json::array(), texts = nlohmann::json::array(),
+                 errors = nlohmann::json::array();
+  std::vector<double> ok_ttft_s, ok_tpot_s, ok_gaps_s, ok_e2e_s;
+  std::vector<RequestRecord> ok;
+  std::int64_t total_in = 0, total_out = 0;
+};
+
+PerRequest collect(const std::vector<RequestRecord>& recs, TimeNs t0) {
+  PerRequest p;
+  for (const auto& r : recs) {
+    const bool success = r.status == RequestStatus::kOk && r.first_token_ns >= 0;
+    p.input_lens.push_back(r.input_tokens);
+    p.start_times.push_back(ns_to_seconds(std::max<TimeNs>(0, r.arrival_ns - t0)));
+    p.texts.push_back("");
+    nlohmann::json gaps = nlohmann::json::array();
+    if (!success) {  // vLLM keeps failed requests in the arrays with zeros and their error
+      p.output_lens.push_back(0);
+      p.ttfts.push_back(0.0);
+      p.latencies.push_back(0.0);
+      p.itls.push_back(gaps);
+      p.errors.push_back(r.error.empty() ? std::string(to_string(r.status)) : r.error);
+      continue;
+    }
+    p.ok.push_back(r);
+    p.total_in += r.input_tokens;
+    p.total_out += r.output_tokens;
+    const double ttft = ns_to_seconds(r.first_token_ns - r.arrival_ns);
+    const double lat = ns_to_seconds(r.finish_ns - r.arrival_ns);
+    p.output_lens.push_back(r.output_tokens);
+    p.ttfts.push_back(ttft);
+    p.latencies.push_back(lat);
+    p.errors.push_back("");
+    p.ok_ttft_s.push_back(ttft);
+    p.ok_e2e_s.push_back(lat);
+    if (r.output_tokens > 1) {
+      const double gap = (lat - ttft) / static_cast<double>(r.output_tokens - 1);
+      p.ok_tpot_s.push_back(gap);
+      for (std::int64_t k = 1; k < r.output_tokens; ++k) {
+        gaps.push_back(gap);
+        p.ok_gaps_s.push_back(gap);
+      }
+    }
+    p.itls.push_back(gaps);
+  }
+  return p;
+}
+
 }  // namespace
 
 nlohmann::json vllm_bench_result_json(const std::vector<RequestRecord>& records, const VllmResultContext& ctx) {
@@ -83,7 +134,7 @@ nlohmann::json vllm_bench_result_json(const std::vector<RequestRecord>& records,
     if (r.arrival_ns >= 0) t0 = std::min(t0, r.arrival_ns);
     t_end = std::max(t_end, r.finish_ns);
   }
-  if (recs.empty()) t0 = 0;
+  if (t0 == std::numeric_limits<TimeNs>::max()) t0 = 0;
   nlohmann::json j;
   j["date"] = ctx.date;
   j["endpoint_type"] = ctx.backend;
@@ -94,73 +145,32 @@ nlohmann::json vllm_bench_result_json(const std::vector<RequestRecord>& records,
   j["num_prompts"] = recs.size();
   add_traffic(j, ctx.load);
   const double duration_s = ns_to_seconds(std::max<TimeNs>(1, t_end - t0));
-  std::int64_t total_in = 0, total_out = 0, completed = 0;
-  std::vector<double> ttfts, tpots, itls_all, e2els;
-  nlohmann::json input_lens = nlohmann::json::array(), output_lens = nlohmann::json::array(),
-                 ttft_arr = nlohmann::json::array(), itl_arr = nlohmann::json::array(),
-                 lat_arr = nlohmann::json::array(), start_arr = nlohmann::json::array(),
-                 texts = nlohmann::json::array(), errors = nlohmann::json::array();
-  std::vector<RequestRecord> ok;
-  for (const auto& r : recs) {
-    const bool success = r.status == RequestStatus::kOk && r.first_token_ns >= 0;
-    input_lens.push_back(r.input_tokens);
-    start_arr.push_back(ns_to_seconds(std::max<TimeNs>(0, r.arrival_ns - t0)));
-    texts.push_back("");
-    nlohmann::json gaps = nlohmann::json::array();
-    if (!success) {
-      output_lens.push_back(0);
-      ttft_arr.push_back(0.0);
-      lat_arr.push_back(0.0);
-      itl_arr.push_back(gaps);
-      errors.push_back(r.error.empty() ? std::string(to_string(r.status)) : r.error);
-      continue;
-    }
-    ok.push_back(r);
-    ++completed;
-    total_in += r.input_tokens;
-    total_out += r.output_tokens;
-    const double ttft = ns_to_seconds(r.first_token_ns - r.arrival_ns);
-    const double lat = ns_to_seconds(r.finish_ns - r.arrival_ns);
-    output_lens.push_back(r.output_tokens);
-    ttft_arr.push_back(ttft);
-    lat_arr.push_back(lat);
-    errors.push_back("");
-    ttfts.push_back(ttft);
-    e2els.push_back(lat);
-    if (r.output_tokens > 1) {
-      const double gap = (lat - ttft) / static_cast<double>(r.output_tokens - 1);
-      tpots.push_back(gap);
-      for (std::int64_t k = 1; k < r.output_tokens; ++k) {
-        gaps.push_back(gap);
-        itls_all.push_back(gap);
-      }
-    }
-    itl_arr.push_back(gaps);
-  }
+  const PerRequest p = collect(recs, t0);
+  const auto completed = static_cast<std::int64_t>(p.ok.size());
   j["duration"] = duration_s;
   j["completed"] = completed;
   j["failed"] = static_cast<std::int64_t>(recs.size()) - completed;
-  j["total_input_tokens"] = total_in;
-  j["total_output_tokens"] = total_out;
+  j["total_input_tokens"] = p.total_in;
+  j["total_output_tokens"] = p.total_out;
   j["request_throughput"] = static_cast<double>(completed) / duration_s;
   j["request_goodput"] = nullptr;
-  j["output_throughput"] = static_cast<double>(total_out) / duration_s;
-  j["total_token_throughput"] = static_cast<double>(total_in + total_out) / duration_s;
-  j["input_lens"] = input_lens;
-  j["output_lens"] = output_lens;
-  j["ttfts"] = ttft_arr;
-  j["itls"] = itl_arr;
-  j["latencies"] = lat_arr;
-  j["start_times"] = start_arr;
-  j["generated_texts"] = texts;
-  j["errors"] = errors;
-  const auto [max_tok_s, max_conc] = peaks(ok, t0);
+  j["output_throughput"] = static_cast<double>(p.total_out) / duration_s;
+  j["total_token_throughput"] = static_cast<double>(p.total_in + p.total_out) / duration_s;
+  j["input_lens"] = p.input_lens;
+  j["output_lens"] = p.output_lens;
+  j["ttfts"] = p.ttfts;
+  j["itls"] = p.itls;
+  j["latencies"] = p.latencies;
+  j["start_times"] = p.start_times;
+  j["generated_texts"] = p.texts;
+  j["errors"] = p.errors;
+  const auto [max_tok_s, max_conc] = peaks(p.ok, t0);
   j["max_output_tokens_per_s"] = max_tok_s;
   j["max_concurrent_requests"] = max_conc;
-  add_metric(j, "ttft", ttfts);
-  add_metric(j, "tpot", tpots);
-  add_metric(j, "itl", itls_all);
-  add_metric(j, "e2el", e2els);
+  add_metric(j, "ttft", p.ok_ttft_s);
+  add_metric(j, "tpot", p.ok_tpot_s);
+  add_metric(j, "itl", p.ok_gaps_s);
+  add_metric(j, "e2el", p.ok_e2e_s);
   return j;
 }
 

@@ -63,12 +63,16 @@ LiveDeployment live_run_deployment(const Catalog& catalog, const LiveValidateOpt
   if (opts.deployment) {
     out.d = *opts.deployment;
     out.from = "flags";
-    if (out.d.model.empty() && !model_hint.empty()) {
-      out.d.model = model_hint;
+    // A servetwin run's recorded deployment names the model even when the flags change the hardware.
+    const std::string hint = !model_hint.empty() || !own_dir || !resolved_config.contains("server_deployment")
+                                 ? model_hint
+                                 : resolved_config["server_deployment"].value("model", std::string());
+    if (out.d.model.empty() && !hint.empty()) {
+      out.d.model = hint;
       out.from = fmt::format("flags; model from {} ({})", sfile, format);
     }
     if (out.d.model.empty()) {
-      throw ConfigError(fmt::format("{}: the {} file names no model: pass --model", sfile, format));
+      throw ConfigError(fmt::format("{}: the {} run names no model: pass --model", sfile, format));
     }
   } else if (own_dir && resolved_config.contains("server_deployment")) {
     out.d = deployment_from_json(resolved_config["server_deployment"], sfile);

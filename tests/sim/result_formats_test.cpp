@@ -292,6 +292,9 @@ TEST(ResultFormats, BadFilesNameTheFileAndTheAcceptedFormats) {
   const auto mismatched = write_temp("short.json", short_array.dump());
   EXPECT_NE(error_of(mismatched).find("field 'ttfts' has"), std::string::npos) << error_of(mismatched);
 
+  const auto missing = std::filesystem::temp_directory_path() / "servetwin-formats-no-such-file.json";
+  EXPECT_NE(error_of(missing).find("not a directory or a file"), std::string::npos) << error_of(missing);
+
   const auto empty = write_temp("empty.json", "");
   EXPECT_NE(error_of(empty).find("empty file"), std::string::npos) << error_of(empty);
 
