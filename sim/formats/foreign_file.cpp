@@ -176,15 +176,6 @@ double population_std(const std::vector<double>& values) {
   return std::sqrt(ss / static_cast<double>(values.size()));
 }
 
-double linear_percentile(std::vector<double> values, double q) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const double pos = q * static_cast<double>(values.size() - 1);
-  const auto lo = static_cast<std::size_t>(std::floor(pos));
-  const std::size_t hi = std::min(lo + 1, values.size() - 1);
-  return values[lo] + (values[hi] - values[lo]) * (pos - static_cast<double>(lo));
-}
-
 std::string stable_hex_id(const std::string& text) {
   const std::uint64_t h = stable_hash(text);
   return fmt::format("{:016x}{:016x}", h, splitmix64(h));

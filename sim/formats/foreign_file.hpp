@@ -40,8 +40,6 @@ std::pair<TimeNs, TimeNs> request_count_window(const std::vector<RequestRecord>&
 
 // Population standard deviation (numpy's np.std default, ddof = 0).
 double population_std(const std::vector<double>& values);
-// numpy's default percentile (linear interpolation between order statistics); 0 for no values.
-double linear_percentile(std::vector<double> values, double q);
 
 // Stable 32-hex-digit id of a text (FNV-1a, then SplitMix64): the llm-d report's run ids.
 std::string stable_hex_id(const std::string& text);

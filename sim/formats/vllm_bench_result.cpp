@@ -9,6 +9,7 @@
 
 #include "sim/catalog/catalog.hpp"
 #include "sim/formats/foreign_file.hpp"
+#include "sim/metrics/stage_metrics.hpp"
 
 namespace servetwin::formats {
 namespace {
@@ -20,13 +21,14 @@ void add_metric(nlohmann::json& j, const std::string& name, const std::vector<do
   std::vector<double> ms;
   ms.reserve(values_s.size());
   for (const double v : values_s) ms.push_back(v * kMsPerS);
-  double mean = 0;
-  for (const double v : ms) mean += v;
-  if (!ms.empty()) mean /= static_cast<double>(ms.size());
-  j["mean_" + name + "_ms"] = mean;
-  j["median_" + name + "_ms"] = linear_percentile(ms, 0.5);
+  const Distribution d = summarize(ms);  // numpy's linear percentiles, as vLLM's np.percentile
+  j["mean_" + name + "_ms"] = d.mean;
+  j["median_" + name + "_ms"] = d.p50;
   j["std_" + name + "_ms"] = population_std(ms);
-  for (const int p : {50, 90, 95, 99}) j[fmt::format("p{}_{}_ms", p, name)] = linear_percentile(ms, p / 100.0);
+  j["p50_" + name + "_ms"] = d.p50;
+  j["p90_" + name + "_ms"] = d.p90;
+  j["p95_" + name + "_ms"] = d.p95;
+  j["p99_" + name + "_ms"] = d.p99;
 }
 
 // vLLM's peak output tokens in a 1-second bucket and peak concurrency (half-open intervals).
