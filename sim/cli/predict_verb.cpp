@@ -8,6 +8,7 @@
 #include "sim/catalog/catalog.hpp"
 #include "sim/cli/scenario_options.hpp"
 #include "sim/cli/verb_registry.hpp"
+#include "sim/formats/write_formats.hpp"
 #include "sim/scenario/run_output.hpp"
 #include "sim/workload/trace.hpp"
 
@@ -19,7 +20,12 @@ const VerbRegistration kPredict{Verb{
     [](CLI::App& cmd) -> std::function<int()> {
       auto o = std::make_shared<ScenarioOptions>();
       add_scenario_options(cmd, *o);
-      return [o] {
+      auto format_list = std::make_shared<std::string>();
+      cmd.add_option("--formats", *format_list,
+                     "with --out: also write other tools' result files: vllm-bench, llm-d, all (docs/result-formats.md)");
+      return [o, format_list] {
+        const auto out_formats = format_list->empty() ? std::vector<formats::OutFormat>{} : formats::parse_out_formats(*format_list);
+        if (!out_formats.empty() && o->out.empty()) throw UsageError("--formats needs --out DIR");
         // A trace file is parsed while the catalog loads: both are milliseconds of parsing, and the
         // whole process is what a user waits for (issue 5's S1 command).
         std::future<std::vector<TraceRow>> trace_rows;
@@ -40,6 +46,7 @@ const VerbRegistration kPredict{Verb{
         info.producer = "simulator";
         info.seed = scenarios.front().seed;
         if (!o->out.empty()) write_run_outputs(o->out, info, runs);
+        if (!out_formats.empty()) formats::write_foreign_formats(o->out, runs, out_formats);
         if (o->json) {
           std::cout << make_summary(info, to_scenario_results(runs)).dump(2) << "\n";
         } else {

@@ -29,7 +29,9 @@ const VerbRegistration kValidate{Verb{
     [](CLI::App& cmd) -> std::function<int()> {
       auto f = std::make_shared<ValidateFlags>();
       auto* data = cmd.add_option("--data", f->data, "validation CSV file (repeatable)");
-      auto* live = cmd.add_option("--live", f->live_dir, "live run directory (servetwin load --out DIR) to re-simulate");
+      auto* live = cmd.add_option("--live", f->live_dir,
+                                  "run to re-simulate: servetwin load --out DIR, or an llm-load-test / vLLM bench / "
+                                  "GuideLLM / llm-d result file (docs/result-formats.md)");
       data->excludes(live);
       add_deployment_options(cmd, f->deployment);
       cmd.add_option("--json", f->json_out, "write the full report (per row and per source) as JSON here");
@@ -37,8 +39,9 @@ const VerbRegistration kValidate{Verb{
       cmd.add_option("--config-dir", f->config_dir, "catalog directory (default: the shipped configs/)");
       return [f] {
         if (f->data.empty() && f->live_dir.empty()) throw UsageError("give --data FILE.csv or --live DIR");
-        const bool deployment_flags = !f->deployment.d.model.empty();
-        if (deployment_flags && f->live_dir.empty()) throw UsageError("--model and deployment flags apply to --live only");
+        const bool deployment_flags =
+            !f->deployment.d.model.empty() || !f->deployment.d.gpu.empty() || !f->deployment.d.instance.empty();
+        if (deployment_flags && f->live_dir.empty()) throw UsageError("--model, --gpu, --instance and deployment flags apply to --live only");
         const Catalog catalog =
             Catalog::load(f->config_dir.empty() ? default_config_dir() : std::filesystem::path(f->config_dir));
         nlohmann::json report;

@@ -28,6 +28,11 @@ struct LiveRun {
   std::vector<LiveStage> stages;
   std::vector<RequestRecord> requests;  // requests.csv (measured)
   std::vector<RequestRecord> warmup;    // warmup_requests.csv (sent before each window; may be empty)
+  // Runs read from another tool's file (sim/formats): which format, the model the file names
+  // (empty if none), and where each re-simulation input came from (field -> "FILE: field ...").
+  std::string format = "servetwin-load-dir";
+  std::string model_hint;
+  nlohmann::json field_sources = nlohmann::json::object();
 };
 
 // Throws ConfigError naming the file (and line / JSON field) for: a missing directory or file,

@@ -8,6 +8,7 @@
 
 #include "sim/catalog/catalog.hpp"
 #include "sim/engine/serving_sim.hpp"
+#include "sim/formats/read_any_run.hpp"
 #include "sim/metrics/stage_metrics.hpp"
 #include "sim/validate/live_resimulate.hpp"
 #include "sim/validate/live_run_reader.hpp"
@@ -54,26 +55,55 @@ std::pair<TimeNs, TimeNs> predicted_window(const LiveStage& st, bool duration_mo
 
 }  // namespace
 
-nlohmann::json run_live_validation(const Catalog& catalog, const LiveValidateOptions& opts) {
-  const LiveRun run = read_live_run(opts.dir);
-  const std::string sfile = (opts.dir / "summary.json").string();
-  DeploymentConfig d;
+LiveDeployment live_run_deployment(const Catalog& catalog, const LiveValidateOptions& opts, const std::string& format,
+                                   const nlohmann::json& resolved_config, const std::string& model_hint) {
+  const bool own_dir = format == "servetwin-load-dir";
+  const std::string sfile = own_dir ? (opts.dir / "summary.json").string() : opts.dir.string();
+  LiveDeployment out;
   if (opts.deployment) {
-    d = *opts.deployment;
-  } else if (run.resolved_config.contains("server_deployment")) {
-    d = deployment_from_json(run.resolved_config["server_deployment"], sfile);
-  } else {
+    out.d = *opts.deployment;
+    out.from = "flags";
+    // A servetwin run's recorded deployment names the model even when the flags change the hardware.
+    const std::string hint = !model_hint.empty() || !own_dir || !resolved_config.contains("server_deployment")
+                                 ? model_hint
+                                 : resolved_config["server_deployment"].value("model", std::string());
+    if (out.d.model.empty() && !hint.empty()) {
+      out.d.model = hint;
+      out.from = fmt::format("flags; model from {} ({})", sfile, format);
+    }
+    if (out.d.model.empty()) {
+      throw ConfigError(fmt::format("{}: the {} run names no model: pass --model", sfile, format));
+    }
+  } else if (own_dir && resolved_config.contains("server_deployment")) {
+    out.d = deployment_from_json(resolved_config["server_deployment"], sfile);
+    out.from = kDeploymentField;
+  } else if (own_dir) {
     throw ConfigError(fmt::format("{}: field '{}' missing: the run did not record the server's deployment (pass "
                                   "--model/--instance/... to `servetwin load`, or to `servetwin validate --live`)",
                                   sfile, kDeploymentField));
+  } else {
+    throw ConfigError(fmt::format("{}: a {} file does not record the server's hardware and engine: pass --gpu or "
+                                  "--instance (and --tp, --engine, --model{}) to `servetwin validate --live`",
+                                  sfile, format,
+                                  model_hint.empty() ? std::string() : fmt::format("; the file names model '{}'", model_hint)));
   }
-  const std::string where = opts.deployment ? std::string("the deployment flags")
-                                            : fmt::format("{}: field '{}'", sfile, kDeploymentField);
+  out.where = out.from == kDeploymentField ? fmt::format("{}: field '{}'", sfile, kDeploymentField)
+                                           : std::string("the deployment flags");
   try {
-    d = resolve_deployment(catalog, d);
+    out.d = resolve_deployment(catalog, out.d);
   } catch (const ConfigError& e) {
-    throw ConfigError(fmt::format("{}: {}", where, e.what()));
+    throw ConfigError(fmt::format("{}: {}", out.where, e.what()));
   }
+  return out;
+}
+
+nlohmann::json run_live_validation(const Catalog& catalog, const LiveValidateOptions& opts) {
+  formats::AnyRun any = formats::read_any_run(opts.dir);
+  if (any.aggregate) return run_aggregate_validation(catalog, opts, *any.aggregate);
+  const LiveRun run = std::move(*any.per_request);
+  const LiveDeployment dep = live_run_deployment(catalog, opts, run.format, run.resolved_config, run.model_hint);
+  const DeploymentConfig& d = dep.d;
+  const std::string& where = dep.where;
   const EngineSpec& spec = catalog.engine(d.engine);
   const auto fit_it = spec.text_settings.find("fitted_on");
   const std::string fit_set = fit_it == spec.text_settings.end() ? "none" : fit_it->second;
@@ -182,7 +212,9 @@ nlohmann::json run_live_validation(const Catalog& catalog, const LiveValidateOpt
   report["live"] = {{"dir", opts.dir.string()},
                     {"partial", run.partial},
                     {"deployment", to_json(d)},
-                    {"deployment_from", opts.deployment ? "flags" : kDeploymentField},
+                    {"deployment_from", dep.from},
+                    {"format", run.format},
+                    {"field_sources", run.field_sources},
                     {"window_mode", duration_mode ? "duration" : "requests"}};
   report["metric_notes"] = {
       {"replay", "each stage is re-simulated with the live run's requests (lengths as the server reported them); "
@@ -209,6 +241,7 @@ void print_live_validation_tables(std::ostream& os, const nlohmann::json& report
                       row["label"].get<std::string>());
     os << fmt::format("  {:<30} {:>14} {:>14} {:>9}\n", "metric", "measured", "predicted", "error%");
     for (const auto& col : validation_metric_columns()) {
+      if (!row["measured"].contains(col)) continue;  // an aggregate report may lack a metric
       const double meas = row["measured"][col].get<double>();
       const double pred = row["predicted"][col].get<double>();
       const std::string err = meas != 0 ? fmt::format("{:+.1f}", (pred - meas) / std::abs(meas) * 100.0) : "n/a";
