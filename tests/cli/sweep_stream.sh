@@ -7,7 +7,7 @@ set -euo pipefail
 bin="$1"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-grid=(--models llama-2-7b,llama-2-13b --instances g5.2xlarge,g5.12xlarge --tp 1,4 --concurrency 2,8,16 --duration 30
+grid=(--models llama-2-7b,llama-2-13b --instances g5.2xlarge,g5.12xlarge --tp 1,4 --concurrency 2,8,16 --duration 240
       --slo "ttft_p99_ms<=3000")
 "$bin" sweep "${grid[@]}" --out "$tmp/full" > "$tmp/full.txt"
 n=$(wc -l < "$tmp/full/sweep.jsonl")
@@ -47,7 +47,10 @@ cmp "$tmp/full.txt" "$tmp/part.txt" || { echo "resumed table differs" >&2; exit 
 # Killed for real, then resumed: the same bytes.
 "$bin" sweep "${grid[@]}" --jobs 1 --out "$tmp/killed" > /dev/null &
 pid=$!
-sleep 0.1
+for _ in $(seq 500); do  # kill as soon as a couple of points are on disk
+  [[ -f "$tmp/killed/sweep.jsonl" && $(wc -l < "$tmp/killed/sweep.jsonl") -ge 2 ]] && break
+  sleep 0.005
+done
 kill -9 "$pid" 2> /dev/null || true
 wait "$pid" 2> /dev/null || true
 echo "killed run left $(wc -l < "$tmp/killed/sweep.jsonl") of 18 lines"
