@@ -255,6 +255,7 @@ bool run_ordered(std::size_t first, std::size_t n, int jobs, const WorkFn& work,
     run_worker_rank(*comm, jobs, work);
     return false;
   }
+  std::cerr << "servetwin: " << comm->size() << " MPI ranks, " << jobs + remote_slots << " worker threads in all\n";
   RootState st{first, n, result_window(jobs + remote_slots), first, {}, {}, 0};
   run_root_rank(*comm, st, jobs, remote_slots, work, deliver, progress);
   return true;
