@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <ostream>
 
@@ -27,10 +28,13 @@ namespace {
 
 double num(const nlohmann::json& j, const char* key) { return j.contains(key) && j[key].is_number() ? j[key].get<double>() : 0.0; }
 
+// "Llama-2-7b-hf g5.2xlarge TP1 tgis-rhoai-2024q1 max_batch_size=16": the model without its org.
 std::string candidate_label(const nlohmann::json& c) {
   const auto& d = c["deployment"];
-  return fmt::format("{} {} TP{} {} {}", d["model"].get<std::string>(), d["instance"].get<std::string>(),
-                     d["tp"].get<int>(), d["engine"].get<std::string>(), engine_set_text(d));
+  const std::string model = d["model"].get<std::string>();
+  const std::string settings = engine_set_text(d);
+  return fmt::format("{} {} TP{} {}{}", model.substr(model.rfind('/') + 1), d["instance"].get<std::string>(),
+                     d["tp"].get<int>(), d["engine"].get<std::string>(), settings == "-" ? "" : " " + settings);
 }
 
 }  // namespace
@@ -43,15 +47,17 @@ void print_plan_table(std::ostream& os, const nlohmann::json& plan) {
                     in["target_rate_per_s"].get<double>(), in["arrival"].get<std::string>(), in["slo"].get<std::string>(),
                     in["router"].get<std::string>(), 100 * in["rate_search"]["tolerance_rel"].get<double>());
   os << fmt::format("{} candidates, {} feasible\n\n", cands.size(), plan["ranked"].size());
-  os << fmt::format("{:>4} {:<56} {:>9} {:>4} {:>5} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}\n", "rank", "candidate",
+  std::size_t label_w = 9;
+  for (const auto& idx : plan["ranked"]) label_w = std::max(label_w, candidate_label(cands[idx.get<std::size_t>()]).size());
+  os << fmt::format("{:>4} {:<{}} {:>9} {:>4} {:>5} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}\n", "rank", "candidate", label_w,
                     "max_req/s", "repl", "gpus", "USD/h", "USD/h*", "$/1M_in", "$/1M_out", "ttft_p99", "tpot");
   int rank = 0;
   for (const auto& idx : plan["ranked"]) {
     const auto& c = cands[idx.get<std::size_t>()];
     const auto& p = c["price"];
     const auto& t = c["at_target"];
-    os << fmt::format("{:>4} {:<56} {:>9.3g} {:>4} {:>5} {:>8.2f} {:>8.2f} {:>8.3f} {:>8.3f} {:>8.0f} {:>8.1f}\n", ++rank,
-                      candidate_label(c).substr(0, 56), num(c, "max_rate_per_s"), c["replicas"].get<int>(),
+    os << fmt::format("{:>4} {:<{}} {:>9.3g} {:>4} {:>5} {:>8.2f} {:>8.2f} {:>8.3f} {:>8.3f} {:>8.0f} {:>8.1f}\n", ++rank,
+                      candidate_label(c), label_w, num(c, "max_rate_per_s"), c["replicas"].get<int>(),
                       p["gpus"].get<int>(), num(p, "usd_per_hour_on_demand"), num(p, "usd_per_hour"),
                       num(p, "usd_per_1m_input_tok"), num(p, "usd_per_1m_output_tok"), num(t, "ttft_p99_ms"),
                       num(t, "tpot_mean_ms"));
