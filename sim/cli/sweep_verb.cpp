@@ -103,18 +103,21 @@ std::string point_line(const Catalog& catalog, const Scenario& s, std::size_t le
   return j.dump();
 }
 
-void print_sweep_table(SweepStream& stream, const SweepOutcome& r, const std::string& slo) {
+// Reads each ranked point back as it prints it: memory stays flat however many points rank.
+void print_sweep_table(SweepStream& stream, const SweepOutcome& r, const std::string& slo,
+                       const std::vector<Scenario>& scenarios) {
   std::cout << fmt::format("{} configurations x load points simulated; {} meet the SLO ({})\n",
                            r.ranked.size() + r.failing.size(), r.ranked.size(), slo.empty() ? "none given" : slo);
-  std::vector<nlohmann::json> rows;  // the ranked points are printed, so they are read back once
-  for (const auto i : r.ranked) rows.push_back(stream.read_point(i));
   // The instance column fits the longest name shown (p6-b200.48xlarge is 16 characters).
   std::size_t inst_w = 14;
-  for (const auto& p : rows) inst_w = std::max(inst_w, p["instance"].get<std::string>().size());
+  for (const auto i : r.ranked) {
+    inst_w = std::max(inst_w, scenarios[stream.entries()[i].config].deployment.instance.size());
+  }
   std::cout << fmt::format("{:>4} {:<28} {:<{}} {:>3} {:>6} {:>9} {:>9} {:>8} {:>8}\n", "rank", "model", "instance",
                            inst_w, "tp", "load", "out_tok/s", "ttft_p99", "tpot", "USD/1M");
   int rank = 0;
-  for (const auto& p : rows) {
+  for (const auto i : r.ranked) {
+    const nlohmann::json p = stream.read_point(i);
     const auto& m = p["metrics"];
     const auto& ld = p["load"];
     std::cout << fmt::format("{:>4} {:<28} {:<{}} {:>3} {:>6} {:>9.1f} {:>9.0f} {:>8.1f} {:>8.2f}\n", ++rank,
@@ -186,7 +189,7 @@ int run_sweep(const SweepOptions& o) {
     std::cout << "\n";
     return kExitOk;
   }
-  print_sweep_table(*stream, outcome, o.slo);
+  print_sweep_table(*stream, outcome, o.slo, scenarios);
   return kExitOk;
 }
 

@@ -12,17 +12,7 @@ namespace servetwin {
 
 std::size_t result_window(int workers) { return std::max<std::size_t>(64, 4 * static_cast<std::size_t>(std::max(1, workers))); }
 
-namespace {
-
-struct OrderedState {
-  std::mutex m;
-  std::condition_variable cv;
-  std::size_t next = 0, delivered = 0, end = 0, window = 0;
-  std::map<std::size_t, std::string> ready;
-  std::exception_ptr error;
-};
-
-void worker_loop(OrderedState& st, const WorkFn& work) {
+void ordered_worker_loop(OrderedState& st, const WorkFn& work) {
   for (;;) {
     std::size_t i = 0;
     {
@@ -43,8 +33,6 @@ void worker_loop(OrderedState& st, const WorkFn& work) {
   }
 }
 
-}  // namespace
-
 void run_ordered_threads(std::size_t first, std::size_t n, int jobs, const WorkFn& work, const DeliverFn& deliver,
                          ProgressBar* progress) {
   OrderedState st;
@@ -53,7 +41,7 @@ void run_ordered_threads(std::size_t first, std::size_t n, int jobs, const WorkF
   const int workers = std::max(1, std::min<int>(jobs, static_cast<int>(std::max<std::size_t>(1, n - std::min(n, first)))));
   st.window = result_window(workers);
   std::vector<std::thread> threads;
-  for (int t = 0; t < workers; ++t) threads.emplace_back([&] { worker_loop(st, work); });
+  for (int t = 0; t < workers; ++t) threads.emplace_back([&] { ordered_worker_loop(st, work); });
   while (st.delivered < n) {
     std::string r;
     {

@@ -137,19 +137,17 @@ void run_worker_rank(mpi::communicator& comm, int jobs, const WorkFn& work) {
   }
 }
 
-struct RootState {
-  std::size_t next, end, window, delivered;
-  std::map<std::size_t, std::string> ready;
+struct RootState : OrderedState {
   std::deque<int> waiting;  // ranks whose slot asked and got no answer yet
   int stops_sent = 0;
 };
 
 // Answers waiting slots: the next index within the window, or -1 when all are handed out.
-void answer_slots(mpi::communicator& comm, RootState& st, LocalWorkers& local) {
+void answer_slots(mpi::communicator& comm, RootState& st) {
   while (!st.waiting.empty()) {
     std::int64_t give = -1;
     {
-      const std::lock_guard<std::mutex> lock(local.m);
+      const std::lock_guard<std::mutex> lock(st.m);
       if (st.next < st.end && st.next >= st.delivered + st.window) return;  // window full: wait
       if (st.next < st.end) give = static_cast<std::int64_t>(st.next++);
     }
@@ -159,75 +157,63 @@ void answer_slots(mpi::communicator& comm, RootState& st, LocalWorkers& local) {
   }
 }
 
+// Receives finished results and requests from the other ranks; true when any arrived.
+bool receive_results(mpi::communicator& comm, RootState& st) {
+  bool any = false;
+  while (auto status = comm.iprobe(mpi::any_source, kTagIndex)) {
+    std::int64_t i = 0;
+    comm.recv(status->source(), kTagIndex, i);
+    if (i >= 0) {
+      std::string text;
+      comm.recv(status->source(), kTagText, text);
+      const std::lock_guard<std::mutex> lock(st.m);
+      st.ready.emplace(static_cast<std::size_t>(i), std::move(text));
+    }
+    st.waiting.push_back(status->source());
+    any = true;
+  }
+  return any;
+}
+
+// Hands back every result whose turn has come; true when any was.
+bool deliver_ready(RootState& st, const DeliverFn& deliver, ProgressBar* progress) {
+  bool any = false;
+  for (;;) {
+    std::string r;
+    {
+      const std::lock_guard<std::mutex> lock(st.m);
+      if (st.error) abort_all(st.error);
+      const auto it = st.ready.find(st.delivered);
+      if (it == st.ready.end()) break;
+      r = std::move(it->second);
+      st.ready.erase(it);
+    }
+    deliver(st.delivered, std::move(r));
+    {
+      const std::lock_guard<std::mutex> lock(st.m);
+      ++st.delivered;
+    }
+    st.cv.notify_all();  // the window moved: own threads may take more
+    if (progress != nullptr) progress->update(st.delivered);
+    any = true;
+  }
+  return any;
+}
+
 void run_root_rank(mpi::communicator& comm, RootState& st, int jobs, int remote_slots, const WorkFn& work,
                    const DeliverFn& deliver, ProgressBar* progress) {
-  // The root's own threads take indices as the remote slots do, through the same counter.
-  LocalWorkers local(0, work);
+  // The root's own threads take indices through the same counter as the remote slots.
   std::vector<std::thread> own;
-  std::atomic<bool> quit{false};
-  for (int t = 0; t < jobs; ++t) {
-    own.emplace_back([&] {
-      while (!quit) {
-        std::size_t i = 0;
-        {
-          std::unique_lock<std::mutex> lock(local.m);
-          local.cv.wait_for(lock, kPoll, [&] { return quit || (st.next < st.end && st.next < st.delivered + st.window); });
-          if (quit || !(st.next < st.end && st.next < st.delivered + st.window)) continue;
-          i = st.next++;
-        }
-        try {
-          std::string r = work(i);
-          const std::lock_guard<std::mutex> lock(local.m);
-          st.ready.emplace(i, std::move(r));
-        } catch (...) {
-          const std::lock_guard<std::mutex> lock(local.m);
-          local.error = std::current_exception();
-        }
-        local.cv.notify_all();
-      }
-    });
-  }
+  for (int t = 0; t < jobs; ++t) own.emplace_back([&] { ordered_worker_loop(st, work); });
   while (st.delivered < st.end || st.stops_sent < remote_slots) {
-    bool progressed = false;
-    while (auto status = comm.iprobe(mpi::any_source, kTagIndex)) {
-      std::int64_t i = 0;
-      comm.recv(status->source(), kTagIndex, i);
-      if (i >= 0) {
-        std::string text;
-        comm.recv(status->source(), kTagText, text);
-        const std::lock_guard<std::mutex> lock(local.m);
-        st.ready.emplace(static_cast<std::size_t>(i), std::move(text));
-      }
-      st.waiting.push_back(status->source());
-      progressed = true;
-    }
-    for (;;) {
-      std::string r;
-      {
-        const std::lock_guard<std::mutex> lock(local.m);
-        if (local.error) abort_all(local.error);
-        const auto it = st.ready.find(st.delivered);
-        if (it == st.ready.end()) break;
-        r = std::move(it->second);
-        st.ready.erase(it);
-      }
-      deliver(st.delivered, std::move(r));
-      {
-        const std::lock_guard<std::mutex> lock(local.m);
-        ++st.delivered;
-      }
-      local.cv.notify_all();
-      if (progress != nullptr) progress->update(st.delivered);
-      progressed = true;
-    }
-    answer_slots(comm, st, local);
-    if (!progressed) {
-      std::unique_lock<std::mutex> lock(local.m);
-      local.cv.wait_for(lock, kPoll);
+    const bool received = receive_results(comm, st);
+    const bool delivered = deliver_ready(st, deliver, progress);
+    answer_slots(comm, st);
+    if (!received && !delivered) {
+      std::unique_lock<std::mutex> lock(st.m);
+      st.cv.wait_for(lock, kPoll);
     }
   }
-  quit = true;
-  local.cv.notify_all();
   for (auto& t : own) t.join();
 }
 
@@ -256,7 +242,10 @@ bool run_ordered(std::size_t first, std::size_t n, int jobs, const WorkFn& work,
     return false;
   }
   std::cerr << "servetwin: " << comm->size() << " MPI ranks, " << jobs + remote_slots << " worker threads in all\n";
-  RootState st{first, n, result_window(jobs + remote_slots), first, {}, {}, 0};
+  RootState st;
+  st.next = st.delivered = first;
+  st.end = n;
+  st.window = result_window(jobs + remote_slots);
   run_root_rank(*comm, st, jobs, remote_slots, work, deliver, progress);
   return true;
 }
