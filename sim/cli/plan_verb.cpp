@@ -2,6 +2,7 @@
 // candidate (model x instance/GPU x TP x engine x engine-setting values) it finds one replica's
 // maximum sustainable rate by bisection, sizes replicas behind a router for the target (simulated,
 // not divided), prices them, and ranks; see docs/planning.md.
+#include <algorithm>
 #include <cmath>
 #include <iostream>
 #include <limits>
@@ -34,6 +35,8 @@ struct PlanOptions {
 
 void check_ranges(const PlanOptions& o) {
   if (!(o.rate_per_s > 0)) throw UsageError("--rate: the target traffic in requests/s is required and must be > 0");
+  if (!(o.duration_s > 0)) throw UsageError("--duration: must be > 0 seconds");
+  if (std::any_of(o.tps.begin(), o.tps.end(), [](int tp) { return tp < 1; })) throw UsageError("--tp: each degree must be >= 1");
   if (!(o.discount >= 0 && o.discount < 1)) throw UsageError("--discount: a fraction in [0, 1), e.g. 0.3 for 30% off");
   if (!(o.tolerance > 0 && o.tolerance <= 1)) throw UsageError("--rate-tolerance: a relative tolerance in (0, 1]");
   if (o.budget_usd_h < 0) throw UsageError("--budget-usd-h: must be >= 0 (0 = no budget)");

@@ -60,6 +60,8 @@ expect_exit 2 "bound TTFT or E2E" "${common[@]}" --rate 4 --slo "tpot_mean_ms<=6
 expect_exit 2 "allowed:" "${common[@]}" --rate 4 --slo "bogus<=3"
 expect_exit 2 "discount" "${common[@]}" --rate 4 --slo "ttft_p99_ms<=2000" --discount 1.5
 expect_exit 2 "--rate" "${common[@]}" --slo "ttft_p99_ms<=2000"
+expect_exit 2 "--duration" --models llama-2-7b --instances g5.2xlarge --rate 4 --slo "ttft_p99_ms<=2000" --duration 0
+expect_exit 2 "unknown setting.*allowed:" "${common[@]}" --rate 4 --slo "ttft_p99_ms<=2000" --engine-range bogus_key=1,2
 expect_exit 2 "KEY=V1,V2" "${common[@]}" --rate 4 --slo "ttft_p99_ms<=2000" --engine-range max_batch_size
 # Impossible SLO and a budget below every option: an empty plan that says why, not a crash.
 expect_exit 0 "no plan: .*slo" "${common[@]}" --rate 4 --slo "ttft_p99_ms<=0.001"
