@@ -12,6 +12,7 @@ packages=(build-essential cmake ninja-build pkg-config git
   libeigen3-dev libboost-dev libboost-program-options-dev libboost-random-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   libbenchmark-dev libgtest-dev libgmock-dev
+  libboost-mpi-dev libopenmpi-dev openmpi-bin
   python3-numpy python3-pandas python3-matplotlib jupyter-nbconvert python3-nbclient python3-ipykernel)
 
 missing=()

@@ -1,6 +1,10 @@
-// `servetwin sweep`: a what-if grid (models x instances x TP x load levels) run in parallel, ranked by
-// USD per 1M output tokens among the points that meet the SLO; lists what cannot run and why.
+// `servetwin sweep`: a what-if grid (models x instances x TP x load levels), ranked by USD per 1M
+// output tokens among the points that meet the SLO; lists what cannot run and why. Points are
+// simulated on threads (or MPI ranks under mpirun) and streamed to sweep.jsonl / sweep.csv in grid
+// order as they finish, so memory does not grow with the grid and --resume skips finished points
+// (sim/plan/sweep_stream.hpp).
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <iostream>
@@ -9,8 +13,9 @@
 #include "sim/catalog/catalog.hpp"
 #include "sim/cli/scenario_options.hpp"
 #include "sim/cli/verb_registry.hpp"
-#include "sim/metrics/summary.hpp"
-#include "sim/scenario/run_output.hpp"
+#include "sim/engine/serving_sim.hpp"
+#include "sim/plan/sweep_stream.hpp"
+#include "sim/plan/work_pool.hpp"
 #include "sim/scenario/slo.hpp"
 
 namespace servetwin::cli {
@@ -24,22 +29,20 @@ struct SweepOptions {
   double duration_s = 240;
   std::uint64_t seed = 42;
   int jobs = 0;
-  bool json = false;
+  bool json = false, resume = false;
 };
 
-struct Point {
-  std::size_t scenario = 0, stage = 0;
-  double usd_per_1m = 0;
-  std::string violations;
-};
+// What defines the grid's results (not how it is run): a resumed sweep must match it.
+nlohmann::json fingerprint(const SweepOptions& o) {
+  return {{"models", o.models},     {"instances", o.instances}, {"tp", o.tps},           {"concurrency", o.concurrency},
+          {"rate", o.rate},         {"engine", o.engine},       {"engine_set", o.engine_set}, {"workload", o.workload},
+          {"arrival", o.arrival},   {"slo", o.slo},             {"duration_s", o.duration_s}, {"seed", o.seed},
+          {"config_dir", o.config_dir}};
+}
 
-int run_sweep(const SweepOptions& o) {
-  const Catalog catalog = Catalog::load(o.config_dir.empty() ? default_config_dir() : std::filesystem::path(o.config_dir));
-  if (o.models.empty() || o.instances.empty()) throw UsageError("sweep needs --models and --instances");
-  if (!o.concurrency.empty() && !o.rate.empty()) throw UsageError("give --concurrency or --rate, not both");
-  const auto slo = parse_slo(o.slo);
+// The resolvable configurations in grid order; the others go to `skipped` with their reason.
+std::vector<Scenario> grid_scenarios(const Catalog& catalog, const SweepOptions& o, nlohmann::json& skipped) {
   std::vector<Scenario> scenarios;
-  nlohmann::json skipped = nlohmann::json::array();
   for (const auto& model : o.models) {
     for (const auto& inst_name : o.instances) {
       const InstanceSpec& inst = catalog.instance(inst_name);
@@ -72,82 +75,121 @@ int run_sweep(const SweepOptions& o) {
       }
     }
   }
-  const auto runs = run_scenarios(catalog, scenarios, o.jobs > 0 ? o.jobs : default_jobs(), false, true);
-  std::vector<Point> ok, failing;
-  for (std::size_t i = 0; i < runs.size(); ++i) {
-    if (!runs[i].error.empty()) {
-      const auto& d = runs[i].scenario.deployment;
-      skipped.push_back({{"model", d.model}, {"instance", d.instance}, {"tp", d.tp}, {"reason", runs[i].error}});
-      continue;
-    }
-    for (std::size_t k = 0; k < runs[i].stages.size(); ++k) {
-      const auto& st = runs[i].stages[k];
-      Point p{i, k, 0, slo_violations(slo, st.metrics.to_json())};
-      const auto& c = st.cost;
-      if (!c.contains("usd_per_1m_output_tokens") || c["usd_per_1m_output_tokens"].is_null()) {
-        p.violations += std::string(p.violations.empty() ? "" : ", ") + "no price";
-        p.usd_per_1m = 0;
-      } else {
-        p.usd_per_1m = c["usd_per_1m_output_tokens"].get<double>();
-      }
-      (p.violations.empty() ? ok : failing).push_back(p);
-    }
+  return scenarios;
+}
+
+// One grid point as its sweep.jsonl line.
+std::string point_line(const Catalog& catalog, const Scenario& s, std::size_t level, std::size_t point,
+                       const std::vector<SloTerm>& slo) {
+  const auto& d = s.deployment;
+  nlohmann::json j = {{"point", point}, {"model", d.model}, {"instance", d.instance}, {"tp", d.tp}};
+  StageResult st;
+  try {
+    st = run_stage(catalog, s, static_cast<int>(level), false);
+  } catch (const DoesNotFitError& e) {
+    j["cannot_run"] = e.what();
+    return j.dump();
   }
-  // Cheapest first; ties broken by grid order, so the ranking is deterministic.
-  std::stable_sort(ok.begin(), ok.end(), [](const Point& a, const Point& b) { return a.usd_per_1m < b.usd_per_1m; });
-  auto point_json = [&](const Point& p) {
-    const auto& run = runs[p.scenario];
-    const auto& st = run.stages[p.stage];
-    nlohmann::json j = {{"model", run.scenario.deployment.model},
-                        {"instance", run.scenario.deployment.instance},
-                        {"tp", run.scenario.deployment.tp},
-                        {"load", st.load},
-                        {"metrics", st.metrics.to_json()},
-                        {"cost", st.cost}};
-    if (!p.violations.empty()) j["slo_violations"] = p.violations;
-    j["metrics"].erase("distributions");
-    return j;
-  };
-  nlohmann::json result;
-  result["schema_version"] = kSummarySchemaVersion;
-  result["slo"] = o.slo;
-  result["ranked"] = nlohmann::json::array();
-  for (const auto& p : ok) result["ranked"].push_back(point_json(p));
-  result["failing_slo"] = nlohmann::json::array();
-  for (const auto& p : failing) result["failing_slo"].push_back(point_json(p));
-  result["cannot_run"] = skipped;
-  if (!o.out.empty()) write_json_file(std::filesystem::path(o.out) / "sweep.json", result);
-  if (o.json) {
-    std::cout << result.dump(2) << "\n";
-    return kExitOk;
+  nlohmann::json metrics = st.metrics.to_json();
+  std::string violations = slo_violations(slo, metrics);
+  if (!st.cost.contains("usd_per_1m_output_tokens") || st.cost["usd_per_1m_output_tokens"].is_null()) {
+    violations += std::string(violations.empty() ? "" : ", ") + "no price";
   }
-  std::cout << fmt::format("{} configurations x load points simulated; {} meet the SLO ({})\n", ok.size() + failing.size(),
-                           ok.size(), o.slo.empty() ? "none given" : o.slo);
+  metrics.erase("distributions");
+  j["load"] = st.load;
+  j["metrics"] = std::move(metrics);
+  j["cost"] = st.cost;
+  if (!violations.empty()) j["slo_violations"] = violations;
+  return j.dump();
+}
+
+// Reads each ranked point back as it prints it: memory stays flat however many points rank.
+void print_sweep_table(SweepStream& stream, const SweepOutcome& r, const std::string& slo,
+                       const std::vector<Scenario>& scenarios) {
+  std::cout << fmt::format("{} configurations x load points simulated; {} meet the SLO ({})\n",
+                           r.ranked.size() + r.failing.size(), r.ranked.size(), slo.empty() ? "none given" : slo);
   // The instance column fits the longest name shown (p6-b200.48xlarge is 16 characters).
   std::size_t inst_w = 14;
-  for (const auto& p : ok) inst_w = std::max(inst_w, runs[p.scenario].scenario.deployment.instance.size());
+  for (const auto i : r.ranked) {
+    inst_w = std::max(inst_w, scenarios[stream.entries()[i].config].deployment.instance.size());
+  }
   std::cout << fmt::format("{:>4} {:<28} {:<{}} {:>3} {:>6} {:>9} {:>9} {:>8} {:>8}\n", "rank", "model", "instance",
                            inst_w, "tp", "load", "out_tok/s", "ttft_p99", "tpot", "USD/1M");
   int rank = 0;
-  for (const auto& p : ok) {
-    const auto& run = runs[p.scenario];
-    const auto& m = run.stages[p.stage].metrics;
-    const auto& ld = run.stages[p.stage].load;
+  for (const auto i : r.ranked) {
+    const nlohmann::json p = stream.read_point(i);
+    const auto& m = p["metrics"];
+    const auto& ld = p["load"];
     std::cout << fmt::format("{:>4} {:<28} {:<{}} {:>3} {:>6} {:>9.1f} {:>9.0f} {:>8.1f} {:>8.2f}\n", ++rank,
-                             run.scenario.deployment.model.substr(0, 28), run.scenario.deployment.instance, inst_w,
-                             run.scenario.deployment.tp,
+                             p["model"].get<std::string>().substr(0, 28), p["instance"].get<std::string>(), inst_w,
+                             p["tp"].get<int>(),
                              ld.contains("concurrency") ? fmt::format("{}", ld["concurrency"].get<std::int64_t>())
                                                         : fmt::format("{:g}/s", ld["rate_per_s"].get<double>()),
-                             m.throughput_output_tok_s, m.ttft_ms.p99, m.tpot_ms.mean, p.usd_per_1m);
+                             m["throughput_output_tok_s"].get<double>(), m["ttft_p99_ms"].get<double>(),
+                             m["tpot_mean_ms"].get<double>(), p["cost"]["usd_per_1m_output_tokens"].get<double>());
   }
-  if (!failing.empty()) std::cout << fmt::format("\n{} points miss the SLO (see --json for each violation)\n", failing.size());
-  if (!skipped.empty()) {
+  if (!r.failing.empty()) std::cout << fmt::format("\n{} points miss the SLO (see --json for each violation)\n", r.failing.size());
+  if (!r.cannot_run.empty()) {
     std::cout << "\ncannot run:\n";
-    for (const auto& s : skipped) {
+    for (const auto& s : r.cannot_run) {
       std::cout << fmt::format("  {} on {} TP{}: {}\n", s["model"].get<std::string>(), s["instance"].get<std::string>(),
                                s["tp"].get<int>(), s["reason"].get<std::string>());
     }
   }
+}
+
+// Where the points stream: --out, or a scratch directory removed when the sweep ends.
+struct StreamDir {
+  std::filesystem::path path;
+  bool scratch = false;
+  explicit StreamDir(const std::string& out) : path(out), scratch(out.empty()) {
+    if (scratch) path = std::filesystem::temp_directory_path() / fmt::format("servetwin-sweep-{}", ::getpid());
+  }
+  ~StreamDir() {
+    std::error_code ec;
+    if (scratch) std::filesystem::remove_all(path, ec);
+  }
+  StreamDir(const StreamDir&) = delete;
+  StreamDir& operator=(const StreamDir&) = delete;
+};
+
+int run_sweep(const SweepOptions& o) {
+  const Catalog catalog = Catalog::load(o.config_dir.empty() ? default_config_dir() : std::filesystem::path(o.config_dir));
+  if (o.models.empty() || o.instances.empty()) throw UsageError("sweep needs --models and --instances");
+  if (!o.concurrency.empty() && !o.rate.empty()) throw UsageError("give --concurrency or --rate, not both");
+  if (o.resume && o.out.empty()) throw UsageError("--resume needs --out DIR (the sweep to continue)");
+  const auto slo = parse_slo(o.slo);
+  nlohmann::json skipped = nlohmann::json::array();
+  const std::vector<Scenario> scenarios = grid_scenarios(catalog, o, skipped);
+  const std::size_t levels = scenarios.empty() ? 1 : scenarios.front().load.levels.size();
+  const std::size_t points = scenarios.size() * levels;
+  const bool root = process_rank() == 0;
+  std::unique_ptr<StreamDir> dir;
+  std::unique_ptr<SweepStream> stream;
+  if (root) {
+    dir = std::make_unique<StreamDir>(o.out);
+    stream = std::make_unique<SweepStream>(dir->path, fingerprint(o), o.resume, levels);
+  }
+  const std::size_t first = root ? stream->finished() : 0;
+  ProgressBar bar("sweeping", points, root && !o.json);
+  const bool writes = run_ordered(
+      std::min(first, points), points, o.jobs > 0 ? o.jobs : default_jobs_per_rank(),
+      [&](std::size_t i) { return point_line(catalog, scenarios[i / levels], i % levels, i, slo); },
+      [&](std::size_t, std::string&& line) { stream->append(line); }, &bar);
+  bar.finish();
+  if (!writes) return kExitOk;
+  stream->flush();
+  const SweepOutcome outcome = summarize_sweep(*stream, skipped);
+  if (!o.out.empty()) {
+    std::ofstream doc(dir->path / "sweep.json", std::ios::binary | std::ios::trunc);
+    write_sweep_document(doc, *stream, outcome, o.slo);
+  }
+  if (o.json) {
+    write_sweep_document(std::cout, *stream, outcome, o.slo);
+    std::cout << "\n";
+    return kExitOk;
+  }
+  print_sweep_table(*stream, outcome, o.slo, scenarios);
   return kExitOk;
 }
 
@@ -167,8 +209,9 @@ const VerbRegistration kSweep{Verb{
       cmd.add_option("--slo", o->slo, "Constraints, e.g. ttft_p99_ms<=2000,tpot_mean_ms<=100");
       cmd.add_option("--duration", o->duration_s, "Seconds per point (default 240)");
       cmd.add_option("--seed", o->seed, "Seed (default 42)");
-      cmd.add_option("--jobs", o->jobs, "Parallel simulations (default: all cores)");
-      cmd.add_option("--out", o->out, "Write sweep.json here");
+      cmd.add_option("--jobs", o->jobs, "Parallel simulations per process (default: the cores, shared among MPI ranks)");
+      cmd.add_option("--out", o->out, "Write sweep.jsonl and sweep.csv (streamed) and sweep.json here");
+      cmd.add_flag("--resume", o->resume, "Continue the sweep in --out: keep its finished points, run the rest");
       cmd.add_option("--config-dir", o->config_dir, "Catalog directory");
       cmd.add_flag("--json", o->json, "Print JSON instead of tables");
       return [o] { return run_sweep(*o); };

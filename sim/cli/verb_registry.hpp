@@ -39,7 +39,7 @@ struct VerbRegistration {
 
 // The verbs the product defines, in help order.
 inline const std::vector<std::string>& all_verb_names() {
-  static const std::vector<std::string> names{"predict", "sweep", "validate", "load",   "serve",
+  static const std::vector<std::string> names{"predict", "sweep", "plan", "validate", "load",   "serve",
                                               "calibrate", "list", "show",     "version"};
   return names;
 }

@@ -234,12 +234,13 @@ nlohmann::json scenario_to_json(const Scenario& s) {
   return j;
 }
 
-StageResult run_stage(const Catalog& catalog, const Scenario& s, int stage_index, bool keep_records) {
+StageResult run_stage(const Catalog& catalog, const Scenario& s, int stage_index, bool keep_records,
+                      const ServingSimFactory& make_sim) {
   StageResult out;
   EventQueue q;
   const double level = s.load.levels.at(static_cast<std::size_t>(stage_index));
   StageDriver driver(s, stage_index, stream_id(level), q);
-  auto sim = make_serving_sim(catalog, s.deployment, q, &driver);
+  auto sim = make_sim ? make_sim(q, &driver) : make_serving_sim(catalog, s.deployment, q, &driver);
   std::unique_ptr<RequestSource> src;
   std::vector<TraceRow> trace;
   if (s.load.type == "trace") {
@@ -277,7 +278,7 @@ StageResult run_stage(const Catalog& catalog, const Scenario& s, int stage_index
   out.metrics = compute_stage_metrics(out.records, stage_index, window_start, window_end);
   out.engine_stats = sim->stats();
   out.cost = cost_json(catalog, s, out.metrics.throughput_output_tok_s);
-  if (!keep_records) out.records.clear();
+  if (!keep_records) std::vector<RequestRecord>().swap(out.records);  // clear() would keep the capacity
   return out;
 }
 

@@ -3,6 +3,8 @@
 // each stage simulated as its own run of `duration_s` on a fresh server (as llm-load-test runs
 // one test per concurrency level). Results carry metrics, engine statistics and cost.
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -15,6 +17,9 @@
 namespace servetwin {
 
 class Catalog;
+class EventQueue;
+class ServingSim;
+class SimListener;
 
 struct LoadSpec {
   std::string type = "closed";   // closed | open | trace
@@ -59,8 +64,13 @@ struct ScenarioRun {
 Scenario resolve_scenario(const Catalog& catalog, Scenario s);
 nlohmann::json scenario_to_json(const Scenario& s);
 
+// Builds the simulated server a stage drives. Empty: make_serving_sim on the scenario's deployment.
+// The planner passes one that puts several replicas behind a router (sim/plan/replica_router.hpp).
+using ServingSimFactory = std::function<std::unique_ptr<ServingSim>(EventQueue& queue, SimListener* listener)>;
+
 // Runs one stage. Thread-safe for distinct stages (no shared mutable state).
-StageResult run_stage(const Catalog& catalog, const Scenario& s, int stage_index, bool keep_records);
+StageResult run_stage(const Catalog& catalog, const Scenario& s, int stage_index, bool keep_records,
+                      const ServingSimFactory& make_sim = {});
 
 // Runs all stages of all scenarios on `jobs` threads; results in input order (deterministic).
 // A scenario whose deployment cannot run gets `error` set instead of throwing.

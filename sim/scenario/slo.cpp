@@ -7,9 +7,16 @@
 namespace servetwin {
 namespace {
 const std::vector<std::string> kSloMetrics = {
-    "ttft_mean_ms", "ttft_p50_ms", "ttft_p90_ms", "ttft_p99_ms", "tpot_mean_ms", "tpot_incl_ttft_mean_ms",
+    "ttft_mean_ms", "ttft_p50_ms", "ttft_p90_ms", "ttft_p99_ms", "tpot_mean_ms", "tpot_p99_ms", "tpot_incl_ttft_mean_ms",
     "itl_mean_ms", "e2e_mean_ms", "e2e_p50_ms", "e2e_p99_ms", "throughput_output_tok_s", "request_rate_achieved",
     "error_rate", "rejection_rate"};
+
+// Flat stage-metric keys, plus percentiles that only the distributions carry (tpot_p99_ms: the
+// 99th percentile over requests of each request's mean inter-token latency).
+double slo_metric_value(const nlohmann::json& m, const std::string& name) {
+  if (name == "tpot_p99_ms") return m.at("distributions").at("tpot_ms").at("p99").get<double>();
+  return m.at(name).get<double>();
+}
 }  // namespace
 
 std::vector<SloTerm> parse_slo(const std::string& text) {
@@ -48,7 +55,7 @@ std::vector<SloTerm> parse_slo(const std::string& text) {
 std::string slo_violations(const std::vector<SloTerm>& slo, const nlohmann::json& m) {
   std::string out;
   for (const auto& t : slo) {
-    const double v = m.at(t.metric).get<double>();
+    const double v = slo_metric_value(m, t.metric);
     const bool ok = t.at_most ? v <= t.value : v >= t.value;
     if (!ok) out += fmt::format("{}{}={:.4g}{}{:g}", out.empty() ? "" : ", ", t.metric, v, t.at_most ? ">" : "<", t.value);
   }

@@ -1,0 +1,105 @@
+#include "sim/plan/candidate_plan.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "sim/catalog/catalog.hpp"
+#include "sim/engine/serving_sim.hpp"
+#include "sim/plan/pricing.hpp"
+
+namespace servetwin {
+namespace {
+
+nlohmann::json rejected(nlohmann::json j, const char* kind, const std::string& reason) {
+  j["status"] = "rejected";
+  j["reason_kind"] = kind;
+  j["reason"] = reason;
+  return j;
+}
+
+// Empty when `replicas` fit the limits; else the reason and its kind.
+std::pair<const char*, std::string> over_limits(const PlanInputs& in, const InstanceSpec& inst, int gpus_per_replica,
+                                                int replicas) {
+  const ReplicaSetPrice p = price_replica_set(inst, gpus_per_replica, replicas, in.discount, 0, 0);
+  if (in.max_gpus > 0 && p.gpus > in.max_gpus) {
+    return {"max_gpus", fmt::format("over --max-gpus: {} replicas need {} x {} = {} GPUs > {}", replicas, p.instances,
+                                    inst.name, p.gpus, in.max_gpus)};
+  }
+  if (p.usd_per_hour_discounted > in.budget_usd_per_hour) {
+    return {"budget", fmt::format("over budget: {} replicas need {} x {} = {:.2f} USD/h > {:g} USD/h", replicas,
+                                  p.instances, inst.name, p.usd_per_hour_discounted, in.budget_usd_per_hour)};
+  }
+  return {nullptr, ""};
+}
+
+// Sizes the replica set for the target rate; fills replicas / at_target / price or rejects.
+nlohmann::json size_replicas(const Catalog& catalog, const PlanInputs& in, const Scenario& s, nlohmann::json j,
+                             double max_rate_per_s) {
+  const InstanceSpec& inst = catalog.instance(s.deployment.instance);
+  const int first = std::max(1, static_cast<int>(std::ceil(in.target_rate_per_s / max_rate_per_s - 1e-9)));
+  std::optional<Probe> best;
+  for (int k = first; k <= first + in.max_extra_replicas && !best; ++k) {
+    const auto [kind, why] = over_limits(in, inst, s.deployment.num_gpus, k);
+    if (kind != nullptr) return rejected(std::move(j), kind, why);
+    const Probe p = run_probe(catalog, s, in.target_rate_per_s, k, in.router, in.slo);
+    j["sizing_probes"].push_back(to_json(p));
+    if (p.met) best = p;
+  }
+  if (!best) {
+    return rejected(std::move(j), "target",
+                    fmt::format("SLO not met at {:g} req/s with {} to {} replicas ({})", in.target_rate_per_s, first,
+                                first + in.max_extra_replicas, j["sizing_probes"].back().value("violations", "")));
+  }
+  if (best->replicas == first && first > 1) {  // pooling behind the router may carry it on fewer
+    const Probe p = run_probe(catalog, s, in.target_rate_per_s, first - 1, in.router, in.slo);
+    j["sizing_probes"].push_back(to_json(p));
+    if (p.met) best = p;
+  }
+  j["replicas"] = best->replicas;
+  j["at_target"] = to_json(*best);
+  j["price"] = to_json(price_replica_set(inst, s.deployment.num_gpus, best->replicas, in.discount, best->output_tok_s,
+                                         best->input_tok_s));
+  j["status"] = "ok";
+  return j;
+}
+
+}  // namespace
+
+nlohmann::json plan_candidate(const Catalog& catalog, const PlanInputs& in, const DeploymentConfig& candidate) {
+  nlohmann::json j;
+  j["deployment"] = to_json(candidate);
+  j["sizing_probes"] = nlohmann::json::array();
+  Scenario s = in.traffic;
+  s.deployment = candidate;
+  s.load.type = "open";
+  s.load.levels = {in.search.start_rate_per_s};
+  try {
+    s = resolve_scenario(catalog, s);
+  } catch (const ConfigError& e) {
+    return rejected(std::move(j), "invalid", e.what());
+  }
+  j["deployment"] = to_json(s.deployment);
+  const InstanceSpec& inst = catalog.instance(s.deployment.instance);
+  if (inst.on_demand.has_price) {  // one replica's share of its instance, for the cost Pareto front
+    j["replica_usd_per_hour"] = inst.on_demand.usd_per_hour * (1.0 - in.discount) * s.deployment.num_gpus / inst.gpu_count;
+  }
+  RateSearch search;
+  try {
+    search = find_max_rate(catalog, s, in.slo, in.search);
+  } catch (const DoesNotFitError& e) {
+    return rejected(std::move(j), "memory", std::string("does not fit in memory: ") + e.what());
+  }
+  j["probes"] = nlohmann::json::array();
+  for (const auto& p : search.probes) j["probes"].push_back(to_json(p));
+  j["max_rate_per_s"] = search.max_rate_per_s;
+  j["max_rate_bracket"] = {search.max_rate_per_s, search.capped ? nullptr : nlohmann::json(search.fail_rate_per_s)};
+  j["max_rate_capped"] = search.capped;
+  const auto interval = max_rate_prediction_interval(search);
+  j["max_rate_interval"] = interval ? nlohmann::json{interval->low_per_s, interval->high_per_s} : nlohmann::json(nullptr);
+  if (!search.found) return rejected(std::move(j), "slo", search.reason);
+  if (!inst.on_demand.has_price) return rejected(std::move(j), "no_price", "no on-demand price for " + inst.name + " in the catalog");
+  return size_replicas(catalog, in, s, std::move(j), search.max_rate_per_s);
+}
+
+}  // namespace servetwin

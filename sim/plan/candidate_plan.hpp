@@ -1,0 +1,31 @@
+#pragma once
+// Plans one candidate deployment: maximum sustainable rate of one replica under the SLO (rate_search),
+// replicas for the target traffic simulated behind the router (starting from target / max rate, then
+// up until the SLO holds, and one step down when pooling lets fewer replicas carry it), price, and the
+// limits. The result is JSON, the record plan.json lists per candidate; `status` is "ok" or "rejected"
+// with `reason_kind` (invalid, memory, slo, no_price, target, budget, max_gpus) and `reason`.
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "sim/plan/plan_slo.hpp"
+#include "sim/plan/rate_search.hpp"
+#include "sim/plan/replica_router.hpp"
+#include "sim/scenario/scenario.hpp"
+
+namespace servetwin {
+
+struct PlanInputs {
+  Scenario traffic;                  // workload / dataset / fixed lengths, arrival, duration, seed
+  double target_rate_per_s = 0;
+  PlanSlo slo;
+  RouterPolicy router = RouterPolicy::kLeastOutstanding;
+  RateSearchSettings search;
+  double budget_usd_per_hour = std::numeric_limits<double>::infinity();  // after the discount
+  int max_gpus = 0;                  // 0: no limit
+  double discount = 0;               // fraction off the on-demand price
+  int max_extra_replicas = 3;        // replicas tried beyond ceil(target / max rate)
+};
+
+nlohmann::json plan_candidate(const Catalog& catalog, const PlanInputs& in, const DeploymentConfig& candidate);
+
+}  // namespace servetwin

@@ -1,0 +1,88 @@
+#include "sim/plan/planner.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "sim/catalog/catalog.hpp"
+#include "sim/metrics/summary.hpp"
+#include "sim/plan/work_pool.hpp"
+
+namespace servetwin {
+
+std::vector<std::size_t> rank_plans(const nlohmann::json& candidates) {
+  std::vector<std::size_t> ranked;
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    if (candidates[i]["status"] == "ok") ranked.push_back(i);
+  }
+  auto key = [&](std::size_t i) {
+    const auto& p = candidates[i]["price"];
+    return std::make_pair(p["usd_per_hour"].get<double>(), p["usd_per_1m_output_tok"].get<double>());
+  };
+  std::stable_sort(ranked.begin(), ranked.end(), [&](std::size_t a, std::size_t b) { return key(a) < key(b); });
+  return ranked;
+}
+
+nlohmann::json plan_inputs_json(const PlanInputs& in) {
+  nlohmann::json j = scenario_to_json(in.traffic);
+  j.erase("deployment");
+  j.erase("load");
+  j.erase("name");
+  j["arrival"] = in.traffic.load.arrival;
+  j["target_rate_per_s"] = in.target_rate_per_s;
+  j["slo"] = in.slo.text;
+  j["router"] = to_string(in.router);
+  j["rate_search"] = {{"start_rate_per_s", in.search.start_rate_per_s}, {"min_rate_per_s", in.search.min_rate_per_s},
+                      {"max_rate_per_s", in.search.max_rate_per_s}, {"tolerance_rel", in.search.tolerance_rel}};
+  j["budget_usd_per_hour"] = std::isfinite(in.budget_usd_per_hour) ? nlohmann::json(in.budget_usd_per_hour) : nlohmann::json(nullptr);
+  j["max_gpus"] = in.max_gpus > 0 ? nlohmann::json(in.max_gpus) : nlohmann::json(nullptr);
+  j["discount"] = in.discount;
+  return j;
+}
+
+namespace {
+
+// Why nothing is recommended: the count of each rejection kind.
+std::string empty_reason(const nlohmann::json& candidates) {
+  if (candidates.empty()) return "no candidates";
+  std::map<std::string, int> kinds;
+  for (const auto& c : candidates) ++kinds[c["reason_kind"].get<std::string>()];
+  std::string out = "no candidate meets the SLO at the target within the limits:";
+  for (const auto& [k, n] : kinds) out += fmt::format(" {} {},", n, k);
+  out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+PlanRun run_plan(const Catalog& catalog, const PlanInputs& in, const std::vector<DeploymentConfig>& candidates, int jobs,
+                 bool progress) {
+  nlohmann::json list = nlohmann::json::array();
+  ProgressBar bar("planning", candidates.size(), progress);
+  const bool root = run_ordered(
+      0, candidates.size(), jobs,
+      [&](std::size_t i) {
+        nlohmann::json c = plan_candidate(catalog, in, candidates[i]);
+        c["index"] = i;
+        return c.dump();
+      },
+      [&](std::size_t, std::string&& text) { list.push_back(nlohmann::json::parse(text)); }, &bar);
+  bar.finish();
+  PlanRun run;
+  run.root = root;
+  if (!root) return run;
+  nlohmann::json& r = run.result;
+  r["schema_version"] = kSummarySchemaVersion;
+  r["kind"] = "plan";
+  r["inputs"] = plan_inputs_json(in);
+  r["max_rate_interval_note"] = "prediction intervals are not available yet (fidelity issue 17): max_rate_interval is null";
+  const auto ranked = rank_plans(list);
+  r["ranked"] = ranked;
+  r["recommended"] = ranked.empty() ? nlohmann::json(nullptr) : nlohmann::json(ranked.front());
+  if (ranked.empty()) r["empty_reason"] = empty_reason(list);
+  r["candidates"] = std::move(list);
+  return run;
+}
+
+}  // namespace servetwin
