@@ -157,18 +157,18 @@ EngineBase::Admission VllmEngine::admit(SimRequest& req) {
       api_pending_.erase(it);
       enqueue(r);
       maybe_start_step();
-    }, /*priority=*/1);
+    }, EventPriority::kArrival);
   } else {
     enqueue(&req);
   }
   if (mode_ == Mode::kStatic && !batch_kick_pending_) {
     // A static batch is the requests submitted together: form it after every arrival at this instant
-    // (priority 3 runs after same-time arrivals and the load driver), not at the first one.
+    // (kBatchFormation runs after same-time arrivals and the load driver), not at the first one.
     batch_kick_pending_ = true;
     queue_.schedule(now(), [this] {
       batch_kick_pending_ = false;
       maybe_start_step();
-    }, /*priority=*/3);
+    }, EventPriority::kBatchFormation);
   }
   return {};
 }
