@@ -38,7 +38,7 @@ std::unique_ptr<ServingSim> build_serving_sim(const Catalog& catalog, const Engi
   CostModel cost(model, gpu, profile, ic, d.tp, d.dtype, cpu);
 
   EngineBuildContext ctx{queue, listener, std::move(cost), model, gpu, settings};
-  std::unique_ptr<EngineBase> engine = build_engine(preset.engine, ctx);
+  std::unique_ptr<EngineBase> engine = build_engine(preset.engine, preset.name, ctx);
   settings.finish();
   engine->set_resolved_settings(settings.resolved());
   return engine;

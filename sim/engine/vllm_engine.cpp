@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "sim/catalog/catalog.hpp"
+#include "sim/engine/engine_registry.hpp"
 
 namespace servetwin {
 
@@ -453,6 +454,14 @@ nlohmann::json VllmEngine::engine_stats() const {
           {"kv_cpu_offload_bytes", kv_offload_bytes_},
           {"kv_cpu_offload_modelled", false},
           {"max_waiting", max_waiting_}};
+}
+
+// Engine kind `vllm` (sim/engine/engine_registry.hpp: called from the generated engine list).
+void register_vllm_engine(EngineRegistry& registry) {
+  registry.add({"vllm", "paged-KV engines: vLLM V1/V0 and static-batch planners, evict or no-evict capacity",
+                [](EngineBuildContext& c) {
+                  return std::make_unique<VllmEngine>(c.queue, c.listener, std::move(c.cost), c.model, c.gpu, c.settings);
+                }});
 }
 
 }  // namespace servetwin
