@@ -6,7 +6,7 @@
 
 namespace servetwin {
 
-EventQueue::EventId EventQueue::schedule(TimeNs at_ns, Callback cb, int priority) {
+EventQueue::EventId EventQueue::schedule(TimeNs at_ns, Callback cb, EventPriority priority) {
   if (at_ns < now_ns_) throw std::logic_error("EventQueue: event scheduled in the past");
   std::uint32_t slot = 0;
   if (free_slots_.empty()) {
@@ -22,7 +22,7 @@ EventQueue::EventId EventQueue::schedule(TimeNs at_ns, Callback cb, int priority
   Slot& s = slots_[slot];
   s.cb = std::move(cb);
   s.cancelled = false;
-  heap_.push(Entry{at_ns, priority, next_seq_++, slot});
+  heap_.push(Entry{at_ns, static_cast<int>(priority), next_seq_++, slot});
   ++live_events_;
   return (static_cast<EventId>(s.generation) << 32) | slot;
 }

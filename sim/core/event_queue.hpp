@@ -2,13 +2,15 @@
 // The discrete-event core: a time-ordered queue of callbacks. It knows nothing about LLMs.
 //
 // Ordering is total and deterministic: (time, priority, insertion sequence). Two events at the same
-// nanosecond run in priority order (lower first), then in the order they were scheduled, so a run
-// never depends on heap implementation details or on pointer values.
+// nanosecond run in priority order (lower first, sim/core/event_priority.hpp says why each class
+// sits where it does), then in the order they were scheduled, so a run never depends on heap
+// implementation details or on pointer values.
 #include <cstdint>
 #include <functional>
 #include <queue>
 #include <vector>
 
+#include "sim/core/event_priority.hpp"
 #include "sim/core/time.hpp"
 
 namespace servetwin {
@@ -19,7 +21,7 @@ class EventQueue {
   using EventId = std::uint64_t;  // opaque: slot index and that slot's generation
 
   // Schedules `cb` at absolute time `at_ns` (>= now). Returns an id usable with cancel().
-  EventId schedule(TimeNs at_ns, Callback cb, int priority = 0);
+  EventId schedule(TimeNs at_ns, Callback cb, EventPriority priority = EventPriority::kStepEnd);
   // Marks an event as cancelled; it is skipped when popped. Cancelling a fired event is a no-op.
   void cancel(EventId id);
 

@@ -6,11 +6,6 @@
 
 namespace servetwin {
 
-// Event priorities at equal times: step ends (tokens, finishes) before arrivals, so a closed-loop
-// user's follow-up request submitted at a finish time is seen in the same instant, deterministically.
-constexpr int kPriorityStepEnd = 0;
-constexpr int kPriorityArrival = 1;
-
 EngineBase::EngineBase(EventQueue& queue, SimListener* listener, CostModel cost, std::string engine_name)
     : queue_(queue), listener_(listener), cost_(std::move(cost)), engine_name_(std::move(engine_name)) {}
 
@@ -25,7 +20,7 @@ void EngineBase::submit(const RequestInput& r, TimeNs at_ns) {
   req->max_new_tokens = r.max_new_tokens;
   // The shared_ptr wrapper keeps the callback copyable for std::function.
   auto holder = std::make_shared<std::unique_ptr<SimRequest>>(std::move(req));
-  queue_.schedule(at_ns, [this, holder] { on_arrival(std::move(*holder)); }, kPriorityArrival);
+  queue_.schedule(at_ns, [this, holder] { on_arrival(std::move(*holder)); }, EventPriority::kArrival);
 }
 
 void EngineBase::on_arrival(std::unique_ptr<SimRequest> req) {
@@ -99,7 +94,7 @@ void EngineBase::maybe_start_step() {
   for (auto& item : current_.items) {
     if (item.req->rec.ack_ns < 0) item.req->rec.ack_ns = now();
   }
-  queue_.schedule(current_.end_ns, [this] { on_step_end(); }, kPriorityStepEnd);
+  queue_.schedule(current_.end_ns, [this] { on_step_end(); }, EventPriority::kStepEnd);
 }
 
 void EngineBase::on_step_end() {

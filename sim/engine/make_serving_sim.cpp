@@ -25,21 +25,20 @@ EngineCostParams read_engine_cost_params(EngineSettings& settings, const GpuSpec
   return cpu;
 }
 
-std::unique_ptr<ServingSim> make_serving_sim(const Catalog& catalog, const DeploymentConfig& deployment,
-                                             EventQueue& queue, SimListener* listener) {
-  const DeploymentConfig d = resolve_deployment(catalog, deployment);
+std::unique_ptr<ServingSim> build_serving_sim(const Catalog& catalog, const EngineSetup& d, EventQueue& queue,
+                                              SimListener* listener) {
   const ModelSpec& model = catalog.model(d.model);
   const GpuSpec& gpu = catalog.gpu(d.gpu);
   const HardwareProfile& profile = catalog.profile(gpu.name);
   const InterconnectSpec& ic = catalog.interconnect(d.interconnect);
-  const EngineSpec& preset = catalog.engine(d.engine);
+  const EngineSpec& preset = catalog.engine(d.engine_preset);
   EngineSettings settings(preset, d.engine_set);
 
   const EngineCostParams cpu = read_engine_cost_params(settings, gpu);
   CostModel cost(model, gpu, profile, ic, d.tp, d.dtype, cpu);
 
   EngineBuildContext ctx{queue, listener, std::move(cost), model, gpu, settings};
-  std::unique_ptr<EngineBase> engine = build_engine(preset.engine, ctx);
+  std::unique_ptr<EngineBase> engine = build_engine(preset.engine, preset.name, ctx);
   settings.finish();
   engine->set_resolved_settings(settings.resolved());
   return engine;

@@ -4,6 +4,7 @@
 // server (live/), which submits requests as they arrive over gRPC and streams tokens back at the
 // simulated times.
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -12,7 +13,6 @@
 
 #include "sim/core/event_queue.hpp"
 #include "sim/metrics/request_record.hpp"
-#include "sim/scenario/deployment.hpp"
 
 namespace servetwin {
 
@@ -72,9 +72,23 @@ class ServingSim {
   [[nodiscard]] virtual std::size_t in_flight() const = 0;
 };
 
-// Builds the engine named by the deployment's preset (tgis, tgi, vllm) on `queue`.
-// Throws ConfigError when the model does not fit in memory or a setting is invalid.
-std::unique_ptr<ServingSim> make_serving_sim(const Catalog& catalog, const DeploymentConfig& deployment,
-                                             EventQueue& queue, SimListener* listener);
+// What the engine layer needs to build a server: catalog names already resolved and validated
+// (sim/scenario's resolve_deployment turns a user's DeploymentConfig into this), so the engine layer
+// never reaches up into the scenario layer.
+struct EngineSetup {
+  std::string model;                              // catalog model name
+  std::string gpu;                                // catalog GPU name
+  std::string interconnect;                       // catalog interconnect name
+  int tp = 1;                                     // tensor-parallel degree
+  std::string engine_preset;                      // engine preset name (configs/engines)
+  std::map<std::string, std::string> engine_set;  // --engine-set K=V overrides
+  std::string dtype = "fp16";                     // weights/activations: fp16 | bf16 | fp8
+};
+
+// Builds the engine that the preset's `engine:` kind names (sim/engine/engine_registry.hpp) with its
+// cost model on `queue`. Throws ConfigError for an invalid setting or an unknown engine kind, and
+// DoesNotFitError when the model does not fit in memory.
+std::unique_ptr<ServingSim> build_serving_sim(const Catalog& catalog, const EngineSetup& setup, EventQueue& queue,
+                                              SimListener* listener);
 
 }  // namespace servetwin

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "sim/catalog/catalog.hpp"
+#include "sim/engine/engine_registry.hpp"
 
 namespace servetwin {
 
@@ -185,6 +186,13 @@ nlohmann::json TgiEngine::engine_stats() const {
   return {{"max_batch_total_tokens", max_batch_total_tokens_},
           {"addon_prefills", addon_prefills_},
           {"max_queue", max_queue_}};
+}
+
+// Engine kind `tgi` (sim/engine/engine_registry.hpp: called from the generated engine list).
+void register_tgi_engine(EngineRegistry& registry) {
+  registry.add({"tgi", "Hugging Face TGI 1.0 router + flash shard (FIFO, full-length reservation, waiting_served_ratio)", [](EngineBuildContext& c) {
+                  return std::make_unique<TgiEngine>(c.queue, c.listener, std::move(c.cost), c.model, c.gpu, c.settings);
+                }});
 }
 
 }  // namespace servetwin

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "sim/catalog/catalog.hpp"
+#include "sim/engine/engine_registry.hpp"
 
 namespace servetwin {
 
@@ -326,6 +327,13 @@ nlohmann::json TgisEngine::engine_stats() const {
           {"addon_prefills", addon_prefills_},
           {"skipped_candidates", skipped_candidates_},
           {"max_queue", max_queue_}};
+}
+
+// Engine kind `tgis` (sim/engine/engine_registry.hpp: called from the generated engine list).
+void register_tgis_engine(EngineRegistry& registry) {
+  registry.add({"tgis", "IBM TGIS router + flash/padded shard (E1/E2 batch weights, add-on prefill, no preemption)", [](EngineBuildContext& c) {
+                  return std::make_unique<TgisEngine>(c.queue, c.listener, std::move(c.cost), c.model, c.gpu, c.settings);
+                }});
 }
 
 }  // namespace servetwin

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "sim/catalog/catalog.hpp"
+#include "sim/engine/engine_registry.hpp"
 
 namespace servetwin {
 
@@ -22,6 +23,27 @@ bool v1_big_gpu(const GpuSpec& gpu) {
 VllmEngine::VllmEngine(EventQueue& queue, SimListener* listener, CostModel cost, const ModelSpec& model,
                        const GpuSpec& gpu, EngineSettings& s)
     : EngineBase(queue, listener, std::move(cost), "vllm") {
+  const KvSizing sizing = read_settings(model, gpu, s);
+  // vLLM admits against the blocks a request needs now and preempts under pressure
+  // (max_utilization); TensorRT-LLM's default GUARANTEED_NO_EVICT admits a request only when its
+  // prompt plus maximum output fit next to what running requests may still grow to, and never evicts.
+  // The static planner reserves each request's whole footprint at once (static_batch).
+  const std::string policy = s.choice("capacity_policy", "max_utilization", {"max_utilization", "guaranteed_no_evict"});
+  if (limits_.chunked_prefill && mode_ != Mode::kV1) {
+    throw ConfigError("vllm: enable_chunked_prefill is modelled for scheduler v1 only; allowed with v0/static: false");
+  }
+  if (limits_.prefill_padding && mode_ != Mode::kV0) {
+    throw ConfigError("vllm: prefill_padding is modelled for scheduler v0 only; allowed with v1/static: false");
+  }
+  capacity_ = make_capacity_policy(mode_ == Mode::kStatic ? "static_batch" : policy);
+  planner_ = mode_ == Mode::kV1 ? make_vllm_v1_planner()
+                                : (mode_ == Mode::kV0 ? make_vllm_v0_planner() : make_static_batch_planner());
+  BlockPool pool = size_kv_cache(model, gpu, sizing);
+  kv_ = KvLedger("blocks", static_cast<double>(pool.total()));
+  commit_.configure(limits_, *capacity_, std::move(pool));
+}
+
+VllmEngine::KvSizing VllmEngine::read_settings(const ModelSpec& model, const GpuSpec& gpu, EngineSettings& s) {
   const std::string mode = s.choice("scheduler", "v1", {"v1", "v0", "static"});
   mode_ = mode == "v0" ? Mode::kV0 : (mode == "static" ? Mode::kStatic : Mode::kV1);
   max_model_len_ = s.integer("max_model_len", model.max_position_embeddings, 2, 100000000);
@@ -39,20 +61,22 @@ VllmEngine::VllmEngine(EventQueue& queue, SimListener* listener, CostModel cost,
   if (limits == "v1_offline") default_tokens = big_gpu ? 16384 : 8192;
   if (limits == "v1_server") default_tokens = big_gpu ? 8192 : 2048;
   if (limits == "v0") default_tokens = max_model_len_ <= 32768 ? std::max<std::int64_t>(max_model_len_, 2048) : 8192;
-  max_num_seqs_ = s.integer("max_num_seqs", big_gpu ? 1024 : 256, 1, 1000000);
-  max_num_batched_tokens_ = s.integer("max_num_batched_tokens", default_tokens, 1, 100000000);
-  block_size_ = s.integer("block_size", 16, 1, 1024);
-  if ((block_size_ & (block_size_ - 1)) == 0) block_shift_ = __builtin_ctzll(static_cast<unsigned long long>(block_size_));
-  chunked_prefill_ = s.flag("enable_chunked_prefill", mode_ == Mode::kV1);
-  const bool prefix_caching = s.flag("enable_prefix_caching", mode_ == Mode::kV1);
-  watermark_ = s.number("watermark", mode_ == Mode::kV0 ? 0.01 : 0.0, 0, 0.5);
-  prefill_padding_ = s.flag("prefill_padding", false);
-  v0_block_manager_v2_ = s.choice("block_manager", "v1", {"v1", "v2"}) == "v2";
-  max_paddings_ = s.integer("max_paddings", 256, 0, 100000000);
-  const double util = s.number("gpu_memory_utilization", 0.9, 0.05, 1.0);
-  const double reserved = s.number("cuda_reserved_bytes", 0, 0, 1e12);
-  const double non_torch = s.number("non_torch_bytes", 0, 0, 1e12);
-  const double overrides_blocks = s.number("num_gpu_blocks_override", 0, 0, 1e12);
+  PagedLimits& l = limits_;
+  l.max_num_seqs = s.integer("max_num_seqs", big_gpu ? 1024 : 256, 1, 1000000);
+  l.max_num_batched_tokens = s.integer("max_num_batched_tokens", default_tokens, 1, 100000000);
+  l.block_size = s.integer("block_size", 16, 1, 1024);
+  if ((l.block_size & (l.block_size - 1)) == 0) l.block_shift = __builtin_ctzll(static_cast<unsigned long long>(l.block_size));
+  l.chunked_prefill = s.flag("enable_chunked_prefill", mode_ == Mode::kV1);
+  KvSizing k;
+  k.prefix_caching = s.flag("enable_prefix_caching", mode_ == Mode::kV1);
+  l.watermark = s.number("watermark", mode_ == Mode::kV0 ? 0.01 : 0.0, 0, 0.5);
+  l.prefill_padding = s.flag("prefill_padding", false);
+  l.v0_block_manager_v2 = s.choice("block_manager", "v1", {"v1", "v2"}) == "v2";
+  l.max_paddings = s.integer("max_paddings", 256, 0, 100000000);
+  k.util = s.number("gpu_memory_utilization", 0.9, 0.05, 1.0);
+  k.reserved = s.number("cuda_reserved_bytes", 0, 0, 1e12);
+  k.non_torch = s.number("non_torch_bytes", 0, 0, 1e12);
+  k.blocks_override = s.number("num_gpu_blocks_override", 0, 0, 1e12);
   api_ttft_ns_ = static_cast<TimeNs>(s.number("api_ttft_ns", 0, 0, 1e12));
   api_finish_ns_ = static_cast<TimeNs>(s.number("api_finish_ns", 0, 0, 1e12));
   api_token_ns_ = s.number("api_token_ns", 0, 0, 1e10);
@@ -60,61 +84,50 @@ VllmEngine::VllmEngine(EventQueue& queue, SimListener* listener, CostModel cost,
   // Which validation rows the preset's fitted values came from; `servetwin validate` refuses to
   // score those rows with this preset (sim/validate/fit_split.cpp defines each set).
   s.choice("fitted_on", "none", {"none", "blis_trainval", "distserve_rate2", "splitwise_h100_llama_b1"});
-  // vLLM admits against the blocks a request needs now and preempts under pressure
-  // (max_utilization); TensorRT-LLM's default GUARANTEED_NO_EVICT admits a request only when its
-  // prompt plus maximum output fit next to what running requests may still grow to, and never evicts.
-  no_evict_ = s.choice("capacity_policy", "max_utilization", {"max_utilization", "guaranteed_no_evict"}) ==
-              "guaranteed_no_evict";
-  if (chunked_prefill_ && mode_ != Mode::kV1) {
-    throw ConfigError("vllm: enable_chunked_prefill is modelled for scheduler v1 only; allowed with v0/static: false");
-  }
-  if (prefill_padding_ && mode_ != Mode::kV0) {
-    throw ConfigError("vllm: prefill_padding is modelled for scheduler v0 only; allowed with v1/static: false");
-  }
+  return k;
+}
 
+BlockPool VllmEngine::size_kv_cache(const ModelSpec& model, const GpuSpec& gpu, const KvSizing& k) {
   // KV sizing (vllm_scheduling.md §3): the profile run is a forward pass of max_num_batched_tokens
   // tokens; its activation peak is dominated by the hidden-state buffers and the MLP intermediates
   // (gate+up and their product), plus the sampler's fp32 logits and probabilities for
   // max_num_seqs sequences.
+  const std::int64_t block_size = limits_.block_size;
   const double tp = cost_model().tp();
   const double per_token_act = 2.0 * (4.0 * model.hidden_size + 3.0 * model.intermediate_size / tp);
-  const double sampler = 8.0 * static_cast<double>(std::min(max_num_seqs_, max_num_batched_tokens_)) *
+  const double sampler = 8.0 * static_cast<double>(std::min(limits_.max_num_seqs, limits_.max_num_batched_tokens)) *
                          static_cast<double>(model.vocab_size) / tp;
-  activation_reserve_bytes_ =
-      static_cast<std::int64_t>(per_token_act * static_cast<double>(max_num_batched_tokens_) + sampler + non_torch);
+  activation_reserve_bytes_ = static_cast<std::int64_t>(
+      per_token_act * static_cast<double>(limits_.max_num_batched_tokens) + sampler + k.non_torch);
   const double device = gpu.usable_memory_bytes > 0 ? gpu.usable_memory_bytes : gpu.memory_bytes;
-  const double torch_total = device - reserved;
-  memory_ = compute_memory_budget(torch_total * util, 0, cost_model().weight_bytes_per_gpu(),
+  const double torch_total = device - k.reserved;
+  memory_ = compute_memory_budget(torch_total * k.util, 0, cost_model().weight_bytes_per_gpu(),
                                   static_cast<double>(activation_reserve_bytes_));
-  memory_.cuda_context_bytes = reserved;
-  const double block_bytes = cost_model().kv_bytes_per_token_per_gpu() * static_cast<double>(block_size_);
-  std::int64_t blocks = overrides_blocks > 0 ? static_cast<std::int64_t>(overrides_blocks)
-                                             : static_cast<std::int64_t>(std::floor(memory_.free_bytes / block_bytes));
-  if (!memory_.fits() && overrides_blocks <= 0) {
+  memory_.cuda_context_bytes = k.reserved;
+  const double block_bytes = cost_model().kv_bytes_per_token_per_gpu() * static_cast<double>(block_size);
+  const std::int64_t blocks = k.blocks_override > 0 ? static_cast<std::int64_t>(k.blocks_override)
+                                                    : static_cast<std::int64_t>(std::floor(memory_.free_bytes / block_bytes));
+  if (!memory_.fits() && k.blocks_override <= 0) {
     throw DoesNotFitError("vLLM would not start: weights " + std::to_string(memory_.weight_bytes / 1e9) +
                           " GB + activations " + std::to_string(memory_.activation_reserve_bytes / 1e9) +
-                          " GB exceed gpu_memory_utilization x memory = " + std::to_string(torch_total * util / 1e9) +
+                          " GB exceed gpu_memory_utilization x memory = " + std::to_string(torch_total * k.util / 1e9) +
                           " GB per GPU");
   }
   // vLLM refuses to start when one max_model_len sequence cannot fit (§3: startup fit check).
-  if (blocks < blocks_for(std::min<std::int64_t>(max_model_len_, 16)) || blocks <= 0) {
+  const std::int64_t first_blocks = (std::min<std::int64_t>(max_model_len_, 16) + block_size - 1) / block_size;
+  if (blocks < first_blocks || blocks <= 0) {
     throw DoesNotFitError("vLLM would not start: " + std::to_string(blocks) + " KV blocks");
   }
-  if (mode_ != Mode::kStatic && blocks * block_size_ < max_model_len_) {
+  if (mode_ != Mode::kStatic && blocks * block_size < max_model_len_) {
     // vLLM lowers nothing by itself: it fails with "max_model_len larger than KV cache". Clamp and
     // say so in stats rather than refusing, since users often leave max_model_len at the model max.
-    max_model_len_ = blocks * block_size_;
+    max_model_len_ = blocks * block_size;
   }
-  pool_ = BlockPool(blocks, block_size_, prefix_caching);
-  kv_ = KvLedger("blocks", static_cast<double>(blocks));
+  return BlockPool(blocks, block_size, k.prefix_caching);
 }
 
 EngineLimits VllmEngine::limits() const {
   return EngineLimits{max_model_len_, max_model_len_ - 1, 0};
-}
-
-std::int64_t VllmEngine::shareable_blocks(const SimRequest& r) const {
-  return r.in.prefix_group >= 0 ? r.in.shared_prefix_tokens / block_size_ : 0;
 }
 
 EngineBase::Admission VllmEngine::admit(SimRequest& req) {
@@ -125,26 +138,16 @@ EngineBase::Admission VllmEngine::admit(SimRequest& req) {
   }
   if (mode_ == Mode::kV0) {
     // V0 drops prompts it can never schedule (FINISHED_IGNORED, §1.1 a/b).
-    if (in > std::min(max_model_len_, max_num_batched_tokens_)) {
+    if (in > std::min(max_model_len_, limits_.max_num_batched_tokens)) {
       return {false, RequestStatus::kRejected, "IGNORED: prompt longer than max_num_batched_tokens"};
     }
-    const auto wm = static_cast<std::int64_t>(watermark_ * static_cast<double>(pool_.total()));
-    if (blocks_for(in) > pool_.total() - wm) {
+    const auto wm = static_cast<std::int64_t>(limits_.watermark * static_cast<double>(state_.total_blocks()));
+    if (state_.blocks_for(in) > state_.total_blocks() - wm) {
       return {false, RequestStatus::kRejected, "IGNORED: prompt needs more KV blocks than the GPU has"};
     }
   }
   req.max_new_tokens = std::min(req.in.max_new_tokens, max_model_len_ - in);
-  if (free_slots_.empty()) {
-    req.engine_slot = static_cast<std::int64_t>(states_.size());
-    states_.emplace_back();
-  } else {
-    req.engine_slot = free_slots_.back();
-    free_slots_.pop_back();
-  }
-  State& s = st(&req);
-  s = State{};
-  s.req = &req;
-  s.prefill_target = in;
+  commit_.open(req, in);
   if (api_ttft_ns_ > 0) {
     // The API server parses, tokenises and hands the request to the engine core after a delay;
     // the request is only visible to the scheduler afterwards.
@@ -155,246 +158,28 @@ EngineBase::Admission VllmEngine::admit(SimRequest& req) {
       if (it == api_pending_.end()) return;  // cancelled meanwhile
       SimRequest* r = it->second;
       api_pending_.erase(it);
-      enqueue(r);
+      commit_.enqueue(r);
       maybe_start_step();
-    }, /*priority=*/1);
+    }, EventPriority::kArrival);
   } else {
-    enqueue(&req);
+    commit_.enqueue(&req);
   }
-  if (mode_ == Mode::kStatic && !batch_kick_pending_) {
+  if (mode_ == Mode::kStatic && !state_.batch_forming()) {
     // A static batch is the requests submitted together: form it after every arrival at this instant
-    // (priority 3 runs after same-time arrivals and the load driver), not at the first one.
-    batch_kick_pending_ = true;
+    // (kBatchFormation runs after same-time arrivals and the load driver), not at the first one.
+    commit_.set_batch_forming(true);
     queue_.schedule(now(), [this] {
-      batch_kick_pending_ = false;
+      commit_.set_batch_forming(false);
       maybe_start_step();
-    }, /*priority=*/3);
+    }, EventPriority::kBatchFormation);
   }
   return {};
 }
 
-void VllmEngine::enqueue(SimRequest* r) {
-  waiting_.push_back(r);
-  max_waiting_ = std::max<std::int64_t>(max_waiting_, static_cast<std::int64_t>(waiting_.size()));
-}
-
-void VllmEngine::preempt(SimRequest* victim) {
-  State& s = st(victim);
-  pool_.release(s.blocks);
-  committed_blocks_ -= s.committed_blocks;  // (never happens under guaranteed_no_evict)
-  s.committed_blocks = 0;
-  // Recompute: the prompt and everything generated so far are prefilled again (§1.1, §1.3).
-  s.computed = 0;
-  s.prefill_target = victim->in.input_tokens + victim->generated;
-  running_.erase(std::remove(running_.begin(), running_.end(), victim), running_.end());
-  waiting_.push_front(victim);
-  ++preemptions_;
-}
-
-bool VllmEngine::try_admit(SimRequest* r, std::int64_t budget, std::int64_t reserve_blocks, std::int64_t& n_out) {
-  State& s = st(r);
-  std::int64_t hit_blocks = 0, hit_cost = 0;
-  if (s.computed == 0 && pool_.caching()) {
-    // A hit covers at most num_tokens - 1 tokens: the last prompt token is always computed (§4).
-    const std::int64_t max_hit = (s.prefill_target - 1) / block_size_;
-    hit_blocks = pool_.cached_prefix_blocks(r->in.prefix_group, std::min(max_hit, shareable_blocks(*r)));
-    hit_cost = pool_.hit_cost(r->in.prefix_group, hit_blocks);
-  }
-  const std::int64_t start = s.computed + hit_blocks * block_size_;
-  const std::int64_t remaining = s.prefill_target - start;
-  const std::int64_t n = std::min(remaining, budget);
-  if (n <= 0) return false;
-  if (!chunked_prefill_ && n < remaining) return false;
-  const std::int64_t new_blocks = blocks_for(start + n) - hit_blocks - s.blocks.blocks();
-  if (hit_cost + new_blocks > pool_.free() - reserve_blocks) return false;
-  const std::int64_t footprint = blocks_for(r->in.input_tokens + r->max_new_tokens);
-  if (no_evict_ && s.committed_blocks == 0 && committed_blocks_ + footprint > pool_.total()) return false;
-  if (hit_blocks > 0) {
-    pool_.take_hits(r->in.prefix_group, hit_blocks, s.blocks);
-    s.computed = start;
-  }
-  s.hit_tokens = hit_blocks * block_size_;
-  hit_tokens_ += static_cast<std::uint64_t>(s.hit_tokens);
-  if (!s.admitted_once) prompt_tokens_ += static_cast<std::uint64_t>(r->in.input_tokens);
-  s.admitted_once = true;
-  if (no_evict_ && s.committed_blocks == 0) {
-    s.committed_blocks = footprint;
-    committed_blocks_ += footprint;
-  }
-  pool_.grow(s.blocks, blocks_for(start + n), r->in.prefix_group, shareable_blocks(*r));
-  n_out = n;
-  return true;
-}
-
-void VllmEngine::add_item(Step& step, SimRequest* r, std::int64_t n) {
-  const State& s = st(r);
-  StepShape& sh = step.shape;
-  if (s.computed < s.prefill_target) {
-    // Prompt chunk: attention spans the cached/computed past plus the causal part of the chunk.
-    const bool last = s.computed + n >= s.prefill_target;
-    step.items.push_back({r, n, last});
-    sh.prefill_seqs += 1;
-    sh.prefill_tokens += n;
-    sh.prefill_attn_pairs += static_cast<double>(n) * (static_cast<double>(s.computed) + static_cast<double>(n + 1) / 2);
-  } else {
-    step.items.push_back({r, 0, true});
-    sh.decode_seqs += 1;
-    sh.decode_kv_tokens += s.computed + 1;
-  }
-  // vLLM computes logits only at each scheduled request's last position (sample indices).
-  sh.lm_head_tokens += 1;
-}
-
-bool VllmEngine::plan_v1(Step& step) {
-  std::int64_t budget = max_num_batched_tokens_;
-  bool preempted = false;
-  // RUNNING first, in admission order. Iterate by index: preemption removes from the tail.
-  for (std::size_t i = 0; i < running_.size() && budget > 0; ++i) {
-    SimRequest* r = running_[i];
-    State& s = st(r);
-    const std::int64_t owed = s.computed < s.prefill_target ? s.prefill_target - s.computed : 1;
-    const std::int64_t n = std::min(owed, budget);
-    const std::int64_t target = blocks_for(s.computed + n);
-    const std::int64_t need = target - s.blocks.blocks();
-    bool self_preempted = false;
-    while (need > pool_.free()) {
-      SimRequest* victim = running_.back();
-      preempt(victim);
-      preempted = true;
-      if (victim == r) {
-        self_preempted = true;
-        break;
-      }
-    }
-    if (self_preempted) break;
-    pool_.grow(s.blocks, target, r->in.prefix_group, shareable_blocks(*r));
-    add_item(step, r, n);
-    budget -= n;
-  }
-  // WAITING only when nothing was preempted this step (§1.3).
-  while (!preempted && budget > 0 && !waiting_.empty() &&
-         static_cast<std::int64_t>(running_.size()) < max_num_seqs_) {
-    SimRequest* r = waiting_.front();
-    std::int64_t n = 0;
-    if (!try_admit(r, budget, 0, n)) break;  // head-of-line blocking
-    waiting_.pop_front();
-    running_.push_back(r);
-    add_item(step, r, n);
-    budget -= n;
-  }
-  return !step.items.empty();
-}
-
-bool VllmEngine::plan_v0(Step& step) {
-  // Step 1: admit new prompts FCFS; a step that admits anything is prefill-only (§1.1).
-  const auto wm = static_cast<std::int64_t>(watermark_ * static_cast<double>(pool_.total()));
-  std::int64_t tokens = 0, longest = 0;
-  std::vector<std::pair<SimRequest*, std::int64_t>> admitted;
-  while (!waiting_.empty()) {
-    SimRequest* r = waiting_.front();
-    const State& s = st(r);
-    const std::int64_t len = s.prefill_target - s.computed;
-    if (prefill_padding_) {
-      // Padded batch: n x longest within the budget, and at most max_paddings pad tokens (§1.1 c).
-      const std::int64_t n_seqs = static_cast<std::int64_t>(admitted.size()) + 1;
-      const std::int64_t padded = n_seqs * std::max(longest, len);
-      if (padded > max_num_batched_tokens_ || padded - (tokens + len) > max_paddings_) break;
-    } else if (tokens + len > max_num_batched_tokens_) {
-      break;
-    }
-    if (static_cast<std::int64_t>(running_.size() + admitted.size()) + 1 > max_num_seqs_) break;
-    std::int64_t n = 0;
-    if (!try_admit(r, max_num_batched_tokens_ - tokens, wm, n)) break;
-    waiting_.pop_front();
-    admitted.emplace_back(r, n);
-    tokens += n;
-    longest = std::max(longest, n);
-  }
-  if (!admitted.empty()) {
-    for (auto& [r, n] : admitted) {
-      running_.push_back(r);
-      add_item(step, r, n);
-    }
-    if (prefill_padding_) {
-      // The pad tokens run through every layer: GEMMs and element-wise work on n x longest
-      // tokens, causal attention within each padded row (xformers block-diagonal causal mask).
-      // Logits are still taken at one position per prompt.
-      StepShape& sh = step.shape;
-      const auto n_seqs = static_cast<double>(admitted.size());
-      const auto l = static_cast<double>(longest);
-      sh.prefill_tokens = static_cast<std::int64_t>(admitted.size()) * longest;
-      sh.prefill_attn_pairs = n_seqs * l * (l + 1) / 2;
-    }
-    step.is_prefill_only = true;
-    return true;
-  }
-  // Step 3: decode every running request; each needs a slot for its next token. When blocks run
-  // out the latest-arrived running request is preempted, repeatedly, possibly the current one.
-  std::vector<SimRequest*> order = running_;
-  std::stable_sort(order.begin(), order.end(),
-                   [](const SimRequest* a, const SimRequest* b) { return a->rec.arrival_ns < b->rec.arrival_ns; });
-  std::vector<SimRequest*> scheduled;
-  for (SimRequest* r : order) {
-    if (std::find(running_.begin(), running_.end(), r) == running_.end()) continue;  // preempted meanwhile
-    State& s = st(r);
-    // Block manager v1 appends only when at least one block per sequence is free, whether or not
-    // this token opens a new block; v2 asks only for the blocks it touches (§1.1 step 3).
-    const std::int64_t touched = blocks_for(s.computed + 1) - s.blocks.blocks();
-    const std::int64_t need = v0_block_manager_v2_ ? touched : std::max<std::int64_t>(touched, 1);
-    bool self_preempted = false;
-    while (need > pool_.free()) {
-      SimRequest* victim = nullptr;
-      for (SimRequest* c : running_) {
-        if (c == r || std::find(scheduled.begin(), scheduled.end(), c) != scheduled.end()) continue;
-        if (victim == nullptr || c->rec.arrival_ns > victim->rec.arrival_ns) victim = c;
-      }
-      if (victim == nullptr) victim = r;
-      preempt(victim);
-      if (victim == r) {
-        self_preempted = true;
-        break;
-      }
-    }
-    if (self_preempted) continue;
-    pool_.grow(s.blocks, blocks_for(s.computed + 1), r->in.prefix_group, shareable_blocks(*r));
-    scheduled.push_back(r);
-  }
-  for (SimRequest* r : scheduled) add_item(step, r, 1);
-  return !step.items.empty();
-}
-
-bool VllmEngine::plan_static(Step& step) {
-  if (running_.empty()) {
-    if (batch_kick_pending_) return false;  // more requests of this instant are still arriving
-    // One batch: up to max_num_seqs requests, each reserving its full length, prefilled together.
-    while (!waiting_.empty() && static_cast<std::int64_t>(running_.size()) < max_num_seqs_) {
-      SimRequest* r = waiting_.front();
-      State& s = st(r);
-      const std::int64_t need = blocks_for(r->in.input_tokens + r->max_new_tokens);
-      if (need > pool_.free()) break;
-      waiting_.pop_front();
-      pool_.grow(s.blocks, need, -1, 0);
-      if (!s.admitted_once) prompt_tokens_ += static_cast<std::uint64_t>(r->in.input_tokens);
-      s.admitted_once = true;
-      running_.push_back(r);
-      add_item(step, r, s.prefill_target);
-    }
-    step.is_prefill_only = !step.items.empty();
-    return !step.items.empty();
-  }
-  for (SimRequest* r : running_) add_item(step, r, 1);
-  return true;
-}
-
 bool VllmEngine::plan_step(TimeNs /*now*/, Step& step) {
-  bool any = false;
-  switch (mode_) {
-    case Mode::kV1: any = plan_v1(step); break;
-    case Mode::kV0: any = plan_v0(step); break;
-    case Mode::kStatic: any = plan_static(step); break;
-  }
+  const bool any = planner_->plan(state_, commit_, step);
   update_ledger();
-  if (any && observer_) observer_(step, pool_.free());
+  if (any && observer_) observer_(step, state_.free_blocks());
   return any;
 }
 
@@ -402,57 +187,52 @@ void VllmEngine::on_step_done(const Step& step) {
   bool any_done = false;
   for (const auto& item : step.items) {
     SimRequest* r = item.req;
-    State& s = st(r);
-    s.computed += item.prefill_tokens > 0 ? item.prefill_tokens : 1;
+    commit_.advance(r, item.prefill_tokens > 0 ? item.prefill_tokens : 1);
     if (r->done && !r->cancelled) {
       any_done = true;
       // Detokenisation/streaming of every token and the final response happen in the API server
       // after the engine finished the request (BLIS alpha1/alpha2).
       r->rec.finish_ns += api_finish_ns_ + static_cast<TimeNs>(std::llround(api_token_ns_ * static_cast<double>(r->generated)));
-      pool_.release(s.blocks);
-      committed_blocks_ -= s.committed_blocks;
-      s.req = nullptr;
-      free_slots_.push_back(r->engine_slot);
+      commit_.close(*r);
     }
   }
-  if (any_done) {
-    running_.erase(std::remove_if(running_.begin(), running_.end(), [](const SimRequest* r) { return r->done && !r->cancelled; }),
-                   running_.end());
-  }
+  if (any_done) commit_.drop_finished();
   update_ledger();
 }
 
 void VllmEngine::on_cancel(SimRequest& req) {
-  State& s = st(&req);
-  if (s.req != &req) return;
+  if (state_.seq(&req).req != &req) return;
   api_pending_.erase(req.in.id);
-  pool_.release(s.blocks);
-  committed_blocks_ -= s.committed_blocks;
-  s.committed_blocks = 0;
-  s.req = nullptr;
-  free_slots_.push_back(req.engine_slot);
-  waiting_.erase(std::remove(waiting_.begin(), waiting_.end(), &req), waiting_.end());
-  running_.erase(std::remove(running_.begin(), running_.end(), &req), running_.end());
+  commit_.close(req);
+  commit_.remove(&req);
   update_ledger();
 }
 
-void VllmEngine::update_ledger() { kv_.set_used(static_cast<double>(pool_.used()), now()); }
+void VllmEngine::update_ledger() { kv_.set_used(static_cast<double>(state_.pool().used()), now()); }
 
 nlohmann::json VllmEngine::engine_stats() const {
-  const char* mode = mode_ == Mode::kV1 ? "v1" : (mode_ == Mode::kV0 ? "v0" : "static");
-  return {{"scheduler", mode},
-          {"num_gpu_blocks", pool_.total()},
-          {"block_size", block_size_},
+  const std::uint64_t hits = state_.hit_tokens(), prompts = state_.prompt_tokens();
+  return {{"scheduler", planner_->name()},
+          {"num_gpu_blocks", state_.total_blocks()},
+          {"block_size", limits_.block_size},
           {"max_model_len", max_model_len_},
           {"activation_reserve_bytes", activation_reserve_bytes_},
-          {"preemptions", preemptions_},
-          {"prefix_cache_hit_tokens", hit_tokens_},
-          {"prompt_tokens", prompt_tokens_},
-          {"prefix_cache_hit_rate", prompt_tokens_ > 0 ? static_cast<double>(hit_tokens_) / static_cast<double>(prompt_tokens_) : 0.0},
-          {"cached_block_evictions", pool_.evictions()},
+          {"preemptions", state_.preemptions()},
+          {"prefix_cache_hit_tokens", hits},
+          {"prompt_tokens", prompts},
+          {"prefix_cache_hit_rate", prompts > 0 ? static_cast<double>(hits) / static_cast<double>(prompts) : 0.0},
+          {"cached_block_evictions", state_.pool().evictions()},
           {"kv_cpu_offload_bytes", kv_offload_bytes_},
           {"kv_cpu_offload_modelled", false},
-          {"max_waiting", max_waiting_}};
+          {"max_waiting", state_.max_waiting()}};
+}
+
+// Engine kind `vllm` (sim/engine/engine_registry.hpp: called from the generated engine list).
+void register_vllm_engine(EngineRegistry& registry) {
+  registry.add({"vllm", "paged-KV engines: vLLM V1/V0 and static-batch planners, evict or no-evict capacity",
+                [](EngineBuildContext& c) {
+                  return std::make_unique<VllmEngine>(c.queue, c.listener, std::move(c.cost), c.model, c.gpu, c.settings);
+                }});
 }
 
 }  // namespace servetwin

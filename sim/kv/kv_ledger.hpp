@@ -1,7 +1,10 @@
 #pragma once
-// KvLedger: the engine's KV/batch-memory accounting in engine-specific units (tokens, 16-token
-// blocks, or TGIS "weight" bytes). Schedulers plan against a read-only view (capacity, used,
-// reserved) and the engine commits changes; it tracks peak and time-weighted mean use.
+// KvLedger: reports an engine's KV/batch-memory use in engine-specific units (tokens, 16-token
+// blocks, or TGIS "weight" bytes): capacity, peak and time-weighted mean, for the run summary. It is
+// a meter, not the cache: engines set its use after planning and after each step (set_used), and it
+// refuses a use above capacity. Nothing plans against it. The paged engines' cache and its contract
+// (planning reads a const view, one commit path allocates, frees and preempts) are in
+// sim/engine/paged_state.hpp; TGIS and TGI admit against their own batch-weight / token limits.
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>

@@ -58,6 +58,13 @@ DeploymentConfig resolve_deployment(const Catalog& catalog, DeploymentConfig d) 
   return d;
 }
 
+std::unique_ptr<ServingSim> make_serving_sim(const Catalog& catalog, const DeploymentConfig& deployment,
+                                             EventQueue& queue, SimListener* listener) {
+  const DeploymentConfig d = resolve_deployment(catalog, deployment);
+  const EngineSetup setup{d.model, d.gpu, d.interconnect, d.tp, d.engine, d.engine_set, d.dtype};
+  return build_serving_sim(catalog, setup, queue, listener);
+}
+
 nlohmann::json to_json(const DeploymentConfig& d) {
   return {{"model", d.model},         {"instance", d.instance}, {"gpu", d.gpu},         {"interconnect", d.interconnect},
           {"num_gpus", d.num_gpus},   {"tp", d.tp},             {"engine", d.engine},   {"engine_set", d.engine_set},

@@ -2,8 +2,11 @@
 // What is being served and on what: the part of a scenario that builds an engine model.
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+
+#include "sim/engine/serving_sim.hpp"
 
 namespace servetwin {
 
@@ -26,5 +29,10 @@ struct DeploymentConfig {
 DeploymentConfig resolve_deployment(const Catalog& catalog, DeploymentConfig d);
 
 nlohmann::json to_json(const DeploymentConfig& d);
+
+// Resolves the deployment and builds its engine model on `queue` (build_serving_sim). Throws
+// ConfigError when a name or setting is invalid, DoesNotFitError when the model does not fit.
+std::unique_ptr<ServingSim> make_serving_sim(const Catalog& catalog, const DeploymentConfig& deployment,
+                                             EventQueue& queue, SimListener* listener);
 
 }  // namespace servetwin

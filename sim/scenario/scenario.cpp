@@ -126,7 +126,7 @@ class StageDriver final : public SimListener {
       const TraceRow& row = (*trace_)[trace_order_[k]];
       send(RequestShape{row.input_tokens, row.output_tokens, -1, 0}, -1, q_.now());
       schedule_trace_row(k + 1);
-    }, /*priority=*/2);
+    }, EventPriority::kLoadDriver);
   }
 
   void schedule_next_arrival(TimeNs at) {
@@ -140,7 +140,7 @@ class StageDriver final : public SimListener {
         send(shape, -1, now);
       }
       schedule_next_arrival(now + arrivals_->next_gap_ns());
-    }, /*priority=*/2);
+    }, EventPriority::kLoadDriver);
   }
 
   const Scenario& s_;

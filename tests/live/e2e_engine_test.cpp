@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "sim/catalog/catalog.hpp"
+#include "sim/scenario/deployment.hpp"
 #include "tests/live/live_test_util.hpp"
 
 namespace servetwin::testing {

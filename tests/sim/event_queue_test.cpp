@@ -11,9 +11,9 @@ TEST(EventQueue, RunsInTimeThenPriorityThenInsertionOrder) {
   EventQueue q;
   std::vector<int> order;
   q.schedule(20, [&] { order.push_back(4); });
-  q.schedule(10, [&] { order.push_back(3); }, /*priority=*/1);
-  q.schedule(10, [&] { order.push_back(1); }, /*priority=*/0);
-  q.schedule(10, [&] { order.push_back(2); }, /*priority=*/0);
+  q.schedule(10, [&] { order.push_back(3); }, EventPriority::kArrival);
+  q.schedule(10, [&] { order.push_back(1); }, EventPriority::kStepEnd);
+  q.schedule(10, [&] { order.push_back(2); }, EventPriority::kStepEnd);
   q.run_until(100);
   EXPECT_EQ(order, (std::vector<int>{1, 2, 3, 4}));
   EXPECT_EQ(q.now(), 20);
