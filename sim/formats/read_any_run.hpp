@@ -11,7 +11,7 @@
 #include <string>
 
 #include "sim/formats/llmd_report.hpp"
-#include "sim/validate/live_run_reader.hpp"
+#include "sim/formats/live_run_reader.hpp"
 
 namespace servetwin::formats {
 

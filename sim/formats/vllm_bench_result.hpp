@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "sim/metrics/request_record.hpp"
-#include "sim/validate/live_run_reader.hpp"
+#include "sim/formats/live_run_reader.hpp"
 
 namespace servetwin::formats {
 

@@ -11,7 +11,7 @@
 #include "sim/formats/read_any_run.hpp"
 #include "sim/metrics/stage_metrics.hpp"
 #include "sim/validate/live_resimulate.hpp"
-#include "sim/validate/live_run_reader.hpp"
+#include "sim/formats/live_run_reader.hpp"
 #include "sim/validate/validate.hpp"
 
 namespace servetwin {

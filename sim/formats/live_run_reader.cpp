@@ -1,4 +1,4 @@
-#include "sim/validate/live_run_reader.hpp"
+#include "sim/formats/live_run_reader.hpp"
 
 #include <fmt/format.h>
 
