@@ -298,6 +298,7 @@ void TwinEngine::run_driver() {
         id_of_.erase(it);
         in_flight_.store(static_cast<std::int64_t>(active_.size()), std::memory_order_relaxed);
         count(&TwinStats::cancelled);
+        metrics_.on_aborted();
         sim_->cancel(id);  // frees the engine's slot and KV; its record (if any) finds no request
         request->on_fail({TwinCode::kCancelled, "cancelled by client"});
       } else {

@@ -68,6 +68,7 @@ void PromHistogram::render(std::string& out, const std::string& name, const std:
 TwinMetrics::TwinMetrics()
     : ttft_(kTtftBuckets),
       itl_(kTokenIntervalBuckets),
+      request_tpot_(kTokenIntervalBuckets),
       e2e_(kRequestLatencyBuckets),
       queue_(kRequestLatencyBuckets),
       inference_(kRequestLatencyBuckets),
@@ -106,6 +107,8 @@ void TwinMetrics::on_finished(const FinishedRequest& r) {
   inference_.observe(r.inference_s);
   prefill_.observe(r.prefill_s);
   decode_.observe(r.decode_s);
+  // Mean time per output token of the request: its decode time over the tokens after the first.
+  if (r.generation_tokens > 1) request_tpot_.observe(r.decode_s / static_cast<double>(r.generation_tokens - 1));
   prompt_len_.observe(static_cast<double>(r.prompt_tokens));
   generation_len_.observe(static_cast<double>(r.generation_tokens));
   max_tokens_.observe(static_cast<double>(r.max_tokens));
@@ -136,7 +139,7 @@ std::string TwinMetrics::render(const TwinGauges& g) const {
   counter("vllm:generation_tokens_total", "Number of generation tokens processed.",
           static_cast<double>(generation_tokens_));
   header(out, "vllm:request_success_total", "Count of successfully processed requests.", "counter");
-  for (const char* reason : {"stop", "length"}) {
+  for (const char* reason : {"stop", "length", "abort"}) {
     const auto it = success_by_reason_.find(reason);
     sample(out, "vllm:request_success_total", labels_ + ",finished_reason=\"" + reason + "\"",
            it == success_by_reason_.end() ? 0.0 : static_cast<double>(it->second));
@@ -150,6 +153,8 @@ std::string TwinMetrics::render(const TwinGauges& g) const {
   // observations as inter_token_latency_seconds. Both names are served so either dashboard works.
   itl_.render(out, "vllm:time_per_output_token_seconds", "Histogram of time per output token in seconds.", labels_);
   itl_.render(out, "vllm:inter_token_latency_seconds", "Histogram of inter-token latency in seconds.", labels_);
+  request_tpot_.render(out, "vllm:request_time_per_output_token_seconds",
+                       "Histogram of time_per_output_token_seconds per request.", labels_);
   e2e_.render(out, "vllm:e2e_request_latency_seconds", "Histogram of e2e request latency in seconds.", labels_);
   queue_.render(out, "vllm:request_queue_time_seconds", "Histogram of time spent in WAITING phase for request.",
                 labels_);

@@ -58,6 +58,7 @@ class TwinMetrics {
   void on_first_token(std::int64_t prompt_tokens, double ttft_s);
   void on_token(double since_previous_token_s);
   void on_finished(const FinishedRequest& r);
+  void on_aborted() { ++success_by_reason_["abort"]; }  // client went away (vLLM's FinishReason.ABORT)
 
   [[nodiscard]] std::string render(const TwinGauges& g) const;
 
@@ -65,7 +66,7 @@ class TwinMetrics {
   std::string labels_;
   std::int64_t prompt_tokens_ = 0, generation_tokens_ = 0;
   std::map<std::string, std::int64_t> success_by_reason_;
-  PromHistogram ttft_, itl_, e2e_, queue_, inference_, prefill_, decode_;
+  PromHistogram ttft_, itl_, request_tpot_, e2e_, queue_, inference_, prefill_, decode_;
   PromHistogram prompt_len_, generation_len_, max_tokens_;
 };
 

@@ -83,6 +83,45 @@ std::vector<std::string> sse_data(const std::string& body) {
   return out;
 }
 
+// Prometheus text exposition: `name{labels} value` lines after # HELP/# TYPE; returns
+// "name{labels}" -> value, and checks every line parses.
+std::map<std::string, double> parse_prometheus(const std::string& text) {
+  std::map<std::string, double> out;
+  std::istringstream in(text);
+  std::string line;
+  std::string type_of;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    if (line.rfind("# HELP ", 0) == 0) continue;
+    if (line.rfind("# TYPE ", 0) == 0) {
+      std::istringstream t(line.substr(7));
+      std::string name, type;
+      t >> name >> type;
+      EXPECT_TRUE(type == "gauge" || type == "counter" || type == "histogram") << line;
+      continue;
+    }
+    const auto sp = line.rfind(' ');
+    EXPECT_NE(sp, std::string::npos) << line;
+    const std::string key = line.substr(0, sp);
+    EXPECT_EQ(key.rfind("vllm:", 0), 0U) << line;
+    EXPECT_NE(key.find("model_name=\"m\""), std::string::npos) << line;
+    std::size_t used = 0;
+    const std::string v = line.substr(sp + 1);
+    out[key] = v == "+Inf" ? HUGE_VAL : std::stod(v, &used);
+    if (v != "+Inf") {
+      EXPECT_EQ(used, v.size()) << line;
+    }
+  }
+  return out;
+}
+
+double value(const std::map<std::string, double>& m, const std::string& name, const std::string& extra = "") {
+  const std::string key = name + "{model_name=\"m\",engine=\"0\"" + extra + "}";
+  const auto it = m.find(key);
+  EXPECT_NE(it, m.end()) << key;
+  return it == m.end() ? -1 : it->second;
+}
+
 struct OpenAiTwin {
   explicit OpenAiTwin(FakeEngineParams params = {}) {
     live::TwinOptions o;
@@ -264,47 +303,10 @@ TEST(TwinOpenAi, ClientDisconnectCancelsTheRequest) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_EQ(t.server->stats().cancelled, 1);
+  const auto m = parse_prometheus(get(t.port, "/metrics").body);
+  EXPECT_EQ(value(m, "vllm:request_success_total", ",finished_reason=\"abort\""), 1);
   // The single slot is free again.
   EXPECT_EQ(post(t.port, "/v1/completions", {{"prompt", "abc"}, {"max_tokens", 2}}).status, 200U);
-}
-
-// Prometheus text exposition: `name{labels} value` lines after # HELP/# TYPE; returns
-// "name{labels}" -> value, and checks every line parses.
-std::map<std::string, double> parse_prometheus(const std::string& text) {
-  std::map<std::string, double> out;
-  std::istringstream in(text);
-  std::string line;
-  std::string type_of;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    if (line.rfind("# HELP ", 0) == 0) continue;
-    if (line.rfind("# TYPE ", 0) == 0) {
-      std::istringstream t(line.substr(7));
-      std::string name, type;
-      t >> name >> type;
-      EXPECT_TRUE(type == "gauge" || type == "counter" || type == "histogram") << line;
-      continue;
-    }
-    const auto sp = line.rfind(' ');
-    EXPECT_NE(sp, std::string::npos) << line;
-    const std::string key = line.substr(0, sp);
-    EXPECT_EQ(key.rfind("vllm:", 0), 0U) << line;
-    EXPECT_NE(key.find("model_name=\"m\""), std::string::npos) << line;
-    std::size_t used = 0;
-    const std::string v = line.substr(sp + 1);
-    out[key] = v == "+Inf" ? HUGE_VAL : std::stod(v, &used);
-    if (v != "+Inf") {
-      EXPECT_EQ(used, v.size()) << line;
-    }
-  }
-  return out;
-}
-
-double value(const std::map<std::string, double>& m, const std::string& name, const std::string& extra = "") {
-  const std::string key = name + "{model_name=\"m\",engine=\"0\"" + extra + "}";
-  const auto it = m.find(key);
-  EXPECT_NE(it, m.end()) << key;
-  return it == m.end() ? -1 : it->second;
 }
 
 TEST(TwinOpenAi, MetricsParseAndCountersMoveAsRequestsComplete) {
@@ -334,6 +336,7 @@ TEST(TwinOpenAi, MetricsParseAndCountersMoveAsRequestsComplete) {
   EXPECT_EQ(value(m1, "vllm:inter_token_latency_seconds_count"), 12);  // 4 intervals per request
   EXPECT_EQ(value(m1, "vllm:time_per_output_token_seconds_count"), 12);
   EXPECT_EQ(value(m1, "vllm:request_queue_time_seconds_count"), 3);
+  EXPECT_EQ(value(m1, "vllm:request_time_per_output_token_seconds_count"), 3);
   EXPECT_EQ(value(m1, "vllm:request_generation_tokens_sum"), 15);
   // The fake engine's step is 8 ms + 0.2 ms per sequence: every ITL lies in (0.005, 0.025].
   EXPECT_EQ(value(m1, "vllm:inter_token_latency_seconds_bucket", ",le=\"0.01\""), 12);
