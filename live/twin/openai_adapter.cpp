@@ -158,9 +158,9 @@ std::string usage_json(std::int64_t prompt, std::int64_t completion) {
 // One request in the engine, answering over its HTTP exchange.
 class OpenAiRequest final : public TwinRequest {
  public:
-  OpenAiRequest(std::shared_ptr<HttpExchange> ex, OpenAiParams p, std::string id, std::int64_t created,
-                const std::string& model)
-      : ex_(std::move(ex)), p_(std::move(p)) {
+  OpenAiRequest(TwinEngine& engine, std::shared_ptr<HttpExchange> ex, OpenAiParams p, std::string id,
+                std::int64_t created, const std::string& model)
+      : engine_(engine), ex_(std::move(ex)), p_(std::move(p)) {
     const bool chat = p_.api == Api::kChat;
     head_ = fmt::format(R"(data: {{"id":"{}","object":"{}","created":{},"model":{},"choices":[)", id,
                         chat ? "chat.completion.chunk" : "text_completion", created, json_string(model));
@@ -178,7 +178,9 @@ class OpenAiRequest final : public TwinRequest {
     if (i == 0) begin(out);
     const bool last = i + 1 == output_tokens;
     append_chunk(out, json_string(placeholder_word(i)), last ? finish_reason(stop) : nullptr, i + 1);
+    if (i == 0) engine_.log_first_token_handoff(*this);
     ex_->stream_send(out);
+    engine_.count_message();
   }
 
   void on_done(std::int64_t sent) override {
@@ -226,18 +228,24 @@ class OpenAiRequest final : public TwinRequest {
 
   // One SSE event with one choice: `text_json` is an already-quoted JSON string.
   void append_chunk(std::string& out, const std::string& text_json, const char* reason, std::int64_t sent) const {
-    const std::string fin = reason ? fmt::format(R"("{}","stop_reason":null)", reason) : "null";
+    // Completions chunks always carry stop_reason; chat chunks only with the finish reason (vLLM
+    // dumps completions with every field, chat with the fields set).
+    const bool chat = p_.api == Api::kChat;
+    const std::string fin = reason ? fmt::format(R"("{}","stop_reason":null)", reason)
+                                   : (chat ? std::string("null") : std::string(R"(null,"stop_reason":null)"));
     out += head_;
-    if (p_.api == Api::kChat) {
+    if (chat) {
       out += R"({"index":0,"delta":{"content":)" + text_json + R"(},"logprobs":null,"finish_reason":)" + fin + "}]";
       if (p_.continuous_usage) out += R"(,"usage":)" + usage_json(input_tokens, sent);
     } else {
-      out += R"({"index":0,"text":)" + text_json + R"(,"logprobs":null,"finish_reason":)" + fin + "}]";
+      out += R"({"index":0,"text":)" + text_json + R"(,"logprobs":null,"finish_reason":)" + fin +
+             R"(,"prompt_token_ids":null,"token_ids":null}])";
       out += R"(,"usage":)" + (p_.continuous_usage ? usage_json(input_tokens, sent) : std::string("null"));
     }
     out += "}\n\n";
   }
 
+  // Field set and order of vLLM 0.11.2's non-streaming responses (tests/engines transcripts).
   [[nodiscard]] HttpReply whole_response(std::int64_t sent, const char* reason) const {
     const bool chat = p_.api == Api::kChat;
     ojson choice;
@@ -250,19 +258,32 @@ class OpenAiRequest final : public TwinRequest {
     choice["logprobs"] = nullptr;
     choice["finish_reason"] = reason;
     choice["stop_reason"] = nullptr;
+    choice["token_ids"] = nullptr;
+    if (!chat) {
+      choice["prompt_logprobs"] = nullptr;
+      choice["prompt_token_ids"] = nullptr;
+    }
     ojson r;
     r["id"] = id_;
     r["object"] = chat ? "chat.completion" : "text_completion";
     r["created"] = created_;
     r["model"] = model_;
     r["choices"] = ojson::array({choice});
+    r["service_tier"] = nullptr;
+    r["system_fingerprint"] = nullptr;
     r["usage"] = ojson{{"prompt_tokens", input_tokens}, {"total_tokens", input_tokens + sent},
                        {"completion_tokens", sent}, {"prompt_tokens_details", nullptr}};
+    if (chat) {
+      r["prompt_logprobs"] = nullptr;
+      r["prompt_token_ids"] = nullptr;
+    }
+    r["kv_transfer_params"] = nullptr;
     HttpReply h;
     h.body = r.dump();
     return h;
   }
 
+  TwinEngine& engine_;
   std::shared_ptr<HttpExchange> ex_;
   OpenAiParams p_;
   std::string head_, id_, model_, text_;
@@ -275,23 +296,14 @@ std::int64_t unix_now_s() {
 }
 
 // The context check vLLM makes before generating (the twin's engine would otherwise cut the
-// output at the context and call it TOKEN_LIMIT, as TGIS does).
+// output at the context and call it TOKEN_LIMIT, as TGIS does). vLLM 0.11.2 words both cases
+// alike, with the context left for the prompt (max_model_len - max_tokens) as the "maximum".
 std::optional<TwinStatus> check_context(std::int64_t input, std::int64_t max_tokens, std::int64_t max_len) {
-  if (max_len <= 0) return std::nullopt;
-  if (input >= max_len) {
-    return TwinStatus{TwinCode::kInvalidArgument,
-                      fmt::format("This model's maximum context length is {} tokens. However, your request has {} "
-                                  "input tokens. Please reduce the length of the input messages.",
-                                  max_len, input)};
-  }
-  if (input + max_tokens > max_len) {
-    return TwinStatus{TwinCode::kInvalidArgument,
-                      fmt::format("This model's maximum context length is {} tokens. However, you requested {} tokens "
-                                  "({} in the messages, {} in the completion). Please reduce the length of the "
-                                  "messages or completion.",
-                                  max_len, input + max_tokens, input, max_tokens)};
-  }
-  return std::nullopt;
+  if (max_len <= 0 || input + max_tokens <= max_len) return std::nullopt;
+  return TwinStatus{TwinCode::kInvalidArgument,
+                    fmt::format("This model's maximum context length is {} tokens. However, your request has {} "
+                                "input tokens. Please reduce the length of the input messages.",
+                                max_len - max_tokens, input)};
 }
 
 class OpenAiFrontEnd {
@@ -310,7 +322,7 @@ class OpenAiFrontEnd {
     }
     const std::uint64_t n = next_.fetch_add(1, std::memory_order_relaxed);
     const std::string id = fmt::format("{}{:032x}", api == Api::kChat ? "chatcmpl-" : "cmpl-", n);
-    auto r = std::make_shared<OpenAiRequest>(ex, p, id, unix_now_s(), served);
+    auto r = std::make_shared<OpenAiRequest>(engine_, ex, p, id, unix_now_s(), served);
     r->x_request_id = req.x_request_id;
     AdmitParams a;
     a.text = p.text;
@@ -318,8 +330,8 @@ class OpenAiFrontEnd {
     const std::int64_t input = p.prompt_token_ids > 0 ? p.prompt_token_ids : approx_token_count(p.text);
     const std::int64_t max_len = engine_.limits().max_sequence_length;
     // vLLM's default max_tokens: whatever the context leaves.
-    const std::int64_t max_tokens =
-        p.max_tokens ? *p.max_tokens : (max_len > input ? max_len - input : engine_.options().default_max_new_tokens);
+    std::int64_t max_tokens = p.max_tokens ? *p.max_tokens : engine_.options().default_max_new_tokens;
+    if (!p.max_tokens && max_len > 0) max_tokens = std::max<std::int64_t>(max_len - input, 0);
     if (auto bad = check_context(input, max_tokens, max_len)) return engine_.refuse(*r, *bad);
     if (p.min_tokens > max_tokens) {
       return engine_.refuse(*r, {TwinCode::kInvalidArgument, fmt::format("min_tokens ({}) must be less than or equal "

@@ -170,6 +170,7 @@ TEST(TwinOpenAi, CompletionsStreamExactTokensUsageAndDone) {
   EXPECT_EQ(usage["usage"]["completion_tokens"], 5);
   EXPECT_EQ(usage["usage"]["total_tokens"], 9);
   EXPECT_EQ(events[6], "[DONE]");
+  EXPECT_EQ(t.server->stats().messages, 5);  // token events handed to the HTTP server
 }
 
 TEST(TwinOpenAi, ChatStreamRoleFirstNoUsageWithoutAsking) {
@@ -394,6 +395,69 @@ TEST(TwinOpenAi, PortInUseIsRefusedForEveryFrontEnd) {
     again.listen = "127.0.0.1:" + std::to_string(first.start());
     live::TwinServer second(again, fake_factory());
     EXPECT_NO_THROW(second.start()) << "front end " << static_cast<int>(fe);
+  }
+}
+
+}  // namespace
+}  // namespace servetwin::testing
+
+namespace servetwin::testing {
+namespace {
+
+// The key order and value types of a JSON document (values themselves ignored): what must match
+// between the twin and a real vLLM server for a client to parse both alike.
+std::string shape(const nlohmann::ordered_json& j) {
+  if (j.is_object()) {
+    std::string s = "{";
+    for (auto it = j.begin(); it != j.end(); ++it) s += it.key() + ":" + shape(it.value()) + ",";
+    return s + "}";
+  }
+  if (j.is_array()) return j.empty() ? "[]" : "[" + shape(j.front()) + "]";
+  if (j.is_null()) return "null";
+  if (j.is_string()) return "str";
+  if (j.is_boolean()) return "bool";
+  return "num";
+}
+
+// Real vLLM transcripts (tests/engines/data, saved from vLLM's OpenAI server by the engines
+// tests); SERVETWIN_VLLM_TRANSCRIPTS points elsewhere. Absent: the comparison is skipped.
+std::filesystem::path transcript(const std::string& name) {
+  const char* env = std::getenv("SERVETWIN_VLLM_TRANSCRIPTS");
+  const std::filesystem::path dir = env ? env : std::string(SERVETWIN_SOURCE_DIR) + "/tests/engines/data";
+  return dir / name;
+}
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream f(p);
+  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+TEST(TwinOpenAi, CompletionsWireShapeMatchesRealVllm) {
+  const auto sse = transcript("vllm-0.11.2-completions-stream.sse");
+  const auto whole = transcript("vllm-0.11.2-completions.json");
+  if (!std::filesystem::exists(sse) || !std::filesystem::exists(whole)) GTEST_SKIP() << "no vLLM transcript at " << sse;
+  const auto real = sse_data(read_file(sse));
+  ASSERT_GE(real.size(), 4U);
+  OpenAiTwin t;
+  const auto twin = sse_data(post(t.port, "/v1/completions",
+                                  {{"prompt", kPrompt}, {"max_tokens", 4}, {"ignore_eos", true}, {"stream", true},
+                                   {"stream_options", {{"include_usage", true}}}})
+                                 .body);
+  ASSERT_EQ(twin.size(), 6U);
+  using oj = nlohmann::ordered_json;
+  EXPECT_EQ(shape(oj::parse(twin[0])), shape(oj::parse(real[0])));                              // a token
+  EXPECT_EQ(shape(oj::parse(twin[3])), shape(oj::parse(real[real.size() - 3])));                // the last token
+  EXPECT_EQ(shape(oj::parse(twin[4])), shape(oj::parse(real[real.size() - 2])));                // usage
+  EXPECT_EQ(twin[5], real.back());                                                               // [DONE]
+  const auto body = post(t.port, "/v1/completions", {{"prompt", kPrompt}, {"max_tokens", 4}, {"ignore_eos", true}}).body;
+  EXPECT_EQ(shape(oj::parse(body)), shape(oj::parse(read_file(whole))));
+  const auto err = transcript("vllm-0.11.2-completions-error-max-tokens.json");
+  if (std::filesystem::exists(err)) {
+    const auto e = post(t.port, "/v1/completions", {{"prompt", kPrompt}, {"max_tokens", 5000}});
+    EXPECT_EQ(shape(oj::parse(e.body)), shape(oj::parse(read_file(err))));
+    EXPECT_EQ(oj::parse(e.body)["error"]["message"],
+              "This model's maximum context length is -904 tokens. However, your request has 4 input tokens. "
+              "Please reduce the length of the input messages.");  // vLLM 0.11.2's wording, 4096 - 5000
   }
 }
 
