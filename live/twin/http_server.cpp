@@ -207,7 +207,7 @@ void Exchange::pump() {
   auto& stream = session_->stream();
   if (full_ && !full_msg_) {
     full_msg_ = std::make_unique<http::response<http::string_body>>(static_cast<http::status>(full_->status), version_);
-    full_msg_->set(http::field::content_type, full_->content_type);
+    if (!full_->content_type.empty()) full_msg_->set(http::field::content_type, full_->content_type);
     for (const auto& [k, v] : full_->headers) full_msg_->set(k, v);
     full_msg_->body() = std::move(full_->body);
     full_msg_->keep_alive(keep_alive_);

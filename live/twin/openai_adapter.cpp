@@ -220,9 +220,10 @@ class OpenAiRequest final : public TwinRequest {
     ex_->stream_begin(200, "text/event-stream; charset=utf-8");
     if (p_.api == Api::kChat) {  // vLLM's first chat chunk carries the role and empty content
       out += head_;
-      out += R"({"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}])";
+      out += R"({"index":0,"delta":{"role":"assistant","content":"","reasoning_content":null},"logprobs":null,)"
+             R"("finish_reason":null}])";
       if (p_.continuous_usage) out += R"(,"usage":)" + usage_json(input_tokens, 0);
-      out += "}\n\n";
+      out += R"(,"prompt_token_ids":null})" "\n\n";
     }
   }
 
@@ -231,11 +232,16 @@ class OpenAiRequest final : public TwinRequest {
     // Completions chunks always carry stop_reason; chat chunks only with the finish reason (vLLM
     // dumps completions with every field, chat with the fields set).
     const bool chat = p_.api == Api::kChat;
-    const std::string fin = reason ? fmt::format(R"("{}","stop_reason":null)", reason)
-                                   : (chat ? std::string("null") : std::string(R"(null,"stop_reason":null)"));
+    std::string fin = "null";
+    if (reason) {
+      fin = std::string("\"") + reason + (chat ? R"(","stop_reason":null,"token_ids":null)" : R"(","stop_reason":null)");
+    } else if (!chat) {
+      fin = R"(null,"stop_reason":null)";
+    }
     out += head_;
     if (chat) {
-      out += R"({"index":0,"delta":{"content":)" + text_json + R"(},"logprobs":null,"finish_reason":)" + fin + "}]";
+      out += R"({"index":0,"delta":{"content":)" + text_json + R"(,"reasoning_content":null},"logprobs":null,)"
+             R"("finish_reason":)" + fin + "}]";
       if (p_.continuous_usage) out += R"(,"usage":)" + usage_json(input_tokens, sent);
     } else {
       out += R"({"index":0,"text":)" + text_json + R"(,"logprobs":null,"finish_reason":)" + fin +
@@ -245,13 +251,16 @@ class OpenAiRequest final : public TwinRequest {
     out += "}\n\n";
   }
 
-  // Field set and order of vLLM 0.11.2's non-streaming responses (tests/engines transcripts).
+  // Field set and order of vLLM 0.11.2's non-streaming responses (completions: tests/engines
+  // transcripts; chat: vLLM 0.11.2's ChatCompletionResponse model dumped as its server does).
   [[nodiscard]] HttpReply whole_response(std::int64_t sent, const char* reason) const {
     const bool chat = p_.api == Api::kChat;
     ojson choice;
     choice["index"] = 0;
     if (chat) {
-      choice["message"] = ojson{{"role", "assistant"}, {"content", text_}, {"tool_calls", ojson::array()}};
+      choice["message"] = ojson{{"role", "assistant"}, {"content", text_},        {"refusal", nullptr},
+                                {"annotations", nullptr}, {"audio", nullptr},       {"function_call", nullptr},
+                                {"tool_calls", ojson::array()}, {"reasoning", nullptr}, {"reasoning_content", nullptr}};
     } else {
       choice["text"] = text_;
     }
@@ -334,8 +343,9 @@ class OpenAiFrontEnd {
     if (!p.max_tokens && max_len > 0) max_tokens = std::max<std::int64_t>(max_len - input, 0);
     if (auto bad = check_context(input, max_tokens, max_len)) return engine_.refuse(*r, *bad);
     if (p.min_tokens > max_tokens) {
-      return engine_.refuse(*r, {TwinCode::kInvalidArgument, fmt::format("min_tokens ({}) must be less than or equal "
-                                                                         "to max_tokens ({})", p.min_tokens, max_tokens)});
+      return engine_.refuse(*r, {TwinCode::kInvalidArgument,
+                                 fmt::format("min_tokens must be less than or equal to max_tokens={}, got {}.",
+                                             max_tokens, p.min_tokens)});
     }
     a.max_new_tokens = max_tokens;
     a.min_new_tokens = p.ignore_eos ? max_tokens : p.min_tokens;
@@ -360,7 +370,7 @@ class OpenAiFrontEnd {
     }
     if (req.method != "GET") return ex->reply(not_allowed());
     if (path == "/v1/models") return ex->reply(models());
-    if (path == "/health") return ex->reply(HttpReply{200, "application/json", "", {}});
+    if (path == "/health") return ex->reply(HttpReply{200, "", "", {}});  // vLLM: 200, no body
     if (path == "/metrics") return ex->reply(metrics_reply(engine_));
     ex->reply(HttpReply{404, "application/json", R"({"detail":"Not Found"})", {}});
   }
@@ -401,7 +411,7 @@ HttpHandler make_metrics_handler(TwinEngine& engine) {
   return [&engine](const HttpRequestView& req, const std::shared_ptr<HttpExchange>& ex) {
     const std::string path = req.target.substr(0, req.target.find('?'));
     if (req.method == "GET" && path == "/metrics") return ex->reply(metrics_reply(engine));
-    if (req.method == "GET" && path == "/health") return ex->reply(HttpReply{200, "application/json", "", {}});
+    if (req.method == "GET" && path == "/health") return ex->reply(HttpReply{200, "", "", {}});
     ex->reply(HttpReply{404, "application/json", R"({"detail":"Not Found"})", {}});
   };
 }

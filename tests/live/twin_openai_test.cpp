@@ -184,10 +184,10 @@ TEST(TwinOpenAi, ChatStreamRoleFirstNoUsageWithoutAsking) {
   const auto first = json::parse(events[0]);
   EXPECT_EQ(first["object"], "chat.completion.chunk");
   EXPECT_EQ(first["id"].get<std::string>().rfind("chatcmpl-", 0), 0U);
-  EXPECT_EQ(first["choices"][0]["delta"], json({{"role", "assistant"}, {"content", ""}}));
+  EXPECT_EQ(first["choices"][0]["delta"], json({{"role", "assistant"}, {"content", ""}, {"reasoning_content", nullptr}}));
   for (int i = 0; i < 3; ++i) {
     const auto c = json::parse(events[1 + i]);
-    EXPECT_EQ(c["choices"][0]["delta"], json({{"content", live::placeholder_word(i)}}));
+    EXPECT_EQ(c["choices"][0]["delta"], json({{"content", live::placeholder_word(i)}, {"reasoning_content", nullptr}}));
     EXPECT_FALSE(c.contains("usage"));
   }
   EXPECT_EQ(json::parse(events[3])["choices"][0]["finish_reason"], "length");
@@ -459,6 +459,37 @@ TEST(TwinOpenAi, CompletionsWireShapeMatchesRealVllm) {
               "This model's maximum context length is -904 tokens. However, your request has 4 input tokens. "
               "Please reduce the length of the input messages.");  // vLLM 0.11.2's wording, 4096 - 5000
   }
+}
+
+// Chat has no saved transcript yet: the expected shapes are vLLM 0.11.2's own pydantic models
+// (ChatCompletionStreamResponse / ChatCompletionResponse in vllm/entrypoints/openai/protocol.py)
+// built and dumped the way serving_chat.py does (exclude_unset=True for chunks; the whole
+// response by model_dump()), run in that version's venv on 2026-12-06.
+TEST(TwinOpenAi, ChatWireShapeMatchesVllmModels) {
+  using oj = nlohmann::ordered_json;
+  const std::string first =
+      R"({"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"","reasoning_content":null},"logprobs":null,"finish_reason":null}],"prompt_token_ids":null})";
+  const std::string middle =
+      R"({"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":" a","reasoning_content":null},"logprobs":null,"finish_reason":null}]})";
+  const std::string last =
+      R"({"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":" a","reasoning_content":null},"logprobs":null,"finish_reason":"length","stop_reason":null,"token_ids":null}]})";
+  const std::string usage =
+      R"({"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":1,"total_tokens":2,"completion_tokens":1}})";
+  const std::string whole =
+      R"({"id":"x","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"hi","refusal":null,"annotations":null,"audio":null,"function_call":null,"tool_calls":[],"reasoning":null,"reasoning_content":null},"logprobs":null,"finish_reason":"length","stop_reason":null,"token_ids":null}],"service_tier":null,"system_fingerprint":null,"usage":{"prompt_tokens":1,"total_tokens":2,"completion_tokens":1,"prompt_tokens_details":null},"prompt_logprobs":null,"prompt_token_ids":null,"kv_transfer_params":null})";
+  OpenAiTwin t;
+  const json msgs = json::array({{{"role", "user"}, {"content", kPrompt}}});
+  const auto events = sse_data(post(t.port, "/v1/chat/completions",
+                                    {{"messages", msgs}, {"max_tokens", 3}, {"ignore_eos", true}, {"stream", true},
+                                     {"stream_options", {{"include_usage", true}}}})
+                                   .body);
+  ASSERT_EQ(events.size(), 6U);  // role, 3 tokens, usage, [DONE]
+  EXPECT_EQ(shape(oj::parse(events[0])), shape(oj::parse(first)));
+  EXPECT_EQ(shape(oj::parse(events[1])), shape(oj::parse(middle)));
+  EXPECT_EQ(shape(oj::parse(events[3])), shape(oj::parse(last)));
+  EXPECT_EQ(shape(oj::parse(events[4])), shape(oj::parse(usage)));
+  const auto body = post(t.port, "/v1/chat/completions", {{"messages", msgs}, {"max_tokens", 3}}).body;
+  EXPECT_EQ(shape(oj::parse(body)), shape(oj::parse(whole)));
 }
 
 }  // namespace
