@@ -29,8 +29,12 @@ void header(std::string& out, const std::string& name, const std::string& help, 
   fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
 }
 
-void sample(std::string& out, const std::string& name, const std::string& labels, double v) {
-  fmt::format_to(std::back_inserter(out), "{}{{{}}} {}\n", name, labels, prom_number(v));
+// Labels in the order Prometheus' Python client writes them (sorted by name): engine, then the
+// sample's own label (le, finished_reason), then model_name.
+void write_sample(std::string& out, const std::string& name, const std::string& model_label, double v,
+            const std::string& extra_label = "") {
+  fmt::format_to(std::back_inserter(out), "{}{{engine=\"0\",{}{}}} {}\n", name, extra_label,
+                 extra_label.empty() ? model_label : "," + model_label, prom_number(v));
 }
 
 }  // namespace
@@ -58,11 +62,11 @@ void PromHistogram::render(std::string& out, const std::string& name, const std:
   std::uint64_t cumulative = 0;
   for (std::size_t i = 0; i < bounds_.size(); ++i) {
     cumulative += counts_[i];
-    sample(out, name + "_bucket", labels + ",le=\"" + prom_number(bounds_[i]) + "\"", static_cast<double>(cumulative));
+    write_sample(out, name + "_bucket", labels, static_cast<double>(cumulative), "le=\"" + prom_number(bounds_[i]) + "\"");
   }
-  sample(out, name + "_bucket", labels + ",le=\"+Inf\"", static_cast<double>(count_));
-  sample(out, name + "_count", labels, static_cast<double>(count_));
-  sample(out, name + "_sum", labels, sum_);
+  write_sample(out, name + "_bucket", labels, static_cast<double>(count_), "le=\"+Inf\"");
+  write_sample(out, name + "_count", labels, static_cast<double>(count_));
+  write_sample(out, name + "_sum", labels, sum_);
 }
 
 TwinMetrics::TwinMetrics()
@@ -82,7 +86,7 @@ void TwinMetrics::configure(const std::string& model_name, std::int64_t max_mode
   // Label values are escaped as Prometheus' text format requires (JSON string escaping covers
   // backslash, double quote and newline the same way).
   const std::string quoted = nlohmann::json(model_name).dump();
-  labels_ = "model_name=" + quoted + ",engine=\"0\"";
+  labels_ = "model_name=" + quoted;
   const auto len_buckets = one_two_five_buckets(std::max<std::int64_t>(max_model_len, 1));
   prompt_len_ = PromHistogram(len_buckets);
   generation_len_ = PromHistogram(len_buckets);
@@ -119,11 +123,11 @@ std::string TwinMetrics::render(const TwinGauges& g) const {
   out.reserve(16384);
   const auto gauge = [&](const char* name, const char* help, double v) {
     header(out, name, help, "gauge");
-    sample(out, name, labels_, v);
+    write_sample(out, name, labels_, v);
   };
   const auto counter = [&](const char* name, const char* help, double v) {
     header(out, name, help, "counter");
-    sample(out, name, labels_, v);
+    write_sample(out, name, labels_, v);
   };
   gauge("vllm:num_requests_running", "Number of requests in model execution batches.", static_cast<double>(g.running));
   gauge("vllm:num_requests_waiting", "Number of requests waiting to be processed.", static_cast<double>(g.waiting));
@@ -141,8 +145,9 @@ std::string TwinMetrics::render(const TwinGauges& g) const {
   header(out, "vllm:request_success_total", "Count of successfully processed requests.", "counter");
   for (const char* reason : {"stop", "length", "abort"}) {
     const auto it = success_by_reason_.find(reason);
-    sample(out, "vllm:request_success_total", labels_ + ",finished_reason=\"" + reason + "\"",
-           it == success_by_reason_.end() ? 0.0 : static_cast<double>(it->second));
+    write_sample(out, "vllm:request_success_total", labels_,
+           it == success_by_reason_.end() ? 0.0 : static_cast<double>(it->second),
+           std::string("finished_reason=\"") + reason + "\"");
   }
   prompt_len_.render(out, "vllm:request_prompt_tokens", "Number of prefill tokens processed.", labels_);
   generation_len_.render(out, "vllm:request_generation_tokens", "Number of generation tokens processed.", labels_);

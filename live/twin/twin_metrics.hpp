@@ -2,7 +2,7 @@
 // The twin's Prometheus metrics, named and bucketed as vLLM's V1 engine exports them
 // (vllm/v1/metrics/loggers.py, PrometheusStatLogger, vLLM 0.10/0.11; docs/live.md lists each
 // metric and what the twin measures it from). Every sample carries model_name and engine="0"
-// labels, as vLLM's do. Owned by the twin's driver thread: updated from engine callbacks and
+// labels, as vLLM's do, in the same order (Prometheus' Python client sorts them by name). Owned by the twin's driver thread: updated from engine callbacks and
 // rendered on request (TwinEngine::metrics_text), so it needs no lock of its own.
 #include <cstdint>
 #include <map>
@@ -63,7 +63,7 @@ class TwinMetrics {
   [[nodiscard]] std::string render(const TwinGauges& g) const;
 
  private:
-  std::string labels_;
+  std::string labels_;  // model_name="..." (engine="0" is added per sample)
   std::int64_t prompt_tokens_ = 0, generation_tokens_ = 0;
   std::map<std::string, std::int64_t> success_by_reason_;
   PromHistogram ttft_, itl_, request_tpot_, e2e_, queue_, inference_, prefill_, decode_;

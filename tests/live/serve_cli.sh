@@ -67,9 +67,9 @@ assert usage["choices"] == [] and usage["usage"]["completion_tokens"] == 7, usag
 assert usage["usage"]["prompt_tokens"] == 8, usage  # 30 bytes -> ceil(30/4)
 PY
 curl -sf "$url/metrics" > "$tmp/metrics.txt"
-grep -q '^vllm:generation_tokens_total{model_name="llama-2-7b",engine="0"} 7.0$' "$tmp/metrics.txt" ||
+grep -q '^vllm:generation_tokens_total{engine="0",model_name="llama-2-7b"} 7.0$' "$tmp/metrics.txt" ||
   { grep generation_tokens "$tmp/metrics.txt"; fail "/metrics generation_tokens_total"; }
-grep -q '^vllm:request_success_total{model_name="llama-2-7b",engine="0",finished_reason="length"} 1.0$' "$tmp/metrics.txt" ||
+grep -q '^vllm:request_success_total{engine="0",finished_reason="length",model_name="llama-2-7b"} 1.0$' "$tmp/metrics.txt" ||
   fail "/metrics request_success_total"
 grep -q '^vllm:kv_cache_usage_perc{' "$tmp/metrics.txt" || fail "/metrics kv_cache_usage_perc"
 echo "serve_cli: ok"

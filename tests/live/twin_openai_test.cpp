@@ -115,8 +115,9 @@ std::map<std::string, double> parse_prometheus(const std::string& text) {
   return out;
 }
 
+// The sample `name{engine="0",EXTRA,model_name="m"}` (labels in prometheus_client's order).
 double value(const std::map<std::string, double>& m, const std::string& name, const std::string& extra = "") {
-  const std::string key = name + "{model_name=\"m\",engine=\"0\"" + extra + "}";
+  const std::string key = name + "{engine=\"0\"" + extra + ",model_name=\"m\"}";
   const auto it = m.find(key);
   EXPECT_NE(it, m.end()) << key;
   return it == m.end() ? -1 : it->second;
