@@ -127,9 +127,25 @@ class Session final : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  // Header first: a client that sends `Expect: 100-continue` (curl does for bodies over 1 KiB)
+  // waits for the interim answer before it sends the body.
   void read() {
     parser_.emplace();
     parser_->body_limit(kMaxBodyBytes);
+    http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->on_read(ec);
+      if (beast::iequals(self->parser_->get()[http::field::expect], "100-continue")) {
+        self->continue_msg_.emplace(http::status::continue_, self->parser_->get().version());
+        http::async_write(self->stream_, *self->continue_msg_, [self](beast::error_code wec, std::size_t) {
+          if (wec) return self->on_read(wec);
+          self->read_body();
+        });
+        return;
+      }
+      self->read_body();
+    });
+  }
+  void read_body() {
     http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       self->on_read(ec);
     });
@@ -166,6 +182,7 @@ class Session final : public std::enable_shared_from_this<Session> {
   const HttpHandler& handler_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::response<http::empty_body>> continue_msg_;
   std::shared_ptr<Exchange> current_;
 };
 

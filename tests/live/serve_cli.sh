@@ -66,10 +66,18 @@ usage = chunks[-1]
 assert usage["choices"] == [] and usage["usage"]["completion_tokens"] == 7, usage
 assert usage["usage"]["prompt_tokens"] == 8, usage  # 30 bytes -> ceil(30/4)
 PY
+# `Expect: 100-continue` (older curl sent it for bodies over 1 KiB, others still do): the client
+# waits up to 1 s (curl's --expect100-timeout) for the interim answer before sending the body.
+long=$(printf 'word %.0s' $(seq 400))
+start_ns=$(date +%s%N)
+curl -sf "$url/v1/completions" -H 'Content-Type: application/json' -H 'Expect: 100-continue' \
+  -d "{\"prompt\":\"$long\",\"max_tokens\":1,\"ignore_eos\":true}" | grep -q '"completion_tokens":1' || fail "long prompt"
+elapsed_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
+(( elapsed_ms < 900 )) || fail "long prompt took ${elapsed_ms} ms (100-continue not answered?)"
 curl -sf "$url/metrics" > "$tmp/metrics.txt"
-grep -q '^vllm:generation_tokens_total{engine="0",model_name="llama-2-7b"} 7.0$' "$tmp/metrics.txt" ||
+grep -q '^vllm:generation_tokens_total{engine="0",model_name="llama-2-7b"} 8.0$' "$tmp/metrics.txt" ||
   { grep generation_tokens "$tmp/metrics.txt"; fail "/metrics generation_tokens_total"; }
-grep -q '^vllm:request_success_total{engine="0",finished_reason="length",model_name="llama-2-7b"} 1.0$' "$tmp/metrics.txt" ||
+grep -q '^vllm:request_success_total{engine="0",finished_reason="length",model_name="llama-2-7b"} 2.0$' "$tmp/metrics.txt" ||
   fail "/metrics request_success_total"
 grep -q '^vllm:kv_cache_usage_perc{' "$tmp/metrics.txt" || fail "/metrics kv_cache_usage_perc"
 echo "serve_cli: ok"
