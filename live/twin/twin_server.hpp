@@ -1,19 +1,19 @@
 #pragma once
-// The twin: a real gRPC server (TGIS or Caikit protocol, plus grpc.health.v1) whose "model" is
-// servetwin's simulated engine running in real time. Requests enter the ServingSim at the
+// The twin: a real server (TGIS or Caikit gRPC plus grpc.health.v1, or the OpenAI HTTP API)
+// whose "model" is servetwin's simulated engine running in real time. Requests enter the ServingSim at the
 // simulated time equal to the wall time elapsed since start; one driver thread sleeps until the
 // next event's wall time and runs the event queue up to "now"; tokens go out as stream messages
 // at their simulated times, in the exact message sequence of the real server.
 //
-// Threading: gRPC handler threads never touch the simulator. They post commands (submit,
-// cancel) to the driver's inbox; the driver thread alone owns the EventQueue and ServingSim and
-// hands messages to per-stream writers, which never call back into the driver while it holds a
-// lock (so gRPC inlining callbacks cannot deadlock us).
+// The engine side is protocol-neutral (twin_engine.hpp); each protocol is one adapter file
+// (tgis_adapter.cpp, caikit_adapter.cpp, openai_adapter.cpp). Prometheus /metrics with vLLM's
+// metric names is served by the OpenAI front end, and by a side HTTP port for the gRPC ones.
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 
 #include "live/common/util.hpp"
@@ -24,8 +24,19 @@ namespace servetwin::live {
 
 using SimFactory = std::function<std::unique_ptr<ServingSim>(EventQueue& queue, SimListener* listener)>;
 
+// Which wire protocol the twin speaks: gRPC (TGIS or Caikit, per TwinOptions::protocol) or the
+// OpenAI HTTP API (/v1/completions, /v1/chat/completions, /v1/models, /health, /metrics).
+enum class TwinFrontEnd { kGrpc, kOpenai };
+
+// The listen address is held by another socket (exit code 2 in `serve`).
+class PortInUseError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 struct TwinOptions {
-  Protocol protocol = Protocol::kTgis;
+  TwinFrontEnd front_end = TwinFrontEnd::kGrpc;
+  Protocol protocol = Protocol::kTgis;  // gRPC front end only
   std::string listen = "127.0.0.1:0";  // loopback only; port 0 = pick a free one
   std::string model_name = "servetwin-model";
   std::uint64_t seed = 0;
@@ -34,6 +45,12 @@ struct TwinOptions {
   // Keep the steady_clock time each request's first token was handed to gRPC, keyed by the
   // client's `x-request-id` metadata (for measuring the runner's timestamp overhead).
   bool log_emissions = false;
+  // gRPC front end: also serve /metrics and /health over HTTP here (loopback HOST:PORT; empty = no).
+  std::string metrics_listen;
+  // Share the port with other sockets that also ask (SO_REUSEPORT). Off: a port in use is an error.
+  bool reuse_port = false;
+  // Threads running the OpenAI / metrics HTTP server.
+  int http_threads = 2;
 };
 
 struct TwinStats {
@@ -47,8 +64,11 @@ class TwinServer {
   TwinServer(const TwinServer&) = delete;
   TwinServer& operator=(const TwinServer&) = delete;
 
-  // Builds the engine, binds, starts the driver. Returns the bound port. Throws on failure.
+  // Builds the engine, binds, starts the driver. Returns the bound port. Throws on failure
+  // (PortInUseError when the address is taken and reuse_port is off).
   int start();
+  // The bound metrics port of the gRPC front end (0 when none).
+  [[nodiscard]] int metrics_port() const;
   // Stops accepting, cancels what is in flight (after `grace_ms`), stops the driver. Idempotent.
   void shutdown(int grace_ms = 0);
   // Blocks until shutdown() was called (from another thread or a signal watcher).

@@ -1,0 +1,352 @@
+#include "live/twin/http_server.hpp"
+
+// Asio's scheduler (Boost 1.74) trips GCC's -Wnull-dereference once inlined here at -O3 (a
+// false positive inside boost/asio/detail/impl/scheduler.ipp); the rest of the warnings stay on.
+#pragma GCC diagnostic ignored "-Wnull-dereference"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "live/twin/twin_server.hpp"
+
+namespace servetwin::live {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = net::ip::tcp;
+
+namespace {
+
+constexpr std::uint64_t kMaxBodyBytes = 64ULL << 20U;  // far above any prompt the twin accepts
+
+class Session;
+
+// The answer to one request. Producers (any thread) fill an outbox under mu_; the session's strand
+// drains it with one write in flight at a time, so many tokens queued between two writes go out in
+// one chunk (what an ASGI server does under load, too).
+class Exchange final : public HttpExchange, public std::enable_shared_from_this<Exchange> {
+ public:
+  Exchange(std::shared_ptr<Session> s, unsigned version, bool keep_alive)
+      : session_(std::move(s)), version_(version), keep_alive_(keep_alive) {}
+
+  void reply(HttpReply r) override {
+    std::lock_guard lk(mu_);
+    if (full_ || began_) return;
+    full_ = std::move(r);
+    schedule();
+  }
+  void stream_begin(unsigned status, std::string content_type) override {
+    std::lock_guard lk(mu_);
+    if (full_ || began_) return;
+    began_ = true;
+    stream_status_ = status;
+    stream_type_ = std::move(content_type);
+  }
+  void stream_send(const std::string& data) override {
+    std::lock_guard lk(mu_);
+    if (!began_ || end_ || data.empty()) return;
+    pending_ += data;
+    schedule();
+  }
+  void stream_end() override {
+    std::lock_guard lk(mu_);
+    if (!began_ || end_) return;
+    end_ = true;
+    schedule();
+  }
+  void on_disconnect(std::function<void()> f) override {
+    std::lock_guard lk(mu_);
+    on_disconnect_ = std::move(f);
+  }
+
+  // Strand only.
+  void pump();
+  void client_gone();
+
+ private:
+  void schedule();  // mu_ held
+  void finished(beast::error_code ec);
+
+  std::shared_ptr<Session> session_;
+  unsigned version_;
+  bool keep_alive_;
+
+  std::mutex mu_;
+  std::optional<HttpReply> full_;
+  bool began_ = false, end_ = false, scheduled_ = false;
+  unsigned stream_status_ = 200;
+  std::string stream_type_;
+  std::string pending_;
+  std::function<void()> on_disconnect_;
+
+  // Strand-only state.
+  bool writing_ = false, header_sent_ = false, end_sent_ = false, done_ = false;
+  std::string wbuf_;
+  std::unique_ptr<http::response<http::string_body>> full_msg_;
+  std::unique_ptr<http::response<http::empty_body>> header_msg_;
+  std::unique_ptr<http::response_serializer<http::empty_body>> header_sr_;
+};
+
+class Session final : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, const HttpHandler& handler) : stream_(std::move(socket)), handler_(handler) {}
+
+  void start() {
+    beast::error_code ignored;
+    stream_.socket().set_option(tcp::no_delay(true), ignored);  // SSE events must not wait for Nagle
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+  }
+  beast::tcp_stream& stream() { return stream_; }
+  [[nodiscard]] net::any_io_executor executor() { return stream_.get_executor(); }
+
+  // The current answer is complete (strand).
+  void response_done(beast::error_code ec, bool keep_alive) {
+    current_.reset();
+    if (ec) {
+      close();
+      return;
+    }
+    if (!keep_alive) {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      return;
+    }
+    read();
+  }
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+ private:
+  // Header first: a client that sends `Expect: 100-continue` (curl does for bodies over 1 KiB)
+  // waits for the interim answer before it sends the body.
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(kMaxBodyBytes);
+    http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->on_read(ec);
+      if (beast::iequals(self->parser_->get()[http::field::expect], "100-continue")) {
+        self->continue_msg_.emplace(http::status::continue_, self->parser_->get().version());
+        http::async_write(self->stream_, *self->continue_msg_, [self](beast::error_code wec, std::size_t) {
+          if (wec) return self->on_read(wec);
+          self->read_body();
+        });
+        return;
+      }
+      self->read_body();
+    });
+  }
+  void read_body() {
+    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->on_read(ec);
+    });
+  }
+  void on_read(beast::error_code ec) {
+    if (ec) {
+      if (ec != http::error::end_of_stream) close();
+      return;
+    }
+    const auto& req = parser_->get();
+    HttpRequestView v;
+    v.method = std::string(req.method_string());
+    v.target = std::string(req.target());
+    v.body = req.body();
+    v.content_type = std::string(req[http::field::content_type]);
+    v.x_request_id = std::string(req["x-request-id"]);
+    current_ = std::make_shared<Exchange>(shared_from_this(), req.version(), req.keep_alive());
+    watch_disconnect(current_);
+    handler_(v, current_);
+  }
+  // A readable socket while an answer is pending means the client closed it (or pipelined the
+  // next request, which is left for the next read).
+  void watch_disconnect(const std::shared_ptr<Exchange>& ex) {
+    stream_.socket().async_wait(tcp::socket::wait_read,
+                                [self = shared_from_this(), weak = std::weak_ptr<Exchange>(ex)](beast::error_code ec) {
+                                  auto pending = weak.lock();
+                                  if (!pending || pending != self->current_) return;
+                                  beast::error_code avail_ec;
+                                  if (ec || self->stream_.socket().available(avail_ec) == 0) pending->client_gone();
+                                });
+  }
+
+  beast::tcp_stream stream_;
+  const HttpHandler& handler_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::response<http::empty_body>> continue_msg_;
+  std::shared_ptr<Exchange> current_;
+};
+
+void Exchange::schedule() {
+  if (scheduled_) return;
+  scheduled_ = true;
+  net::post(session_->executor(), [self = shared_from_this()] { self->pump(); });
+}
+
+void Exchange::client_gone() {
+  if (done_) return;
+  done_ = true;
+  std::function<void()> f;
+  {
+    std::lock_guard lk(mu_);
+    f = std::move(on_disconnect_);
+    on_disconnect_ = nullptr;
+    end_ = true;  // accept nothing more
+  }
+  if (f) f();
+  session_->response_done(net::error::connection_reset, false);
+}
+
+void Exchange::finished(beast::error_code ec) {
+  writing_ = false;
+  if (ec) {
+    client_gone();
+    return;
+  }
+  done_ = true;
+  session_->response_done(ec, keep_alive_);
+}
+
+void Exchange::pump() {
+  std::unique_lock lk(mu_);
+  scheduled_ = false;
+  if (writing_ || done_) return;
+  auto self = shared_from_this();
+  auto& stream = session_->stream();
+  if (full_ && !full_msg_) {
+    full_msg_ = std::make_unique<http::response<http::string_body>>(static_cast<http::status>(full_->status), version_);
+    if (!full_->content_type.empty()) full_msg_->set(http::field::content_type, full_->content_type);
+    for (const auto& [k, v] : full_->headers) full_msg_->set(k, v);
+    full_msg_->body() = std::move(full_->body);
+    full_msg_->keep_alive(keep_alive_);
+    full_msg_->prepare_payload();
+    lk.unlock();
+    writing_ = true;
+    http::async_write(stream, *full_msg_, [self](beast::error_code ec, std::size_t) { self->finished(ec); });
+    return;
+  }
+  if (!began_) return;
+  if (!header_sent_) {
+    header_msg_ = std::make_unique<http::response<http::empty_body>>(static_cast<http::status>(stream_status_), version_);
+    header_msg_->set(http::field::content_type, stream_type_);
+    header_msg_->keep_alive(keep_alive_);
+    header_msg_->chunked(true);
+    header_sr_ = std::make_unique<http::response_serializer<http::empty_body>>(*header_msg_);
+    lk.unlock();
+    writing_ = true;
+    http::async_write_header(stream, *header_sr_, [self](beast::error_code ec, std::size_t) {
+      self->writing_ = false;
+      self->header_sent_ = true;
+      if (ec) return self->client_gone();
+      self->pump();
+    });
+    return;
+  }
+  if (!pending_.empty()) {
+    wbuf_.clear();
+    wbuf_.swap(pending_);
+    lk.unlock();
+    writing_ = true;
+    net::async_write(stream, http::make_chunk(net::buffer(wbuf_)), [self](beast::error_code ec, std::size_t) {
+      self->writing_ = false;
+      if (ec) return self->client_gone();
+      self->pump();
+    });
+    return;
+  }
+  if (end_ && !end_sent_) {
+    end_sent_ = true;
+    lk.unlock();
+    writing_ = true;
+    net::async_write(stream, http::make_chunk_last(), [self](beast::error_code ec, std::size_t) { self->finished(ec); });
+  }
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  std::string listen;
+  bool reuse_port = false;
+  int threads = 2;
+  HttpHandler handler;
+  net::io_context ioc;
+  std::optional<tcp::acceptor> acceptor;
+  std::vector<std::thread> pool;
+  std::mutex stop_mu;
+  bool stopped = false;
+
+  void accept() {
+    acceptor->async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
+      if (ec) return;  // acceptor closed
+      std::make_shared<Session>(std::move(s), handler)->start();
+      accept();
+    });
+  }
+};
+
+HttpServer::HttpServer(std::string listen, bool reuse_port, int threads, HttpHandler handler)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->listen = std::move(listen);
+  impl_->reuse_port = reuse_port;
+  impl_->threads = std::max(1, threads);
+  impl_->handler = std::move(handler);
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+int HttpServer::start() {
+  Impl& I = *impl_;
+  const auto colon = I.listen.rfind(':');
+  if (colon == std::string::npos) throw std::invalid_argument("listen address '" + I.listen + "' has no :PORT");
+  std::string host = I.listen.substr(0, colon);
+  if (host == "localhost") host = "127.0.0.1";
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  const auto port = static_cast<unsigned short>(std::stoi(I.listen.substr(colon + 1)));
+  const tcp::endpoint ep(net::ip::make_address(host), port);
+  I.acceptor.emplace(I.ioc);
+  I.acceptor->open(ep.protocol());
+  I.acceptor->set_option(net::socket_base::reuse_address(true));  // TIME_WAIT only; never a live listener
+  if (I.reuse_port) {
+    const int one = 1;
+    ::setsockopt(I.acceptor->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  }
+  beast::error_code ec;
+  I.acceptor->bind(ep, ec);
+  if (ec == net::error::address_in_use) {
+    throw PortInUseError("port " + std::to_string(port) + " on " + host +
+                         " is already in use (another server listens there; pick another --listen port)");
+  }
+  if (ec) throw std::runtime_error("cannot bind " + I.listen + ": " + ec.message());
+  I.acceptor->listen(net::socket_base::max_listen_connections);
+  const int bound = I.acceptor->local_endpoint().port();
+  I.accept();
+  for (int i = 0; i < I.threads; ++i) I.pool.emplace_back([&I] { I.ioc.run(); });
+  return bound;
+}
+
+void HttpServer::stop() {
+  Impl& I = *impl_;
+  {
+    std::lock_guard lk(I.stop_mu);
+    if (I.stopped) return;
+    I.stopped = true;
+  }
+  I.ioc.stop();
+  for (auto& t : I.pool) t.join();
+  I.pool.clear();
+  if (I.acceptor) {
+    beast::error_code ignored;
+    I.acceptor->close(ignored);
+  }
+}
+
+}  // namespace servetwin::live

@@ -1,0 +1,83 @@
+#!/bin/bash
+# `servetwin serve` from the command line: --protocol openai answered with curl (streaming token
+# count, usage chunk, [DONE], /v1/models, /health, /metrics counters), and issue 20's cases: a
+# port another server holds is refused with exit 2 (gRPC used to bind it with SO_REUSEPORT and
+# split the traffic), `--run-for 0` is refused with exit 2, --metrics-port with openai exits 2.
+# Usage (ctest): bash serve_cli.sh <servetwin-binary>
+set -euo pipefail
+bin=$1
+tmp=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+"$bin" serve --help > /dev/null 2>&1 || { echo "serve verb not built; skipping"; exit 0; }
+deploy=(--model llama-2-7b --instance g5.2xlarge)
+
+# Starts a twin in the background; its port ends up in $tmp/$1.port.
+start_twin() {
+  local name=$1; shift
+  "$bin" serve --listen 127.0.0.1:0 --port-file "$tmp/$name.port" "${deploy[@]}" --run-for 60s "$@" \
+    > "$tmp/$name.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do [[ -s "$tmp/$name.port" ]] && break; sleep 0.1; done
+  [[ -s "$tmp/$name.port" ]] || { cat "$tmp/$name.log"; fail "$name did not start"; }
+}
+# Runs a command that must exit 2 with a message matching $1.
+expect_exit2() {
+  local pattern=$1; shift
+  local rc=0
+  timeout 20 "$@" > "$tmp/out.txt" 2>&1 || rc=$?
+  [[ $rc -eq 2 ]] || { cat "$tmp/out.txt"; fail "exit $rc (want 2): $*"; }
+  grep -q -- "$pattern" "$tmp/out.txt" || { cat "$tmp/out.txt"; fail "no '$pattern' in the error of: $*"; }
+}
+
+expect_exit2 "--run-for must be > 0" "$bin" serve "${deploy[@]}" --listen 127.0.0.1:0 --run-for 0
+expect_exit2 "--run-for must be > 0" "$bin" serve "${deploy[@]}" --listen 127.0.0.1:0 --run-for 0s
+expect_exit2 "--metrics-port is for the gRPC protocols" "$bin" serve "${deploy[@]}" --protocol openai --metrics-port 0
+
+start_twin openai --protocol openai --engine vllm
+port=$(cat "$tmp/openai.port")
+url=http://127.0.0.1:$port
+start_twin tgis --protocol tgis
+tgis_port=$(cat "$tmp/tgis.port")
+for proto in openai tgis; do
+  for taken in "$port" "$tgis_port"; do
+    expect_exit2 "already in use" "$bin" serve "${deploy[@]}" --protocol $proto --listen 127.0.0.1:$taken --run-for 5s
+  done
+done
+
+curl -sf "$url/health" > /dev/null || fail "/health"
+curl -sf "$url/v1/models" | grep -q '"id":"llama-2-7b"' || fail "/v1/models"
+curl -sN "$url/v1/completions" -H 'Content-Type: application/json' \
+  -d '{"model":"llama-2-7b","prompt":"The quick brown fox jumps over","max_tokens":7,"ignore_eos":true,"stream":true,"stream_options":{"include_usage":true}}' \
+  > "$tmp/sse.txt"
+/usr/bin/python3 - "$tmp/sse.txt" <<'PY' || fail "SSE stream"
+import json, sys
+events = [e for e in open(sys.argv[1]).read().split("\n\n") if e]
+assert all(e.startswith("data: ") for e in events), events
+data = [e[6:] for e in events]
+assert data[-1] == "[DONE]", data[-1]
+chunks = [json.loads(d) for d in data[:-1]]
+tokens = [c for c in chunks if c["choices"]]
+assert len(tokens) == 7, len(tokens)
+assert tokens[-1]["choices"][0]["finish_reason"] == "length"
+usage = chunks[-1]
+assert usage["choices"] == [] and usage["usage"]["completion_tokens"] == 7, usage
+assert usage["usage"]["prompt_tokens"] == 8, usage  # 30 bytes -> ceil(30/4)
+PY
+# `Expect: 100-continue` (older curl sent it for bodies over 1 KiB, others still do): the client
+# waits up to 1 s (curl's --expect100-timeout) for the interim answer before sending the body.
+long=$(printf 'word %.0s' $(seq 400))
+start_ns=$(date +%s%N)
+curl -sf "$url/v1/completions" -H 'Content-Type: application/json' -H 'Expect: 100-continue' \
+  -d "{\"prompt\":\"$long\",\"max_tokens\":1,\"ignore_eos\":true}" | grep -q '"completion_tokens":1' || fail "long prompt"
+elapsed_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
+(( elapsed_ms < 900 )) || fail "long prompt took ${elapsed_ms} ms (100-continue not answered?)"
+curl -sf "$url/metrics" > "$tmp/metrics.txt"
+grep -q '^vllm:generation_tokens_total{engine="0",model_name="llama-2-7b"} 8.0$' "$tmp/metrics.txt" ||
+  { grep generation_tokens "$tmp/metrics.txt"; fail "/metrics generation_tokens_total"; }
+grep -q '^vllm:request_success_total{engine="0",finished_reason="length",model_name="llama-2-7b"} 2.0$' "$tmp/metrics.txt" ||
+  fail "/metrics request_success_total"
+grep -q '^vllm:kv_cache_usage_perc{' "$tmp/metrics.txt" || fail "/metrics kv_cache_usage_perc"
+echo "serve_cli: ok"
