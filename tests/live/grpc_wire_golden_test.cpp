@@ -193,7 +193,7 @@ std::vector<std::string> wire_and_outputs(live::Protocol protocol, bool stream, 
       std::ostringstream s;
       s << "record id=" << r.rec.request_id << " user=" << r.rec.user_id << " stage=" << r.rec.stage
         << " input_id=" << r.input_id << " in=" << r.rec.input_tokens << " out=" << r.rec.output_tokens
-        << " status=" << to_string(r.rec.status) << " stop=" << r.rec.stop_reason << " code=" << r.grpc_code
+        << " status=" << to_string(r.rec.status) << " stop=" << r.rec.stop_reason << " code=" << r.status_code
         << " error=" << r.rec.error << " message_tokens=";
       for (const auto& m : r.messages) s << m.second << ';';
       out.push_back(s.str());
