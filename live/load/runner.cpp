@@ -532,7 +532,9 @@ LoadResult LoadRunner::run(const std::atomic<bool>* stop) {
   Impl& I = *impl_;
   const LoadConfig& cfg = I.cfg;
   I.transport = make_transport(cfg, I);
-  const nlohmann::json ready = I.transport->wait_until_ready();
+  // --ready-timeout 0: no check (an endpoint without a readiness route, or a test of request faults).
+  const nlohmann::json ready =
+      cfg.ready_timeout_s > 0 ? I.transport->wait_until_ready() : nlohmann::json{{"skipped", true}};
   I.transport->start(resolved_poll_threads(cfg.poll_threads));
   I.open_outputs();
 

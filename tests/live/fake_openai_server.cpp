@@ -1,0 +1,243 @@
+#include "tests/live/fake_openai_server.hpp"
+
+#include <fmt/format.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace servetwin::testing {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+struct FakeOpenAiServer::Impl {
+  asio::io_context io;
+  tcp::acceptor acceptor{io};
+  Script script;
+  std::atomic<bool> stopping{false};
+  std::mutex mu;
+  std::vector<FakeOpenAiRequest> log;
+  std::vector<std::shared_ptr<tcp::socket>> sockets;
+  std::vector<std::thread> threads;
+  std::thread accept_thread;
+  FakeOpenAiServer* owner = nullptr;
+
+  void accept_loop();
+  void serve(const std::shared_ptr<tcp::socket>& sock);
+  // Returns false when the connection must close.
+  bool answer(tcp::socket& sock, const http::request<http::string_body>& req);
+};
+
+namespace {
+
+// One vLLM-style stream chunk: a token (text), the final token (finish), or the usage chunk.
+std::string chunk_json(bool chat, int index, int total, const std::string& text, const char* finish) {
+  nlohmann::ordered_json j;
+  j["id"] = "cmpl-fake";
+  j["object"] = chat ? "chat.completion.chunk" : "text_completion";
+  j["created"] = 0;
+  j["model"] = "fake-model";
+  nlohmann::ordered_json c;
+  c["index"] = 0;
+  if (chat) {
+    c["delta"] = index < 0 ? nlohmann::ordered_json{{"role", "assistant"}, {"content", ""}}
+                           : nlohmann::ordered_json{{"content", text}};
+    c["logprobs"] = nullptr;
+  } else {
+    c["text"] = text;
+    c["logprobs"] = nullptr;
+  }
+  c["finish_reason"] = finish == nullptr ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(finish);
+  c["stop_reason"] = nullptr;
+  j["choices"] = nlohmann::ordered_json::array({c});
+  j["usage"] = nullptr;
+  (void)total;
+  return j.dump();
+}
+
+std::string usage_json(bool chat, std::int64_t prompt, std::int64_t completion) {
+  nlohmann::ordered_json j;
+  j["id"] = "cmpl-fake";
+  j["object"] = chat ? "chat.completion.chunk" : "text_completion";
+  j["created"] = 0;
+  j["model"] = "fake-model";
+  j["choices"] = nlohmann::ordered_json::array();
+  j["usage"] = {{"prompt_tokens", prompt}, {"total_tokens", prompt + completion}, {"completion_tokens", completion}};
+  return j.dump();
+}
+
+std::int64_t prompt_tokens_of(const nlohmann::json& body) {
+  std::string text;
+  if (body.contains("prompt")) text = body["prompt"].get<std::string>();
+  else if (body.contains("messages")) text = body["messages"][0]["content"].get<std::string>();
+  return static_cast<std::int64_t>((text.size() + 3) / 4);
+}
+
+}  // namespace
+
+FakeOpenAiServer::FakeOpenAiServer(Script script) : impl_(std::make_unique<Impl>()) {
+  impl_->script = std::move(script);
+  impl_->owner = this;
+  const tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
+  impl_->acceptor.open(ep.protocol());
+  impl_->acceptor.set_option(asio::socket_base::reuse_address(true));
+  impl_->acceptor.bind(ep);
+  impl_->acceptor.listen();
+  port_ = impl_->acceptor.local_endpoint().port();
+  impl_->accept_thread = std::thread([this] { impl_->accept_loop(); });
+}
+
+FakeOpenAiServer::~FakeOpenAiServer() {
+  impl_->stopping = true;
+  beast::error_code ec;
+  // Wake the accept loop with one last connection, then close every socket and join.
+  {
+    tcp::socket s(impl_->io);
+    s.connect(impl_->acceptor.local_endpoint(), ec);
+  }
+  impl_->accept_thread.join();
+  {
+    std::lock_guard lk(impl_->mu);
+    for (auto& s : impl_->sockets) s->shutdown(tcp::socket::shutdown_both, ec);
+  }
+  for (auto& t : impl_->threads) t.join();
+}
+
+std::vector<FakeOpenAiRequest> FakeOpenAiServer::requests() {
+  std::lock_guard lk(impl_->mu);
+  return impl_->log;
+}
+
+void FakeOpenAiServer::Impl::accept_loop() {
+  while (!stopping) {
+    auto sock = std::make_shared<tcp::socket>(io);
+    beast::error_code ec;
+    acceptor.accept(*sock, ec);
+    if (ec || stopping) break;
+    ++owner->accepted_;
+    std::lock_guard lk(mu);
+    sockets.push_back(sock);
+    threads.emplace_back([this, sock] { serve(sock); });
+  }
+}
+
+void FakeOpenAiServer::Impl::serve(const std::shared_ptr<tcp::socket>& sock) {
+  beast::flat_buffer buf;
+  while (!stopping) {
+    http::request<http::string_body> req;
+    beast::error_code ec;
+    http::read(*sock, buf, req, ec);
+    if (ec) break;
+    if (!answer(*sock, req)) break;
+    if (!req.keep_alive()) break;
+  }
+  beast::error_code ec;
+  sock->shutdown(tcp::socket::shutdown_both, ec);
+}
+
+bool FakeOpenAiServer::Impl::answer(tcp::socket& sock, const http::request<http::string_body>& req) {
+  FakeOpenAiRequest r;
+  r.target = std::string(req.target());
+  r.authorization = std::string(req[http::field::authorization]);
+  r.request_id = std::string(req["x-request-id"]);
+  if (!req.body().empty()) r.body = nlohmann::json::parse(req.body(), nullptr, false);
+  {
+    std::lock_guard lk(mu);
+    log.push_back(r);
+  }
+  beast::error_code ec;
+  if (req.method() == http::verb::get && r.target == "/v1/models") {
+    http::response<http::string_body> res{http::status::ok, 11};
+    res.set(http::field::content_type, "application/json");
+    res.body() = R"({"object":"list","data":[{"id":"fake-model","object":"model"}]})";
+    res.keep_alive(req.keep_alive());
+    res.prepare_payload();
+    http::write(sock, res, ec);
+    return !ec;
+  }
+  const FakeOpenAiReply reply = script(r);
+  if (reply.kind == FakeOpenAiReply::kStatus) {
+    http::response<http::string_body> res{static_cast<http::status>(reply.status), 11};
+    res.set(http::field::content_type, "application/json");
+    if (!reply.retry_after.empty()) res.set(http::field::retry_after, reply.retry_after);
+    res.body() = fmt::format(R"({{"error":{{"message":"fake error {}","type":"BadRequestError","param":null,"code":{}}}}})",
+                             reply.status, reply.status);
+    res.keep_alive(req.keep_alive());
+    res.prepare_payload();
+    http::write(sock, res, ec);
+    return !ec;
+  }
+  const bool chat = r.target == "/v1/chat/completions";
+  const bool stream = r.body.value("stream", false);
+  const std::int64_t n = r.body.value(chat ? "max_completion_tokens" : "max_tokens", 16);
+  const std::int64_t prompt = prompt_tokens_of(r.body);
+  if (!stream) {
+    nlohmann::ordered_json j;
+    j["id"] = "cmpl-fake";
+    j["object"] = chat ? "chat.completion" : "text_completion";
+    std::string text;
+    for (std::int64_t i = 0; i < n; ++i) text += " tok";
+    nlohmann::ordered_json c = {{"index", 0}};
+    if (chat) c["message"] = {{"role", "assistant"}, {"content", text}};
+    else c["text"] = text;
+    c["finish_reason"] = "length";
+    j["choices"] = nlohmann::ordered_json::array({c});
+    j["usage"] = {{"prompt_tokens", prompt}, {"total_tokens", prompt + n}, {"completion_tokens", n}};
+    http::response<http::string_body> res{http::status::ok, 11};
+    res.set(http::field::content_type, "application/json");
+    res.body() = j.dump();
+    res.keep_alive(req.keep_alive());
+    res.prepare_payload();
+    http::write(sock, res, ec);
+    return !ec;
+  }
+  http::response<http::empty_body> res{http::status::ok, 11};
+  res.set(http::field::content_type, "text/event-stream; charset=utf-8");
+  res.chunked(true);
+  res.keep_alive(req.keep_alive());
+  http::response_serializer<http::empty_body> sr{res};
+  http::write_header(sock, sr, ec);
+  if (ec) return false;
+  auto send = [&](const std::string& bytes) {
+    if (reply.chunk_bytes == 0) {
+      asio::write(sock, http::make_chunk(asio::buffer(bytes)), ec);
+      return;
+    }
+    for (std::size_t i = 0; i < bytes.size() && !ec; i += reply.chunk_bytes) {
+      asio::write(sock, http::make_chunk(asio::buffer(bytes.data() + i, std::min(reply.chunk_bytes, bytes.size() - i))), ec);
+    }
+  };
+  if (reply.kind == FakeOpenAiReply::kStall) {
+    while (!stopping && sock.is_open()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      char probe = 0;
+      sock.non_blocking(true);
+      const auto got = sock.receive(asio::buffer(&probe, 1), tcp::socket::message_peek, ec);
+      sock.non_blocking(false);
+      if ((!ec && got == 0) || (ec && ec != asio::error::would_block)) break;  // the client closed
+      ec.clear();
+    }
+    return false;
+  }
+  if (chat) send("data: " + chunk_json(true, -1, 0, "", nullptr) + "\n\n");
+  for (std::int64_t i = 0; i < n && !ec; ++i) {
+    if (reply.kind == FakeOpenAiReply::kCloseMidStream && i == 2) return false;
+    if (reply.kind == FakeOpenAiReply::kMalformedLine && i == 2) send("dta: {\"oops\": true}\n\n");
+    if (reply.kind == FakeOpenAiReply::kStreamError && i == 2) {
+      send(R"(data: {"error": {"message": "engine died", "type": "InternalServerError", "code": 500}})" "\n\n");
+    }
+    send("data: " + chunk_json(chat, static_cast<int>(i), static_cast<int>(n), " tok", i + 1 == n ? "length" : nullptr) +
+         "\n\n");
+  }
+  const bool include_usage = r.body.contains("stream_options") && r.body["stream_options"].value("include_usage", false);
+  if (reply.usage && include_usage) send("data: " + usage_json(chat, prompt, n) + "\n\n");
+  send("data: [DONE]\n\n");
+  if (!ec) asio::write(sock, http::make_chunk_last(), ec);
+  return !ec;
+}
+
+}  // namespace servetwin::testing
