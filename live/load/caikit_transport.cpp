@@ -45,7 +45,9 @@ class CaikitTransport final : public GrpcTransport {
   nlohmann::json wait_until_ready() override {
     auto stub = grpc::health::v1::Health::NewStub(make_grpc_channel(cfg_, 0));
     const char* what = "grpc.health.v1.Health/Check";
-    return retry_until_ready(cfg_, what, [&](grpc::ClientContext& ctx, std::string& last) -> nlohmann::json {
+    auto attempt = [&](std::chrono::steady_clock::duration limit, std::string& last) -> nlohmann::json {
+      grpc::ClientContext ctx;
+      set_attempt_deadline(ctx, limit);
       grpc::health::v1::HealthCheckRequest req;
       grpc::health::v1::HealthCheckResponse resp;
       const auto s = stub->Check(&ctx, req, &resp);
@@ -55,7 +57,8 @@ class CaikitTransport final : public GrpcTransport {
       last = s.ok() ? "status " + grpc::health::v1::HealthCheckResponse::ServingStatus_Name(resp.status())
                     : std::string(grpc_status_code_name(s.error_code())) + ": " + s.error_message();
       return nullptr;
-    });
+    };
+    return retry_until_ready(cfg_, what, attempt);
   }
 
   void send(LiveRecord rec, std::int64_t user_slot, const DatasetEntry& e) override {

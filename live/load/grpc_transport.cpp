@@ -86,31 +86,9 @@ std::string grpc_stop_reason_name(int code) {
   return code > 0 && code < 8 ? kNames[code] : "UNKNOWN_STOP_REASON";
 }
 
-nlohmann::json retry_until_ready(const LoadConfig& cfg, const char* what,
-                                 const std::function<nlohmann::json(grpc::ClientContext&, std::string&)>& attempt) {
-  using Clock = std::chrono::steady_clock;
-  const auto deadline =
-      Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(cfg.ready_timeout_s));
-  std::string last = "no attempt made";
-  int attempts = 0;
-  while (true) {
-    ++attempts;
-    grpc::ClientContext ctx;
-    const auto left = std::max<Clock::duration>(deadline - Clock::now(), std::chrono::milliseconds(200));
-    ctx.set_deadline(std::chrono::system_clock::now() +
-                     std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                         std::min<Clock::duration>(left, std::chrono::seconds(2))));
-    nlohmann::json answer = attempt(ctx, last);
-    if (!answer.is_null()) {
-      answer["attempts"] = attempts;
-      return answer;
-    }
-    if (Clock::now() + std::chrono::milliseconds(250) >= deadline) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  }
-  throw std::runtime_error(fmt::format("readiness check failed: {} on {} did not succeed within {:.1f} s ({} attempts); "
-                                       "last result: {}",
-                                       what, cfg.target, cfg.ready_timeout_s, attempts, last));
+void set_attempt_deadline(grpc::ClientContext& ctx, std::chrono::steady_clock::duration limit) {
+  ctx.set_deadline(std::chrono::system_clock::now() +
+                   std::chrono::duration_cast<std::chrono::system_clock::duration>(limit));
 }
 
 void GrpcTransport::start(int poll_threads) {

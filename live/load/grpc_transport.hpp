@@ -26,12 +26,8 @@ std::shared_ptr<grpc::Channel> make_grpc_channel(const LoadConfig& cfg, int inde
 CallOutcome grpc_outcome(const grpc::Status& s, const std::string& cancel_reason);
 // TGIS StopReason / Caikit FinishReason (same numbering) by name; "" for 0 (NOT_FINISHED).
 std::string grpc_stop_reason_name(int code);
-// Readiness: calls `attempt(ctx)` every 250 ms until it returns an answer (not null) or
-// cfg.ready_timeout_s passes; `attempt` describes a failure in `last`. Each attempt's deadline is
-// what is left, at least 200 ms, at most 2 s. Throws std::runtime_error naming `what`, the target,
-// the attempts and the last result.
-nlohmann::json retry_until_ready(const LoadConfig& cfg, const char* what,
-                                 const std::function<nlohmann::json(grpc::ClientContext&, std::string& last)>& attempt);
+// A readiness attempt's deadline: `limit` from now (gRPC deadlines take system_clock time points).
+void set_attempt_deadline(grpc::ClientContext& ctx, std::chrono::steady_clock::duration limit);
 
 // A gRPC request in flight: its context and request message live as long as the call.
 class GrpcCall : public InFlight {

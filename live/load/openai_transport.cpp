@@ -515,35 +515,25 @@ std::string OpenAiTransport::get_models_once(std::chrono::steady_clock::duration
 }
 
 nlohmann::json OpenAiTransport::wait_until_ready() {
-  using Clock = std::chrono::steady_clock;
-  const auto deadline =
-      Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(cfg_.ready_timeout_s));
-  std::string last = "no attempt made";
-  int attempts = 0;
-  while (true) {
-    ++attempts;
-    const auto limit = std::min<Clock::duration>(
-        std::max<Clock::duration>(deadline - Clock::now(), std::chrono::milliseconds(200)), std::chrono::seconds(2));
+  return retry_until_ready(cfg_, "GET /v1/models", [this](std::chrono::steady_clock::duration limit,
+                                                          std::string& last) -> nlohmann::json {
     http::response<http::string_body> res;
     last = get_models_once(limit, res);
-    if (last.empty() && res.result_int() == 200) {
-      const auto j = nlohmann::json::parse(res.body(), nullptr, false);
-      nlohmann::json models = nlohmann::json::array();
-      if (!j.is_discarded() && j.contains("data") && j["data"].is_array()) {
-        for (const auto& m : j["data"]) {
-          if (m.is_object() && m.contains("id") && m["id"].is_string()) models.push_back(m["id"]);
-        }
-      }
-      if (opts_.model.empty() && !models.empty()) opts_.model = models[0].get<std::string>();
-      return {{"request", "GET /v1/models"}, {"attempts", attempts}, {"models", models}};
+    if (!last.empty()) return nullptr;
+    if (res.result_int() != 200) {
+      last = fmt::format("HTTP {}: {}", res.result_int(), openai_error_message(res.body()));
+      return nullptr;
     }
-    if (last.empty()) last = fmt::format("HTTP {}: {}", res.result_int(), openai_error_message(res.body()));
-    if (Clock::now() + std::chrono::milliseconds(250) >= deadline) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  }
-  throw std::runtime_error(fmt::format("readiness check failed: GET /v1/models on {} did not succeed within {:.1f} s "
-                                       "({} attempts); last result: {}",
-                                       cfg_.target, cfg_.ready_timeout_s, attempts, last));
+    const auto j = nlohmann::json::parse(res.body(), nullptr, false);
+    nlohmann::json models = nlohmann::json::array();
+    if (!j.is_discarded() && j.contains("data") && j["data"].is_array()) {
+      for (const auto& m : j["data"]) {
+        if (m.is_object() && m.contains("id") && m["id"].is_string()) models.push_back(m["id"]);
+      }
+    }
+    if (opts_.model.empty() && !models.empty()) opts_.model = models[0].get<std::string>();
+    return {{"request", "GET /v1/models"}, {"models", models}};
+  });
 }
 
 }  // namespace

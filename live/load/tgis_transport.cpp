@@ -34,7 +34,9 @@ class TgisTransport final : public GrpcTransport {
   nlohmann::json wait_until_ready() override {
     auto stub = fmaas::GenerationService::NewStub(make_grpc_channel(cfg_, 0));
     const char* what = "TGIS fmaas.GenerationService/ModelInfo";
-    return retry_until_ready(cfg_, what, [&](grpc::ClientContext& ctx, std::string& last) -> nlohmann::json {
+    auto attempt = [&](std::chrono::steady_clock::duration limit, std::string& last) -> nlohmann::json {
+      grpc::ClientContext ctx;
+      set_attempt_deadline(ctx, limit);
       fmaas::ModelInfoRequest req;
       req.set_model_id(cfg_.model_id);
       fmaas::ModelInfoResponse resp;
@@ -48,7 +50,8 @@ class TgisTransport final : public GrpcTransport {
                                                                                           : "ENCODER_DECODER"},
               {"max_sequence_length", resp.max_sequence_length()},
               {"max_new_tokens", resp.max_new_tokens()}};
-    });
+    };
+    return retry_until_ready(cfg_, what, attempt);
   }
 
   void send(LiveRecord rec, std::int64_t user_slot, const DatasetEntry& e) override {

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <stdexcept>
+#include <thread>
+
 #include "live/load/runner.hpp"
 
 namespace servetwin::live {
@@ -24,6 +27,31 @@ const char* llm_load_test_plugin_name(const LoadConfig& cfg) {
     case Protocol::kOpenaiChat: return "openai_plugin";
   }
   return "";
+}
+
+nlohmann::json retry_until_ready(
+    const LoadConfig& cfg, const std::string& what,
+    const std::function<nlohmann::json(std::chrono::steady_clock::duration limit, std::string& last)>& attempt) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline =
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(cfg.ready_timeout_s));
+  std::string last = "no attempt made";
+  int attempts = 0;
+  while (true) {
+    ++attempts;
+    const auto limit = std::min<Clock::duration>(
+        std::max<Clock::duration>(deadline - Clock::now(), std::chrono::milliseconds(200)), std::chrono::seconds(2));
+    nlohmann::json answer = attempt(limit, last);
+    if (!answer.is_null()) {
+      answer["attempts"] = attempts;
+      return answer;
+    }
+    if (Clock::now() + std::chrono::milliseconds(250) >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  throw std::runtime_error(fmt::format("readiness check failed: {} on {} did not succeed within {:.1f} s ({} attempts); "
+                                       "last result: {}",
+                                       what, cfg.target, cfg.ready_timeout_s, attempts, last));
 }
 
 InFlight::InFlight(RequestHost* host, LiveRecord rec, std::int64_t user_slot)

@@ -9,6 +9,8 @@
 // message with RequestHost::now_ns() as it is received, before any parsing, and calls the
 // InFlight methods there. Records are written by the core's control thread, never by these.
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -150,6 +152,14 @@ std::unique_ptr<Transport> make_transport(const LoadConfig& cfg, RequestHost& ho
 std::unique_ptr<Transport> make_tgis_transport(const LoadConfig& cfg, RequestHost& host);
 std::unique_ptr<Transport> make_caikit_transport(const LoadConfig& cfg, RequestHost& host);
 std::unique_ptr<Transport> make_openai_transport(const LoadConfig& cfg, RequestHost& host);
+
+// Readiness, for every transport: calls `attempt(limit, last)` every 250 ms until it returns an
+// answer (not null) or cfg.ready_timeout_s passes; an attempt may take `limit` (what is left, at
+// least 200 ms, at most 2 s) and describes a failure in `last`. The answer gets `attempts`. Throws
+// std::runtime_error naming `what`, the target, the attempts and the last result.
+nlohmann::json retry_until_ready(
+    const LoadConfig& cfg, const std::string& what,
+    const std::function<nlohmann::json(std::chrono::steady_clock::duration limit, std::string& last)>& attempt);
 
 // llm-load-test's plugin name for a protocol (also used without a transport, e.g. in tests).
 const char* llm_load_test_plugin_name(const LoadConfig& cfg);

@@ -128,6 +128,13 @@ live::LoadConfig openai_config(int port, const std::filesystem::path& ds, const 
   return c;
 }
 
+// Each dataset entry's exact output length (the test datasets have min == max).
+std::map<std::string, std::int64_t> output_by_id(const live::Dataset& ds) {
+  std::map<std::string, std::int64_t> out;
+  for (const auto& e : ds.entries) out[e.id] = e.max_new_tokens;
+  return out;
+}
+
 nlohmann::json read_summary(const std::filesystem::path& out) {
   std::ifstream f(out / "summary.json");
   return nlohmann::json::parse(f);
@@ -148,8 +155,7 @@ TEST(OpenAiRunner, StreamingCompletionsExactCounts) {
   const auto res = runner.run(nullptr);
   ASSERT_FALSE(res.partial) << res.partial_reason;
   ASSERT_EQ(res.records.size(), 24U);
-  std::map<std::string, std::int64_t> expected_out;
-  for (const auto& e : ds.entries) expected_out[e.id] = e.max_new_tokens;
+  const auto expected_out = output_by_id(ds);
   for (const auto& r : res.records) {
     EXPECT_EQ(r.rec.status, RequestStatus::kOk) << r.rec.error;
     EXPECT_EQ(r.rec.output_tokens, expected_out.at(r.input_id));
@@ -202,8 +208,7 @@ TEST(OpenAiRunner, ChatWithoutUsageCountsChunksAtEveryByteSplit) {
   live::LoadRunner runner(cfg, ds);
   const auto res = runner.run(nullptr);
   ASSERT_EQ(res.records.size(), 6U);
-  std::map<std::string, std::int64_t> expected_out;
-  for (const auto& e : ds.entries) expected_out[e.id] = e.max_new_tokens;
+  const auto expected_out = output_by_id(ds);
   for (const auto& r : res.records) {
     EXPECT_EQ(r.rec.status, RequestStatus::kOk) << r.rec.error;
     EXPECT_EQ(r.rec.output_tokens, expected_out.at(r.input_id));
@@ -225,8 +230,7 @@ TEST(OpenAiRunner, NonStreamingTakesUsage) {
   live::LoadRunner runner(cfg, ds);
   const auto res = runner.run(nullptr);
   ASSERT_EQ(res.records.size(), 6U);
-  std::map<std::string, std::int64_t> expected_out;
-  for (const auto& e : ds.entries) expected_out[e.id] = e.max_new_tokens;
+  const auto expected_out = output_by_id(ds);
   for (const auto& r : res.records) {
     EXPECT_EQ(r.rec.status, RequestStatus::kOk) << r.rec.error;
     EXPECT_EQ(r.rec.output_tokens, expected_out.at(r.input_id));
