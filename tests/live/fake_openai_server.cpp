@@ -21,6 +21,7 @@ struct FakeOpenAiServer::Impl {
   std::atomic<bool> stopping{false};
   std::mutex mu;
   std::vector<FakeOpenAiRequest> log;
+  std::vector<std::pair<std::string, std::int64_t>> first_writes;
   std::vector<std::shared_ptr<tcp::socket>> sockets;
   std::vector<std::thread> threads;
   std::thread accept_thread;
@@ -112,6 +113,11 @@ std::vector<FakeOpenAiRequest> FakeOpenAiServer::requests() {
   return impl_->log;
 }
 
+std::vector<std::pair<std::string, std::int64_t>> FakeOpenAiServer::first_token_writes() {
+  std::lock_guard lk(impl_->mu);
+  return impl_->first_writes;
+}
+
 void FakeOpenAiServer::Impl::accept_loop() {
   while (!stopping) {
     auto sock = std::make_shared<tcp::socket>(io);
@@ -119,6 +125,7 @@ void FakeOpenAiServer::Impl::accept_loop() {
     acceptor.accept(*sock, ec);
     if (ec || stopping) break;
     ++owner->accepted_;
+    sock->set_option(tcp::no_delay(true), ec);  // as asyncio servers (uvicorn, vLLM) do: no Nagle delay
     std::lock_guard lk(mu);
     sockets.push_back(sock);
     threads.emplace_back([this, sock] { serve(sock); });
@@ -230,8 +237,14 @@ bool FakeOpenAiServer::Impl::answer(tcp::socket& sock, const http::request<http:
     if (reply.kind == FakeOpenAiReply::kStreamError && i == 2) {
       send(R"(data: {"error": {"message": "engine died", "type": "InternalServerError", "code": 500}})" "\n\n");
     }
+    if (i > 0 && reply.token_gap_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(reply.token_gap_us));
     send("data: " + chunk_json(chat, static_cast<int>(i), static_cast<int>(n), " tok", i + 1 == n ? "length" : nullptr) +
          "\n\n");
+    if (i == 0) {
+      const auto t = std::chrono::steady_clock::now().time_since_epoch();
+      std::lock_guard lk(mu);
+      first_writes.emplace_back(r.request_id, std::chrono::duration_cast<std::chrono::nanoseconds>(t).count());
+    }
   }
   const bool include_usage = r.body.contains("stream_options") && r.body["stream_options"].value("include_usage", false);
   if (reply.usage && include_usage) send("data: " + usage_json(chat, prompt, n) + "\n\n");

@@ -22,6 +22,7 @@ struct FakeOpenAiReply {
   std::string retry_after;           // kStatus: Retry-After header ("" = none)
   bool usage = true;                 // streams: send the usage chunk (when the client asked for it)
   std::size_t chunk_bytes = 0;       // 0: one HTTP chunk per SSE event; N: the body in N-byte chunks
+  int token_gap_us = 0;              // pause before each token after the first (benchmark pacing)
 };
 
 struct FakeOpenAiRequest {
@@ -42,6 +43,8 @@ class FakeOpenAiServer {
   // Every request received (readiness GETs included), in arrival order.
   std::vector<FakeOpenAiRequest> requests();
   [[nodiscard]] int connections_accepted() const { return accepted_.load(); }
+  // x-request-id -> steady_clock ns (since its epoch) when the first token's chunk was written.
+  std::vector<std::pair<std::string, std::int64_t>> first_token_writes();
 
   struct Impl;
 
