@@ -31,6 +31,8 @@ struct FakeOpenAiServer::Impl {
   void serve(const std::shared_ptr<tcp::socket>& sock);
   // Returns false when the connection must close.
   bool answer(tcp::socket& sock, const http::request<http::string_body>& req);
+  bool stream(tcp::socket& sock, const http::request<http::string_body>& req, const FakeOpenAiRequest& r,
+              const FakeOpenAiReply& reply);
 };
 
 namespace {
@@ -146,6 +148,52 @@ void FakeOpenAiServer::Impl::serve(const std::shared_ptr<tcp::socket>& sock) {
   sock->shutdown(tcp::socket::shutdown_both, ec);
 }
 
+namespace {
+
+bool write_json(tcp::socket& sock, http::status status, std::string body, bool keep_alive,
+                const std::string& retry_after = {}) {
+  http::response<http::string_body> res{status, 11};
+  res.set(http::field::content_type, "application/json");
+  if (!retry_after.empty()) res.set(http::field::retry_after, retry_after);
+  res.body() = std::move(body);
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  beast::error_code ec;
+  http::write(sock, res, ec);
+  return !ec;
+}
+
+std::string whole_response_json(bool chat, std::int64_t n, std::int64_t prompt) {
+  nlohmann::ordered_json j;
+  j["id"] = "cmpl-fake";
+  j["object"] = chat ? "chat.completion" : "text_completion";
+  std::string text;
+  for (std::int64_t i = 0; i < n; ++i) text += " tok";
+  nlohmann::ordered_json c = {{"index", 0}};
+  if (chat) c["message"] = {{"role", "assistant"}, {"content", text}};
+  else c["text"] = text;
+  c["finish_reason"] = "length";
+  j["choices"] = nlohmann::ordered_json::array({c});
+  j["usage"] = {{"prompt_tokens", prompt}, {"total_tokens", prompt + n}, {"completion_tokens", n}};
+  return j.dump();
+}
+
+// Waits until the client closes the connection (or the server stops).
+void stall(tcp::socket& sock, const std::atomic<bool>& stopping) {
+  beast::error_code ec;
+  while (!stopping && sock.is_open()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    char probe = 0;
+    sock.non_blocking(true);
+    const auto got = sock.receive(asio::buffer(&probe, 1), tcp::socket::message_peek, ec);
+    sock.non_blocking(false);
+    if ((!ec && got == 0) || (ec && ec != asio::error::would_block)) return;  // the client closed
+    ec.clear();
+  }
+}
+
+}  // namespace
+
 bool FakeOpenAiServer::Impl::answer(tcp::socket& sock, const http::request<http::string_body>& req) {
   FakeOpenAiRequest r;
   r.target = std::string(req.target());
@@ -156,99 +204,76 @@ bool FakeOpenAiServer::Impl::answer(tcp::socket& sock, const http::request<http:
     std::lock_guard lk(mu);
     log.push_back(r);
   }
-  beast::error_code ec;
   if (req.method() == http::verb::get && r.target == "/v1/models") {
-    http::response<http::string_body> res{http::status::ok, 11};
-    res.set(http::field::content_type, "application/json");
-    res.body() = R"({"object":"list","data":[{"id":"fake-model","object":"model"}]})";
-    res.keep_alive(req.keep_alive());
-    res.prepare_payload();
-    http::write(sock, res, ec);
-    return !ec;
+    return write_json(sock, http::status::ok, R"({"object":"list","data":[{"id":"fake-model","object":"model"}]})",
+                      req.keep_alive());
   }
   const FakeOpenAiReply reply = script(r);
   if (reply.kind == FakeOpenAiReply::kStatus) {
-    http::response<http::string_body> res{static_cast<http::status>(reply.status), 11};
-    res.set(http::field::content_type, "application/json");
-    if (!reply.retry_after.empty()) res.set(http::field::retry_after, reply.retry_after);
-    res.body() = fmt::format(R"({{"error":{{"message":"fake error {}","type":"BadRequestError","param":null,"code":{}}}}})",
-                             reply.status, reply.status);
-    res.keep_alive(req.keep_alive());
-    res.prepare_payload();
-    http::write(sock, res, ec);
-    return !ec;
+    std::string body = !reply.raw_body.empty()
+                           ? reply.raw_body
+                           : fmt::format(R"({{"error":{{"message":"fake error {}","type":"BadRequestError",)"
+                                         R"("param":null,"code":{}}}}})",
+                                         reply.status, reply.status);
+    return write_json(sock, static_cast<http::status>(reply.status), std::move(body), req.keep_alive(),
+                      reply.retry_after);
   }
   const bool chat = r.target == "/v1/chat/completions";
-  const bool stream = r.body.value("stream", false);
   const std::int64_t n = r.body.value(chat ? "max_completion_tokens" : "max_tokens", 16);
-  const std::int64_t prompt = prompt_tokens_of(r.body);
-  if (!stream) {
-    nlohmann::ordered_json j;
-    j["id"] = "cmpl-fake";
-    j["object"] = chat ? "chat.completion" : "text_completion";
-    std::string text;
-    for (std::int64_t i = 0; i < n; ++i) text += " tok";
-    nlohmann::ordered_json c = {{"index", 0}};
-    if (chat) c["message"] = {{"role", "assistant"}, {"content", text}};
-    else c["text"] = text;
-    c["finish_reason"] = "length";
-    j["choices"] = nlohmann::ordered_json::array({c});
-    j["usage"] = {{"prompt_tokens", prompt}, {"total_tokens", prompt + n}, {"completion_tokens", n}};
-    http::response<http::string_body> res{http::status::ok, 11};
-    res.set(http::field::content_type, "application/json");
-    res.body() = j.dump();
-    res.keep_alive(req.keep_alive());
-    res.prepare_payload();
-    http::write(sock, res, ec);
-    return !ec;
+  if (!r.body.value("stream", false)) {
+    return write_json(sock, http::status::ok,
+                      !reply.raw_body.empty() ? reply.raw_body : whole_response_json(chat, n, prompt_tokens_of(r.body)),
+                      req.keep_alive());
   }
+  return stream(sock, req, r, reply);
+}
+
+bool FakeOpenAiServer::Impl::stream(tcp::socket& sock, const http::request<http::string_body>& req,
+                                    const FakeOpenAiRequest& r, const FakeOpenAiReply& reply) {
   http::response<http::empty_body> res{http::status::ok, 11};
   res.set(http::field::content_type, "text/event-stream; charset=utf-8");
   res.chunked(true);
   res.keep_alive(req.keep_alive());
   http::response_serializer<http::empty_body> sr{res};
+  beast::error_code ec;
   http::write_header(sock, sr, ec);
   if (ec) return false;
   auto send = [&](const std::string& bytes) {
-    if (reply.chunk_bytes == 0) {
-      asio::write(sock, http::make_chunk(asio::buffer(bytes)), ec);
-      return;
-    }
-    for (std::size_t i = 0; i < bytes.size() && !ec; i += reply.chunk_bytes) {
-      asio::write(sock, http::make_chunk(asio::buffer(bytes.data() + i, std::min(reply.chunk_bytes, bytes.size() - i))), ec);
+    const std::size_t step = reply.chunk_bytes == 0 ? bytes.size() : reply.chunk_bytes;
+    for (std::size_t i = 0; i < bytes.size() && !ec; i += step) {
+      asio::write(sock, http::make_chunk(asio::buffer(bytes.data() + i, std::min(step, bytes.size() - i))), ec);
     }
   };
   if (reply.kind == FakeOpenAiReply::kStall) {
-    while (!stopping && sock.is_open()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      char probe = 0;
-      sock.non_blocking(true);
-      const auto got = sock.receive(asio::buffer(&probe, 1), tcp::socket::message_peek, ec);
-      sock.non_blocking(false);
-      if ((!ec && got == 0) || (ec && ec != asio::error::would_block)) break;  // the client closed
-      ec.clear();
-    }
+    stall(sock, stopping);
     return false;
   }
-  if (chat) send("data: " + chunk_json(true, -1, 0, "", nullptr) + "\n\n");
-  for (std::int64_t i = 0; i < n && !ec; ++i) {
-    if (reply.kind == FakeOpenAiReply::kCloseMidStream && i == 2) return false;
-    if (reply.kind == FakeOpenAiReply::kMalformedLine && i == 2) send("dta: {\"oops\": true}\n\n");
-    if (reply.kind == FakeOpenAiReply::kStreamError && i == 2) {
-      send(R"(data: {"error": {"message": "engine died", "type": "InternalServerError", "code": 500}})" "\n\n");
+  if (!reply.raw_body.empty()) {
+    send(reply.raw_body);
+  } else {
+    const bool chat = r.target == "/v1/chat/completions";
+    const std::int64_t n = r.body.value(chat ? "max_completion_tokens" : "max_tokens", 16);
+    if (chat) send("data: " + chunk_json(true, -1, 0, "", nullptr) + "\n\n");
+    for (std::int64_t i = 0; i < n && !ec; ++i) {
+      if (reply.kind == FakeOpenAiReply::kCloseMidStream && i == 2) return false;
+      if (reply.kind == FakeOpenAiReply::kMalformedLine && i == 2) send("dta: {\"oops\": true}\n\n");
+      if (reply.kind == FakeOpenAiReply::kStreamError && i == 2) {
+        send(R"(data: {"error": {"message": "engine died", "type": "InternalServerError", "code": 500}})" "\n\n");
+      }
+      if (i > 0 && reply.token_gap_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(reply.token_gap_us));
+      send("data: " + chunk_json(chat, static_cast<int>(i), static_cast<int>(n), " tok", i + 1 == n ? "length" : nullptr) +
+           "\n\n");
+      if (i == 0) {
+        const auto t = std::chrono::steady_clock::now().time_since_epoch();
+        std::lock_guard lk(mu);
+        first_writes.emplace_back(r.request_id, std::chrono::duration_cast<std::chrono::nanoseconds>(t).count());
+      }
     }
-    if (i > 0 && reply.token_gap_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(reply.token_gap_us));
-    send("data: " + chunk_json(chat, static_cast<int>(i), static_cast<int>(n), " tok", i + 1 == n ? "length" : nullptr) +
-         "\n\n");
-    if (i == 0) {
-      const auto t = std::chrono::steady_clock::now().time_since_epoch();
-      std::lock_guard lk(mu);
-      first_writes.emplace_back(r.request_id, std::chrono::duration_cast<std::chrono::nanoseconds>(t).count());
-    }
+    const bool include_usage =
+        r.body.contains("stream_options") && r.body["stream_options"].value("include_usage", false);
+    if (reply.usage && include_usage) send("data: " + usage_json(chat, prompt_tokens_of(r.body), n) + "\n\n");
+    send("data: [DONE]\n\n");
   }
-  const bool include_usage = r.body.contains("stream_options") && r.body["stream_options"].value("include_usage", false);
-  if (reply.usage && include_usage) send("data: " + usage_json(chat, prompt, n) + "\n\n");
-  send("data: [DONE]\n\n");
   if (!ec) asio::write(sock, http::make_chunk_last(), ec);
   return !ec;
 }

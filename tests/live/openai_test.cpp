@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <sstream>
 #include <thread>
 
 #include "live/load/openai_wire.hpp"
@@ -60,6 +61,40 @@ TEST(OpenAiSse, MalformedLineAndCutStream) {
   live::SseSplitter cut;
   EXPECT_EQ(cut.feed("data: {\"a\"", ev), "");
   EXPECT_TRUE(cut.pending());
+}
+
+// Real vLLM 0.11.2 answers (tests/live/data, saved by the real-engine conformance work from
+// `vllm serve` on CPU with a tiny Llama: 18 prompt tokens, max_tokens 12).
+std::string real_transcript(const char* name) {
+  std::ifstream f(std::filesystem::path(SERVETWIN_SOURCE_DIR) / "tests/live/data" / name, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+TEST(OpenAiSse, RealVllmTranscriptByteByByte) {
+  const std::string sse = real_transcript("vllm-0.11.2-completions-stream.sse");
+  ASSERT_FALSE(sse.empty());
+  live::SseSplitter s;
+  std::vector<std::string> ev;
+  for (const char c : sse) ASSERT_EQ(s.feed(std::string_view(&c, 1), ev), "");
+  ASSERT_FALSE(ev.empty());
+  EXPECT_EQ(ev.back(), "[DONE]");
+  int text_events = 0;
+  std::string finish;
+  live::OpenAiPiece usage;
+  for (std::size_t i = 0; i + 1 < ev.size(); ++i) {
+    live::OpenAiPiece p;
+    ASSERT_EQ(live::parse_openai_piece(ev[i], false, true, p), "") << ev[i];
+    text_events += p.has_choice && !p.text.empty();
+    if (!p.finish_reason.empty()) finish = p.finish_reason;
+    if (p.completion_tokens) usage = p;
+  }
+  EXPECT_EQ(text_events, 12);
+  EXPECT_EQ(finish, "length");
+  EXPECT_EQ(usage.completion_tokens, 12);
+  EXPECT_EQ(usage.prompt_tokens, 18);
+  EXPECT_FALSE(usage.has_choice);  // the usage chunk has choices: []
 }
 
 TEST(OpenAiWire, RequestBodiesTargetsAndChunks) {
@@ -300,6 +335,52 @@ TEST(OpenAiRunner, FaultsAreRecordedWithTheirClass) {
   EXPECT_EQ(st["http_status_counts"]["429"], 3);
   EXPECT_EQ(st["metrics"]["rejected"], 3);
   EXPECT_EQ(read_lines(cfg.out_dir / "requests.csv").size(), 19U);
+}
+
+// The runner against a server replaying real vLLM answers: the same counts as vLLM's usage.
+TEST(OpenAiRunner, ReplaysRealVllmAnswers) {
+  const auto dir = temp_dir("oai-real");
+  const auto ds_path = write_dataset(dir, 4, 12, 12);
+  const std::string sse = real_transcript("vllm-0.11.2-completions-stream.sse");
+  const std::string whole = real_transcript("vllm-0.11.2-completions.json");
+  const std::string error = real_transcript("vllm-0.11.2-completions-error-max-tokens.json");
+  FakeOpenAiServer server([&](const FakeOpenAiRequest& q) {
+    FakeOpenAiReply r;
+    const bool stream = q.body.value("stream", false);
+    r.raw_body = stream ? sse : whole;
+    r.chunk_bytes = 7;  // the body over several HTTP chunks, split inside lines
+    if (std::stoi(q.request_id) % 2 == 1) {
+      r.kind = FakeOpenAiReply::kStatus;
+      r.status = 400;
+      r.raw_body = error;
+    }
+    return r;
+  });
+  for (const bool stream : {true, false}) {
+    auto cfg = openai_config(server.port(), ds_path, dir / (stream ? "stream" : "whole"));
+    cfg.stream = stream;
+    cfg.concurrency = {1};
+    cfg.requests = 4;
+    live::LoadRunner runner(cfg, live::read_dataset(ds_path));
+    const auto res = runner.run(nullptr);
+    ASSERT_EQ(res.records.size(), 4U);
+    for (const auto& r : res.records) {
+      if (r.rec.request_id % 2 == 1) {
+        EXPECT_EQ(r.rec.status, RequestStatus::kError);
+        EXPECT_EQ(r.status_code, 400);
+        EXPECT_EQ(r.rec.error.rfind("HTTP 400: This model's maximum context length is", 0), 0U) << r.rec.error;
+        continue;
+      }
+      EXPECT_EQ(r.rec.status, RequestStatus::kOk) << r.rec.error;
+      EXPECT_EQ(r.rec.output_tokens, 12);
+      EXPECT_EQ(r.rec.input_tokens, 18);
+      EXPECT_EQ(r.rec.stop_reason, "length");
+      EXPECT_EQ(r.token_count_method, "usage");
+      if (stream) {
+        EXPECT_EQ(r.messages.size(), 14U);  // ack, 12 text events, [DONE]
+      }
+    }
+  }
 }
 
 TEST(OpenAiRunner, StalledServerTimesOutPerRequest) {
