@@ -128,6 +128,7 @@ class GrpcTransport : public Transport {
   void start(int poll_threads) override;
   void stop() override;
   [[nodiscard]] const char* status_counts_key() const override { return "grpc_status_counts"; }
+  [[nodiscard]] bool uses_tls() const override { return cfg_.tls; }
 
  protected:
   // Creates the protocol's stub for one channel (called once per connection, in order).

@@ -162,6 +162,7 @@ class OpenAiTransport final : public Transport {
     loops_.clear();
   }
   [[nodiscard]] const char* status_counts_key() const override { return "http_status_counts"; }
+  [[nodiscard]] bool uses_tls() const override { return target_.tls; }
   [[nodiscard]] nlohmann::json resolved_config_extra() const override {
     return {{"endpoint", openai_path(opts_.chat)}, {"model", opts_.model},           {"temperature", opts_.temperature},
             {"ignore_eos", opts_.ignore_eos},       {"api_key", !cfg_.api_key.empty()}, {"tls_verify", !cfg_.tls_insecure}};

@@ -308,7 +308,7 @@ nlohmann::json resolved_config(const LoadConfig& cfg, const Dataset& ds, const n
   nlohmann::json out = {{"target", cfg.target},
           {"protocol", to_string(cfg.protocol)},
           {"model_id", cfg.model_id},
-          {"tls", cfg.tls},
+          {"tls", transport.uses_tls()},
           {"stream", cfg.stream},
           {"connections", cfg.connections},
           {"poll_threads", resolved_poll_threads(cfg.poll_threads)},

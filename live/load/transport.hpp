@@ -143,6 +143,8 @@ class Transport {
   virtual void stop() = 0;
   // The summary's per-stage status count key ("grpc_status_counts", "http_status_counts").
   [[nodiscard]] virtual const char* status_counts_key() const = 0;
+  // Whether the connections use TLS (gRPC: --tls; OpenAI: an https:// target).
+  [[nodiscard]] virtual bool uses_tls() const = 0;
   // What this protocol adds to the summary's resolved_config (under its name); null = nothing.
   [[nodiscard]] virtual nlohmann::json resolved_config_extra() const { return nullptr; }
 };

@@ -6,6 +6,8 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <optional>
 
 namespace servetwin::testing {
 
@@ -28,10 +30,15 @@ struct FakeOpenAiServer::Impl {
   FakeOpenAiServer* owner = nullptr;
 
   void accept_loop();
+  std::optional<asio::ssl::context> tls;  // with TlsFiles: every connection is TLS
   void serve(const std::shared_ptr<tcp::socket>& sock);
+  template <class Stream>
+  void serve_on(Stream& s, tcp::socket& sock);
   // Returns false when the connection must close.
-  bool answer(tcp::socket& sock, const http::request<http::string_body>& req);
-  bool stream(tcp::socket& sock, const http::request<http::string_body>& req, const FakeOpenAiRequest& r,
+  template <class Stream>
+  bool answer(Stream& s, tcp::socket& sock, const http::request<http::string_body>& req);
+  template <class Stream>
+  bool stream(Stream& s, tcp::socket& sock, const http::request<http::string_body>& req, const FakeOpenAiRequest& r,
               const FakeOpenAiReply& reply);
 };
 
@@ -82,8 +89,13 @@ std::int64_t prompt_tokens_of(const nlohmann::json& body) {
 
 }  // namespace
 
-FakeOpenAiServer::FakeOpenAiServer(Script script) : impl_(std::make_unique<Impl>()) {
+FakeOpenAiServer::FakeOpenAiServer(Script script, const TlsFiles& tls) : impl_(std::make_unique<Impl>()) {
   impl_->script = std::move(script);
+  if (!tls.cert_pem.empty()) {
+    impl_->tls.emplace(asio::ssl::context::tls_server);
+    impl_->tls->use_certificate_chain_file(tls.cert_pem);
+    impl_->tls->use_private_key_file(tls.key_pem, asio::ssl::context::pem);
+  }
   impl_->owner = this;
   const tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
   impl_->acceptor.open(ep.protocol());
@@ -135,22 +147,35 @@ void FakeOpenAiServer::Impl::accept_loop() {
 }
 
 void FakeOpenAiServer::Impl::serve(const std::shared_ptr<tcp::socket>& sock) {
-  beast::flat_buffer buf;
-  while (!stopping) {
-    http::request<http::string_body> req;
+  if (tls) {
+    asio::ssl::stream<tcp::socket&> s(*sock, *tls);
     beast::error_code ec;
-    http::read(*sock, buf, req, ec);
-    if (ec) break;
-    if (!answer(*sock, req)) break;
-    if (!req.keep_alive()) break;
+    s.handshake(asio::ssl::stream_base::server, ec);
+    if (!ec) serve_on(s, *sock);
+  } else {
+    serve_on(*sock, *sock);
   }
   beast::error_code ec;
   sock->shutdown(tcp::socket::shutdown_both, ec);
 }
 
+template <class Stream>
+void FakeOpenAiServer::Impl::serve_on(Stream& s, tcp::socket& sock) {
+  beast::flat_buffer buf;
+  while (!stopping) {
+    http::request<http::string_body> req;
+    beast::error_code ec;
+    http::read(s, buf, req, ec);
+    if (ec) break;
+    if (!answer(s, sock, req)) break;
+    if (!req.keep_alive()) break;
+  }
+}
+
 namespace {
 
-bool write_json(tcp::socket& sock, http::status status, std::string body, bool keep_alive,
+template <class Stream>
+bool write_json(Stream& sock, http::status status, std::string body, bool keep_alive,
                 const std::string& retry_after = {}) {
   http::response<http::string_body> res{status, 11};
   res.set(http::field::content_type, "application/json");
@@ -194,7 +219,8 @@ void stall(tcp::socket& sock, const std::atomic<bool>& stopping) {
 
 }  // namespace
 
-bool FakeOpenAiServer::Impl::answer(tcp::socket& sock, const http::request<http::string_body>& req) {
+template <class Stream>
+bool FakeOpenAiServer::Impl::answer(Stream& s, tcp::socket& sock, const http::request<http::string_body>& req) {
   FakeOpenAiRequest r;
   r.target = std::string(req.target());
   r.authorization = std::string(req[http::field::authorization]);
@@ -205,7 +231,7 @@ bool FakeOpenAiServer::Impl::answer(tcp::socket& sock, const http::request<http:
     log.push_back(r);
   }
   if (req.method() == http::verb::get && r.target == "/v1/models") {
-    return write_json(sock, http::status::ok, R"({"object":"list","data":[{"id":"fake-model","object":"model"}]})",
+    return write_json(s, http::status::ok, R"({"object":"list","data":[{"id":"fake-model","object":"model"}]})",
                       req.keep_alive());
   }
   const FakeOpenAiReply reply = script(r);
@@ -215,20 +241,21 @@ bool FakeOpenAiServer::Impl::answer(tcp::socket& sock, const http::request<http:
                            : fmt::format(R"({{"error":{{"message":"fake error {}","type":"BadRequestError",)"
                                          R"("param":null,"code":{}}}}})",
                                          reply.status, reply.status);
-    return write_json(sock, static_cast<http::status>(reply.status), std::move(body), req.keep_alive(),
+    return write_json(s, static_cast<http::status>(reply.status), std::move(body), req.keep_alive(),
                       reply.retry_after);
   }
   const bool chat = r.target == "/v1/chat/completions";
   const std::int64_t n = r.body.value(chat ? "max_completion_tokens" : "max_tokens", 16);
   if (!r.body.value("stream", false)) {
-    return write_json(sock, http::status::ok,
+    return write_json(s, http::status::ok,
                       !reply.raw_body.empty() ? reply.raw_body : whole_response_json(chat, n, prompt_tokens_of(r.body)),
                       req.keep_alive());
   }
-  return stream(sock, req, r, reply);
+  return stream(s, sock, req, r, reply);
 }
 
-bool FakeOpenAiServer::Impl::stream(tcp::socket& sock, const http::request<http::string_body>& req,
+template <class Stream>
+bool FakeOpenAiServer::Impl::stream(Stream& s, tcp::socket& sock, const http::request<http::string_body>& req,
                                     const FakeOpenAiRequest& r, const FakeOpenAiReply& reply) {
   http::response<http::empty_body> res{http::status::ok, 11};
   res.set(http::field::content_type, "text/event-stream; charset=utf-8");
@@ -236,12 +263,12 @@ bool FakeOpenAiServer::Impl::stream(tcp::socket& sock, const http::request<http:
   res.keep_alive(req.keep_alive());
   http::response_serializer<http::empty_body> sr{res};
   beast::error_code ec;
-  http::write_header(sock, sr, ec);
+  http::write_header(s, sr, ec);
   if (ec) return false;
   auto send = [&](const std::string& bytes) {
     const std::size_t step = reply.chunk_bytes == 0 ? bytes.size() : reply.chunk_bytes;
     for (std::size_t i = 0; i < bytes.size() && !ec; i += step) {
-      asio::write(sock, http::make_chunk(asio::buffer(bytes.data() + i, std::min(step, bytes.size() - i))), ec);
+      asio::write(s, http::make_chunk(asio::buffer(bytes.data() + i, std::min(step, bytes.size() - i))), ec);
     }
   };
   if (reply.kind == FakeOpenAiReply::kStall) {
@@ -274,7 +301,7 @@ bool FakeOpenAiServer::Impl::stream(tcp::socket& sock, const http::request<http:
     if (reply.usage && include_usage) send("data: " + usage_json(chat, prompt_tokens_of(r.body), n) + "\n\n");
     send("data: [DONE]\n\n");
   }
-  if (!ec) asio::write(sock, http::make_chunk_last(), ec);
+  if (!ec) asio::write(s, http::make_chunk_last(), ec);
   return !ec;
 }
 

@@ -38,7 +38,10 @@ struct FakeOpenAiRequest {
 class FakeOpenAiServer {
  public:
   using Script = std::function<FakeOpenAiReply(const FakeOpenAiRequest&)>;
-  explicit FakeOpenAiServer(Script script);
+  struct TlsFiles {
+    std::string cert_pem, key_pem;  // empty: plaintext
+  };
+  explicit FakeOpenAiServer(Script script, const TlsFiles& tls = {});
   ~FakeOpenAiServer();
   FakeOpenAiServer(const FakeOpenAiServer&) = delete;
   FakeOpenAiServer& operator=(const FakeOpenAiServer&) = delete;

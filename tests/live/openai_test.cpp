@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <sstream>
 #include <thread>
 
@@ -436,6 +437,50 @@ TEST(OpenAiRunner, TlsHandshakeFailureIsRecorded) {
     EXPECT_NE(std::string(e.what()).find("GET /v1/models"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("TLS handshake"), std::string::npos) << e.what();
   }
+}
+
+// TLS end to end: a self-signed certificate for 127.0.0.1 (made with the openssl command).
+// Trusted with --ca-file: requests succeed; from the system store: the handshake fails
+// (certificate verify failed) and each request says so; --insecure: succeeds without trust.
+TEST(OpenAiRunner, TlsWithCaFileSystemStoreAndInsecure) {
+  const auto dir = temp_dir("oai-tls-ok");
+  const auto cert = dir / "cert.pem", key = dir / "key.pem";
+  const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=servetwin-test "
+                          "-addext subjectAltName=IP:127.0.0.1 -keyout " + key.string() + " -out " + cert.string() +
+                          " > " + (dir / "openssl.log").string() + " 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << "openssl req failed; see " << (dir / "openssl.log");
+  const auto ds_path = write_dataset(dir, 4, 5, 5);
+  FakeOpenAiServer server([](const FakeOpenAiRequest&) { return FakeOpenAiReply{}; }, {cert.string(), key.string()});
+  auto cfg = openai_config(server.port(), ds_path, dir / "ca");
+  cfg.target = "https://127.0.0.1:" + std::to_string(server.port());
+  cfg.ca_file = cert.string();
+  cfg.concurrency = {2};
+  cfg.requests = 4;
+  auto run = [&](const live::LoadConfig& c) {
+    live::LoadRunner runner(c, live::read_dataset(ds_path));
+    return runner.run(nullptr);
+  };
+  const auto trusted = run(cfg);
+  ASSERT_EQ(trusted.records.size(), 4U);
+  for (const auto& r : trusted.records) EXPECT_EQ(r.rec.status, RequestStatus::kOk) << r.rec.error;
+  EXPECT_EQ(trusted.summary["scenarios"][0]["resolved_config"]["tls"], true);
+  auto untrusted_cfg = cfg;
+  untrusted_cfg.ca_file.clear();
+  untrusted_cfg.ready_timeout_s = 0;
+  untrusted_cfg.out_dir = dir / "system";
+  const auto untrusted = run(untrusted_cfg);
+  ASSERT_EQ(untrusted.records.size(), 4U);
+  for (const auto& r : untrusted.records) {
+    EXPECT_EQ(r.status_name, "tls_error");
+    EXPECT_NE(r.rec.error.find("certificate verify failed"), std::string::npos) << r.rec.error;
+  }
+  auto insecure_cfg = untrusted_cfg;
+  insecure_cfg.tls_insecure = true;
+  insecure_cfg.ready_timeout_s = 5;
+  insecure_cfg.out_dir = dir / "insecure";
+  const auto insecure = run(insecure_cfg);
+  ASSERT_EQ(insecure.records.size(), 4U);
+  for (const auto& r : insecure.records) EXPECT_EQ(r.rec.status, RequestStatus::kOk) << r.rec.error;
 }
 
 TEST(OpenAiRunner, InterruptWritesPartialSummary) {
