@@ -171,6 +171,23 @@ std::map<std::string, std::int64_t> output_by_id(const live::Dataset& ds) {
   return out;
 }
 
+// Runs cfg (2 users, 6 requests) and checks that every request is ok with the dataset's exact
+// output length, counted by `method`.
+std::vector<live::LiveRecord> run_six_exact(live::LoadConfig cfg, const live::Dataset& ds, const std::string& method) {
+  cfg.concurrency = {2};
+  cfg.requests = 6;
+  live::LoadRunner runner(cfg, ds);
+  auto res = runner.run(nullptr);
+  EXPECT_EQ(res.records.size(), 6U);
+  const auto expected_out = output_by_id(ds);
+  for (const auto& r : res.records) {
+    EXPECT_EQ(r.rec.status, RequestStatus::kOk) << r.rec.error;
+    EXPECT_EQ(r.rec.output_tokens, expected_out.at(r.input_id));
+    EXPECT_EQ(r.token_count_method, method);
+  }
+  return res.records;
+}
+
 nlohmann::json read_summary(const std::filesystem::path& out) {
   std::ifstream f(out / "summary.json");
   return nlohmann::json::parse(f);
@@ -239,17 +256,7 @@ TEST(OpenAiRunner, ChatWithoutUsageCountsChunksAtEveryByteSplit) {
   });
   auto cfg = openai_config(server.port(), ds_path, dir / "out");
   cfg.protocol = live::Protocol::kOpenaiChat;
-  cfg.concurrency = {2};
-  cfg.requests = 6;
-  live::LoadRunner runner(cfg, ds);
-  const auto res = runner.run(nullptr);
-  ASSERT_EQ(res.records.size(), 6U);
-  const auto expected_out = output_by_id(ds);
-  for (const auto& r : res.records) {
-    EXPECT_EQ(r.rec.status, RequestStatus::kOk) << r.rec.error;
-    EXPECT_EQ(r.rec.output_tokens, expected_out.at(r.input_id));
-    EXPECT_EQ(r.token_count_method, "chunks");
-  }
+  run_six_exact(cfg, ds, "chunks");
   EXPECT_EQ(server.requests()[1].target, "/v1/chat/completions");
   EXPECT_EQ(read_summary(cfg.out_dir)["scenarios"][0]["stages"][0]["token_count_methods"]["chunks"], 6);
 }
@@ -261,17 +268,8 @@ TEST(OpenAiRunner, NonStreamingTakesUsage) {
   FakeOpenAiServer server([](const FakeOpenAiRequest&) { return FakeOpenAiReply{}; });
   auto cfg = openai_config(server.port(), ds_path, dir / "out");
   cfg.stream = false;
-  cfg.concurrency = {2};
-  cfg.requests = 6;
-  live::LoadRunner runner(cfg, ds);
-  const auto res = runner.run(nullptr);
-  ASSERT_EQ(res.records.size(), 6U);
-  const auto expected_out = output_by_id(ds);
-  for (const auto& r : res.records) {
-    EXPECT_EQ(r.rec.status, RequestStatus::kOk) << r.rec.error;
-    EXPECT_EQ(r.rec.output_tokens, expected_out.at(r.input_id));
+  for (const auto& r : run_six_exact(cfg, ds, "usage")) {
     EXPECT_EQ(r.rec.first_token_ns, r.rec.finish_ns);  // no stream: first token = end
-    EXPECT_EQ(r.token_count_method, "usage");
   }
   EXPECT_EQ(server.requests()[1].body["stream"], false);
 }
