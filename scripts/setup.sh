@@ -9,7 +9,7 @@ build="${SERVETWIN_BUILD_DIR:-$here/build}"
 # Keep in sync with docs/building.md and ../shared/reference/toolchain.md.
 packages=(build-essential cmake ninja-build pkg-config git
   libgrpc++-dev libgrpc-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
-  libeigen3-dev libboost-dev libboost-program-options-dev libboost-random-dev
+  libeigen3-dev libboost-dev libboost-program-options-dev libboost-random-dev libssl-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   libbenchmark-dev libgtest-dev libgmock-dev
   libboost-mpi-dev libopenmpi-dev openmpi-bin

@@ -1,4 +1,4 @@
-// `servetwin load`: the live gRPC load runner (TGIS / Caikit), see docs/live.md.
+// `servetwin load`: the live load runner (OpenAI HTTP API, TGIS / Caikit gRPC), see docs/live.md.
 #include <fmt/format.h>
 
 #include <atomic>
@@ -6,6 +6,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "live/load/openai_wire.hpp"
 #include "live/load/runner.hpp"
 #include "sim/catalog/catalog.hpp"
 #include "sim/cli/scenario_options.hpp"
@@ -49,25 +50,36 @@ double duration_flag(const std::string& s, const char* flag) {
 }
 
 struct Opts {
-  std::string target, protocol = "tgis", model_id, ca, dataset, concurrency, rate, arrival = "poisson", duration,
+  std::string target, protocol = "tgis", model_id, model_name, api_key, ca, dataset, concurrency, rate, arrival = "poisson", duration,
       warmup, timeout = "240s", out, ready_timeout = "60s", config_dir;
   DeploymentOptions deployment;  // what the server runs (optional), for `validate --live`
-  bool tls = false, insecure = false, stream = false, unary = false, quiet = false;
+  bool tls = false, insecure = false, stream = false, unary = false, quiet = false, no_ignore_eos = false;
+  double temperature = 0;
   int max_in_flight = 0, connections = 1, threads = 0;
   std::int64_t requests = 0;
   std::uint64_t seed = 0;
 };
 
 const VerbRegistration kLoad{Verb{
-    "load", "Drive a live TGIS or Caikit gRPC server (llm-load-test semantics, streaming metrics)",
+    "load", "Drive a live OpenAI-compatible HTTP, TGIS or Caikit gRPC server (llm-load-test semantics, streaming metrics)",
     [](CLI::App& cmd) -> std::function<int()> {
       auto o = std::make_shared<Opts>();
-      cmd.add_option("--target", o->target, "Server HOST:PORT")->required();
-      cmd.add_option("--protocol", o->protocol, "tgis | caikit")->check(CLI::IsMember({"tgis", "caikit"}));
-      cmd.add_option("--model-id", o->model_id, "TGIS model_id / Caikit mm-model-id metadata");
-      cmd.add_flag("--tls", o->tls, "Use TLS");
-      cmd.add_option("--ca", o->ca, "PEM file with the root certificates for --tls");
-      cmd.add_flag("--insecure", o->insecure, "Plaintext (the default)");
+      cmd.add_option("--target", o->target, "Server: HOST:PORT (gRPC) or http(s)://HOST:PORT (OpenAI)")->required();
+      cmd.add_option("--protocol", o->protocol, "openai-completions | openai-chat | tgis | caikit")
+          ->check(CLI::IsMember({"tgis", "caikit", "openai-completions", "openai-chat"}));
+      auto* mid = cmd.add_option("--model-id", o->model_id, "TGIS model_id / Caikit mm-model-id metadata");
+      auto* mname = cmd.add_option("--model-name", o->model_name,
+                                   "OpenAI `model` (default: the first model GET /v1/models lists)");
+      mid->excludes(mname);
+      cmd.add_option("--api-key", o->api_key, "OpenAI: sent as Authorization: Bearer KEY");
+      cmd.add_option("--temperature", o->temperature, "OpenAI: sampling temperature (default 0 = greedy)")
+          ->check(CLI::Range(0.0, 2.0));
+      cmd.add_flag("--no-ignore-eos", o->no_ignore_eos,
+                   "OpenAI: do not send ignore_eos (a vLLM extension; sent by default so outputs have the dataset's length)");
+      cmd.add_flag("--tls", o->tls, "gRPC: use TLS (OpenAI: use an https:// target)");
+      cmd.add_option("--ca,--ca-file", o->ca, "PEM file with the root certificates for TLS (default: the system store)");
+      cmd.add_flag("--insecure", o->insecure,
+                   "gRPC: plaintext (the default); OpenAI over https: do not verify the server's certificate");
       cmd.add_option("--dataset", o->dataset, "llm-load-test v1 JSON or v2 JSONL dataset")->required();
       auto* conc = cmd.add_option("--concurrency", o->concurrency, "Closed loop: users, comma list = one stage each");
       auto* rate = cmd.add_option("--rate", o->rate, "Open loop: requests/s, comma list = one stage each");
@@ -80,11 +92,12 @@ const VerbRegistration kLoad{Verb{
       cmd.add_option("--warmup", o->warmup, "Per stage, excluded: a duration (10s) or a request count (20)");
       cmd.add_option("--timeout", o->timeout, "Per-request deadline and max wait for in-flight requests at the end");
       auto* st = cmd.add_flag("--stream", o->stream, "Server-streaming RPCs (default)");
-      auto* un = cmd.add_flag("--unary", o->unary, "Unary RPCs (no TTFT: first token = end)");
+      auto* un = cmd.add_flag("--unary,--no-stream", o->unary,
+                              "Unary RPCs / OpenAI `stream: false` (no TTFT: first token = end)");
       st->excludes(un);
       cmd.add_option("--out", o->out, "Output directory")->required();
       cmd.add_option("--seed", o->seed, "Seed for dataset order and arrivals");
-      cmd.add_option("--ready-timeout", o->ready_timeout, "How long to wait for the server to become ready");
+      cmd.add_option("--ready-timeout", o->ready_timeout, "How long to wait for the server to become ready (0 = no readiness check)");
       cmd.add_option("--connections", o->connections, "HTTP/2 connections to spread requests over")
           ->check(CLI::Range(1, 256));
       cmd.add_option("--threads", o->threads,
@@ -103,11 +116,32 @@ const VerbRegistration kLoad{Verb{
         } catch (const std::invalid_argument& e) {
           throw UsageError(e.what());
         }
-        if (o->tls && o->insecure) throw UsageError("--tls and --insecure are mutually exclusive");
-        if (!o->ca.empty() && !o->tls) throw UsageError("--ca needs --tls");
-        c.tls = o->tls;
+        const bool openai = c.protocol == live::Protocol::kOpenaiCompletions || c.protocol == live::Protocol::kOpenaiChat;
+        if (openai) {
+          live::HttpTarget t;
+          try {
+            t = live::parse_http_target(o->target);
+          } catch (const std::invalid_argument& e) {
+            throw UsageError(e.what());
+          }
+          if (o->tls) throw UsageError("--tls is for gRPC; for --protocol " + o->protocol + " give an https:// --target");
+          if (!t.tls && (o->insecure || !o->ca.empty())) throw UsageError("--insecure and --ca-file need an https:// --target");
+          c.tls = t.tls;
+          c.tls_insecure = o->insecure;
+          c.model_id = o->model_name.empty() ? o->model_id : o->model_name;
+        } else {
+          if (o->tls && o->insecure) throw UsageError("--tls and --insecure are mutually exclusive");
+          if (!o->ca.empty() && !o->tls) throw UsageError("--ca needs --tls");
+          if (!o->model_name.empty() || !o->api_key.empty()) {
+            throw UsageError("--model-name and --api-key are for the OpenAI protocols (gRPC: --model-id)");
+          }
+          c.tls = o->tls;
+          c.model_id = o->model_id;
+        }
         c.ca_file = o->ca;
-        c.model_id = o->model_id;
+        c.api_key = o->api_key;
+        c.temperature = o->temperature;
+        c.ignore_eos = !o->no_ignore_eos;
         c.dataset_path = o->dataset;
         if (o->concurrency.empty() && o->rate.empty()) throw UsageError("give --concurrency LIST or --rate LIST");
         if (!o->concurrency.empty()) c.concurrency = parse_list<int>(o->concurrency, "--concurrency");

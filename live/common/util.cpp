@@ -11,10 +11,20 @@ namespace servetwin::live {
 Protocol protocol_from_string(const std::string& s) {
   if (s == "tgis") return Protocol::kTgis;
   if (s == "caikit") return Protocol::kCaikit;
-  throw std::invalid_argument("unknown protocol '" + s + "' (allowed: tgis, caikit)");
+  if (s == "openai-completions") return Protocol::kOpenaiCompletions;
+  if (s == "openai-chat") return Protocol::kOpenaiChat;
+  throw std::invalid_argument("unknown protocol '" + s + "' (allowed: tgis, caikit, openai-completions, openai-chat)");
 }
 
-const char* to_string(Protocol p) { return p == Protocol::kTgis ? "tgis" : "caikit"; }
+const char* to_string(Protocol p) {
+  switch (p) {
+    case Protocol::kTgis: return "tgis";
+    case Protocol::kCaikit: return "caikit";
+    case Protocol::kOpenaiCompletions: return "openai-completions";
+    case Protocol::kOpenaiChat: return "openai-chat";
+  }
+  return "unknown";
+}
 
 std::int64_t approx_token_count(std::string_view text) {
   const auto n = static_cast<std::int64_t>(text.size());

@@ -6,7 +6,8 @@
 
 namespace servetwin::live {
 
-enum class Protocol { kTgis, kCaikit };
+// The twin serves tgis and caikit; the load runner also speaks the OpenAI HTTP API (completions, chat).
+enum class Protocol { kTgis, kCaikit, kOpenaiCompletions, kOpenaiChat };
 Protocol protocol_from_string(const std::string& s);  // throws std::invalid_argument naming allowed values
 const char* to_string(Protocol p);
 

@@ -1,12 +1,13 @@
 #pragma once
-// The live load runner behind `servetwin load`: drives a TGIS or Caikit gRPC server with
-// llm-load-test's closed loop (N users, each sends its next request when the previous completes)
-// or an open loop (seeded arrivals), measures every stream message, and writes the shared output
-// schema plus an llm-load-test-compatible JSON.
+// The live load runner behind `servetwin load`: drives a server (TGIS or Caikit gRPC, or the OpenAI
+// HTTP API) with llm-load-test's closed loop (N users, each sends its next request when the
+// previous completes) or an open loop (seeded arrivals), measures every stream message, and writes
+// the shared output schema plus an llm-load-test-compatible JSON.
 //
-// Concurrency model: gRPC completion-queue API on a small pool of polling threads (`poll_threads`,
-// one queue each; no thread per user). Each request is one call object whose operations complete
-// on its queue. Timestamps are steady_clock, taken as the queue returns each completed read.
+// The runner core (this file's LoadRunner) knows no protocol; each protocol is one Transport
+// (transport.hpp). Concurrency model: a small pool of polling threads (`poll_threads`; no thread
+// per user) receives and timestamps every message (steady_clock, before any parsing); records
+// are written by the control thread.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -19,16 +20,23 @@
 #include "live/common/util.hpp"
 #include "live/load/arrivals.hpp"
 #include "live/load/dataset.hpp"
+#include "live/load/transport.hpp"
 #include "sim/metrics/request_record.hpp"
 
 namespace servetwin::live {
 
 struct LoadConfig {
-  std::string target;  // host:port
+  std::string target;  // gRPC: host:port; OpenAI: http(s)://host:port
   Protocol protocol = Protocol::kTgis;
-  std::string model_id;         // TGIS body model_id / Caikit `mm-model-id` metadata
-  bool tls = false;
-  std::string ca_file;          // PEM roots for --tls (empty = system roots)
+  // TGIS body model_id / Caikit `mm-model-id` metadata / OpenAI `model` (empty: the first model
+  // that GET /v1/models lists).
+  std::string model_id;
+  bool tls = false;             // gRPC: --tls; OpenAI: an https:// target
+  std::string ca_file;          // PEM roots for TLS (empty = system roots)
+  bool tls_insecure = false;    // OpenAI over https: do not verify the server's certificate
+  std::string api_key;          // OpenAI: sent as `Authorization: Bearer ...` (empty = none)
+  double temperature = 0;       // OpenAI: sampling temperature (0 = greedy, as the gRPC requests)
+  bool ignore_eos = true;       // OpenAI (vLLM extension): generate exactly max_tokens
   std::string dataset_path;
   std::vector<int> concurrency;  // closed loop: one stage per value
   std::vector<double> rates;     // open loop (req/s): one stage per value
@@ -57,16 +65,6 @@ struct LoadConfig {
   int abort_after_unavailable = 0;
 };
 
-// One request as the runner saw it. Times are ns since the run's t0 (steady_clock).
-struct LiveRecord {
-  RequestRecord rec;
-  std::string input_id;
-  bool warmup = false;
-  int grpc_code = 0;
-  std::string grpc_message;
-  std::vector<std::pair<TimeNs, std::int64_t>> messages;  // arrival time, cumulative generated tokens
-};
-
 struct StageWindow {
   int stage = 0;
   std::string label;        // "concurrency=8" / "rate=2.5"
@@ -88,11 +86,6 @@ struct LoadResult {
 
 // The polling threads a run uses for LoadConfig::poll_threads (0 = automatic).
 int resolved_poll_threads(int requested);
-
-// Polls the server until ready (TGIS: ModelInfo; Caikit: grpc.health.v1 Check == SERVING) or the
-// timeout passes; throws std::runtime_error naming the target, the RPC and the last status.
-// Returns what the server said (ModelInfo fields for TGIS).
-nlohmann::json wait_until_ready(const LoadConfig& cfg);
 
 class LoadRunner {
  public:

@@ -137,7 +137,7 @@ TEST(LiveLlmLoadTestJson, FieldsAndDefinitions) {
   b.status = RequestStatus::kRejected;
   b.arrival_ns = 0;
   b.finish_ns = 1;
-  recs[1].grpc_code = 8;
+  recs[1].status_code = 8;
   const auto j = live::llm_load_test_json(cfg, w, recs, std::chrono::system_clock::time_point{});
   ASSERT_TRUE(j.contains("results") && j.contains("config") && j.contains("summary"));
   const auto& s = j["summary"];

@@ -171,7 +171,7 @@ TEST(LiveE2E, OverloadCountsRejections) {
   for (const auto& r : res.records) {
     if (r.rec.status == RequestStatus::kRejected) {
       ++rejected;
-      EXPECT_EQ(r.grpc_code, static_cast<int>(grpc::StatusCode::RESOURCE_EXHAUSTED));
+      EXPECT_EQ(r.status_code, static_cast<int>(grpc::StatusCode::RESOURCE_EXHAUSTED));
       EXPECT_NE(r.rec.error.find("RESOURCE_EXHAUSTED"), std::string::npos);
     }
     ok += r.rec.status == RequestStatus::kOk;
@@ -222,7 +222,7 @@ TEST(LiveE2E, ServerKilledMidRunRecordsEveryRequest) {
     ASSERT_NE(r.rec.status, RequestStatus::kOk);  // nothing could finish 200+ tokens in 1.5 s
     EXPECT_FALSE(r.rec.error.empty());
     EXPECT_GE(r.rec.finish_ns, r.rec.arrival_ns);
-    unavailable += r.grpc_code == static_cast<int>(grpc::StatusCode::UNAVAILABLE);
+    unavailable += r.status_code == static_cast<int>(grpc::StatusCode::UNAVAILABLE);
   }
   EXPECT_GE(unavailable, 8);
   // The 8 requests in flight at the kill had streamed tokens already.

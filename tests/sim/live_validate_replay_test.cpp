@@ -12,7 +12,7 @@
 #include "sim/metrics/summary.hpp"
 #include "sim/scenario/deployment.hpp"
 #include "sim/validate/live_resimulate.hpp"
-#include "sim/validate/live_run_reader.hpp"
+#include "sim/formats/live_run_reader.hpp"
 
 namespace servetwin {
 namespace {
