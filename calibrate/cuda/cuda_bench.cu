@@ -5,7 +5,8 @@
 // Conventions (facts from nvbench / nccl-tests, code our own):
 //  - Google Benchmark drives the suite; every benchmark uses manual timing with CUDA events and
 //    runs one GB iteration inside which our noise-based sampler (core/stats.hpp) takes samples
-//    until the relative standard error of the mean is below 0.5% (or a sample/time cap). The
+//    until the relative standard error of the mean is below 0.5% (or a sample/time cap); a looser
+//    rule than nvbench's stdev/mean criterion, see core/stats.hpp. The
 //    median goes to GB as the iteration time; IQR, CV and sample count go in GB counters and JSON.
 //  - warm-up launch before sampling; L2 flushed (memset of a 2x-L2 buffer) before every cold
 //    sample of GEMM, attention and bandwidth kernels;
