@@ -20,6 +20,8 @@
 #include <cstddef>
 #include <vector>
 
+#include "sim/metrics/percentile.hpp"
+
 namespace servetwin::calibrate {
 
 struct SampleStats {
@@ -27,25 +29,18 @@ struct SampleStats {
   std::size_t n = 0;
 };
 
-// Linear-interpolated quantile of sorted data (type 7, the numpy default), so q1/q3 are stable
-// for the small sample counts we take.
-inline double quantile_sorted(const std::vector<double>& s, double q) {
-  if (s.empty()) return 0;
-  const double pos = q * static_cast<double>(s.size() - 1);
-  const auto lo = static_cast<std::size_t>(std::floor(pos));
-  const auto hi = std::min(lo + 1, s.size() - 1);
-  const double frac = pos - static_cast<double>(lo);
-  return s[lo] + (s[hi] - s[lo]) * frac;
-}
+// Quantiles come from the project's one percentile, servetwin::percentile_sorted
+// (sim/metrics/percentile.hpp: type 7, linear interpolation), so q1/q3 are stable for the small
+// sample counts we take.
 
 inline SampleStats summarize(std::vector<double> v) {
   SampleStats st;
   st.n = v.size();
   if (v.empty()) return st;
   std::sort(v.begin(), v.end());
-  st.median = quantile_sorted(v, 0.5);
-  st.q1 = quantile_sorted(v, 0.25);
-  st.q3 = quantile_sorted(v, 0.75);
+  st.median = percentile_sorted(v, 0.5);
+  st.q1 = percentile_sorted(v, 0.25);
+  st.q3 = percentile_sorted(v, 0.75);
   st.iqr = st.q3 - st.q1;
   st.min = v.front();
   st.max = v.back();

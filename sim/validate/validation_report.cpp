@@ -6,21 +6,11 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sim/metrics/percentile.hpp"
 #include "sim/validate/row_metrics.hpp"
 #include "sim/validate/validate.hpp"
 
 namespace servetwin {
-namespace {
-
-double median_of(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-}  // namespace
-
 nlohmann::json error_summary(const std::vector<double>& signed_errors) {
   std::vector<double> ape;
   double sum_ape = 0, sum = 0;
@@ -30,7 +20,7 @@ nlohmann::json error_summary(const std::vector<double>& signed_errors) {
     sum += e;
   }
   const double n = static_cast<double>(signed_errors.size());
-  return {{"n", signed_errors.size()}, {"median_ape", median_of(ape)}, {"mean_ape", sum_ape / n}, {"bias", sum / n}};
+  return {{"n", signed_errors.size()}, {"median_ape", median(ape)}, {"mean_ape", sum_ape / n}, {"bias", sum / n}};
 }
 
 namespace {
