@@ -9,8 +9,7 @@
 #include <fmt/format.h>
 
 #include "calibrate/core/calibration_data.hpp"
-#include "calibrate/core/datasheet.hpp"
-#include "calibrate/core/model_shapes.hpp"
+#include "calibrate/core/catalog_hardware.hpp"
 #include "calibrate/cpu/cpu_suite.hpp"
 #include "calibrate/engine/engine_fit.hpp"
 #include "calibrate/fit/profile_fit.hpp"
@@ -66,14 +65,16 @@ struct CheckOpts {
 int do_run(const RunOpts& o) {
   if (o.device != "cpu" && o.device != "cuda") throw UsageError("--device must be cpu or cuda");
   if (o.tp < 1) throw UsageError("--tp must be >= 1");
+  const Catalog catalog = Catalog::load();
+  ModelGeometry geometry;
   try {
-    (void)find_model(o.model);
-  } catch (const std::invalid_argument& e) {
+    geometry = catalog_model_geometry(catalog, o.model);  // any id or alias predict accepts, or the toy "tiny"
+  } catch (const ConfigError& e) {
     throw UsageError(std::string("--model: ") + e.what());
   }
   if (o.device == "cpu") {
     CpuSuiteOptions c;
-    c.model = o.model;
+    c.geometry = geometry;
     c.tp = o.tp;
     if (o.m_max > 0) c.m_max = o.m_max;
     if (o.quick) {
@@ -93,8 +94,8 @@ int do_run(const RunOpts& o) {
   if (bench.empty())
     throw std::runtime_error("servetwin-cuda-bench not found: it is built only where nvcc is found "
                              "(set SERVETWIN_CUDA_BENCH or --bench-binary)");
-  std::string cmd = fmt::format("'{}' --model {} --tp {} --out '{}' --git-sha {}", bench.string(), o.model, o.tp, o.out,
-                                git_sha());
+  std::string cmd = fmt::format("'{}' --model '{}' --geometry {} --tp {} --out '{}' --git-sha {}", bench.string(),
+                                geometry.name, geometry_arg(geometry), o.tp, o.out, git_sha());
   if (o.m_max > 0) cmd += fmt::format(" --m-max {}", o.m_max);
   if (o.quick) cmd += " --quick";
   std::cerr << "calibrate run: " << cmd << "\n";
@@ -117,15 +118,20 @@ int do_fit(const FitOpts& o) {
     }
   };
   for (const auto& f : o.in) merge(load_calibration(f));
-  for (const auto& p : o.published) merge(read_published(p, shared_dir(o.shared), o.models));
+  const Catalog catalog = Catalog::load();
+  for (const auto& p : o.published) merge(read_published(catalog, p, shared_dir(o.shared), o.models));
   ProfileFitOptions po;
   po.name = o.name;
   if (!o.gpu.empty()) {
-    const Datasheet* ds = find_datasheet(o.gpu);
-    if (ds == nullptr) throw UsageError("--gpu '" + o.gpu + "': no datasheet peaks known for it");
-    po.peak_fp16_flops = ds->peak_fp16_flops;
-    po.mem_bw_bytes_s = ds->mem_bw_bytes_s;
-    d.device.gpu = ds->gpu;
+    Datasheet ds;
+    try {
+      ds = catalog_datasheet(catalog, o.gpu);
+    } catch (const ConfigError& e) {
+      throw UsageError("--gpu '" + o.gpu + "': " + e.what());
+    }
+    po.peak_fp16_flops = ds.peak_fp16_flops;
+    po.mem_bw_bytes_s = ds.mem_bw_bytes_s;
+    d.device.gpu = ds.gpu;
   }
   if (o.peak_flops > 0) po.peak_fp16_flops = o.peak_flops;
   if (o.mem_bw > 0) po.mem_bw_bytes_s = o.mem_bw;
@@ -134,7 +140,8 @@ int do_fit(const FitOpts& o) {
   for (const auto& spec : o.published) {
     const std::string hw = spec == "vidur:a100" ? "a100-80gb" : spec == "vidur:h100" ? "h100-80gb" : "";
     if (!hw.empty() && fit.has_gemm)
-      splitwise_decode_check(fit, read_splitwise(shared_dir(o.shared) / "calibration" / "splitwise" / "perf_model.csv"), hw);
+      splitwise_decode_check(fit, read_splitwise(shared_dir(o.shared) / "calibration" / "splitwise" / "perf_model.csv"), hw,
+                             catalog_model_geometry(catalog, "meta-llama/Llama-2-70b-hf"));
   }
   write_profile(fit, o.out);
   const auto& p = fit.profile;
