@@ -105,6 +105,18 @@ int do_run(const RunOpts& o) {
   return kExitOk;
 }
 
+// For scripts that run servetwin-cuda-bench themselves (scripts/gpu-calibrate.sh): "ID GEOMETRY" on one line.
+int do_geometry(const RunOpts& o) {
+  ModelGeometry g;
+  try {
+    g = catalog_model_geometry(Catalog::load(), o.model);
+  } catch (const ConfigError& e) {
+    throw UsageError(std::string("--model: ") + e.what());
+  }
+  std::cout << g.name << " " << geometry_arg(g) << "\n";
+  return kExitOk;
+}
+
 int do_fit(const FitOpts& o) {
   if (o.in.empty() && o.published.empty()) throw UsageError("calibrate fit needs --in FILE or --published SPEC");
   CalibrationData d;
@@ -246,6 +258,10 @@ const VerbRegistration kCalibrate{Verb{
       r->add_option("--bench-binary", run->bench_binary, "path of servetwin-cuda-bench");
       r->callback([which] { *which = "run"; });
 
+      auto* g = cmd.add_subcommand("geometry", "Print a catalog model's id and its servetwin-cuda-bench --geometry");
+      g->add_option("--model", run->model, "model id or alias (as predict accepts)")->required();
+      g->callback([which] { *which = "geometry"; });
+
       auto* f = cmd.add_subcommand("fit", "Fit a hardware profile from results JSON and/or published tables");
       f->add_option("--in", fit->in, "results JSON (repeatable)");
       f->add_option("--published", fit->published, "published data: vidur:a100, vidur:h100 (repeatable)");
@@ -273,10 +289,11 @@ const VerbRegistration kCalibrate{Verb{
 
       return [=]() -> int {
         if (*which == "run") return do_run(*run);
+        if (*which == "geometry") return do_geometry(*run);
         if (*which == "fit") return do_fit(*fit);
         if (*which == "engine") return do_engine(*eng);
         if (*which == "check") return do_check(*chk);
-        throw UsageError("calibrate: choose run, fit, engine or check");
+        throw UsageError("calibrate: choose run, geometry, fit, engine or check");
       };
     }}};
 
