@@ -8,14 +8,10 @@
 #include <regex>
 
 #include "sim/catalog/catalog.hpp"
+#include "sim/catalog/strict_yaml.hpp"
 
 namespace servetwin {
 namespace {
-
-std::string lower_ascii(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-  return s;
-}
 
 std::optional<std::string> note_value(const std::string& notes, const std::string& key) {
   const std::regex re("(^|[ ;(,])" + key + "=([0-9.]+|True|False|true|false)");
@@ -54,7 +50,7 @@ std::string place(const Catalog& catalog, const ValidationRow& row, const GpuSpe
 // datapath for (fp4, int4, int8, ...) is a reason, not a silent fp16 run. 16-bit spellings; "auto" is the
 // checkpoint's own 16-bit dtype; every FP8 variant (e4m3, dynamic, w8a8-fp8) runs the FP8 datapath.
 std::string precision(const ValidationRow& row, const GpuSpec& gpu, DeploymentConfig& d) {
-  const std::string p = lower_ascii(row.get("precision"));
+  const std::string p = yamlx::lower(row.get("precision"));
   if (p.empty() || p == "fp16" || p == "float16" || p == "half" || p == "auto") {
     d.dtype = "fp16";
   } else if (p == "bf16" || p == "bfloat16") {

@@ -8,13 +8,10 @@
 #include <optional>
 #include <regex>
 
+#include "sim/catalog/strict_yaml.hpp"
+
 namespace servetwin {
 namespace {
-
-std::string lower_ascii(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-  return s;
-}
 
 std::string fold(const std::vector<Spelling>& spellings, const std::string& s) {
   for (const auto& sp : spellings) {
@@ -72,13 +69,13 @@ std::string engines_named(const std::vector<PresetRule>& rules) {
 }  // namespace
 
 std::string canonical_engine(const ValidationPolicy& policy, const std::string& cell) {
-  std::string e = lower_ascii(cell);
+  std::string e = yamlx::lower(cell);
   e.erase(std::remove_if(e.begin(), e.end(), [](unsigned char ch) { return std::isspace(ch) != 0; }), e.end());
   return fold(policy.engine_spellings, e);
 }
 
 std::string canonical_load_type(const ValidationPolicy& policy, const std::string& cell) {
-  std::string t = lower_ascii(cell);
+  std::string t = yamlx::lower(cell);
   std::replace(t.begin(), t.end(), '-', '_');
   return fold(policy.load_type_spellings, t);
 }
