@@ -72,8 +72,9 @@ def main():
     w("")
     w("## Fit split")
     w("")
-    w("Each engine preset names the rows its fitted values came from (`fitted_on`); validate runs those rows but "
-      "excludes them from the scores, and the accuracy test fails if one is scored.")
+    w("Each engine preset names the rows its fitted values came from (`fitted_on`); which rows those are, for which "
+      "parameters and why, is data in `configs/validation/sources/<source>.yaml` (`fit_sets`). validate runs those "
+      "rows but excludes them from the scores, and the split tests fail if one is scored.")
     w("")
     for name, src in report["sources"].items():
         if src["fit_excluded"]:

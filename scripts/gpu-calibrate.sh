@@ -84,10 +84,13 @@ gpu)
   sha="$(git -C "$here" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
   tmp="$(mktemp -d)"
   start=$(date +%s)
-  "$from/servetwin-cuda-bench" --model llama-2-7b --tp 1 --out "$tmp/results.json" --git-sha "$sha" $quick \
+  # The bench cannot read the catalog; servetwin hands it each model's id and geometry (configs/models).
+  read -r m7b g7b < <(SERVETWIN_CONFIG_DIR="$here/configs" "$from/servetwin" calibrate geometry --model llama-2-7b)
+  read -r m70b g70b < <(SERVETWIN_CONFIG_DIR="$here/configs" "$from/servetwin" calibrate geometry --model llama-2-70b)
+  "$from/servetwin-cuda-bench" --model "$m7b" --geometry "$g7b" --tp 1 --out "$tmp/results.json" --git-sha "$sha" $quick \
     --benchmark_format=console 2> >(tee "$tmp/bench-7b.log" >&2)
   # Held-out shapes for the prediction check: Llama-2-70B per-GPU shards at TP8, GEMM/attention only.
-  "$from/servetwin-cuda-bench" --model llama-2-70b --tp 8 --out "$tmp/results-70b-tp8.json" --git-sha "$sha" $quick \
+  "$from/servetwin-cuda-bench" --model "$m70b" --geometry "$g70b" --tp 8 --out "$tmp/results-70b-tp8.json" --git-sha "$sha" $quick \
     --benchmark_filter='gemm|attn' 2> >(tee "$tmp/bench-70b.log" >&2)
   "$from/servetwin" calibrate fit --in "$tmp/results.json" --out "$tmp/profile.yaml" | tee "$tmp/fit.txt"
   "$from/servetwin" calibrate check --profile "$tmp/profile.yaml" --in "$tmp/results-70b-tp8.json" --verbose > "$tmp/check.txt"

@@ -9,8 +9,7 @@
 #include <fmt/format.h>
 
 #include "calibrate/core/calibration_data.hpp"
-#include "calibrate/core/datasheet.hpp"
-#include "calibrate/core/model_shapes.hpp"
+#include "calibrate/core/catalog_hardware.hpp"
 #include "calibrate/cpu/cpu_suite.hpp"
 #include "calibrate/engine/engine_fit.hpp"
 #include "calibrate/fit/profile_fit.hpp"
@@ -66,14 +65,16 @@ struct CheckOpts {
 int do_run(const RunOpts& o) {
   if (o.device != "cpu" && o.device != "cuda") throw UsageError("--device must be cpu or cuda");
   if (o.tp < 1) throw UsageError("--tp must be >= 1");
+  const Catalog catalog = Catalog::load();
+  ModelGeometry geometry;
   try {
-    (void)find_model(o.model);
-  } catch (const std::invalid_argument& e) {
+    geometry = catalog_model_geometry(catalog, o.model);  // any id or alias predict accepts, or the toy "tiny"
+  } catch (const ConfigError& e) {
     throw UsageError(std::string("--model: ") + e.what());
   }
   if (o.device == "cpu") {
     CpuSuiteOptions c;
-    c.model = o.model;
+    c.geometry = geometry;
     c.tp = o.tp;
     if (o.m_max > 0) c.m_max = o.m_max;
     if (o.quick) {
@@ -93,14 +94,26 @@ int do_run(const RunOpts& o) {
   if (bench.empty())
     throw std::runtime_error("servetwin-cuda-bench not found: it is built only where nvcc is found "
                              "(set SERVETWIN_CUDA_BENCH or --bench-binary)");
-  std::string cmd = fmt::format("'{}' --model {} --tp {} --out '{}' --git-sha {}", bench.string(), o.model, o.tp, o.out,
-                                git_sha());
+  std::string cmd = fmt::format("'{}' --model '{}' --geometry {} --tp {} --out '{}' --git-sha {}", bench.string(),
+                                geometry.name, geometry_arg(geometry), o.tp, o.out, git_sha());
   if (o.m_max > 0) cmd += fmt::format(" --m-max {}", o.m_max);
   if (o.quick) cmd += " --quick";
   std::cerr << "calibrate run: " << cmd << "\n";
   const int rc = std::system(cmd.c_str());
   if (rc != 0) throw std::runtime_error(fmt::format("servetwin-cuda-bench failed (status {})", rc));
   (void)load_calibration(o.out);  // the binary's output must parse under the same strict schema
+  return kExitOk;
+}
+
+// For scripts that run servetwin-cuda-bench themselves (scripts/gpu-calibrate.sh): "ID GEOMETRY" on one line.
+int do_geometry(const RunOpts& o) {
+  ModelGeometry g;
+  try {
+    g = catalog_model_geometry(Catalog::load(), o.model);
+  } catch (const ConfigError& e) {
+    throw UsageError(std::string("--model: ") + e.what());
+  }
+  std::cout << g.name << " " << geometry_arg(g) << "\n";
   return kExitOk;
 }
 
@@ -117,15 +130,20 @@ int do_fit(const FitOpts& o) {
     }
   };
   for (const auto& f : o.in) merge(load_calibration(f));
-  for (const auto& p : o.published) merge(read_published(p, shared_dir(o.shared), o.models));
+  const Catalog catalog = Catalog::load();
+  for (const auto& p : o.published) merge(read_published(catalog, p, shared_dir(o.shared), o.models));
   ProfileFitOptions po;
   po.name = o.name;
   if (!o.gpu.empty()) {
-    const Datasheet* ds = find_datasheet(o.gpu);
-    if (ds == nullptr) throw UsageError("--gpu '" + o.gpu + "': no datasheet peaks known for it");
-    po.peak_fp16_flops = ds->peak_fp16_flops;
-    po.mem_bw_bytes_s = ds->mem_bw_bytes_s;
-    d.device.gpu = ds->gpu;
+    Datasheet ds;
+    try {
+      ds = catalog_datasheet(catalog, o.gpu);
+    } catch (const ConfigError& e) {
+      throw UsageError("--gpu '" + o.gpu + "': " + e.what());
+    }
+    po.peak_fp16_flops = ds.peak_fp16_flops;
+    po.mem_bw_bytes_s = ds.mem_bw_bytes_s;
+    d.device.gpu = ds.gpu;
   }
   if (o.peak_flops > 0) po.peak_fp16_flops = o.peak_flops;
   if (o.mem_bw > 0) po.mem_bw_bytes_s = o.mem_bw;
@@ -134,7 +152,8 @@ int do_fit(const FitOpts& o) {
   for (const auto& spec : o.published) {
     const std::string hw = spec == "vidur:a100" ? "a100-80gb" : spec == "vidur:h100" ? "h100-80gb" : "";
     if (!hw.empty() && fit.has_gemm)
-      splitwise_decode_check(fit, read_splitwise(shared_dir(o.shared) / "calibration" / "splitwise" / "perf_model.csv"), hw);
+      splitwise_decode_check(fit, read_splitwise(shared_dir(o.shared) / "calibration" / "splitwise" / "perf_model.csv"), hw,
+                             catalog_model_geometry(catalog, "meta-llama/Llama-2-70b-hf"));
   }
   write_profile(fit, o.out);
   const auto& p = fit.profile;
@@ -239,6 +258,10 @@ const VerbRegistration kCalibrate{Verb{
       r->add_option("--bench-binary", run->bench_binary, "path of servetwin-cuda-bench");
       r->callback([which] { *which = "run"; });
 
+      auto* g = cmd.add_subcommand("geometry", "Print a catalog model's id and its servetwin-cuda-bench --geometry");
+      g->add_option("--model", run->model, "model id or alias (as predict accepts)")->required();
+      g->callback([which] { *which = "geometry"; });
+
       auto* f = cmd.add_subcommand("fit", "Fit a hardware profile from results JSON and/or published tables");
       f->add_option("--in", fit->in, "results JSON (repeatable)");
       f->add_option("--published", fit->published, "published data: vidur:a100, vidur:h100 (repeatable)");
@@ -266,10 +289,11 @@ const VerbRegistration kCalibrate{Verb{
 
       return [=]() -> int {
         if (*which == "run") return do_run(*run);
+        if (*which == "geometry") return do_geometry(*run);
         if (*which == "fit") return do_fit(*fit);
         if (*which == "engine") return do_engine(*eng);
         if (*which == "check") return do_check(*chk);
-        throw UsageError("calibrate: choose run, fit, engine or check");
+        throw UsageError("calibrate: choose run, geometry, fit, engine or check");
       };
     }}};
 

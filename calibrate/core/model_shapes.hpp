@@ -15,28 +15,44 @@ struct ModelGeometry {
   bool gated = true;  // SwiGLU: gate and up projections fused into one GEMM of width 2*ffn
 };
 
-// Values from each model's Hugging Face config.json (the same figures configs/models/ carries).
-inline const std::vector<ModelGeometry>& builtin_models() {
-  static const std::vector<ModelGeometry> models{
-      {"llama-2-7b", 32, 4096, 11008, 32, 32, 128, 32000, true},
-      {"llama-2-13b", 40, 5120, 13824, 40, 40, 128, 32000, true},
-      {"llama-2-70b", 80, 8192, 28672, 64, 8, 128, 32000, true},
-      {"llama-3.1-8b", 32, 4096, 14336, 32, 8, 128, 128256, true},
-      {"llama-3.1-70b", 80, 8192, 28672, 64, 8, 128, 128256, true},
-      {"mistral-7b", 32, 4096, 14336, 32, 8, 128, 32000, true},
-      {"qwen2.5-7b", 28, 3584, 18944, 28, 4, 128, 152064, true},
-      // A toy geometry so the CPU rehearsal in CI finishes in seconds.
-      {"tiny", 4, 512, 1376, 8, 8, 64, 4096, true},
-  };
-  return models;
+// Real models' geometry comes from the catalog (configs/models, read by calibrate/core/catalog_hardware.hpp
+// on the servetwin side), which hands it to the CUDA binary as --geometry (geometry_arg below). The one
+// geometry kept here is a toy, so the CPU rehearsal in CI finishes in seconds.
+inline ModelGeometry tiny_geometry() { return {"tiny", 4, 512, 1376, 8, 8, 64, 4096, true}; }
+
+// "layers,hidden,ffn,heads_q,heads_kv,head_dim,vocab,gated(0|1)": how servetwin passes a catalog model's
+// geometry to the CUDA binary, which cannot read the catalog (it runs on bare GPU machines without yaml-cpp).
+inline std::string geometry_arg(const ModelGeometry& g) {
+  return std::to_string(g.layers) + "," + std::to_string(g.hidden) + "," + std::to_string(g.ffn) + "," +
+         std::to_string(g.heads_q) + "," + std::to_string(g.heads_kv) + "," + std::to_string(g.head_dim) + "," +
+         std::to_string(g.vocab) + "," + (g.gated ? "1" : "0");
 }
 
-inline const ModelGeometry& find_model(const std::string& name) {
-  for (const auto& m : builtin_models())
-    if (m.name == name) return m;
-  std::string list;
-  for (const auto& m : builtin_models()) list += (list.empty() ? "" : ", ") + m.name;
-  throw std::invalid_argument("unknown model '" + name + "' (allowed: " + list + ")");
+inline ModelGeometry parse_geometry_arg(const std::string& name, const std::string& text) {
+  std::vector<int> v;
+  std::size_t pos = 0;
+  for (bool more = true; more;) {
+    const std::size_t end = text.find(',', pos);
+    more = end != std::string::npos;
+    const std::string field = text.substr(pos, more ? end - pos : std::string::npos);
+    std::size_t used = 0;
+    int x = -1;
+    try {
+      x = std::stoi(field, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    v.push_back(used == field.size() && !field.empty() ? x : -1);
+    pos = end + 1;
+  }
+  bool ok = v.size() == 8 && (v[7] == 0 || v[7] == 1);
+  for (std::size_t i = 0; ok && i < 7; ++i) ok = v[i] >= 1;
+  if (!ok) {
+    throw std::invalid_argument("--geometry '" + text +
+                                "': expected layers,hidden,ffn,heads_q,heads_kv,head_dim,vocab,gated (7 positive "
+                                "integers, then 0 or 1)");
+  }
+  return {name, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7] == 1};
 }
 
 struct GemmShape {

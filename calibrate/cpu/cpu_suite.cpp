@@ -53,12 +53,12 @@ std::string cpu_model_name() {
 }  // namespace
 
 CalibrationData run_cpu_suite(const CpuSuiteOptions& o) {
-  const ModelGeometry& g = find_model(o.model);
+  const ModelGeometry& g = o.geometry;
   CalibrationData d;
   d.device.kind = "cpu";
   d.device.name = cpu_model_name();
   d.device.device_count = 1;
-  d.model = o.model;
+  d.model = g.name;
   d.tp = o.tp;
   d.dtype = "fp32";
   d.date_utc = utc_now_iso8601();
@@ -73,7 +73,7 @@ CalibrationData run_cpu_suite(const CpuSuiteOptions& o) {
       const Matrix a = Matrix::Random(m, s.k);
       Matrix c(m, s.n);
       const auto st = time_ns([&] { c.noalias() = a * w; g_sink = g_sink + c(0, 0); }, o.stop);
-      d.gemm.push_back({s.op, o.model, o.tp, static_cast<double>(m), static_cast<double>(s.n),
+      d.gemm.push_back({s.op, g.name, o.tp, static_cast<double>(m), static_cast<double>(s.n),
                         static_cast<double>(s.k), st.median, st.iqr});
       best_flops = std::max(best_flops, 2.0 * m * s.n * s.k / (st.median * 1e-9));
     }

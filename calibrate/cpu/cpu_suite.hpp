@@ -6,12 +6,13 @@
 #include <vector>
 
 #include "calibrate/core/calibration_data.hpp"
+#include "calibrate/core/model_shapes.hpp"
 #include "calibrate/core/stats.hpp"
 
 namespace servetwin::calibrate {
 
 struct CpuSuiteOptions {
-  std::string model = "tiny";
+  ModelGeometry geometry = tiny_geometry();  // calibrate run: from the catalog (catalog_hardware.hpp)
   int tp = 1;
   int m_min = 1, m_max = 256;        // GEMM token grid (log2 steps)
   int elementwise_m_max = 1024;

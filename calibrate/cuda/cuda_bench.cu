@@ -5,7 +5,8 @@
 // Conventions (facts from nvbench / nccl-tests, code our own):
 //  - Google Benchmark drives the suite; every benchmark uses manual timing with CUDA events and
 //    runs one GB iteration inside which our noise-based sampler (core/stats.hpp) takes samples
-//    until the relative standard error of the mean is below 0.5% (or a sample/time cap). The
+//    until the relative standard error of the mean is below 0.5% (or a sample/time cap); a looser
+//    rule than nvbench's stdev/mean criterion, see core/stats.hpp. The
 //    median goes to GB as the iteration time; IQR, CV and sample count go in GB counters and JSON.
 //  - warm-up launch before sampling; L2 flushed (memset of a 2x-L2 buffer) before every cold
 //    sample of GEMM, attention and bandwidth kernels;
@@ -67,7 +68,9 @@ namespace sc = servetwin::calibrate;
 namespace {
 
 struct Args {
-  std::string model = "llama-2-7b", out = "cuda-results.json", git_sha = "unknown";
+  // The model's label and geometry (model_shapes.hpp geometry_arg); `servetwin calibrate run` passes both from
+  // the catalog. Without --geometry only the toy "tiny" is known.
+  std::string model = "tiny", geometry, out = "cuda-results.json", git_sha = "unknown";
   int tp = 1, m_max = 16384, device = 0;
   bool quick = false;
   double max_seconds = 0.5;  // per benchmark point
@@ -643,6 +646,7 @@ Args parse_args(int& argc, char** argv) {
       return argv[++i];
     };
     if (s == "--model") a.model = next();
+    else if (s == "--geometry") a.geometry = next();
     else if (s == "--tp") a.tp = std::stoi(next());
     else if (s == "--out") a.out = next();
     else if (s == "--git-sha") a.git_sha = next();
@@ -676,7 +680,17 @@ int main(int argc, char** argv) {
   CUDA_CHECK(cudaMalloc(&g_flush, g_flush_bytes));
   if (args.quick) g_rule = sc::StopRule{5, 50, 0.01, 0.2};
 
-  const sc::ModelGeometry& g = sc::find_model(args.model);
+  sc::ModelGeometry g = sc::tiny_geometry();
+  try {
+    if (!args.geometry.empty()) {
+      g = sc::parse_geometry_arg(args.model, args.geometry);
+    } else if (args.model != g.name) {
+      throw std::invalid_argument("--model '" + args.model + "' needs --geometry (servetwin calibrate run passes it)");
+    }
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "servetwin-cuda-bench: %s\n", e.what());
+    return 2;
+  }
   int drv = 0, rt = 0, nccl = 0;
   cudaDriverGetVersion(&drv);
   cudaRuntimeGetVersion(&rt);

@@ -32,8 +32,8 @@ ErrorStats summarize_errors(std::vector<double> ape) {
   e.n = ape.size();
   if (ape.empty()) return e;
   std::sort(ape.begin(), ape.end());
-  e.median_ape = quantile_sorted(ape, 0.5);
-  e.p90_ape = quantile_sorted(ape, 0.9);
+  e.median_ape = percentile_sorted(ape, 0.5);
+  e.p90_ape = percentile_sorted(ape, 0.9);
   e.max_ape = ape.back();
   return e;
 }

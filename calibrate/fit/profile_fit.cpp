@@ -235,8 +235,8 @@ ProfileFit fit_profile(const CalibrationData& data, const ProfileFitOptions& opt
   return f;
 }
 
-void splitwise_decode_check(ProfileFit& f, const std::vector<SplitwiseRow>& rows, const std::string& hardware) {
-  const ModelGeometry& g = find_model("llama-2-70b");
+void splitwise_decode_check(ProfileFit& f, const std::vector<SplitwiseRow>& rows, const std::string& hardware,
+                            const ModelGeometry& g) {
   const HardwareProfile& p = f.profile;
   // Medians of token_time per (TP, batch, prompt) over the rows with 128 output tokens (the rows whose
   // e2e time is consistent, per the Splitwise README).

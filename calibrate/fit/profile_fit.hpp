@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "calibrate/core/calibration_data.hpp"
+#include "calibrate/core/model_shapes.hpp"
 #include "calibrate/fit/allreduce_fit.hpp"
 #include "calibrate/fit/gemm_fit.hpp"
 #include "calibrate/published/published.hpp"
@@ -56,7 +57,8 @@ ProfileFit fit_profile(const CalibrationData& data, const ProfileFitOptions& opt
 // layer_overhead_ns) and records measured - predicted. The residual is engine time (vLLM, 2023:
 // Python scheduling, sampling, sync), reported in fit.splitwise_decode, not put into the hardware
 // profile. `hardware` is Splitwise's name ("a100-80gb", "h100-80gb").
-void splitwise_decode_check(ProfileFit& fit, const std::vector<SplitwiseRow>& rows, const std::string& hardware);
+void splitwise_decode_check(ProfileFit& fit, const std::vector<SplitwiseRow>& rows, const std::string& hardware,
+                            const ModelGeometry& llama2_70b);
 std::string profile_yaml(const ProfileFit& fit);
 void write_profile(const ProfileFit& fit, const std::filesystem::path& path);
 

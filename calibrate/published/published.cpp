@@ -2,7 +2,7 @@
 #include <cmath>
 #include <map>
 
-#include "calibrate/core/datasheet.hpp"
+#include "calibrate/core/catalog_hardware.hpp"
 #include "calibrate/core/model_shapes.hpp"
 #include "calibrate/published/csv_table.hpp"
 #include "calibrate/published/published.hpp"
@@ -146,7 +146,7 @@ std::vector<SplitwiseRow> read_splitwise(const std::filesystem::path& csv) {
   return rows;
 }
 
-CalibrationData read_published(const std::string& spec, const std::filesystem::path& shared_dir,
+CalibrationData read_published(const Catalog& catalog, const std::string& spec, const std::filesystem::path& shared_dir,
                                const std::vector<std::string>& models) {
   const auto colon = spec.find(':');
   const std::string source = spec.substr(0, colon);
@@ -159,7 +159,8 @@ CalibrationData read_published(const std::string& spec, const std::filesystem::p
   d.device.kind = "published";
   // Vidur's README: `a100` is A100 80GB; `h100` is "H100 80GB" in a DGX (SXM assumed, as the
   // h100_dgx network profile is an SXM system).
-  const Datasheet* ds = find_datasheet(gpu == "a100" ? "A100-80GB-SXM" : "H100-SXM");
+  const Datasheet peaks = catalog_datasheet(catalog, gpu == "a100" ? "A100-80GB-SXM" : "H100-SXM");
+  const Datasheet* ds = &peaks;
   d.device.gpu = ds->gpu;
   d.device.name = ds->gpu + " (Vidur published profile)";
   d.device.peak_fp16_flops = ds->peak_fp16_flops;

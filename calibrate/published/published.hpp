@@ -6,6 +6,10 @@
 
 #include "calibrate/core/calibration_data.hpp"
 
+namespace servetwin {
+class Catalog;
+}
+
 namespace servetwin::calibrate {
 
 // Vidur compute/<gpu>/<org>/<model>/mlp.csv: per-layer operator CUDA times (ms, median of 20).
@@ -38,8 +42,9 @@ std::vector<SplitwiseRow> read_splitwise(const std::filesystem::path& csv);
 
 // `--published` specs: "vidur:a100", "vidur:h100" (GEMM + elementwise from the Llama-2-7B and
 // -70B mlp.csv, all-reduce from <gpu>_dgx, attention where published). `models` restricts which
-// mlp.csv files are read ("llama-2-7b", "llama-2-70b"; empty = both).
-CalibrationData read_published(const std::string& spec, const std::filesystem::path& shared_dir,
+// mlp.csv files are read ("llama-2-7b", "llama-2-70b"; empty = both). The GPU's datasheet peaks come
+// from `catalog` (configs/gpus).
+CalibrationData read_published(const Catalog& catalog, const std::string& spec, const std::filesystem::path& shared_dir,
                                const std::vector<std::string>& models = {});
 
 }  // namespace servetwin::calibrate

@@ -68,6 +68,13 @@ std::string EngineSettings::choice(const std::string& key, const std::string& de
   return v;
 }
 
+std::string EngineSettings::text(const std::string& key, const std::string& default_value) {
+  const auto [raw, origin] = lookup(key);
+  const std::string v = origin.empty() ? default_value : raw;
+  resolved_[key] = {{"value", v}, {"from", origin.empty() ? "default" : origin}};
+  return v;
+}
+
 bool EngineSettings::flag(const std::string& key, bool default_value) {
   const std::string v = choice(key, default_value ? "true" : "false", {"true", "false", "1", "0"});
   const bool b = v == "true" || v == "1";

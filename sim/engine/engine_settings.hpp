@@ -21,6 +21,9 @@ class EngineSettings {
                        std::int64_t max_value);
   std::string choice(const std::string& key, const std::string& default_value, const std::vector<std::string>& allowed);
   bool flag(const std::string& key, bool default_value);
+  // Free text whose allowed values another layer owns (fitted_on: the fit sets of configs/validation, checked by
+  // `servetwin validate`).
+  std::string text(const std::string& key, const std::string& default_value);
   // A number that may differ per platform: `KEY@QUALIFIER` (e.g. cpu_layer_ns@A100-40GB-SXM) wins
   // over `KEY` for that qualifier; every `KEY@*` entry counts as understood.
   double qualified_number(const std::string& key, const std::string& qualifier, double default_value,

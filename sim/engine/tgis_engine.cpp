@@ -12,7 +12,7 @@ TgisEngine::TgisEngine(EventQueue& queue, SimListener* listener, CostModel cost,
                        const GpuSpec& gpu, EngineSettings& s)
     : EngineBase(queue, listener, std::move(cost), "tgis") {
   // Which published rows the preset's fitted values came from (validate excludes them from scoring).
-  (void)s.choice("fitted_on", "none", {"none", "seed_redhat_g5"});
+  (void)s.text("fitted_on", "none");
   era_ = s.choice("era", "E2", {"E1", "E2"}) == "E1" ? Era::kE1 : Era::kE2;
   padded_ = s.choice("batch_type", "flash", {"flash", "padded"}) == "padded";
   kv_concat_ = s.flag("kv_concat_per_step", !padded_);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sim/metrics/percentile.hpp"
+
 namespace servetwin {
 
 Distribution summarize(std::vector<double> values) {
@@ -13,13 +15,7 @@ Distribution summarize(std::vector<double> values) {
   double sum = 0;
   for (const double v : values) sum += v;
   d.mean = sum / static_cast<double>(values.size());
-  auto pct = [&](double q) {
-    const double pos = q * static_cast<double>(values.size() - 1);
-    const auto lo = static_cast<std::size_t>(std::floor(pos));
-    const std::size_t hi = std::min(lo + 1, values.size() - 1);
-    const double frac = pos - static_cast<double>(lo);
-    return values[lo] + (values[hi] - values[lo]) * frac;
-  };
+  auto pct = [&](double q) { return percentile_sorted(values, q); };
   d.p50 = pct(0.50);
   d.p90 = pct(0.90);
   d.p95 = pct(0.95);

@@ -14,6 +14,7 @@
 
 #include "sim/catalog/catalog.hpp"
 #include "sim/engine/serving_sim.hpp"
+#include "sim/scenario/parallel_for.hpp"
 #include "sim/workload/arrivals.hpp"
 #include "sim/workload/request_source.hpp"
 #include "sim/workload/trace.hpp"
@@ -292,30 +293,23 @@ std::vector<ScenarioRun> run_scenarios(const Catalog& catalog, const std::vector
     runs[i].stages.resize(scenarios[i].load.levels.size());
     for (std::size_t k = 0; k < scenarios[i].load.levels.size(); ++k) work.emplace_back(i, k);
   }
-  std::atomic<std::size_t> next{0}, done{0};
+  std::atomic<std::size_t> done{0};
   std::mutex error_mutex;
   std::exception_ptr fatal;
-  auto worker = [&] {
-    for (;;) {
-      const std::size_t w = next.fetch_add(1);
-      if (w >= work.size()) return;
-      const auto [i, k] = work[w];
-      try {
-        runs[i].stages[k] = run_stage(catalog, scenarios[i], static_cast<int>(k), keep_records);
-      } catch (const DoesNotFitError& e) {
-        const std::lock_guard<std::mutex> lock(error_mutex);
-        runs[i].error = e.what();
-      } catch (...) {
-        const std::lock_guard<std::mutex> lock(error_mutex);
-        if (!fatal) fatal = std::current_exception();
-      }
-      ++done;
+  auto run_one = [&](std::size_t w) {
+    const auto [i, k] = work[w];
+    try {
+      runs[i].stages[k] = run_stage(catalog, scenarios[i], static_cast<int>(k), keep_records);
+    } catch (const DoesNotFitError& e) {
+      const std::lock_guard<std::mutex> lock(error_mutex);
+      runs[i].error = e.what();
+    } catch (...) {
+      const std::lock_guard<std::mutex> lock(error_mutex);
+      if (!fatal) fatal = std::current_exception();
     }
+    ++done;
   };
-  const int n = std::max(1, std::min<int>(jobs, static_cast<int>(work.size())));
   const auto t0 = std::chrono::steady_clock::now();
-  std::vector<std::thread> threads;
-  for (int t = 1; t < n; ++t) threads.emplace_back(worker);
   std::thread reporter;
   bool finished = false;
   std::mutex finished_mutex;
@@ -334,8 +328,7 @@ std::vector<ScenarioRun> run_scenarios(const Catalog& catalog, const std::vector
       if (shown) std::cerr << "\n";
     });
   }
-  worker();
-  for (auto& t : threads) t.join();
+  parallel_for(work.size(), jobs, run_one);
   {
     const std::lock_guard<std::mutex> lock(finished_mutex);
     finished = true;

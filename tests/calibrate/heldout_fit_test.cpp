@@ -8,10 +8,11 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "calibrate/core/datasheet.hpp"
+#include "calibrate/core/catalog_hardware.hpp"
 #include "calibrate/fit/allreduce_fit.hpp"
 #include "calibrate/fit/gemm_fit.hpp"
 #include "calibrate/published/published.hpp"
+#include "sim/catalog/catalog.hpp"
 
 namespace servetwin::calibrate {
 namespace {
@@ -19,8 +20,9 @@ namespace {
 const std::filesystem::path kVidur = std::filesystem::path(SERVETWIN_SHARED_DIR) / "calibration" / "vidur";
 
 void gemm_heldout(const std::string& gpu, const std::string& gpu_name) {
-  const Datasheet* ds = find_datasheet(gpu_name);
-  ASSERT_NE(ds, nullptr);
+  const Catalog catalog = Catalog::load(std::filesystem::path(SERVETWIN_SOURCE_DIR) / "configs");
+  const Datasheet peaks = catalog_datasheet(catalog, gpu_name);
+  const Datasheet* ds = &peaks;
   const auto train = read_vidur_mlp(kVidur / "compute" / gpu / "meta-llama/Llama-2-7b-hf/mlp.csv", "llama-2-7b");
   const auto test = read_vidur_mlp(kVidur / "compute" / gpu / "meta-llama/Llama-2-70b-hf/mlp.csv", "llama-2-70b");
   ASSERT_GT(train.gemm.size(), 1000u);

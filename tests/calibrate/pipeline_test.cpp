@@ -17,6 +17,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
+const Catalog& shipped_catalog() {
+  static const Catalog catalog = Catalog::load(fs::path(SERVETWIN_SOURCE_DIR) / "configs");
+  return catalog;
+}
+
 TEST(CalibrationJson, RoundTripsAndRejectsUnknownKeys) {
   CalibrationData d;
   d.device.kind = "cpu";
@@ -64,7 +69,7 @@ TEST(CpuPipeline, RunFitCheck) {
 }
 
 TEST(PublishedFit, VidurA100ProfileHasProvenanceAndAllReduce) {
-  const CalibrationData d = read_published("vidur:a100", SERVETWIN_SHARED_DIR);
+  const CalibrationData d = read_published(shipped_catalog(), "vidur:a100", SERVETWIN_SHARED_DIR);
   const ProfileFit fit = fit_profile(d);
   EXPECT_EQ(fit.profile.gpu, "A100-80GB-SXM");
   EXPECT_EQ(fit.profile.attn_decode_bw_eff.provenance, "fitted");  // legacy attention.csv
@@ -75,7 +80,7 @@ TEST(PublishedFit, VidurA100ProfileHasProvenanceAndAllReduce) {
   const std::string y = profile_yaml(fit);
   EXPECT_NE(y.find("kind: hardware_profile"), std::string::npos);
   EXPECT_NE(y.find("../shared/calibration/vidur/compute/a100"), std::string::npos);
-  EXPECT_THROW(read_published("vidur:b200", SERVETWIN_SHARED_DIR), ConfigError);
+  EXPECT_THROW(read_published(shipped_catalog(), "vidur:b200", SERVETWIN_SHARED_DIR), ConfigError);
 }
 
 }  // namespace

@@ -41,4 +41,13 @@ rc=$?
 set -e
 [[ $rc -eq 2 ]] || { cat "$tmp/bad.txt"; fail "bad csv exit $rc"; }
 grep -q "bad.csv:2" "$tmp/bad.txt" || { cat "$tmp/bad.txt"; fail "bad csv message"; }
+# A bad validation policy file (configs/validation): exit 2 naming file, field and the allowed values.
+cp -r "$2/configs" "$tmp/configs"
+sed -i 's/load_types: \[offline\]$/load_types: [offline, burst]/' "$tmp/configs/validation/row_mapping.yaml"
+set +e
+"$bin" validate --config-dir "$tmp/configs" --data "$shared/validation/published/distserve_vllm_a100.csv" > "$tmp/pol.txt" 2>&1
+rc=$?
+set -e
+[[ $rc -eq 2 ]] || { cat "$tmp/pol.txt"; fail "bad policy exit $rc"; }
+grep -q "row_mapping.yaml:[0-9]*: key 'presets\[4\].load_types': bad value 'burst'; allowed: poisson_rate, closed_concurrency, offline, static_batch" "$tmp/pol.txt" || { cat "$tmp/pol.txt"; fail "bad policy message"; }
 echo "validate cli: OK"

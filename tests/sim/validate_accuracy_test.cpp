@@ -141,7 +141,7 @@ TEST_F(ValidateAccuracy, CoverageAndReasons) {
 }
 
 TEST_F(ValidateAccuracy, NoFitRowScored) {
-  EXPECT_NO_THROW(check_no_fit_rows_scored(*report_));
+  EXPECT_NO_THROW(check_no_fit_rows_scored(load_checked_policy(*catalog_, {}), *report_));
   // The BLIS train/val rows ran but are excluded from the BLIS scores; likewise DistServe's 2 req/s runs.
   EXPECT_GT((*report_)["sources"]["blis_vllm_h100.csv"]["fit_excluded"].size(), 10u);
   EXPECT_EQ((*report_)["sources"]["distserve_vllm_a100.csv"]["fit_excluded"].size(), 2u);
@@ -149,37 +149,43 @@ TEST_F(ValidateAccuracy, NoFitRowScored) {
   EXPECT_EQ((*report_)["sources"]["splitwise_static.csv"]["fit_excluded"].size(), 7u);
 }
 
+const Catalog& shipped_catalog() {
+  static const Catalog catalog = Catalog::load(std::filesystem::path(SERVETWIN_SOURCE_DIR) / "configs");
+  return catalog;
+}
+
 TEST(ValidateSplit, FitRowScoredIsCaught) {
+  const ValidationPolicy policy = load_checked_policy(shipped_catalog(), {});
   nlohmann::json report;
   report["rows"] = nlohmann::json::array();
   report["rows"].push_back({{"source_id", "blis_s2r:61-llama-3-1-70b-tp4-codegen-4-1:s0"},
                             {"source", "inference-sim/sim-to-real-accuracy-validation: results_trainval/error_records.csv"},
                             {"fit_set", "blis_trainval"},
                             {"scored", true}});
-  EXPECT_THROW(check_no_fit_rows_scored(report), std::logic_error);
+  EXPECT_THROW(check_no_fit_rows_scored(policy, report), std::logic_error);
   report["rows"][0]["scored"] = false;
-  EXPECT_NO_THROW(check_no_fit_rows_scored(report));
+  EXPECT_NO_THROW(check_no_fit_rows_scored(policy, report));
   ValidationRow eval;
   eval.cells = {{"source_id", "blis_s2r:16-llama-3-1-8b-tp1-general-1:s0"},
                 {"source", "inference-sim/sim-to-real-accuracy-validation: results_iter36/error_records.csv"}};
-  EXPECT_FALSE(row_in_fit_set("blis_trainval", eval));
+  EXPECT_FALSE(policy.row_in_fit_set("blis_trainval", eval));
   // DistServe: the 2 req/s runs are the vllm-0.2-distserve fit set; the knee runs are not.
   ValidationRow ds_fit, ds_knee;
   ds_fit.cells = {{"source_id", "distserve:opt-13b-sharegpt:vllm-200-2"}};
   ds_knee.cells = {{"source_id", "distserve:opt-13b-sharegpt:vllm-300-3"}};
-  EXPECT_TRUE(row_in_fit_set("distserve_rate2", ds_fit));
-  EXPECT_FALSE(row_in_fit_set("distserve_rate2", ds_knee));
+  EXPECT_TRUE(policy.row_in_fit_set("distserve_rate2", ds_fit));
+  EXPECT_FALSE(policy.row_in_fit_set("distserve_rate2", ds_knee));
   // Splitwise: H100 Llama-2-70B at batch 1 is the fit set; A100, larger batches and BLOOM are scored.
   ValidationRow sw_fit, sw_a100, sw_batch, sw_bloom;
   sw_fit.cells = {{"source_id", "splitwise:llama2-70b:h100-80gb:tp2:p1024:b1:t128"}};
   sw_a100.cells = {{"source_id", "splitwise:llama2-70b:a100-80gb:tp2:p1024:b1:t128"}};
   sw_batch.cells = {{"source_id", "splitwise:llama2-70b:h100-80gb:tp2:p512:b16:t128"}};
   sw_bloom.cells = {{"source_id", "splitwise:bloom-176b:h100-80gb:tp8:p512:b1:t128"}};
-  EXPECT_TRUE(row_in_fit_set("splitwise_h100_llama_b1", sw_fit));
-  EXPECT_FALSE(row_in_fit_set("splitwise_h100_llama_b1", sw_a100));
-  EXPECT_FALSE(row_in_fit_set("splitwise_h100_llama_b1", sw_batch));
-  EXPECT_FALSE(row_in_fit_set("splitwise_h100_llama_b1", sw_bloom));
-  EXPECT_THROW(row_in_fit_set("no-such-set", eval), ConfigError);
+  EXPECT_TRUE(policy.row_in_fit_set("splitwise_h100_llama_b1", sw_fit));
+  EXPECT_FALSE(policy.row_in_fit_set("splitwise_h100_llama_b1", sw_a100));
+  EXPECT_FALSE(policy.row_in_fit_set("splitwise_h100_llama_b1", sw_batch));
+  EXPECT_FALSE(policy.row_in_fit_set("splitwise_h100_llama_b1", sw_bloom));
+  EXPECT_THROW((void)policy.row_in_fit_set("no-such-set", eval), ConfigError);
 }
 
 // The published schema's header (validation/published/README.md), for CSVs the tests write.

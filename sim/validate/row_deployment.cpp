@@ -1,0 +1,102 @@
+#include "sim/validate/row_deployment.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <optional>
+#include <regex>
+
+#include "sim/catalog/catalog.hpp"
+#include "sim/catalog/strict_yaml.hpp"
+
+namespace servetwin {
+namespace {
+
+std::optional<std::string> note_value(const std::string& notes, const std::string& key) {
+  const std::regex re("(^|[ ;(,])" + key + "=([0-9.]+|True|False|true|false)");
+  std::smatch m;
+  if (std::regex_search(notes, m, re)) return m[2].str();
+  return std::nullopt;
+}
+
+// Data parallelism: num_gpus = k x tp serves k independent replicas behind a round-robin balancer. One replica
+// is simulated with 1/k of the load (random or round-robin splitting of a Poisson stream keeps it Poisson at
+// rate/k; k-th of the users, requests or batch), on its own GPUs (the instance's interconnect is then not used
+// between replicas).
+std::string place(const Catalog& catalog, const ValidationRow& row, const GpuSpec& gpu, DeploymentConfig& d,
+                  RowMapping& m) {
+  if (!row.get("instance").empty() && catalog.has_instance(row.get("instance"))) {
+    d.instance = row.get("instance");
+  } else {
+    d.gpu = gpu.name;
+  }
+  d.num_gpus = static_cast<int>(row.number("num_gpus").value_or(0));
+  d.tp = static_cast<int>(row.number("tp").value_or(0));
+  if (d.tp > 0 && d.num_gpus > d.tp) {
+    if (d.num_gpus % d.tp != 0) {
+      return fmt::format("num_gpus {} is not a multiple of tp {} (only TP x data-parallel replicas are modelled)",
+                         d.num_gpus, d.tp);
+    }
+    m.replicas = d.num_gpus / d.tp;
+    d.num_gpus = d.tp;
+    d.instance.clear();
+    d.gpu = gpu.name;
+  }
+  return "";
+}
+
+// Weights precision: unstated means the checkpoint's 16-bit weights. A precision the cost model has no
+// datapath for (fp4, int4, int8, ...) is a reason, not a silent fp16 run. 16-bit spellings; "auto" is the
+// checkpoint's own 16-bit dtype; every FP8 variant (e4m3, dynamic, w8a8-fp8) runs the FP8 datapath.
+std::string precision(const ValidationRow& row, const GpuSpec& gpu, DeploymentConfig& d) {
+  const std::string p = yamlx::lower(row.get("precision"));
+  if (p.empty() || p == "fp16" || p == "float16" || p == "half" || p == "auto") {
+    d.dtype = "fp16";
+  } else if (p == "bf16" || p == "bfloat16") {
+    d.dtype = "bf16";
+  } else if (p.find("fp8") != std::string::npos || p == "float8") {
+    d.dtype = "fp8";
+  } else {
+    return fmt::format("precision '{}' is not modelled (fp16, bf16, fp8)", row.get("precision"));
+  }
+  if (d.dtype == "fp8" && gpu.peak_fp8_flops <= 0) return "fp8 on a GPU without FP8 tensor cores";
+  return "";
+}
+
+// The policy's engine settings (row_mapping.yaml, then the row's source), then vLLM settings the row's notes
+// state ("max_num_seqs=64", "cpu_offload=True").
+void engine_settings(const ValidationPolicy& policy, const ValidationRow& row, const EngineSpec& spec,
+                     const std::string& load_type, DeploymentConfig& d) {
+  auto apply = [&](const std::vector<EngineSettingRule>& rules) {
+    for (const auto& rule : rules) {
+      if (!rule.applies(spec.name, d.dtype, load_type)) continue;
+      for (const auto& [key, value] : rule.set) d.engine_set[key] = value;
+    }
+  };
+  apply(policy.engine_settings);
+  if (const SourcePolicy* src = policy.source_of(row)) apply(src->engine_settings);
+  if (spec.engine != "vllm") return;
+  const std::string& notes = row.get("notes");
+  for (const char* key : {"max_num_batched_tokens", "max_num_seqs", "max_model_len", "gpu_memory_utilization"}) {
+    if (auto v = note_value(notes, key)) d.engine_set[key] = *v;
+  }
+  if (auto off = note_value(notes, "cpu_offload"); off && (*off == "True" || *off == "true")) {
+    // vLLM OffloadingConnector with 8 GiB of host memory (README: cpu_offload=True rows).
+    d.engine_set["kv_cpu_offload_bytes"] = fmt::format("{}", 8.0 * 1024 * 1024 * 1024);
+  }
+}
+
+}  // namespace
+
+std::string deploy_row(const Catalog& catalog, const ValidationPolicy& policy, const ValidationRow& row,
+                       const GpuSpec& gpu, const EngineSpec& spec, const std::string& load_type, Scenario& s,
+                       RowMapping& m) {
+  DeploymentConfig& d = s.deployment;
+  if (auto why = place(catalog, row, gpu, d, m); !why.empty()) return why;
+  if (auto why = precision(row, gpu, d); !why.empty()) return why;
+  engine_settings(policy, row, spec, load_type, d);
+  return "";
+}
+
+}  // namespace servetwin

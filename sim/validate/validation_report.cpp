@@ -1,0 +1,207 @@
+#include "sim/validate/validation_report.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "sim/metrics/percentile.hpp"
+#include "sim/validate/row_metrics.hpp"
+#include "sim/validate/validate.hpp"
+
+namespace servetwin {
+nlohmann::json error_summary(const std::vector<double>& signed_errors) {
+  std::vector<double> ape;
+  double sum_ape = 0, sum = 0;
+  for (const double e : signed_errors) {
+    ape.push_back(std::abs(e));
+    sum_ape += std::abs(e);
+    sum += e;
+  }
+  const double n = static_cast<double>(signed_errors.size());
+  return {{"n", signed_errors.size()}, {"median_ape", median(ape)}, {"mean_ape", sum_ape / n}, {"bias", sum / n}};
+}
+
+namespace {
+
+// Why a mapped row gave nothing to compare ("" when it did): its mapping, its run, or what the run needed.
+std::string unscored_reason(const ValidationItem& it) {
+  std::string reason = it.map.reason;
+  if (reason.empty() && !it.run_error.empty()) reason = "run failed: " + it.run_error;
+  if (reason.empty() && it.result) {
+    const auto& es = it.result->engine_stats["engine_specific"];
+    if (es.contains("kv_cpu_offload_bytes") && es["kv_cpu_offload_bytes"].get<double>() > 0 &&
+        (es["cached_block_evictions"].get<std::uint64_t>() > 0 || es["preemptions"].get<std::uint64_t>() > 0)) {
+      // Offload only acts when GPU blocks are evicted or preempted; this run needed it.
+      reason = "KV CPU offload is not modelled and this run evicted/preempted GPU KV blocks, so offload would "
+               "have changed the result";
+    }
+    if (reason.empty() && it.result->metrics.completed == 0) reason = "no request completed in the simulated run";
+  }
+  return reason;
+}
+
+nlohmann::json row_header(const ValidationItem& it) {
+  nlohmann::json row;
+  row["source_id"] = it.row.get("source_id");
+  row["file"] = it.row.file;
+  row["source"] = it.row.get("source");
+  row["engine_preset"] = it.map.engine_preset;
+  row["engine_preset_version"] = it.map.engine_preset_version;
+  if (!it.map.engine_evidence.empty()) row["engine_evidence"] = it.map.engine_evidence;
+  row["fit_set"] = it.map.fit_set;
+  row["scored"] = !it.map.in_fit_set;
+  row["load_type"] = it.row.get("load_type");
+  if (auto lv = it.row.number("load_value")) row["load_value"] = *lv;
+  row["model"] = it.row.get("model");
+  row["gpu"] = it.row.get("gpu");
+  row["tp"] = it.map.scenario->deployment.tp;
+  if (it.map.replicas > 1) row["replicas"] = it.map.replicas;
+  row["deployment"] = to_json(it.map.scenario->deployment);
+  return row;
+}
+
+// Predicted, measured and APE per compared column into `row`; the signed % errors of scored rows into `errors`.
+void compare_metrics(const ValidationItem& it, nlohmann::json& row, std::map<std::string, std::vector<double>>& errors) {
+  const StageMetrics& mt = it.result->metrics;
+  const bool per_request = per_request_itl(it.row);
+  row["predicted"] = nlohmann::json::object();
+  row["measured"] = nlohmann::json::object();
+  row["ape"] = nlohmann::json::object();
+  for (const auto& [col, how] : it.map.metric_source) {
+    const double meas = *it.row.number(col);
+    double pred = 0;
+    if (col == "usd_per_1m_tokens") {
+      const double tok_s = mt.throughput_output_tok_s * it.map.replicas;
+      if (!(tok_s > 0)) continue;  // nothing finished in the window: no cost to compare
+      pred = it.map.usd_per_h * 1e6 / (tok_s * 3600.0);
+    } else {
+      pred = predicted_metric(col, mt, per_request);
+    }
+    if (col == "throughput_output_tok_s" || col == "throughput_total_tok_s" || col == "request_rate_achieved") {
+      pred *= it.map.replicas;  // every replica serves its share of the load
+    }
+    row["predicted"][col] = pred;
+    row["measured"][col] = meas;
+    if (meas != 0) {
+      const double err = (pred - meas) / std::abs(meas) * 100.0;
+      row["ape"][col] = std::abs(err);
+      if (!it.map.in_fit_set) errors[col].push_back(err);
+    }
+  }
+  row["metric_definitions"] = it.map.metric_source;
+  const auto& es = it.result->engine_stats;
+  row["engine"] = {{"batch_max", es["batch"]["max"]},
+                   {"batch_mean", es["batch"]["mean_while_busy"]},
+                   {"requests", mt.requests},
+                   {"rejected", mt.rejected},
+                   {"engine_specific", es["engine_specific"]}};
+}
+
+nlohmann::json metric_notes() {
+  return {
+      {"itl_mean_ms", "inference-perf sources (notes mention inference-perf): per-request mean inter-token gap averaged "
+                      "over requests (= simulated tpot_mean_ms); otherwise pooled gaps sum(e2e-ttft)/sum(out-1)"},
+      {"tpot_mean_ms", "(e2e - ttft)/(out - 1) per request, averaged over requests"},
+      {"throughput_output_tok_s", "open/closed loop: output tokens of requests finished in the window / window; replays, "
+                                  "offline and static batches: first arrival to last completion"},
+      {"fit_excluded", "rows belonging to the fit set of the preset that predicted them are run but never scored"}};
+}
+
+}  // namespace
+
+nlohmann::json validation_report(const ValidationInputs& in) {
+  nlohmann::json report;
+  report["schema_version"] = 1;
+  nlohmann::json sources = nlohmann::json::object();
+  for (const auto& f : in.files) {
+    sources[f] = {{"rows", 0}, {"ran", 0}, {"scored", 0}, {"unsupported", nlohmann::json::array()},
+                  {"fit_excluded", nlohmann::json::array()}, {"metrics", nlohmann::json::object()}};
+    // Columns neither compared nor descriptive (e.g. a metric servetwin does not predict): named, not dropped silently.
+    const auto nc = in.not_compared.find(f);
+    if (nc != in.not_compared.end() && !nc->second.empty()) sources[f]["columns_not_compared"] = nc->second;
+  }
+  std::map<std::string, std::map<std::string, std::vector<double>>> signed_errors;  // file -> metric -> %
+  nlohmann::json rows = nlohmann::json::array();
+  std::size_t total = 0, ran = 0;
+  for (const auto& it : in.items) {
+    auto& src = sources[it.row.file];
+    src["rows"] = src["rows"].get<int>() + 1;
+    ++total;
+    const std::string& id = it.row.get("source_id");
+    if (const std::string reason = unscored_reason(it); !reason.empty()) {
+      src["unsupported"].push_back({{"source_id", id}, {"reason", reason}});
+      continue;
+    }
+    ++ran;
+    src["ran"] = src["ran"].get<int>() + 1;
+    nlohmann::json row = row_header(it);
+    compare_metrics(it, row, signed_errors[it.row.file]);
+    if (it.map.in_fit_set) {
+      src["fit_excluded"].push_back({{"source_id", id}, {"fit_set", it.map.fit_set}, {"preset", it.map.engine_preset}});
+    } else {
+      src["scored"] = src["scored"].get<int>() + 1;
+    }
+    rows.push_back(std::move(row));
+  }
+  for (auto& [file, metrics] : signed_errors) {
+    for (auto& [col, errs] : metrics) sources[file]["metrics"][col] = error_summary(errs);
+  }
+  report["sources"] = sources;
+  report["rows"] = rows;
+  report["coverage"] = {{"rows", total}, {"ran", ran}, {"fraction", total > 0 ? static_cast<double>(ran) / static_cast<double>(total) : 0.0}};
+  report["metric_notes"] = metric_notes();
+  return report;
+}
+
+void check_no_fit_rows_scored(const ValidationPolicy& policy, const nlohmann::json& report) {
+  for (const auto& r : report["rows"]) {
+    ValidationRow row;
+    row.cells["source_id"] = r["source_id"].get<std::string>();
+    const auto src = r.find("source");
+    if (src != r.end() && src->is_string()) row.cells["source"] = src->get<std::string>();
+    // The row's instance (fit sets may select by it) is in its deployment when the catalog knew it.
+    const auto dep = r.find("deployment");
+    if (dep != r.end() && dep->contains("instance") && (*dep)["instance"].is_string()) {
+      row.cells["instance"] = (*dep)["instance"].get<std::string>();
+    }
+    if (r["scored"].get<bool>() && policy.row_in_fit_set(r["fit_set"].get<std::string>(), row)) {
+      throw std::logic_error("row " + r["source_id"].get<std::string>() + " is in fit set " +
+                             r["fit_set"].get<std::string>() + " of its preset and was scored");
+    }
+  }
+}
+
+void print_validation_tables(std::ostream& os, const nlohmann::json& report) {
+  for (const auto& [file, src] : report["sources"].items()) {
+    os << fmt::format("\n== {}: {} rows, {} ran, {} scored ({} fit rows excluded), {} unsupported\n", file,
+                      src["rows"].get<int>(), src["ran"].get<int>(), src["scored"].get<int>(), src["fit_excluded"].size(),
+                      src["unsupported"].size());
+    if (!src["metrics"].empty()) {
+      os << fmt::format("  {:<30} {:>4} {:>12} {:>12} {:>10}\n", "metric", "n", "median APE%", "mean APE%", "bias%");
+      for (const auto& [col, m] : src["metrics"].items()) {
+        os << fmt::format("  {:<30} {:>4} {:>12.1f} {:>12.1f} {:>+10.1f}\n", col, m["n"].get<int>(),
+                          m["median_ape"].get<double>(), m["mean_ape"].get<double>(), m["bias"].get<double>());
+      }
+    }
+    for (const auto& u : src["unsupported"]) {
+      os << fmt::format("  unsupported {}: {}\n", u["source_id"].get<std::string>(), u["reason"].get<std::string>());
+    }
+    if (src.contains("columns_not_compared")) {
+      os << fmt::format("  columns not compared (not predicted): {}\n",
+                        fmt::join(src["columns_not_compared"].get<std::vector<std::string>>(), ", "));
+    }
+    for (const auto& r : report["rows"]) {
+      if (r["file"] == file && r.contains("engine_evidence")) {
+        os << fmt::format("  engine from the row's records, {}: {}\n", r["source_id"].get<std::string>(),
+                          r["engine_evidence"].get<std::string>());
+      }
+    }
+  }
+  const auto& c = report["coverage"];
+  os << fmt::format("\ncoverage: {} of {} rows ran ({:.1f}%)\n", c["ran"].get<std::size_t>(), c["rows"].get<std::size_t>(),
+                    100.0 * c["fraction"].get<double>());
+}
+
+}  // namespace servetwin
