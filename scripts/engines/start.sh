@@ -12,8 +12,8 @@
 #   --log-file F            default F.log; --http-port-file default F.http (vllm-tgis: HTTP/metrics port)
 #   --kv-space-gb N         VLLM_CPU_KVCACHE_SPACE (integer GiB; default 1 = 174,720 tokens of tiny-llama)
 #   --max-num-seqs N, --max-num-batched-tokens N, --max-model-len N   vLLM scheduler flags
-#   --omp-bind SPEC         VLLM_CPU_OMP_THREADS_BIND (default 1: one OpenMP thread on core 1; see
-#                           docs/real-engines.md for the measured choice); e.g. 0-1, auto, nobind
+#   --omp-bind SPEC         VLLM_CPU_OMP_THREADS_BIND (default auto: one OpenMP thread per core, bound; see
+#                           docs/real-engines.md for the measured choice); e.g. 1, 0-1, nobind
 #   --ready-timeout S       default 600 (a cold start compiles the model: ~1-2 min on 2 busy cores)
 #   --model-dir D           default configs/real-engines/tiny-llama (served as "tiny-llama")
 # Exit 0 when ready (prints "ENGINE ready: port P pid N log L" on stdout); 2 on bad usage, engine not
@@ -35,7 +35,7 @@ case "$engine" in
   *) die "first argument must be the engine: vllm-openai or vllm-tgis (got '${engine}')" ;;
 esac
 
-port_file= port= http_port= pid_file= log_file= http_port_file= kv_gb=1 omp_bind=1 ready_timeout=600
+port_file= port= http_port= pid_file= log_file= http_port_file= kv_gb=1 omp_bind=auto ready_timeout=600
 model_dir="$repo/configs/real-engines/tiny-llama"
 sched=()
 while (($#)); do
