@@ -6,6 +6,9 @@
 #   ENGINE: vllm-openai   vLLM's OpenAI HTTP server; port = HTTP (ready: GET /health = 200)
 #           vllm-tgis     vllm-tgis-adapter: fmaas.GenerationService gRPC + vLLM's OpenAI HTTP; port = gRPC
 #                         (ready: HTTP /health = 200 and grpc.health.v1 Check = SERVING)
+#           caikit        Caikit runtime (caikit-nlp TextGenerationTGIS, model id "tiny-llama") in
+#                         .venv-caikit, forwarding to a vllm-tgis it starts first (port file F.tgis,
+#                         stopped with it); port = Caikit gRPC (ready: grpc.health.v1 = SERVING)
 #   --port-file F           written once the server is ready: the port clients use (one line)
 #   --port N                that port (default: a free one); --http-port N: vllm-tgis's HTTP port
 #   --pid-file F            default F.pid (port file + .pid); holds the server's process-group leader
@@ -30,11 +33,11 @@ need_int() { [[ $2 =~ ^[0-9]+$ && $2 -gt 0 ]] || die "$1 needs a positive intege
 
 engine=${1:-}
 case "$engine" in
-  vllm-openai|vllm-tgis) shift ;;
-  caikit) die "engine 'caikit' is not available yet (see docs/real-engines.md)" ;;
-  *) die "first argument must be the engine: vllm-openai or vllm-tgis (got '${engine}')" ;;
+  vllm-openai|vllm-tgis|caikit) shift ;;
+  *) die "first argument must be the engine: vllm-openai, vllm-tgis or caikit (got '${engine}')" ;;
 esac
 
+all_args=("$@")
 port_file= port= http_port= pid_file= log_file= http_port_file= kv_gb=1 omp_bind=auto ready_timeout=600
 model_dir="$repo/configs/real-engines/tiny-llama"
 sched=()
@@ -85,6 +88,9 @@ print(s.getsockname()[1])
 PY
 }
 port=$(claim_port "$port" 2>&1) || die "$port"
+if [[ $engine == caikit ]]; then
+  exec "$here/start-caikit.sh" "$port" "$port_file" "$pid_file" "$log_file" "$ready_timeout" "${all_args[@]}"
+fi
 if [[ $engine == vllm-tgis ]]; then
   # Two free ports asked in turn can be the same one (each is released at once): ask again.
   for _ in 1 2 3; do
