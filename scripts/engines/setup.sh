@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the real serving engines (vLLM for CPU + the TGIS gRPC adapter) into a project-local,
-# git-ignored virtual environment, from exact pins. Safe to run again: a stamp in the venv records
+# git-ignored virtual environment, from exact pins; then Caikit into a second one (setup-caikit.sh). Safe to run again: a stamp in the venv records
 # what was installed, and a run that finds the same pins, wheel and Python does nothing (< 1 s).
 #
 # Usage: scripts/engines/setup.sh [--relock]
@@ -75,6 +75,7 @@ stamp_text="$(cat "$lock"; echo "$vllm_package==$vllm_version vllm-tgis-adapter=
 stamp_hash="$(printf '%s' "$stamp_text" | sha256sum | cut -d' ' -f1)"
 if [[ -f "$venv/.servetwin-engines-stamp" && "$(cat "$venv/.servetwin-engines-stamp")" == "$stamp_hash" ]]; then
   log "up to date ($vllm_package==$vllm_version in $venv)"
+  SERVETWIN_ENGINES_VENV="$venv" "$here/setup-caikit.sh" > /dev/null
   echo "$venv"
   exit 0
 fi
@@ -103,4 +104,6 @@ done
 }
 echo "$stamp_hash" > "$venv/.servetwin-engines-stamp"
 log "done in $(( $(date +%s) - start_s )) s, venv $(du -sh "$venv" | cut -f1)"
+# Caikit (its own venv, .venv-caikit, linking this venv's torch): see setup-caikit.sh.
+SERVETWIN_ENGINES_VENV="$venv" "$here/setup-caikit.sh" > /dev/null
 echo "$venv"

@@ -14,7 +14,10 @@ grace_s=${2:-20}
 stop_group() {
   local pid=$1
   pgrep -g "$pid" >/dev/null || return 0
-  if [[ -r /proc/$pid/cmdline ]] && ! tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q -E 'vllm|caikit'; then
+  # (No `tr | grep -q` here: under pipefail, tr's SIGPIPE after grep's early exit reads as "no match".)
+  local cmdline
+  cmdline=$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null) || cmdline=
+  if [[ -n $cmdline && $cmdline != *vllm* && $cmdline != *caikit* ]]; then
     echo "engines/stop: PID $pid is not an engine server any more; not touching it" >&2
     return 0
   fi
