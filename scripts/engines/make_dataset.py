@@ -3,8 +3,9 @@
 
 Each prompt is a seeded random sequence of words that are single tokens of the shipped tokenizer
 (" word" pieces), so its length is known without asking the server; every count is verified by
-encoding with that tokenizer. Prompts differ from their first token on, so vLLM's prefix cache
-cannot serve one request from another's blocks. `tok_input_length` counts what the server reports as
+encoding with that tokenizer. Prompts are independent random word sequences (894 words to
+pick from), so in practice no two share a KV block (128 tokens) and vLLM's prefix cache cannot serve
+one request from another's blocks. `tok_input_length` counts what the server reports as
 input_token_count: the prompt's tokens plus the BOS token the tokenizer adds.
 
 Usage: make_dataset.py --input-tokens N --output-tokens M [--count K] [--seed S] --out FILE

@@ -10,6 +10,7 @@ if [[ ${SERVETWIN_ENGINES:-1} == 0 ]]; then
   exit 77
 fi
 [[ -x $py ]] || { echo "FAIL: no engines venv at $venv: run scripts/engines/setup.sh (or SERVETWIN_ENGINES=0 to skip)"; exit 1; }
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1  # nothing from a hub, also in the checks' own python
 tmp=$(mktemp -d)
 server_pid_file=
 cleanup() {
