@@ -1,0 +1,85 @@
+#!/bin/bash
+# `servetwin load --protocol tgis` against the real vllm-tgis-adapter (vLLM 0.11.2 on the CPU, tiny-llama
+# with dummy weights), started by scripts/engines/start.sh and stopped by PID on every exit path.
+# Checks, streaming and unary: every request ok with exactly the requested output length (MAX_TOKENS),
+# input tokens as the shipped tokenizer counts them (BOS included), one stream message per token with
+# a cumulative count that ends at the length, and the totals equal to the server's own Prometheus
+# counters (vllm:prompt_tokens_total, vllm:generation_tokens_total). Error cases recorded as the
+# server reports them: a prompt over max_model_len and max_new_tokens over the adapter's limit
+# (both INVALID_ARGUMENT with the adapter's message).
+# Usage (ctest): bash vllm_tgis.sh <servetwin-binary> <repo-dir>
+set -euo pipefail
+bin=$1
+source "$(dirname "$0")/lib.bash"
+
+start_engine vllm-tgis "$tmp/port" --max-num-seqs 8
+target="127.0.0.1:$(cat "$tmp/port")"
+metrics_url="http://127.0.0.1:$(cat "$tmp/port.http")/metrics"
+
+"$py" "$repo/scripts/engines/make_dataset.py" --input-tokens 40 --output-tokens 16 --count 8 --seed 3 --out "$tmp/ok.jsonl"
+"$py" "$repo/scripts/engines/make_dataset.py" --input-tokens 2100 --output-tokens 4 --count 2 --out "$tmp/too-long.jsonl"
+"$py" "$repo/scripts/engines/make_dataset.py" --input-tokens 10 --output-tokens 1025 --count 2 --out "$tmp/too-many.jsonl"
+
+# scrape NAME: the server's counter total (sum over label sets).
+scrape() { curl -s "$metrics_url" | awk -v n="$1" '$1 ~ "^"n"({|$)" { s += $2 } END { printf "%d\n", s }'; }
+
+run_load() {  # run_load OUT DATASET REQUESTS [flags]: one closed-loop stage at concurrency 2
+  local out=$1 ds=$2 n=$3
+  shift 3
+  "$bin" load --target "$target" --protocol tgis --model-id tiny-llama --dataset "$ds" --concurrency 2 \
+    --requests "$n" --seed 5 --timeout 120s --out "$tmp/$out" --quiet "$@" > "$tmp/$out.log" 2>&1 \
+    || { cat "$tmp/$out.log"; fail "load $out"; }
+}
+
+prompt0=$(scrape vllm:prompt_tokens_total)
+gen0=$(scrape vllm:generation_tokens_total)
+run_load stream "$tmp/ok.jsonl" 6
+run_load unary "$tmp/ok.jsonl" 6 --unary
+prompt1=$(scrape vllm:prompt_tokens_total)
+gen1=$(scrape vllm:generation_tokens_total)
+
+/usr/bin/python3 - "$tmp" $((prompt1 - prompt0)) $((gen1 - gen0)) <<'PY'
+import csv, json, sys
+tmp, server_prompt, server_gen = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+total_in = total_out = 0
+for mode in ("stream", "unary"):
+    rows = list(csv.DictReader(open(f"{tmp}/{mode}/requests.csv")))
+    assert len(rows) == 6, (mode, len(rows))
+    for r in rows:
+        assert r["status"] == "ok" and r["stop_reason"] == "MAX_TOKENS", (mode, r)
+        assert int(r["output_tokens"]) == 16, (mode, r)
+        assert int(r["input_tokens"]) == 40, (mode, r)
+        total_in += int(r["input_tokens"])
+        total_out += int(r["output_tokens"])
+    msgs = {}
+    for m in csv.DictReader(open(f"{tmp}/{mode}/messages.csv")):
+        msgs.setdefault(m["request_id"], []).append(int(m["generated_tokens"]))
+    for r in rows:
+        counts = msgs[r["request_id"]]
+        assert counts == sorted(counts) and counts[-1] == 16, (mode, r["request_id"], counts)
+        if mode == "stream":
+            # adapter: first message = input_token_count only, then one message per token
+            assert counts == list(range(17)), (r["request_id"], counts)
+    stage = json.load(open(f"{tmp}/{mode}/summary.json"))["scenarios"][0]["stages"][0]
+    assert stage["metrics"]["completed"] == 6 and stage["grpc_status_counts"] == {"OK": 6}, stage
+# The server's counters also saw the readiness probe (ModelInfo: no tokens), nothing else.
+assert (server_prompt, server_gen) == (total_in, total_out), (server_prompt, server_gen, total_in, total_out)
+print(f"ok: 12 requests, {total_in} prompt / {total_out} generated tokens = the server's counters")
+PY
+
+# Error cases: recorded per request, the run itself succeeds (exit 0).
+run_load too-long "$tmp/too-long.jsonl" 2
+run_load too-many "$tmp/too-many.jsonl" 2
+/usr/bin/python3 - "$tmp" <<'PY'
+import csv, sys
+tmp = sys.argv[1]
+expect = {"too-long": "INVALID_ARGUMENT: input tokens (2100) plus prefix length (0) must be < 2048",
+          "too-many": "INVALID_ARGUMENT: max_new_tokens must be <= 1024"}
+for case, text in expect.items():
+    rows = list(csv.DictReader(open(f"{tmp}/{case}/requests.csv")))
+    assert len(rows) == 2, (case, rows)
+    for r in rows:
+        assert r["status"] == "error" and text in r["error"], (case, r)
+    print(f"ok: {case}: {rows[0]['status']} '{rows[0]['error']}'")
+PY
+echo "PASS"
