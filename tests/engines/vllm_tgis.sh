@@ -2,8 +2,8 @@
 # `servetwin load --protocol tgis` against the real vllm-tgis-adapter (vLLM 0.11.2 on the CPU, tiny-llama
 # with dummy weights), started by scripts/engines/start.sh and stopped by PID on every exit path.
 # Checks, streaming and unary: every request ok with exactly the requested output length (MAX_TOKENS),
-# input tokens as the shipped tokenizer counts them (BOS included), one stream message per token with
-# a cumulative count that ends at the length, and the totals equal to the server's own Prometheus
+# input tokens as the shipped tokenizer counts them (BOS included), one stream message per token (or
+# fewer, when vLLM merges deltas for a lagging consumer; counted) with a cumulative count that ends at the length, and the totals equal to the server's own Prometheus
 # counters (vllm:prompt_tokens_total, vllm:generation_tokens_total). Error cases recorded as the
 # server reports them: a prompt over max_model_len and max_new_tokens over the adapter's limit
 # (both INVALID_ARGUMENT with the adapter's message).
@@ -41,7 +41,7 @@ gen1=$(scrape vllm:generation_tokens_total)
 /usr/bin/python3 - "$tmp" $((prompt1 - prompt0)) $((gen1 - gen0)) <<'PY'
 import csv, json, sys
 tmp, server_prompt, server_gen = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-total_in = total_out = 0
+total_in = total_out = merged = 0
 for mode in ("stream", "unary"):
     rows = list(csv.DictReader(open(f"{tmp}/{mode}/requests.csv")))
     assert len(rows) == 6, (mode, len(rows))
@@ -58,13 +58,18 @@ for mode in ("stream", "unary"):
         counts = msgs[r["request_id"]]
         assert counts == sorted(counts) and counts[-1] == 16, (mode, r["request_id"], counts)
         if mode == "stream":
-            # adapter: first message = input_token_count only, then one message per token
-            assert counts == list(range(17)), (r["request_id"], counts)
+            # adapter: first message = input_token_count only (0 tokens), then each message adds >= 1
+            # token. Usually exactly one: vLLM V1's per-request output collector merges deltas only when
+            # the producer gets ahead of the consumer (vllm/v1/engine/output_processor.py), which a
+            # busy 2-core machine sometimes causes; the merges are counted, not hidden.
+            assert counts[0] == 0 and all(b > a for a, b in zip(counts, counts[1:])), (r["request_id"], counts)
+            merged += 17 - len(counts)
     stage = json.load(open(f"{tmp}/{mode}/summary.json"))["scenarios"][0]["stages"][0]
     assert stage["metrics"]["completed"] == 6 and stage["grpc_status_counts"] == {"OK": 6}, stage
 # The server's counters also saw the readiness probe (ModelInfo: no tokens), nothing else.
 assert (server_prompt, server_gen) == (total_in, total_out), (server_prompt, server_gen, total_in, total_out)
-print(f"ok: 12 requests, {total_in} prompt / {total_out} generated tokens = the server's counters")
+print(f"ok: 12 requests, {total_in} prompt / {total_out} generated tokens = the server's counters; "
+      f"{merged} of 96 streamed tokens arrived merged with the next")
 PY
 
 # Error cases: recorded per request, the run itself succeeds (exit 0).

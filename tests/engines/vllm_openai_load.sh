@@ -1,0 +1,80 @@
+#!/bin/bash
+# `servetwin load --protocol openai-completions` against vLLM's own OpenAI HTTP server (vLLM 0.11.2 on the
+# CPU, tiny-llama with dummy weights): the same runner that measures the twin, unchanged, on a real engine.
+# Checks, streaming (SSE with stream_options.include_usage) and non-streaming: every request ok with
+# exactly the requested output length (ignore_eos + min_tokens), input tokens as the shipped tokenizer
+# counts them, token counts taken from the server's `usage`, one SSE chunk per generated token (or fewer,
+# when vLLM merges deltas for a lagging consumer; counted) with a cumulative count ending at the
+# length, and the run's totals equal to the server's own Prometheus counters
+# (vllm:prompt_tokens_total, vllm:generation_tokens_total). A prompt over max_model_len is
+# recorded per request with the server's HTTP 400 and its message; the run itself succeeds.
+# Usage (ctest): bash vllm_openai_load.sh <servetwin-binary> <repo-dir>
+set -euo pipefail
+bin=$1
+source "$(dirname "$0")/lib.bash"
+
+start_engine vllm-openai "$tmp/port" --max-num-seqs 8
+target="http://127.0.0.1:$(cat "$tmp/port")"
+
+"$py" "$repo/scripts/engines/make_dataset.py" --input-tokens 40 --output-tokens 16 --count 8 --seed 3 --out "$tmp/ok.jsonl"
+"$py" "$repo/scripts/engines/make_dataset.py" --input-tokens 2100 --output-tokens 4 --count 2 --out "$tmp/too-long.jsonl"
+
+# scrape NAME: the server's counter total (sum over label sets).
+scrape() { curl -s "$target/metrics" | awk -v n="$1" '$1 ~ "^"n"({|$)" { s += $2 } END { printf "%d\n", s }'; }
+
+run_load() {  # run_load OUT DATASET REQUESTS [flags]: one closed-loop stage at concurrency 2
+  local out=$1 ds=$2 n=$3
+  shift 3
+  "$bin" load --target "$target" --protocol openai-completions --dataset "$ds" --concurrency 2 \
+    --requests "$n" --seed 5 --timeout 120s --out "$tmp/$out" --quiet "$@" > "$tmp/$out.log" 2>&1 \
+    || { cat "$tmp/$out.log"; fail "load $out"; }
+}
+
+prompt0=$(scrape vllm:prompt_tokens_total)
+gen0=$(scrape vllm:generation_tokens_total)
+run_load stream "$tmp/ok.jsonl" 6
+run_load unary "$tmp/ok.jsonl" 6 --no-stream
+prompt1=$(scrape vllm:prompt_tokens_total)
+gen1=$(scrape vllm:generation_tokens_total)
+run_load too-long "$tmp/too-long.jsonl" 2
+
+/usr/bin/python3 - "$tmp" $((prompt1 - prompt0)) $((gen1 - gen0)) <<'PY'
+import csv, json, sys
+tmp, server_prompt, server_gen = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+total_in = total_out = merged = 0
+for mode in ("stream", "unary"):
+    rows = list(csv.DictReader(open(f"{tmp}/{mode}/requests.csv")))
+    assert len(rows) == 6, (mode, len(rows))
+    for r in rows:
+        assert r["status"] == "ok", (mode, r)
+        assert int(r["output_tokens"]) == 16 and int(r["input_tokens"]) == 40, (mode, r)
+        total_in += int(r["input_tokens"])
+        total_out += int(r["output_tokens"])
+    msgs = {}
+    for m in csv.DictReader(open(f"{tmp}/{mode}/messages.csv")):
+        msgs.setdefault(m["request_id"], []).append(int(m["generated_tokens"]))
+    for r in rows:
+        counts = msgs[r["request_id"]]
+        assert counts == sorted(counts) and counts[-1] == 16, (mode, r["request_id"], counts)
+        if mode == "stream":
+            # Each content chunk adds >= 1 token (usually exactly one; vLLM V1 merges deltas when the
+            # producer gets ahead of the consumer, vllm/v1/engine/output_processor.py); the usage chunk
+            # at the end repeats the total.
+            steps = [c for c in counts if c > 0]
+            if len(steps) > 1 and steps[-1] == steps[-2]:
+                steps.pop()  # the usage chunk
+            assert steps[-1] == 16 and all(b > a for a, b in zip(steps, steps[1:])), (r["request_id"], counts)
+            merged += 16 - len(steps)
+    stage = json.load(open(f"{tmp}/{mode}/summary.json"))["scenarios"][0]["stages"][0]
+    assert stage["metrics"]["completed"] == 6, stage["metrics"]
+    assert stage.get("token_count_methods") == {"usage": 6}, stage.get("token_count_methods")
+assert (server_prompt, server_gen) == (total_in, total_out), (server_prompt, server_gen, total_in, total_out)
+print(f"ok: 12 requests, {total_in} prompt / {total_out} generated tokens = the server's counters; counts from usage; "
+      f"{merged} of 96 streamed tokens arrived merged with the next")
+rows = list(csv.DictReader(open(f"{tmp}/too-long/requests.csv")))
+assert len(rows) == 2, rows
+for r in rows:
+    assert r["status"] != "ok" and "2100 input tokens" in r["error"], r
+print(f"ok: too-long recorded as the server said: {rows[0]['status']} '{rows[0]['error'][:100]}'")
+PY
+echo "PASS"
