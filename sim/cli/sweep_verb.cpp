@@ -7,9 +7,11 @@
 #include <memory>
 
 #include "sim/catalog/catalog.hpp"
+#include "sim/cli/numeric_flags.hpp"
 #include "sim/cli/scenario_options.hpp"
 #include "sim/cli/verb_registry.hpp"
 #include "sim/metrics/summary.hpp"
+#include "sim/scenario/memory_budget.hpp"
 #include "sim/scenario/run_output.hpp"
 #include "sim/scenario/slo.hpp"
 
@@ -18,12 +20,11 @@ namespace {
 
 struct SweepOptions {
   std::vector<std::string> models, instances, engine_set;
-  std::vector<int> tps;
-  std::vector<double> concurrency, rate;
+  std::vector<double> tps, concurrency, rate;
   std::string engine = "tgis-rhoai-2024q1", workload = "openorca-32", arrival = "poisson", slo, out, config_dir;
-  double duration_s = 240;
-  std::uint64_t seed = 42;
-  int jobs = 0;
+  std::optional<double> duration_s, max_memory_bytes;
+  std::optional<std::uint64_t> seed;
+  std::optional<std::int64_t> jobs;
   bool json = false;
 };
 
@@ -43,7 +44,8 @@ int run_sweep(const SweepOptions& o) {
   for (const auto& model : o.models) {
     for (const auto& inst_name : o.instances) {
       const InstanceSpec& inst = catalog.instance(inst_name);
-      std::vector<int> tps = o.tps;
+      std::vector<int> tps;
+      for (const double tp : o.tps) tps.push_back(static_cast<int>(tp));
       if (tps.empty()) tps = {inst.gpu_count};
       for (const int tp : tps) {
         Scenario s;
@@ -56,8 +58,8 @@ int run_sweep(const SweepOptions& o) {
         s.load.type = o.rate.empty() ? "closed" : "open";
         s.load.levels = o.rate.empty() ? (o.concurrency.empty() ? std::vector<double>{10} : o.concurrency) : o.rate;
         s.load.arrival = o.arrival;
-        s.duration_s = o.duration_s;
-        s.seed = o.seed;
+        s.duration_s = o.duration_s.value_or(s.duration_s);
+        s.seed = o.seed.value_or(s.seed);
         if (tp > inst.gpu_count) {
           skipped.push_back({{"model", model}, {"instance", inst.name}, {"tp", tp},
                              {"reason", fmt::format("TP {} exceeds the {} GPUs of {}", tp, inst.gpu_count, inst.name)}});
@@ -72,7 +74,9 @@ int run_sweep(const SweepOptions& o) {
       }
     }
   }
-  const auto runs = run_scenarios(catalog, scenarios, o.jobs > 0 ? o.jobs : default_jobs(), false, true);
+  const int jobs = jobs_or_default(o.jobs);
+  apply_memory_budget(catalog, scenarios, jobs, o.max_memory_bytes.value_or(default_memory_budget_bytes()));
+  const auto runs = run_scenarios(catalog, scenarios, jobs, false, true);
   std::vector<Point> ok, failing;
   for (std::size_t i = 0; i < runs.size(); ++i) {
     if (!runs[i].error.empty()) {
@@ -117,9 +121,15 @@ int run_sweep(const SweepOptions& o) {
   for (const auto& p : failing) result["failing_slo"].push_back(point_json(p));
   result["cannot_run"] = skipped;
   if (!o.out.empty()) write_json_file(std::filesystem::path(o.out) / "sweep.json", result);
+  // No point that runs and meets the SLO: the grid cannot serve this load (exit 3, after the output).
+  const int rc = ok.empty() ? kExitCannotServe : kExitOk;
+  if (rc != kExitOk) {
+    std::cerr << fmt::format("servetwin sweep: no configuration x load point {} (exit {})\n",
+                             o.slo.empty() ? "can run" : "meets the SLO " + o.slo, rc);
+  }
   if (o.json) {
     std::cout << result.dump(2) << "\n";
-    return kExitOk;
+    return rc;
   }
   std::cout << fmt::format("{} configurations x load points simulated; {} meet the SLO ({})\n", ok.size() + failing.size(),
                            ok.size(), o.slo.empty() ? "none given" : o.slo);
@@ -148,7 +158,7 @@ int run_sweep(const SweepOptions& o) {
                                s["tp"].get<int>(), s["reason"].get<std::string>());
     }
   }
-  return kExitOk;
+  return rc;
 }
 
 const VerbRegistration kSweep{Verb{
@@ -157,17 +167,20 @@ const VerbRegistration kSweep{Verb{
       auto o = std::make_shared<SweepOptions>();
       cmd.add_option("--models", o->models, "Models (comma-separated)")->delimiter(',')->required();
       cmd.add_option("--instances", o->instances, "Instances (comma-separated)")->delimiter(',')->required();
-      cmd.add_option("--tp", o->tps, "TP degrees (default: all GPUs of each instance)")->delimiter(',');
-      cmd.add_option("--concurrency", o->concurrency, "Closed-loop users per point (default 10)")->delimiter(',');
-      cmd.add_option("--rate", o->rate, "Open-loop requests/s per point")->delimiter(',');
+      add_number_list_flag(cmd, "--tp", o->tps, limits::kTp, "TP degrees (default: all GPUs of each instance)");
+      add_number_list_flag(cmd, "--concurrency", o->concurrency, limits::kConcurrency,
+                           "Closed-loop users per point (default 10)");
+      add_number_list_flag(cmd, "--rate", o->rate, limits::kRatePerS, "Open-loop requests/s per point");
       cmd.add_option("--arrival", o->arrival, "Open-loop arrivals: poisson, constant, gamma:CV");
       cmd.add_option("--engine", o->engine, "Engine preset");
       cmd.add_option("--engine-set", o->engine_set, "Override an engine setting, KEY=VALUE (repeatable)");
       cmd.add_option("--workload", o->workload, "Catalog workload (default openorca-32)");
       cmd.add_option("--slo", o->slo, "Constraints, e.g. ttft_p99_ms<=2000,tpot_mean_ms<=100");
-      cmd.add_option("--duration", o->duration_s, "Seconds per point (default 240)");
-      cmd.add_option("--seed", o->seed, "Seed (default 42)");
-      cmd.add_option("--jobs", o->jobs, "Parallel simulations (default: all cores)");
+      add_number_flag(cmd, "--duration", o->duration_s, limits::kDurationS, "Seconds per point (default 240)");
+      add_seed_flag(cmd, "--seed", o->seed, "Seed (default 42)");
+      add_integer_flag(cmd, "--jobs", o->jobs, limits::kJobs, "Parallel simulations (default: all cores)");
+      add_bytes_flag(cmd, "--max-memory", o->max_memory_bytes,
+                     "Refuse a grid predicted to need more memory (default: 1 GB or a quarter of RAM if less)");
       cmd.add_option("--out", o->out, "Write sweep.json here");
       cmd.add_option("--config-dir", o->config_dir, "Catalog directory");
       cmd.add_flag("--json", o->json, "Print JSON instead of tables");
