@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "sim/catalog/catalog.hpp"
+#include "sim/core/parse_number.hpp"
 #include "sim/metrics/request_record.hpp"
 
 namespace servetwin::calibrate {
@@ -47,16 +48,11 @@ std::size_t CsvTable::column(const std::string& name) const {
 double CsvTable::number(std::size_t row, std::size_t col) const {
   const std::string& s = cells_[row][col];
   if (s.empty()) return std::numeric_limits<double>::quiet_NaN();
-  std::size_t used = 0;
   double v = 0;
-  try {
-    v = std::stod(s, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != s.size())
+  // Whole cell, finite: "5abc", " 5", "nan" and "inf" are not measurements.
+  if (!parse_finite_double(s, v))
     throw ConfigError(path_ + ":" + std::to_string(row + 2) + ": column '" + header_[col] + "': '" + s +
-                      "' is not a number");
+                      "' is not a finite number");
   return v;
 }
 

@@ -13,7 +13,8 @@ class CsvTable {
   [[nodiscard]] bool has(const std::string& column) const;
   [[nodiscard]] std::size_t column(const std::string& name) const;  // throws ConfigError naming the file
   [[nodiscard]] const std::string& text(std::size_t row, std::size_t col) const { return cells_[row][col]; }
-  // NaN for an empty cell; throws ConfigError (file, line, column) for non-numeric text.
+  // NaN for an empty cell; throws ConfigError (file, line, column) for text that is not wholly a
+  // finite number.
   [[nodiscard]] double number(std::size_t row, std::size_t col) const;
   [[nodiscard]] const std::string& path() const { return path_; }
 

@@ -9,6 +9,7 @@
 #include "sim/cli/scenario_options.hpp"
 #include "sim/cli/verb_registry.hpp"
 #include "sim/formats/write_formats.hpp"
+#include "sim/scenario/memory_budget.hpp"
 #include "sim/scenario/run_output.hpp"
 #include "sim/workload/trace.hpp"
 
@@ -40,8 +41,9 @@ const VerbRegistration kPredict{Verb{
           }
         }
         const bool keep_records = !o->out.empty();
-        const auto runs = run_scenarios(catalog, scenarios, o->jobs > 0 ? o->jobs : default_jobs(), keep_records,
-                                        /*progress=*/true);
+        const int jobs = jobs_or_default(o->jobs);
+        apply_memory_budget(catalog, scenarios, jobs, o->max_memory_bytes.value_or(default_memory_budget_bytes()));
+        const auto runs = run_scenarios(catalog, scenarios, jobs, keep_records, /*progress=*/true);
         RunInfo info;
         info.producer = "simulator";
         info.seed = scenarios.front().seed;
@@ -52,6 +54,10 @@ const VerbRegistration kPredict{Verb{
         } else {
           print_run_tables(std::cout, runs, 10);
           if (!o->out.empty()) std::cout << "\nwrote " << o->out << "/summary.json and requests.csv\n";
+        }
+        if (const std::string why = cannot_serve_reason(runs); !why.empty()) {
+          std::cerr << "servetwin predict: " << why << " (exit " << kExitCannotServe << ")\n";
+          return kExitCannotServe;
         }
         return kExitOk;
       };

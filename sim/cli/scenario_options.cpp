@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "sim/catalog/catalog.hpp"
+#include "sim/cli/numeric_flags.hpp"
 #include "sim/cli/verb_registry.hpp"
 #include "sim/scenario/scenario_file.hpp"
 
@@ -26,8 +27,13 @@ void add_deployment_options(CLI::App& cmd, DeploymentOptions& o) {
   cmd.add_option("--model", o.d.model, "Model name or alias (servetwin list models)");
   cmd.add_option("--instance", o.d.instance, "Cloud instance (servetwin list instances)");
   cmd.add_option("--gpu", o.d.gpu, "GPU, when no instance is given (servetwin list gpus)");
-  cmd.add_option("--num-gpus", o.d.num_gpus, "GPUs serving one replica (default: TP or all of the instance)");
-  cmd.add_option("--tp", o.d.tp, "Tensor-parallel degree (default: number of GPUs)");
+  // 0 stays the "unset" value of DeploymentConfig; an explicit 0 is out of range.
+  cmd.add_option_function<std::string>(
+      "--num-gpus", [&o](const std::string& t) { o.d.num_gpus = static_cast<int>(parse_bounded("--num-gpus", t, limits::kNumGpus)); },
+      "GPUs serving one replica (default: TP or all of the instance)");
+  cmd.add_option_function<std::string>(
+      "--tp", [&o](const std::string& t) { o.d.tp = static_cast<int>(parse_bounded("--tp", t, limits::kTp)); },
+      "Tensor-parallel degree (default: number of GPUs)");
   cmd.add_option("--engine", o.d.engine, "Engine preset (servetwin list engines)");
   cmd.add_option("--engine-set", o.engine_set, "Override an engine setting, KEY=VALUE (repeatable)");
   cmd.add_option("--dtype", o.d.dtype, "Weights dtype: fp16, bf16, fp8");
@@ -39,15 +45,18 @@ void add_scenario_options(CLI::App& cmd, ScenarioOptions& o) {
   cmd.add_option("--workload", o.workload, "Catalog workload (servetwin list workloads)");
   cmd.add_option("--dataset", o.dataset, "llm-load-test v1 JSON or v2 JSONL dataset file");
   cmd.add_option("--trace", o.trace, "Trace CSV: arrived_at,num_prefill_tokens,num_decode_tokens");
-  cmd.add_option("--concurrency", o.concurrency, "Closed-loop users per stage, e.g. 1,2,4")->delimiter(',');
-  cmd.add_option("--rate", o.rate, "Open-loop requests/s per stage, e.g. 1,2.5")->delimiter(',');
+  add_number_list_flag(cmd, "--concurrency", o.concurrency, limits::kConcurrency, "Closed-loop users per stage, e.g. 1,2,4");
+  add_number_list_flag(cmd, "--rate", o.rate, limits::kRatePerS, "Open-loop requests/s per stage, e.g. 1,2.5");
   cmd.add_option("--arrival", o.arrival, "Open-loop arrivals: poisson, constant, gamma:CV");
-  cmd.add_option("--max-in-flight", o.max_in_flight, "Open loop: client-side cap on requests in flight");
-  cmd.add_option("--duration", o.duration_s, "Stage length in seconds (default 240)");
-  cmd.add_option("--requests", o.requests, "Stop sending after this many requests per stage");
-  cmd.add_option("--seed", o.seed, "Seed for every random stream (default 42)");
+  add_integer_flag(cmd, "--max-in-flight", o.max_in_flight, limits::kMaxInFlight,
+                   "Open loop: client-side cap on requests in flight");
+  add_number_flag(cmd, "--duration", o.duration_s, limits::kDurationS, "Stage length in seconds (default 240)");
+  add_integer_flag(cmd, "--requests", o.requests, limits::kRequests, "Stop sending after this many requests per stage");
+  add_seed_flag(cmd, "--seed", o.seed, "Seed for every random stream (default 42)");
+  add_bytes_flag(cmd, "--max-memory", o.max_memory_bytes,
+                 "Refuse a run predicted to need more memory, e.g. 4GB (default: 1 GB or a quarter of RAM if less)");
   cmd.add_option("--out", o.out, "Write summary.json and requests.csv to this directory");
-  cmd.add_option("--jobs", o.jobs, "Parallel simulations (default: all cores)");
+  add_integer_flag(cmd, "--jobs", o.jobs, limits::kJobs, "Parallel simulations (default: all cores)");
   cmd.add_option("--config-dir", o.config_dir, "Catalog directory (default: the shipped configs/)");
   cmd.add_flag("--json", o.json, "Print the summary JSON instead of tables");
 }
@@ -78,11 +87,12 @@ std::vector<Scenario> scenarios_from_options(const ScenarioOptions& o, const std
       s.load.type = "open";
       s.load.levels = o.rate;
     }
-    s.load.arrival = o.arrival == "poisson" ? s.load.arrival : o.arrival;
-    if (o.max_in_flight > 0) s.load.max_in_flight = o.max_in_flight;
-    if (o.duration_s != 240) s.duration_s = o.duration_s;
-    if (o.requests > 0) s.max_requests = o.requests;
-    if (o.seed != 42) s.seed = o.seed;
+    // Explicit flags override the file; the file overrides the defaults (Scenario's initialisers).
+    if (o.arrival) s.load.arrival = *o.arrival;
+    if (o.max_in_flight) s.load.max_in_flight = *o.max_in_flight;
+    if (o.duration_s) s.duration_s = *o.duration_s;
+    if (o.requests) s.max_requests = *o.requests;
+    if (o.seed) s.seed = *o.seed;
     if (flags_given && !o.scenario_file.empty()) {
       throw UsageError("give --scenario FILE or deployment flags (--model ...), not both");
     }
@@ -95,5 +105,9 @@ std::vector<Scenario> scenarios_from_options(const ScenarioOptions& o, const std
 }
 
 int default_jobs() { return std::max(1, static_cast<int>(std::thread::hardware_concurrency())); }
+
+int jobs_or_default(const std::optional<std::int64_t>& jobs) {
+  return jobs ? static_cast<int>(*jobs) : default_jobs();
+}
 
 }  // namespace servetwin::cli

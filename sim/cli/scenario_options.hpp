@@ -2,6 +2,7 @@
 // The scenario flags shared by `predict`, `sweep` (deployment part) and `serve` (live/).
 #include <CLI/CLI.hpp>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,14 +23,17 @@ struct DeploymentOptions {
 // --model --instance --gpu --num-gpus --tp --engine --engine-set --dtype
 void add_deployment_options(CLI::App& cmd, DeploymentOptions& o);
 
+// Options a scenario file may also set are std::optional: unset means "the file's value, else the
+// default", so an explicit flag always wins, even when it equals the default (`--seed 42`).
 struct ScenarioOptions {
   DeploymentOptions deployment;
-  std::string scenario_file, workload, dataset, trace, arrival = "poisson", config_dir, out;
+  std::string scenario_file, workload, dataset, trace, config_dir, out;
+  std::optional<std::string> arrival;
   std::vector<double> concurrency, rate;
-  std::int64_t max_in_flight = 0, requests = 0;
-  double duration_s = 240;
-  std::uint64_t seed = 42;
-  int jobs = 0;
+  std::optional<std::int64_t> max_in_flight, requests, jobs;
+  std::optional<double> duration_s;
+  std::optional<std::uint64_t> seed;
+  std::optional<double> max_memory_bytes;  // --max-memory; default: default_memory_budget_bytes()
   bool json = false;
 };
 
@@ -37,5 +41,7 @@ void add_scenario_options(CLI::App& cmd, ScenarioOptions& o);
 // From --scenario FILE, or from flags; with neither model nor scenario file: `default_file`.
 std::vector<Scenario> scenarios_from_options(const ScenarioOptions& o, const std::string& default_file);
 int default_jobs();
+// --jobs if given, else all cores.
+int jobs_or_default(const std::optional<std::int64_t>& jobs);
 
 }  // namespace servetwin::cli

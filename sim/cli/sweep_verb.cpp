@@ -11,11 +11,13 @@
 #include <memory>
 
 #include "sim/catalog/catalog.hpp"
+#include "sim/cli/numeric_flags.hpp"
 #include "sim/cli/scenario_options.hpp"
 #include "sim/cli/verb_registry.hpp"
 #include "sim/engine/serving_sim.hpp"
 #include "sim/plan/sweep_stream.hpp"
 #include "sim/plan/work_pool.hpp"
+#include "sim/scenario/memory_budget.hpp"
 #include "sim/scenario/slo.hpp"
 
 namespace servetwin::cli {
@@ -23,12 +25,11 @@ namespace {
 
 struct SweepOptions {
   std::vector<std::string> models, instances, engine_set;
-  std::vector<int> tps;
-  std::vector<double> concurrency, rate;
+  std::vector<double> tps, concurrency, rate;
   std::string engine = "tgis-rhoai-2024q1", workload = "openorca-32", arrival = "poisson", slo, out, config_dir;
-  double duration_s = 240;
-  std::uint64_t seed = 42;
-  int jobs = 0;
+  std::optional<double> duration_s, max_memory_bytes;
+  std::optional<std::uint64_t> seed;
+  std::optional<std::int64_t> jobs;
   bool json = false, resume = false;
 };
 
@@ -36,7 +37,7 @@ struct SweepOptions {
 nlohmann::json fingerprint(const SweepOptions& o) {
   return {{"models", o.models},     {"instances", o.instances}, {"tp", o.tps},           {"concurrency", o.concurrency},
           {"rate", o.rate},         {"engine", o.engine},       {"engine_set", o.engine_set}, {"workload", o.workload},
-          {"arrival", o.arrival},   {"slo", o.slo},             {"duration_s", o.duration_s}, {"seed", o.seed},
+          {"arrival", o.arrival},   {"slo", o.slo},             {"duration_s", o.duration_s.value_or(Scenario{}.duration_s)}, {"seed", o.seed.value_or(Scenario{}.seed)},
           {"config_dir", o.config_dir}};
 }
 
@@ -46,7 +47,8 @@ std::vector<Scenario> grid_scenarios(const Catalog& catalog, const SweepOptions&
   for (const auto& model : o.models) {
     for (const auto& inst_name : o.instances) {
       const InstanceSpec& inst = catalog.instance(inst_name);
-      std::vector<int> tps = o.tps;
+      std::vector<int> tps;
+      for (const double tp : o.tps) tps.push_back(static_cast<int>(tp));
       if (tps.empty()) tps = {inst.gpu_count};
       for (const int tp : tps) {
         Scenario s;
@@ -59,8 +61,8 @@ std::vector<Scenario> grid_scenarios(const Catalog& catalog, const SweepOptions&
         s.load.type = o.rate.empty() ? "closed" : "open";
         s.load.levels = o.rate.empty() ? (o.concurrency.empty() ? std::vector<double>{10} : o.concurrency) : o.rate;
         s.load.arrival = o.arrival;
-        s.duration_s = o.duration_s;
-        s.seed = o.seed;
+        s.duration_s = o.duration_s.value_or(s.duration_s);
+        s.seed = o.seed.value_or(s.seed);
         if (tp > inst.gpu_count) {
           skipped.push_back({{"model", model}, {"instance", inst.name}, {"tp", tp},
                              {"reason", fmt::format("TP {} exceeds the {} GPUs of {}", tp, inst.gpu_count, inst.name)}});
@@ -160,7 +162,9 @@ int run_sweep(const SweepOptions& o) {
   if (o.resume && o.out.empty()) throw UsageError("--resume needs --out DIR (the sweep to continue)");
   const auto slo = parse_slo(o.slo);
   nlohmann::json skipped = nlohmann::json::array();
-  const std::vector<Scenario> scenarios = grid_scenarios(catalog, o, skipped);
+  std::vector<Scenario> scenarios = grid_scenarios(catalog, o, skipped);
+  const int jobs = o.jobs ? jobs_or_default(o.jobs) : default_jobs_per_rank();
+  apply_memory_budget(catalog, scenarios, jobs, o.max_memory_bytes.value_or(default_memory_budget_bytes()));
   const std::size_t levels = scenarios.empty() ? 1 : scenarios.front().load.levels.size();
   const std::size_t points = scenarios.size() * levels;
   const bool root = process_rank() == 0;
@@ -173,7 +177,7 @@ int run_sweep(const SweepOptions& o) {
   const std::size_t first = root ? stream->finished() : 0;
   ProgressBar bar("sweeping", points, root && !o.json);
   const bool writes = run_ordered(
-      std::min(first, points), points, o.jobs > 0 ? o.jobs : default_jobs_per_rank(),
+      std::min(first, points), points, jobs,
       [&](std::size_t i) { return point_line(catalog, scenarios[i / levels], i % levels, i, slo); },
       [&](std::size_t, std::string&& line) { stream->append(line); }, &bar);
   bar.finish();
@@ -184,13 +188,19 @@ int run_sweep(const SweepOptions& o) {
     std::ofstream doc(dir->path / "sweep.json", std::ios::binary | std::ios::trunc);
     write_sweep_document(doc, *stream, outcome, o.slo);
   }
+  // No point that runs and meets the SLO: the grid cannot serve this load (exit 3, after the output).
+  const int rc = outcome.ranked.empty() ? kExitCannotServe : kExitOk;
+  if (rc != kExitOk) {
+    std::cerr << fmt::format("servetwin sweep: no configuration x load point {} (exit {})\n",
+                             o.slo.empty() ? "can run" : "meets the SLO " + o.slo, rc);
+  }
   if (o.json) {
     write_sweep_document(std::cout, *stream, outcome, o.slo);
     std::cout << "\n";
-    return kExitOk;
+    return rc;
   }
   print_sweep_table(*stream, outcome, o.slo, scenarios);
-  return kExitOk;
+  return rc;
 }
 
 const VerbRegistration kSweep{Verb{
@@ -199,17 +209,21 @@ const VerbRegistration kSweep{Verb{
       auto o = std::make_shared<SweepOptions>();
       cmd.add_option("--models", o->models, "Models (comma-separated)")->delimiter(',')->required();
       cmd.add_option("--instances", o->instances, "Instances (comma-separated)")->delimiter(',')->required();
-      cmd.add_option("--tp", o->tps, "TP degrees (default: all GPUs of each instance)")->delimiter(',');
-      cmd.add_option("--concurrency", o->concurrency, "Closed-loop users per point (default 10)")->delimiter(',');
-      cmd.add_option("--rate", o->rate, "Open-loop requests/s per point")->delimiter(',');
+      add_number_list_flag(cmd, "--tp", o->tps, limits::kTp, "TP degrees (default: all GPUs of each instance)");
+      add_number_list_flag(cmd, "--concurrency", o->concurrency, limits::kConcurrency,
+                           "Closed-loop users per point (default 10)");
+      add_number_list_flag(cmd, "--rate", o->rate, limits::kRatePerS, "Open-loop requests/s per point");
       cmd.add_option("--arrival", o->arrival, "Open-loop arrivals: poisson, constant, gamma:CV");
       cmd.add_option("--engine", o->engine, "Engine preset");
       cmd.add_option("--engine-set", o->engine_set, "Override an engine setting, KEY=VALUE (repeatable)");
       cmd.add_option("--workload", o->workload, "Catalog workload (default openorca-32)");
       cmd.add_option("--slo", o->slo, "Constraints, e.g. ttft_p99_ms<=2000,tpot_mean_ms<=100");
-      cmd.add_option("--duration", o->duration_s, "Seconds per point (default 240)");
-      cmd.add_option("--seed", o->seed, "Seed (default 42)");
-      cmd.add_option("--jobs", o->jobs, "Parallel simulations per process (default: the cores, shared among MPI ranks)");
+      add_number_flag(cmd, "--duration", o->duration_s, limits::kDurationS, "Seconds per point (default 240)");
+      add_seed_flag(cmd, "--seed", o->seed, "Seed (default 42)");
+      add_integer_flag(cmd, "--jobs", o->jobs, limits::kJobs,
+                       "Parallel simulations per process (default: the cores, shared among MPI ranks)");
+      add_bytes_flag(cmd, "--max-memory", o->max_memory_bytes,
+                     "Refuse a grid predicted to need more memory (default: 1 GB or a quarter of RAM if less)");
       cmd.add_option("--out", o->out, "Write sweep.jsonl and sweep.csv (streamed) and sweep.json here");
       cmd.add_flag("--resume", o->resume, "Continue the sweep in --out: keep its finished points, run the rest");
       cmd.add_option("--config-dir", o->config_dir, "Catalog directory");

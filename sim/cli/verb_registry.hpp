@@ -3,7 +3,7 @@
 // themselves here from whichever module implements them (sim/, calibrate/, live/), so sim/ never
 // depends on the others: their verb objects are linked into the executable as OBJECT libraries.
 // A verb listed in kAllVerbs that no linked module registers prints "not yet available" and
-// exits 3.
+// exits 4.
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <string>
@@ -11,11 +11,13 @@
 
 namespace servetwin::cli {
 
-// Exit codes shared by all verbs.
+// Exit codes shared by all verbs (the table in README.md, "Exit codes").
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;       // runtime failure (I/O, server unreachable, ...)
-constexpr int kExitBadInput = 2;      // bad config / flags / data file
-constexpr int kExitUnavailable = 3;   // verb not available in this build
+constexpr int kExitBadInput = 2;      // bad config / flags / data file / a run over its memory budget
+constexpr int kExitCannotServe = 3;   // ran, but the deployment cannot serve this: does not fit, every
+                                      // request of a stage rejected or failed, no point meets the SLO
+constexpr int kExitUnavailable = 4;   // verb not available in this build
 
 // Thrown by verbs for bad user input; main prints the message and exits 2.
 class UsageError : public std::runtime_error {

@@ -9,8 +9,10 @@
 namespace servetwin {
 
 nlohmann::json stage_to_json(const StageResult& st) {
-  return {{"load", st.load}, {"metrics", st.metrics.to_json()}, {"engine", st.engine_stats}, {"cost", st.cost},
-          {"events", st.events}};
+  nlohmann::json j = {{"load", st.load}, {"metrics", st.metrics.to_json()}, {"engine", st.engine_stats},
+                      {"cost", st.cost}, {"events", st.events}};
+  if (!st.rejections.is_null()) j["rejections"] = st.rejections;  // only stages with rejections carry it
+  return j;
 }
 
 std::vector<ScenarioResult> to_scenario_results(const std::vector<ScenarioRun>& runs) {
@@ -72,6 +74,37 @@ std::string opt_num(const nlohmann::json& j, const char* key, const char* format
   return fmt::format(fmt::runtime(format), j[key].get<double>());
 }
 
+void print_stage_table(std::ostream& os, const ScenarioRun& run) {
+  // Rejected (engine refused: queue full, too long) and failed (error, timeout) requests have their
+  // own columns: a stage that served nothing must not read as a quiet row of zeros.
+  os << fmt::format("{:>6} {:>9} {:>9} {:>9} {:>8} {:>8} {:>9} {:>9} {:>6} {:>5} {:>6} {:>8} {:>8} {:>8} {:>6}\n",
+                    "load", "out_tok/s", "ttft_p50", "ttft_p95", "tpot", "itl", "e2e_p50", "e2e_p95", "batch", "max",
+                    "kv_pk%", "min/1M", "usd/1M", "rejected", "failed");
+  os << fmt::format("{:>6} {:>9} {:>9} {:>9} {:>8} {:>8} {:>9} {:>9} {:>6} {:>5} {:>6} {:>8} {:>8} {:>8} {:>6}\n", "",
+                    "", "ms", "ms", "ms", "ms", "ms", "ms", "mean", "", "", "", "", "", "");
+  for (const auto& st : run.stages) {
+    const auto& m = st.metrics;
+    const auto& batch = st.engine_stats["batch"];
+    os << fmt::format(
+        "{:>6} {:>9.1f} {:>9.1f} {:>9.1f} {:>8.2f} {:>8.2f} {:>9.1f} {:>9.1f} {:>6.1f} {:>5} {:>6.1f} {:>8} {:>8} {:>8} "
+        "{:>6}\n",
+        level_text(st.load), m.throughput_output_tok_s, m.ttft_ms.p50, m.ttft_ms.p95, m.tpot_ms.mean, m.itl_mean_ms,
+        m.e2e_ms.p50, m.e2e_ms.p95, batch["mean_while_busy"].get<double>(), batch["max"].get<std::int64_t>(),
+        100 * st.engine_stats["kv"]["peak_fraction"].get<double>(),
+        opt_num(st.cost, "minutes_per_1m_output_tokens", "{:.1f}"), opt_num(st.cost, "usd_per_1m_output_tokens", "{:.2f}"),
+        m.rejected, m.errors + m.timeouts);
+  }
+}
+
+const StageResult* stage_at_level(const ScenarioRun& run, double level) {
+  const StageResult* pick = nullptr;
+  for (const auto& st : run.stages) {
+    const double lv = st.load.value("concurrency", 0.0) + st.load.value("rate_per_s", 0.0);
+    if (std::abs(lv - level) < 1e-9) pick = &st;
+  }
+  return pick;
+}
+
 }  // namespace
 
 void print_run_tables(std::ostream& os, const std::vector<ScenarioRun>& runs, double cost_level) {
@@ -81,35 +114,41 @@ void print_run_tables(std::ostream& os, const std::vector<ScenarioRun>& runs, do
       os << "   cannot run: " << run.error << "\n";
       continue;
     }
-    os << fmt::format("{:>6} {:>9} {:>9} {:>9} {:>8} {:>8} {:>9} {:>9} {:>6} {:>5} {:>6} {:>8} {:>8}\n", "load",
-                      "out_tok/s", "ttft_p50", "ttft_p95", "tpot", "itl", "e2e_p50", "e2e_p95", "batch", "max",
-                      "kv_pk%", "min/1M", "usd/1M");
-    os << fmt::format("{:>6} {:>9} {:>9} {:>9} {:>8} {:>8} {:>9} {:>9} {:>6} {:>5} {:>6} {:>8} {:>8}\n", "", "", "ms",
-                      "ms", "ms", "ms", "ms", "ms", "mean", "", "", "", "");
-    for (const auto& st : run.stages) {
-      const auto& m = st.metrics;
-      const auto& batch = st.engine_stats["batch"];
-      os << fmt::format("{:>6} {:>9.1f} {:>9.1f} {:>9.1f} {:>8.2f} {:>8.2f} {:>9.1f} {:>9.1f} {:>6.1f} {:>5} {:>6.1f} {:>8} {:>8}\n",
-                        level_text(st.load), m.throughput_output_tok_s, m.ttft_ms.p50, m.ttft_ms.p95, m.tpot_ms.mean,
-                        m.itl_mean_ms, m.e2e_ms.p50, m.e2e_ms.p95, batch["mean_while_busy"].get<double>(),
-                        batch["max"].get<std::int64_t>(), 100 * st.engine_stats["kv"]["peak_fraction"].get<double>(),
-                        opt_num(st.cost, "minutes_per_1m_output_tokens", "{:.1f}"),
-                        opt_num(st.cost, "usd_per_1m_output_tokens", "{:.2f}"));
-    }
+    print_stage_table(os, run);
   }
-  os << fmt::format("\nCost at load {:g} (Table 2 style)\n", cost_level);
-  os << fmt::format("{:<44} {:>9} {:>10} {:>8} {:>8}\n", "configuration", "out_tok/s", "min/1M tok", "USD/h", "USD/1M");
+  // The name column is as wide as the longest name: cutting it dropped the TP degree and engine.
+  std::size_t name_w = std::string("configuration").size();
+  bool any = false;
   for (const auto& run : runs) {
-    const StageResult* pick = nullptr;
-    for (const auto& st : run.stages) {
-      const double lv = st.load.value("concurrency", 0.0) + st.load.value("rate_per_s", 0.0);
-      if (std::abs(lv - cost_level) < 1e-9) pick = &st;
-    }
+    if (stage_at_level(run, cost_level) == nullptr) continue;
+    any = true;
+    name_w = std::max(name_w, run.scenario.name.size());
+  }
+  if (!any) return;  // no stage at this load: no table (a header over nothing reads as a failure)
+  os << fmt::format("\nCost at load {:g} (Table 2 style)\n", cost_level);
+  os << fmt::format("{:<{}} {:>9} {:>10} {:>8} {:>8}\n", "configuration", name_w, "out_tok/s", "min/1M tok", "USD/h",
+                    "USD/1M");
+  for (const auto& run : runs) {
+    const StageResult* pick = stage_at_level(run, cost_level);
     if (pick == nullptr) continue;
-    os << fmt::format("{:<44} {:>9.1f} {:>10} {:>8} {:>8}\n", run.scenario.name.substr(0, 44),
+    os << fmt::format("{:<{}} {:>9.1f} {:>10} {:>8} {:>8}\n", run.scenario.name, name_w,
                       pick->metrics.throughput_output_tok_s, opt_num(pick->cost, "minutes_per_1m_output_tokens", "{:.1f}"),
                       opt_num(pick->cost, "usd_per_hour", "{:.3f}"), opt_num(pick->cost, "usd_per_1m_output_tokens", "{:.2f}"));
   }
+}
+
+std::string cannot_serve_reason(const std::vector<ScenarioRun>& runs) {
+  for (const auto& run : runs) {
+    if (!run.error.empty()) return fmt::format("'{}' cannot run: {}", run.scenario.name, run.error);
+    for (const auto& st : run.stages) {
+      const auto& m = st.metrics;
+      if (m.completed == 0 && m.rejected + m.errors + m.timeouts > 0) {
+        return fmt::format("'{}' at load {}: no request completed ({} rejected, {} failed)", run.scenario.name,
+                           level_text(st.load), m.rejected, m.errors + m.timeouts);
+      }
+    }
+  }
+  return "";
 }
 
 }  // namespace servetwin

@@ -14,6 +14,8 @@
 
 #include "sim/catalog/catalog.hpp"
 #include "sim/engine/serving_sim.hpp"
+#include "sim/core/limits.hpp"
+#include "sim/metrics/rejection_tally.hpp"
 #include "sim/scenario/parallel_for.hpp"
 #include "sim/workload/arrivals.hpp"
 #include "sim/workload/request_source.hpp"
@@ -26,9 +28,12 @@ namespace {
 // gives the same result whether it runs alone or inside a sweep.
 int stream_id(double level) { return static_cast<int>(std::llround(level * 1000.0)); }
 
-// A closed-loop user whose request was rejected retries after this pause; without it a server that
-// rejects instantly would be hammered in zero simulated time (llm-load-test has no backoff at all).
-constexpr TimeNs kRejectRetryNs = 10 * kNsPerMs;
+
+// Throws ConfigError "<where> <problem>" when `v` is outside `limit`.
+void check_limit(const std::string& where, double v, const Limit& limit) {
+  const std::string problem = limit_violation(v, limit);
+  if (!problem.empty()) throw ConfigError(fmt::format("{} {}: {}", where, v, problem));
+}
 
 std::unique_ptr<RequestSource> make_source(const Catalog& catalog, const Scenario& s, int stage) {
   const ModelSpec& model = catalog.model(s.deployment.model);
@@ -82,7 +87,7 @@ class StageDriver final : public SimListener {
   }
 
   void on_request_done(const RequestRecord& rec) override {
-    records_.push_back(rec);
+    if (rec.status != RequestStatus::kRejected || rejections_.count_and_keep()) records_.push_back(rec);
     --in_flight_;
     const TimeNs now = q_.now();
     if (rec.user_id >= 0 && may_send(now)) {
@@ -97,13 +102,28 @@ class StageDriver final : public SimListener {
   }
 
   std::vector<RequestRecord> take_records() { return std::move(records_); }
+  [[nodiscard]] const RejectionTally& rejections() const { return rejections_; }
 
  private:
   [[nodiscard]] bool may_send(TimeNs now) const {
     return now < end_ns_ && (s_.max_requests == 0 || sent_ < s_.max_requests);
   }
 
+  // Stops a stage that would hold more requests than its memory share (records kept for the
+  // metrics, requests in flight and arrivals waiting for a client slot).
+  void check_stage_size() const {
+    if (s_.max_stage_requests <= 0) return;
+    const auto held = static_cast<std::int64_t>(records_.size() + backlog_.size()) + in_flight_;
+    if (held >= s_.max_stage_requests) {
+      throw ConfigError(fmt::format(
+          "stage {} of '{}' would hold more than {} requests, its share of --max-memory; shorten --duration, "
+          "lower --rate/--concurrency, set --requests or raise --max-memory",
+          stage_, s_.name, s_.max_stage_requests));
+    }
+  }
+
   void send(const RequestShape& shape, std::int64_t user, TimeNs at) {
+    check_stage_size();
     RequestInput in;
     in.id = next_id_++;
     in.user_id = user;
@@ -136,6 +156,7 @@ class StageDriver final : public SimListener {
       if (!may_send(now)) return;
       const RequestShape shape = src_->next_open();
       if (s_.load.max_in_flight > 0 && in_flight_ >= s_.load.max_in_flight) {
+        check_stage_size();
         backlog_.push_back(shape);  // the client holds it until a slot frees
       } else {
         send(shape, -1, now);
@@ -153,6 +174,7 @@ class StageDriver final : public SimListener {
   std::unique_ptr<ArrivalProcess> arrivals_;
   std::deque<RequestShape> backlog_;
   std::vector<RequestRecord> records_;
+  RejectionTally rejections_;
   const std::vector<TraceRow>* trace_ = nullptr;  // trace replay: the rows (owned by run_stage)
   std::vector<std::size_t> trace_order_;          // their indices in arrival order
   TimeNs end_ns_ = 0;
@@ -194,18 +216,20 @@ Scenario resolve_scenario(const Catalog& catalog, Scenario s) {
   if (s.trace_path.empty() && s.dataset_path.empty() && s.fixed_input_tokens <= 0) {
     s.workload = catalog.workload(s.workload).name;
   }
-  if (!(s.duration_s > 0)) throw ConfigError("--duration: must be > 0 seconds");
-  if (s.max_requests < 0) throw ConfigError("--requests: must be >= 0");
+  // A trace replay runs to its last completion whatever the duration (validate sets 1e9 s); flags and
+  // scenario files bound --duration / duration_s where they are read.
+  const bool replay = !s.trace_path.empty() || !s.trace_rows.empty();
+  if (!replay) check_limit("duration_s (--duration)", s.duration_s, limits::kDurationS);
+  check_limit("requests (--requests)", static_cast<double>(s.max_requests), limits::kRequests);
+  check_limit("load.max_in_flight (--max-in-flight)", static_cast<double>(s.load.max_in_flight), limits::kMaxInFlight);
   if (!s.trace_path.empty() || !s.trace_rows.empty()) {
     s.load.type = "trace";
     s.load.levels = {0};
   }
   if (s.load.levels.empty()) throw ConfigError("no load levels: give --concurrency LIST or --rate LIST");
   for (const double v : s.load.levels) {
-    if (s.load.type == "closed" && (v < 1 || v != static_cast<double>(static_cast<std::int64_t>(v)))) {
-      throw ConfigError(fmt::format("--concurrency {}: must be an integer >= 1", v));
-    }
-    if (s.load.type == "open" && !(v > 0)) throw ConfigError(fmt::format("--rate {}: must be > 0 requests/s", v));
+    if (s.load.type == "closed") check_limit("--concurrency", v, limits::kConcurrency);
+    if (s.load.type == "open") check_limit("--rate", v, limits::kRatePerS);
   }
   if (s.load.type == "open") parse_arrival(s.load.arrival);
   if (s.name.empty()) {
@@ -277,6 +301,8 @@ StageResult run_stage(const Catalog& catalog, const Scenario& s, int stage_index
     for (const auto& r : out.records) window_end = std::max(window_end, r.finish_ns + 1);
   }
   out.metrics = compute_stage_metrics(out.records, stage_index, window_start, window_end);
+  driver.rejections().add_dropped_to(out.metrics);
+  out.rejections = driver.rejections().to_json(out.metrics.window_s);
   out.engine_stats = sim->stats();
   out.cost = cost_json(catalog, s, out.metrics.throughput_output_tok_s);
   if (!keep_records) std::vector<RequestRecord>().swap(out.records);  // clear() would keep the capacity

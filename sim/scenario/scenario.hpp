@@ -21,6 +21,10 @@ class EventQueue;
 class ServingSim;
 class SimListener;
 
+// A closed-loop user whose request was rejected retries after this pause; without it a server that
+// rejects instantly would be hammered in zero simulated time (llm-load-test has no backoff at all).
+inline constexpr TimeNs kRejectRetryNs = 10 * kNsPerMs;
+
 struct LoadSpec {
   std::string type = "closed";   // closed | open | trace
   std::vector<double> levels;    // concurrency (closed) or requests/s (open); trace: one stage
@@ -42,6 +46,9 @@ struct Scenario {
   double duration_s = 240;               // stage length (closed: users stop sending; open: arrivals stop)
   std::int64_t max_requests = 0;         // stop sending after this many requests (0 = by duration)
   std::uint64_t seed = 42;
+  // Requests one stage may hold at once (records + in flight + waiting); 0 = no cap. Set from the
+  // memory budget (memory_budget.hpp); exceeding it stops the run with a ConfigError.
+  std::int64_t max_stage_requests = 0;
 };
 
 struct StageResult {
@@ -50,6 +57,7 @@ struct StageResult {
   nlohmann::json engine_stats;
   nlohmann::json cost;                   // usd_per_hour, usd_per_1m_output_tokens, minutes_per_1m_output_tokens
   std::vector<RequestRecord> records;
+  nlohmann::json rejections;             // RejectionTally::to_json: null when nothing was rejected
   std::uint64_t events = 0;
 };
 

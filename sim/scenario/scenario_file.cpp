@@ -1,111 +1,109 @@
 #include "sim/scenario/scenario_file.hpp"
 
-#include <yaml-cpp/yaml.h>
-
 #include <fmt/format.h>
 
-#include <set>
-
 #include "sim/catalog/catalog.hpp"
+#include "sim/catalog/strict_yaml.hpp"
+#include "sim/core/parse_number.hpp"
+#include "sim/core/limits.hpp"
 
 namespace servetwin {
 namespace {
 
-[[noreturn]] void fail(const std::filesystem::path& file, const YAML::Node& n, const std::string& key,
-                       const std::string& problem) {
-  throw ConfigError(fmt::format("{}:{}: key '{}': {}", file.string(), n.Mark().line + 1, key, problem));
+using yamlx::DocNode;
+using yamlx::MapReader;
+
+// A plain scalar read strictly as a number inside `limit`; errors name file, line and key.
+double bounded_number(const MapReader& m, const DocNode& n, const std::string& key_path, const Limit& limit) {
+  double v = 0;
+  if (!n.is_plain_scalar() || !parse_finite_double(n.text(), v)) {
+    yamlx::fail(m.file(), n.line(), key_path,
+                fmt::format("expected a number, got '{}'", n.is_scalar() ? n.text() : "(not a scalar)"),
+                describe_limit(limit));
+  }
+  if (!limit_violation(v, limit).empty()) {
+    yamlx::fail(m.file(), n.line(), key_path, fmt::format("value {} out of range", n.text()), describe_limit(limit));
+  }
+  return v;
 }
 
-void check_keys(const std::filesystem::path& file, const YAML::Node& map, const std::string& where,
-                const std::set<std::string>& allowed) {
-  if (!map.IsMap()) fail(file, map, where, "must be a mapping");
-  for (const auto& kv : map) {
-    const auto key = kv.first.as<std::string>();
-    if (allowed.count(key) == 0) {
-      std::string list;
-      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      fail(file, kv.first, where.empty() ? key : where + "." + key, "unknown key; allowed: " + list);
-    }
+double bounded(const MapReader& m, const std::string& key, const Limit& limit) {
+  return bounded_number(m, m.raw(key), m.key_path(key), limit);
+}
+
+std::uint64_t seed_of(const MapReader& m) {
+  const DocNode& n = m.raw("seed");
+  std::uint64_t v = 0;
+  if (!n.is_plain_scalar() || !parse_uint64(n.text(), v)) {
+    m.fail_at("seed", fmt::format("bad value '{}'", n.is_scalar() ? n.text() : "(not a scalar)"),
+              "an integer in [0, 18446744073709551615]");
+  }
+  return v;
+}
+
+void read_load(const MapReader& root, Scenario& base) {
+  const MapReader l = root.child("load", {"type", "levels", "arrival", "max_in_flight"});
+  base.load.type = l.enumeration("type", {"closed", "open"}, false, base.load.type);
+  if (l.has("levels")) {
+    const DocNode& levels = l.raw("levels");
+    if (!levels.is_sequence()) l.fail_at("levels", "expected a list of numbers", "[1, 2, 4]");
+    const Limit& limit = base.load.type == "open" ? limits::kRatePerS : limits::kConcurrency;
+    for (const auto& v : levels.items()) base.load.levels.push_back(bounded_number(l, v, l.key_path("levels"), limit));
+  }
+  base.load.arrival = l.str("arrival", false, base.load.arrival);
+  if (l.has("max_in_flight")) {
+    base.load.max_in_flight = static_cast<std::int64_t>(bounded(l, "max_in_flight", limits::kMaxInFlight));
   }
 }
 
-template <class T>
-T scalar(const std::filesystem::path& file, const YAML::Node& n, const std::string& key, const char* type) {
-  try {
-    return n.as<T>();
-  } catch (const YAML::Exception&) {
-    fail(file, n, key, std::string("must be ") + type);
+Scenario read_deployment(const MapReader& d, const Scenario& base) {
+  Scenario s = base;
+  s.name = d.str("name", false);
+  s.deployment.model = d.str("model", false);
+  s.deployment.instance = d.str("instance", false);
+  s.deployment.gpu = d.str("gpu", false);
+  if (d.has("num_gpus")) s.deployment.num_gpus = static_cast<int>(bounded(d, "num_gpus", limits::kNumGpus));
+  if (d.has("tp")) s.deployment.tp = static_cast<int>(bounded(d, "tp", limits::kTp));
+  s.deployment.engine = d.str("engine", false, s.deployment.engine);
+  s.deployment.dtype = d.str("dtype", false, s.deployment.dtype);
+  if (d.has("engine_set")) {
+    const DocNode& set = d.raw("engine_set");
+    std::vector<std::string> names;
+    for (const auto& [k, v] : set.entries()) names.push_back(k.text());
+    const MapReader settings = d.child("engine_set", names);  // rejects duplicates and non-mappings
+    for (const auto& k : settings.keys()) s.deployment.engine_set[k] = settings.str(k, true);
   }
+  return s;
 }
 
 }  // namespace
 
 std::vector<Scenario> load_scenario_file(const std::filesystem::path& path) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path.string());
-  } catch (const YAML::BadFile&) {
-    throw ConfigError(path.string() + ": cannot open scenario file");
-  } catch (const YAML::Exception& e) {
-    throw ConfigError(fmt::format("{}:{}: YAML syntax error: {}", path.string(), e.mark.line + 1, e.msg));
-  }
-  check_keys(path, root, "",
-             {"kind", "name", "description", "workload", "dataset", "trace", "duration_s", "requests", "seed", "load",
-              "deployments"});
-  if (!root["kind"] || root["kind"].as<std::string>() != "scenario") fail(path, root, "kind", "must be 'scenario'");
+  const DocNode doc = yamlx::load_file(path);
+  const MapReader root(doc, path.string(), "",
+                       {"kind", "name", "description", "workload", "dataset", "trace", "duration_s", "requests", "seed",
+                        "load", "deployments"},
+                       -1);
+  root.enumeration("kind", {"scenario"}, true);
   Scenario base;
-  base.name = root["name"] ? root["name"].as<std::string>() : path.stem().string();
-  if (root["workload"]) base.workload = root["workload"].as<std::string>();
-  const auto rel = [&](const YAML::Node& n) {
-    std::filesystem::path p = n.as<std::string>();
+  base.name = root.str("name", false, path.stem().string());
+  base.workload = root.str("workload", false, base.workload);
+  const auto rel = [&](const std::string& key) {
+    const std::filesystem::path p = root.str(key, true);
     return (p.is_relative() ? path.parent_path() / p : p).string();
   };
-  if (root["dataset"]) base.dataset_path = rel(root["dataset"]);
-  if (root["trace"]) base.trace_path = rel(root["trace"]);
-  if (root["duration_s"]) base.duration_s = scalar<double>(path, root["duration_s"], "duration_s", "a number");
-  if (root["requests"]) base.max_requests = scalar<std::int64_t>(path, root["requests"], "requests", "an integer");
-  if (root["seed"]) base.seed = scalar<std::uint64_t>(path, root["seed"], "seed", "a non-negative integer");
-  if (root["load"]) {
-    const auto& l = root["load"];
-    check_keys(path, l, "load", {"type", "levels", "arrival", "max_in_flight"});
-    if (l["type"]) {
-      base.load.type = l["type"].as<std::string>();
-      if (base.load.type != "closed" && base.load.type != "open") {
-        fail(path, l["type"], "load.type", "'" + base.load.type + "' is not allowed; allowed: closed, open");
-      }
-    }
-    if (l["levels"]) {
-      if (!l["levels"].IsSequence()) fail(path, l["levels"], "load.levels", "must be a list of numbers");
-      for (const auto& v : l["levels"]) base.load.levels.push_back(scalar<double>(path, v, "load.levels", "a number"));
-    }
-    if (l["arrival"]) base.load.arrival = l["arrival"].as<std::string>();
-    if (l["max_in_flight"]) {
-      base.load.max_in_flight = scalar<std::int64_t>(path, l["max_in_flight"], "load.max_in_flight", "an integer");
-    }
-  }
-  if (!root["deployments"] || !root["deployments"].IsSequence() || root["deployments"].size() == 0) {
-    fail(path, root, "deployments", "required: a non-empty list");
-  }
+  if (root.has("dataset")) base.dataset_path = rel("dataset");
+  if (root.has("trace")) base.trace_path = rel("trace");
+  if (root.has("duration_s")) base.duration_s = bounded(root, "duration_s", limits::kDurationS);
+  if (root.has("requests")) base.max_requests = static_cast<std::int64_t>(bounded(root, "requests", limits::kRequests));
+  if (root.has("seed")) base.seed = seed_of(root);
+  if (root.has("load")) read_load(root, base);
+  const auto deployments = root.child_list(
+      "deployments", {"name", "model", "instance", "gpu", "num_gpus", "tp", "engine", "engine_set", "dtype"}, true);
+  if (deployments.empty()) root.fail_at("deployments", "empty list", "a non-empty list of deployments");
   std::vector<Scenario> out;
-  std::size_t i = 0;
-  for (const auto& d : root["deployments"]) {
-    const std::string where = fmt::format("deployments[{}]", i++);
-    check_keys(path, d, where, {"name", "model", "instance", "gpu", "num_gpus", "tp", "engine", "engine_set", "dtype"});
-    Scenario s = base;
-    s.name = d["name"] ? d["name"].as<std::string>() : "";
-    if (d["model"]) s.deployment.model = d["model"].as<std::string>();
-    if (d["instance"]) s.deployment.instance = d["instance"].as<std::string>();
-    if (d["gpu"]) s.deployment.gpu = d["gpu"].as<std::string>();
-    if (d["num_gpus"]) s.deployment.num_gpus = scalar<int>(path, d["num_gpus"], where + ".num_gpus", "an integer");
-    if (d["tp"]) s.deployment.tp = scalar<int>(path, d["tp"], where + ".tp", "an integer");
-    if (d["engine"]) s.deployment.engine = d["engine"].as<std::string>();
-    if (d["dtype"]) s.deployment.dtype = d["dtype"].as<std::string>();
-    if (d["engine_set"]) {
-      if (!d["engine_set"].IsMap()) fail(path, d["engine_set"], where + ".engine_set", "must be a mapping");
-      for (const auto& kv : d["engine_set"]) s.deployment.engine_set[kv.first.as<std::string>()] = kv.second.as<std::string>();
-    }
-    out.push_back(std::move(s));
-  }
+  out.reserve(deployments.size());
+  for (const auto& d : deployments) out.push_back(read_deployment(d, base));
   return out;
 }
 

@@ -8,6 +8,8 @@
 #include <sstream>
 
 #include "sim/catalog/catalog.hpp"
+#include "sim/core/limits.hpp"
+#include "sim/core/parse_number.hpp"
 
 namespace servetwin {
 namespace {
@@ -20,11 +22,22 @@ std::string read_file(const std::filesystem::path& p) {
   return ss.str();
 }
 
+// A token count: a JSON integer in limits::kTokensPerRequest.
 std::int64_t positive_int(const nlohmann::json& obj, const char* key, const std::string& where) {
-  if (!obj.contains(key) || !obj[key].is_number_integer() || obj[key].get<std::int64_t>() <= 0) {
-    throw ConfigError(fmt::format("{}: field '{}' must be a positive integer", where, key));
+  const auto& lim = limits::kTokensPerRequest;
+  if (!obj.contains(key) || !obj[key].is_number_integer() ||
+      !limit_violation(static_cast<double>(obj[key].get<std::int64_t>()), lim).empty()) {
+    throw ConfigError(fmt::format("{}: field '{}' must be {}", where, key, describe_limit(lim)));
   }
   return obj[key].get<std::int64_t>();
+}
+
+// An optional string field; ConfigError when present with another type.
+std::string string_field(const nlohmann::json& obj, const char* key, const std::string& fallback,
+                         const std::string& where) {
+  if (!obj.contains(key) || obj[key].is_null()) return fallback;
+  if (!obj[key].is_string()) throw ConfigError(fmt::format("{}: field '{}' must be a string", where, key));
+  return obj[key].get<std::string>();
 }
 
 // Reads `id,llama2_input_tokens_with_bos,...` into id -> count.
@@ -39,10 +52,13 @@ std::map<std::string, std::int64_t> read_llama2_counts(const std::filesystem::pa
     if (line.empty()) continue;
     const auto c1 = line.find(',');
     const auto c2 = line.find(',', c1 + 1);
-    if (c1 == std::string::npos || c2 == std::string::npos) {
-      throw ConfigError(fmt::format("{}:{}: expected id,llama2_input_tokens_with_bos,...", csv.string(), line_no));
+    std::int64_t n = 0;
+    if (c1 == std::string::npos || c2 == std::string::npos || !parse_int64(line.substr(c1 + 1, c2 - c1 - 1), n) ||
+        !limit_violation(static_cast<double>(n), limits::kTokensPerRequest).empty()) {
+      throw ConfigError(fmt::format("{}:{}: expected id,llama2_input_tokens_with_bos,... with the count {}", csv.string(),
+                                    line_no, describe_limit(limits::kTokensPerRequest)));
     }
-    counts[line.substr(0, c1)] = std::stoll(line.substr(c1 + 1, c2 - c1 - 1));
+    counts[line.substr(0, c1)] = n;
   }
   return counts;
 }
@@ -50,7 +66,10 @@ std::map<std::string, std::int64_t> read_llama2_counts(const std::filesystem::pa
 Dataset load_v1(const std::filesystem::path& path, const nlohmann::json& doc, const std::string& tokenizer) {
   Dataset ds;
   ds.format = "llm-load-test-v1";
-  ds.name = doc.value("/metadata/name"_json_pointer, path.stem().string());
+  ds.name = path.stem().string();
+  if (doc.contains("metadata") && doc["metadata"].is_object()) {
+    ds.name = string_field(doc["metadata"], "name", ds.name, path.string() + ": metadata");
+  }
   const auto counts_path = path.parent_path() / (path.stem().string() + ".llama2-token-counts.csv");
   std::map<std::string, std::int64_t> llama2;
   if (tokenizer == "llama2" && std::filesystem::exists(counts_path)) {
@@ -63,15 +82,22 @@ Dataset load_v1(const std::filesystem::path& path, const nlohmann::json& doc, co
   for (const auto& e : doc.at("dataset")) {
     const std::string where = fmt::format("{}: dataset[{}]", path.string(), i++);
     PromptSample s;
-    s.id = e.value("id", fmt::format("{}", i - 1));
+    if (!e.is_object()) throw ConfigError(where + ": must be an object");
+    s.id = string_field(e, "id", fmt::format("{}", i - 1), where);
     if (!e.contains("input") || !e["input"].is_object()) throw ConfigError(where + ": missing object 'input'");
     const auto& in = e["input"];
-    s.text = in.value("text", "");
+    s.text = string_field(in, "text", "", where + ".input");
     const auto max_new = positive_int(in, "max_new_tokens", where + ".input");
-    const auto min_new = in.contains("min_new_tokens") ? in["min_new_tokens"].get<std::int64_t>() : 0;
+    std::int64_t min_new = 0;
+    if (in.contains("min_new_tokens")) {
+      if (!in["min_new_tokens"].is_number_integer() || in["min_new_tokens"].get<std::int64_t>() < 0) {
+        throw ConfigError(where + ".input: field 'min_new_tokens' must be an integer >= 0");
+      }
+      min_new = in["min_new_tokens"].get<std::int64_t>();
+    }
     // llm-load-test v1 sets min == max so the output length is fixed; otherwise the dataset's
     // response_len is the best estimate of what the model would generate.
-    s.output_tokens = min_new == max_new ? max_new : e.value("response_len", max_new);
+    s.output_tokens = min_new == max_new || !e.contains("response_len") ? max_new : positive_int(e, "response_len", where);
     if (!llama2.empty()) {
       const auto it = llama2.find(s.id);
       if (it == llama2.end()) throw ConfigError(fmt::format("{}: id '{}' missing from {}", where, s.id, counts_path.string()));
@@ -101,16 +127,19 @@ Dataset load_v2(const std::filesystem::path& path, const std::string& content) {
       throw ConfigError(fmt::format("{}:{}: invalid JSON: {}", path.string(), line_no, e.what()));
     }
     if (line_no == 1) {  // metadata line, skipped as llm-load-test v2 does
-      ds.name = j.value("name", path.stem().string());
+      ds.name = j.is_object() ? string_field(j, "name", path.stem().string(), fmt::format("{}:1", path.string()))
+                              : path.stem().string();
       continue;
     }
     const std::string where = fmt::format("{}:{}", path.string(), line_no);
+    if (!j.is_object()) throw ConfigError(where + ": expected a JSON object per line");
     PromptSample s;
     s.id = j.contains("index") ? j["index"].dump() : fmt::format("{}", line_no - 2);
     s.input_tokens = positive_int(j, "tok_input_length", where);
     s.output_tokens = positive_int(j, "tok_output_length", where);
-    const std::string sys = j.value("system_prompt", "");
-    s.text = sys.empty() ? j.value("question", "") : sys + "\n\n" + j.value("question", "");
+    const std::string sys = string_field(j, "system_prompt", "", where);
+    const std::string question = string_field(j, "question", "", where);
+    s.text = sys.empty() ? question : sys + "\n\n" + question;
     ds.samples.push_back(std::move(s));
   }
   return ds;

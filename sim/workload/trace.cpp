@@ -8,6 +8,8 @@
 #include <string>
 
 #include "sim/catalog/catalog.hpp"
+#include "sim/core/parse_number.hpp"
+#include "sim/core/limits.hpp"
 
 namespace servetwin {
 namespace {
@@ -25,6 +27,29 @@ std::vector<std::string> split_csv_simple(const std::string& line) {
     while (!s.empty() && (s.back() == '\r' || s.back() == ' ')) s.pop_back();
   }
   return out;
+}
+
+// One cell read strictly (whole field, finite, integer where asked) and checked against `limit`.
+double trace_number(const std::filesystem::path& path, int line_no, const char* column, const std::string& text,
+                    const Limit& limit) {
+  double v = 0;
+  bool ok = false;
+  if (limit.integer) {
+    std::int64_t i = 0;
+    ok = parse_int64(text, i);
+    v = static_cast<double>(i);
+  } else {
+    ok = parse_finite_double(text, v);
+  }
+  if (!ok) {
+    throw ConfigError(fmt::format("{}:{}: column '{}': '{}' is not {}; allowed: {}", path.string(), line_no, column, text,
+                                  limit.integer ? "an integer" : "a finite number", describe_limit(limit)));
+  }
+  const std::string problem = limit_violation(v, limit);
+  if (!problem.empty()) {
+    throw ConfigError(fmt::format("{}:{}: column '{}': {} {}", path.string(), line_no, column, text, problem));
+  }
+  return v;
 }
 
 }  // namespace
@@ -58,16 +83,14 @@ std::vector<TraceRow> load_trace_csv(const std::filesystem::path& path) {
       return cells[static_cast<std::size_t>(c)];
     };
     TraceRow r;
-    try {
-      r.arrived_at_s = std::stod(cell(c_at, "arrived_at"));
-      r.input_tokens = std::stoll(cell(c_in, "num_prefill_tokens"));
-      r.output_tokens = std::stoll(cell(c_out, "num_decode_tokens"));
-    } catch (const std::logic_error&) {
-      throw ConfigError(fmt::format("{}:{}: expected numbers in arrived_at, num_prefill_tokens, num_decode_tokens",
-                                    path.string(), line_no));
-    }
-    if (r.arrived_at_s < 0 || r.input_tokens < 1 || r.output_tokens < 1) {
-      throw ConfigError(fmt::format("{}:{}: need arrived_at >= 0 and token counts >= 1", path.string(), line_no));
+    r.arrived_at_s = trace_number(path, line_no, "arrived_at", cell(c_at, "arrived_at"), limits::kArrivalS);
+    r.input_tokens = static_cast<std::int64_t>(trace_number(path, line_no, "num_prefill_tokens",
+                                                            cell(c_in, "num_prefill_tokens"), limits::kTokensPerRequest));
+    r.output_tokens = static_cast<std::int64_t>(trace_number(path, line_no, "num_decode_tokens",
+                                                             cell(c_out, "num_decode_tokens"), limits::kTokensPerRequest));
+    if (rows.size() >= static_cast<std::size_t>(limits::kTraceRows.hi)) {
+      throw ConfigError(fmt::format("{}:{}: more than {:g} rows; allowed: {}", path.string(), line_no,
+                                    limits::kTraceRows.hi, describe_limit(limits::kTraceRows)));
     }
     if (!rows.empty() && r.arrived_at_s < rows.back().arrived_at_s) {
       throw ConfigError(fmt::format("{}:{}: arrived_at must not decrease", path.string(), line_no));

@@ -27,7 +27,11 @@ expect_exit2 "bad setting value" "max_batch_size" predict --model llama-2-7b --i
 expect_exit2 "bad arrival" "allowed: poisson, constant, gamma:CV" predict --model llama-2-7b --instance g5.2xlarge --rate 1 --arrival weibull
 expect_exit2 "bad tp" "tp" predict --model llama-2-7b --instance g5.12xlarge --tp 3
 expect_exit2 "missing trace" "trace" predict --model llama-2-7b --gpu A100-80GB-SXM --trace /nonexistent.csv
-# A model that cannot fit is reported, not crashed.
+# A model that cannot fit is reported, not crashed, and exits 3 (ran, but cannot serve this).
+set +e
 "$bin" predict --model llama-2-70b --instance g5.2xlarge --concurrency 1 --duration 10 > "$tmp/nofit" 2>&1
+rc=$?
+set -e
+[[ $rc -eq 3 ]] || { echo "no-fit: exit $rc, expected 3" >&2; exit 1; }
 grep -q "cannot run: model does not fit" "$tmp/nofit" || { echo "no-fit not reported" >&2; cat "$tmp/nofit" >&2; exit 1; }
 echo "predict CLI: ok"

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Fuzzes every parser of user files (fuzz/fuzz_*.cpp) with libFuzzer under ASan+UBSan, SECONDS each
+# (default 10). Builds with clang in its own directory (build-fuzz/, or $SERVETWIN_FUZZ_BUILD_DIR);
+# installs Debian's clang and libFuzzer runtime when missing (as root). The corpus grows in
+# build-fuzz/fuzz-corpus/<name> (seeded from fuzz/corpus/<name>); a crash leaves its input in
+# build-fuzz/fuzz-artifacts/<name>/: copy it to fuzz/regressions/<name>/ (replayed by ctest, label
+# `fuzz`) when fixing the bug. Prints executions and crashes per target; exits 1 on any crash.
+# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]    (TARGET: trace_csv, scenario_yaml, ...)
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${SERVETWIN_FUZZ_BUILD_DIR:-$here/build-fuzz}"
+secs="${1:-10}"
+shift || true
+
+packages=(clang libclang-rt-14-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then echo "fuzz: run as root: apt-get install -y ${missing[*]}" >&2; exit 1; fi
+  apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+launcher=()
+command -v ccache > /dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+if [[ ! -f "$build/build.ninja" ]]; then
+  cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+    -DCMAKE_CXX_COMPILER=clang++ -DSERVETWIN_WITH_LIVE=OFF -DSERVETWIN_WITH_CUDA=OFF -DSERVETWIN_FUZZ=ON \
+    "-DCMAKE_CXX_FLAGS=-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined" \
+    "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined" "${launcher[@]}" >&2
+fi
+
+names=("$@")
+if ((${#names[@]} == 0)); then
+  for src in "$here"/fuzz/fuzz_*.cpp; do n=$(basename "$src" .cpp); names+=("${n#fuzz_}"); done
+fi
+cmake --build "$build" -j "$(nproc)" --target "${names[@]/#/fuzz_}" >&2
+
+crashed=0
+printf '%-16s %12s %10s %8s\n' target executions exec/s crashes
+for name in "${names[@]}"; do
+  corpus="$build/fuzz-corpus/$name" artifacts="$build/fuzz-artifacts/$name/"
+  mkdir -p "$corpus" "$artifacts"
+  log="$build/fuzz-$name.log"
+  set +e
+  "$build/fuzz/fuzz_$name" -max_total_time="$secs" -print_final_stats=1 -rss_limit_mb=2048 -timeout=10 \
+    -artifact_prefix="$artifacts" "$corpus" "$here/fuzz/corpus/$name" > "$log" 2>&1
+  rc=$?
+  set -e
+  execs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log" | tail -1)
+  rate=$(awk '/stat::average_exec_per_sec/ {print $2}' "$log" | tail -1)
+  crashes=$(find "$artifacts" -type f | wc -l)
+  printf '%-16s %12s %10s %8s\n' "$name" "${execs:-?}" "${rate:-?}" "$crashes"
+  if [[ $rc -ne 0 || $crashes -ne 0 ]]; then
+    crashed=1
+    echo "  $name: exit $rc; log $log; inputs in $artifacts" >&2
+    grep -m3 -E "ERROR|runtime error|uncaught|terminate" "$log" >&2 || true
+  fi
+done
+exit "$crashed"
