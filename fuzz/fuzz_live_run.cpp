@@ -4,7 +4,7 @@
 
 #include "fuzz/fuzz_input_file.hpp"
 #include "sim/catalog/catalog.hpp"
-#include "sim/validate/live_run_reader.hpp"
+#include "sim/formats/live_run_reader.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::uint8_t* split = std::find(data, data + size, std::uint8_t{0});
