@@ -38,33 +38,22 @@ prompt1=$(scrape vllm:prompt_tokens_total)
 gen1=$(scrape vllm:generation_tokens_total)
 run_load too-long "$tmp/too-long.jsonl" 2
 
-/usr/bin/python3 - "$tmp" $((prompt1 - prompt0)) $((gen1 - gen0)) <<'PY'
+/usr/bin/python3 - "$tmp" $((prompt1 - prompt0)) $((gen1 - gen0)) "$(dirname "$0")" <<'PY'
 import csv, json, sys
 tmp, server_prompt, server_gen = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+sys.path.insert(0, sys.argv[4])
+from load_checks import load_rows, merged_tokens
 total_in = total_out = merged = 0
 for mode in ("stream", "unary"):
-    rows = list(csv.DictReader(open(f"{tmp}/{mode}/requests.csv")))
-    assert len(rows) == 6, (mode, len(rows))
-    for r in rows:
-        assert r["status"] == "ok", (mode, r)
-        assert int(r["output_tokens"]) == 16 and int(r["input_tokens"]) == 40, (mode, r)
-        total_in += int(r["input_tokens"])
-        total_out += int(r["output_tokens"])
-    msgs = {}
-    for m in csv.DictReader(open(f"{tmp}/{mode}/messages.csv")):
-        msgs.setdefault(m["request_id"], []).append(int(m["generated_tokens"]))
-    for r in rows:
-        counts = msgs[r["request_id"]]
-        assert counts == sorted(counts) and counts[-1] == 16, (mode, r["request_id"], counts)
-        if mode == "stream":
-            # Each content chunk adds >= 1 token (usually exactly one; vLLM V1 merges deltas when the
-            # producer gets ahead of the consumer, vllm/v1/engine/output_processor.py); the usage chunk
-            # at the end repeats the total.
-            steps = [c for c in counts if c > 0]
+    rows, counts = load_rows(f"{tmp}/{mode}", 6, 40, 16)
+    total_in += sum(int(r["input_tokens"]) for r in rows)
+    total_out += sum(int(r["output_tokens"]) for r in rows)
+    if mode == "stream":
+        for c in counts:
+            steps = [n for n in c if n > 0]
             if len(steps) > 1 and steps[-1] == steps[-2]:
-                steps.pop()  # the usage chunk
-            assert steps[-1] == 16 and all(b > a for a, b in zip(steps, steps[1:])), (r["request_id"], counts)
-            merged += 16 - len(steps)
+                steps.pop()  # the usage chunk repeats the total
+            merged += merged_tokens(steps, 16)
     stage = json.load(open(f"{tmp}/{mode}/summary.json"))["scenarios"][0]["stages"][0]
     assert stage["metrics"]["completed"] == 6, stage["metrics"]
     assert stage.get("token_count_methods") == {"usage": 6}, stage.get("token_count_methods")

@@ -38,32 +38,20 @@ run_load unary "$tmp/ok.jsonl" 6 --unary
 prompt1=$(scrape vllm:prompt_tokens_total)
 gen1=$(scrape vllm:generation_tokens_total)
 
-/usr/bin/python3 - "$tmp" $((prompt1 - prompt0)) $((gen1 - gen0)) <<'PY'
-import csv, json, sys
+/usr/bin/python3 - "$tmp" $((prompt1 - prompt0)) $((gen1 - gen0)) "$(dirname "$0")" <<'PY'
+import json, sys
 tmp, server_prompt, server_gen = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+sys.path.insert(0, sys.argv[4])
+from load_checks import load_rows, merged_tokens
 total_in = total_out = merged = 0
 for mode in ("stream", "unary"):
-    rows = list(csv.DictReader(open(f"{tmp}/{mode}/requests.csv")))
-    assert len(rows) == 6, (mode, len(rows))
-    for r in rows:
-        assert r["status"] == "ok" and r["stop_reason"] == "MAX_TOKENS", (mode, r)
-        assert int(r["output_tokens"]) == 16, (mode, r)
-        assert int(r["input_tokens"]) == 40, (mode, r)
-        total_in += int(r["input_tokens"])
-        total_out += int(r["output_tokens"])
-    msgs = {}
-    for m in csv.DictReader(open(f"{tmp}/{mode}/messages.csv")):
-        msgs.setdefault(m["request_id"], []).append(int(m["generated_tokens"]))
-    for r in rows:
-        counts = msgs[r["request_id"]]
-        assert counts == sorted(counts) and counts[-1] == 16, (mode, r["request_id"], counts)
-        if mode == "stream":
-            # adapter: first message = input_token_count only (0 tokens), then each message adds >= 1
-            # token. Usually exactly one: vLLM V1's per-request output collector merges deltas only when
-            # the producer gets ahead of the consumer (vllm/v1/engine/output_processor.py), which a
-            # busy 2-core machine sometimes causes; the merges are counted, not hidden.
-            assert counts[0] == 0 and all(b > a for a, b in zip(counts, counts[1:])), (r["request_id"], counts)
-            merged += 17 - len(counts)
+    rows, counts = load_rows(f"{tmp}/{mode}", 6, 40, 16, stop_reason="MAX_TOKENS")
+    total_in += sum(int(r["input_tokens"]) for r in rows)
+    total_out += sum(int(r["output_tokens"]) for r in rows)
+    if mode == "stream":
+        for c in counts:  # adapter: first message = input_token_count only (0 tokens), then the tokens
+            assert c[0] == 0, c
+            merged += merged_tokens(c[1:], 16)
     stage = json.load(open(f"{tmp}/{mode}/summary.json"))["scenarios"][0]["stages"][0]
     assert stage["metrics"]["completed"] == 6 and stage["grpc_status_counts"] == {"OK": 6}, stage
 # The server's counters also saw the readiness probe (ModelInfo: no tokens), nothing else.
