@@ -41,6 +41,7 @@ nlohmann::json plan_inputs_json(const PlanInputs& in) {
   if (plans_users(in)) {  // closed loop: users replace the rate (rate outputs keep their exact keys)
     j.erase("target_rate_per_s");
     j.erase("rate_search");
+    j.erase("arrival");  // a closed loop has no arrival process: each user sends when its last request ends
     j["load_kind"] = "users";
     j["target_users"] = in.target_users;
     j["users_search"] = {{"start_users", in.users_search.start_users},
