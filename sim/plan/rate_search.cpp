@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <utility>
 
 namespace servetwin {
 namespace {
@@ -51,6 +52,16 @@ Threshold bracket_and_bisect(const RateSearchSettings& b, bool integer, const st
   return t;
 }
 
+// The search's result from its threshold; `lowest` names the lowest load tried, for the reason.
+RateSearch finish(RateSearch out, const Threshold& t, const std::string& lowest) {
+  out.found = t.found;
+  out.capped = t.capped;
+  out.max_rate_per_s = t.lo;
+  out.fail_rate_per_s = t.found && !t.capped ? t.hi : 0;
+  if (!t.found) out.reason = fmt::format("SLO not met at any load: {} {}", lowest, out.probes.back().violations);
+  return out;
+}
+
 }  // namespace
 
 RateSearch find_max_rate(const Catalog& catalog, const Scenario& s, const PlanSlo& slo, const RateSearchSettings& settings) {
@@ -59,12 +70,7 @@ RateSearch find_max_rate(const Catalog& catalog, const Scenario& s, const PlanSl
     out.probes.push_back(run_probe(catalog, s, rate, 1, RouterPolicy::kRoundRobin, slo));
     return out.probes.back().met;
   });
-  out.found = t.found;
-  out.capped = t.capped;
-  out.max_rate_per_s = t.lo;
-  out.fail_rate_per_s = t.found && !t.capped ? t.hi : 0;
-  if (!t.found) out.reason = fmt::format("SLO not met at any load: at {:.3g} req/s {}", t.hi, out.probes.back().violations);
-  return out;
+  return finish(std::move(out), t, fmt::format("at {:.3g} req/s", t.hi));
 }
 
 RateSearch find_max_users(const Catalog& catalog, const Scenario& s, const PlanSlo& slo, const UsersSearchSettings& settings) {
@@ -75,12 +81,7 @@ RateSearch find_max_users(const Catalog& catalog, const Scenario& s, const PlanS
     out.probes.push_back(run_users_probe(catalog, s, static_cast<std::int64_t>(users), 1, RouterPolicy::kRoundRobin, slo));
     return out.probes.back().met;
   });
-  out.found = t.found;
-  out.capped = t.capped;
-  out.max_rate_per_s = t.lo;
-  out.fail_rate_per_s = t.found && !t.capped ? t.hi : 0;
-  if (!t.found) out.reason = fmt::format("SLO not met at any load: with {:g} users {}", t.hi, out.probes.back().violations);
-  return out;
+  return finish(std::move(out), t, fmt::format("with {:g} users", t.hi));
 }
 
 std::optional<RateInterval> max_rate_prediction_interval(const RateSearch& /*search*/) { return std::nullopt; }
