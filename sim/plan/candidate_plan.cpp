@@ -59,10 +59,10 @@ nlohmann::json size_replicas(const Catalog& catalog, const PlanInputs& in, const
     j["sizing_probes"].push_back(to_json(p));
     if (p.met) best = p;
   }
-  if (!best) {
-    return rejected(std::move(j), "target",
-                    fmt::format("SLO not met at {} with {} to {} replicas ({})", target_text(in), first,
-                                first + in.max_extra_replicas, j["sizing_probes"].back().value("violations", "")));
+  if (!best) {  // the reason reads j, so it is built before j is moved
+    const std::string reason = fmt::format("SLO not met at {} with {} to {} replicas ({})", target_text(in), first,
+                                           first + in.max_extra_replicas, j["sizing_probes"].back().value("violations", ""));
+    return rejected(std::move(j), "target", reason);
   }
   if (best->replicas == first && first > 1) {  // pooling behind the router may carry it on fewer
     const Probe p = probe_target(catalog, in, s, first - 1);
