@@ -1,7 +1,10 @@
 // `servetwin plan`: the cheapest deployment that serves a target request rate within an SLO. For each
 // candidate (model x instance/GPU x TP x engine x engine-setting values) it finds one replica's
 // maximum sustainable rate by bisection, sizes replicas behind a router for the target (simulated,
-// not divided), prices them, and ranks; see docs/planning.md.
+// not divided), prices them, and ranks; see docs/planning.md. `--users N` plans for N closed-loop
+// users instead of a rate: the search finds each replica's maximum users, on whole numbers.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <iostream>
@@ -11,6 +14,7 @@
 #include "sim/catalog/catalog.hpp"
 #include "sim/cli/scenario_options.hpp"
 #include "sim/cli/verb_registry.hpp"
+#include "sim/core/limits.hpp"
 #include "sim/plan/candidate_grid.hpp"
 #include "sim/plan/plan_output.hpp"
 #include "sim/plan/planner.hpp"
@@ -27,14 +31,33 @@ struct PlanOptions {
   std::string out, config_dir;
   double rate_per_s = 0, duration_s = 120, budget_usd_h = 0, discount = 0, tolerance = 0.05, start_rate = 1;
   double min_rate = 0.01, max_rate = 1000;
+  std::int64_t users = 0, max_users = 1024;
+  bool rate_given = false, users_given = false;
   std::int64_t input_tokens = 0, output_tokens = 0;
   int max_gpus = 0, jobs = 0, max_extra_replicas = 3;
   std::uint64_t seed = 42;
   bool json = false;
 };
 
-void check_ranges(const PlanOptions& o) {
+// Exactly one of --rate (open loop, req/s) and --users (closed loop), each in range.
+void check_target(const PlanOptions& o) {
+  if (o.rate_given == o.users_given) {
+    throw UsageError("give exactly one target: --rate (requests/s, open loop) or --users (concurrent closed-loop users)");
+  }
+  if (o.users_given) {
+    if (o.users < 1 || o.users > static_cast<std::int64_t>(limits::kConcurrency.hi)) {
+      throw UsageError(fmt::format("--users: a whole number of concurrent users from 1 to {:g}", limits::kConcurrency.hi));
+    }
+    if (o.max_users < 1 || o.max_users > static_cast<std::int64_t>(limits::kConcurrency.hi)) {
+      throw UsageError(fmt::format("--max-users: the search cap per replica, 1 to {:g} users", limits::kConcurrency.hi));
+    }
+    return;
+  }
   if (!(o.rate_per_s > 0)) throw UsageError("--rate: the target traffic in requests/s is required and must be > 0");
+}
+
+void check_ranges(const PlanOptions& o) {
+  check_target(o);
   if (!(o.duration_s > 0)) throw UsageError("--duration: must be > 0 seconds");
   if (std::any_of(o.tps.begin(), o.tps.end(), [](int tp) { return tp < 1; })) throw UsageError("--tp: each degree must be >= 1");
   if (!(o.discount >= 0 && o.discount < 1)) throw UsageError("--discount: a fraction in [0, 1), e.g. 0.3 for 30% off");
@@ -61,6 +84,8 @@ PlanInputs plan_inputs(const PlanOptions& o) {
   in.traffic.duration_s = o.duration_s;
   in.traffic.seed = o.seed;
   in.target_rate_per_s = o.rate_per_s;
+  in.target_users = o.users_given ? o.users : 0;
+  in.users_search = {1, o.max_users, o.tolerance};
   in.slo = parse_plan_slo(o.slo);
   in.router = parse_router(o.router);
   in.search = {o.start_rate, o.min_rate, o.max_rate, o.tolerance};
@@ -109,7 +134,12 @@ void add_candidate_options(CLI::App& cmd, PlanOptions& o) {
 }
 
 void add_traffic_options(CLI::App& cmd, PlanOptions& o) {
-  cmd.add_option("--rate", o.rate_per_s, "Target traffic, requests/s (required)");
+  cmd.add_option_function<double>(
+      "--rate", [&o](double v) { o.rate_per_s = v, o.rate_given = true; }, "Target traffic, requests/s (or --users)");
+  cmd.add_option_function<std::int64_t>(
+      "--users", [&o](std::int64_t v) { o.users = v, o.users_given = true; },
+      "Target traffic as concurrent closed-loop users (or --rate)");
+  cmd.add_option("--max-users", o.max_users, "With --users: search cap per replica, users (default 1024)");
   cmd.add_option("--arrival", o.arrival, "Arrivals: poisson, constant, gamma:CV");
   cmd.add_option("--workload", o.workload, "Catalog workload (default openorca-32)");
   cmd.add_option("--dataset", o.dataset, "llm-load-test v1 JSON or v2 JSONL dataset file");
@@ -130,7 +160,7 @@ const VerbRegistration kPlan{Verb{
       cmd.add_option("--budget-usd-h", o->budget_usd_h, "Budget in USD per hour after the discount (0 = none)");
       cmd.add_option("--max-gpus", o->max_gpus, "Most GPUs to buy (0 = no limit)");
       cmd.add_option("--discount", o->discount, "Fraction off on-demand prices, e.g. 0.3 (default 0)");
-      cmd.add_option("--rate-tolerance", o->tolerance, "Bisection stops when (fail - met) <= this x met (default 0.05)");
+      cmd.add_option("--rate-tolerance", o->tolerance, "Bisection stops when (fail - met) <= this x met (default 0.05; users: or 1)");
       cmd.add_option("--start-rate", o->start_rate, "First rate tried per replica, req/s (default 1)");
       cmd.add_option("--min-rate", o->min_rate, "Below this the SLO is 'not met at any load' (default 0.01)");
       cmd.add_option("--max-rate", o->max_rate, "Search cap per replica, req/s (default 1000)");

@@ -33,26 +33,39 @@ std::pair<const char*, std::string> over_limits(const PlanInputs& in, const Inst
   return {nullptr, ""};
 }
 
-// Sizes the replica set for the target rate; fills replicas / at_target / price or rejects.
+// The target as the load kind names it, for reasons: "6 req/s" or "40 users".
+std::string target_text(const PlanInputs& in) {
+  return plans_users(in) ? fmt::format("{} users", in.target_users) : fmt::format("{:g} req/s", in.target_rate_per_s);
+}
+
+// One probe of the whole target load on `replicas` replicas behind the router.
+Probe probe_target(const Catalog& catalog, const PlanInputs& in, const Scenario& s, int replicas) {
+  return plans_users(in) ? run_users_probe(catalog, s, in.target_users, replicas, in.router, in.slo)
+                         : run_probe(catalog, s, in.target_rate_per_s, replicas, in.router, in.slo);
+}
+
+// Sizes the replica set for the target load; fills replicas / at_target / price or rejects.
+// `max_per_replica` is the search's result: req/s, or users for plan --users.
 nlohmann::json size_replicas(const Catalog& catalog, const PlanInputs& in, const Scenario& s, nlohmann::json j,
-                             double max_rate_per_s) {
+                             double max_per_replica) {
   const InstanceSpec& inst = catalog.instance(s.deployment.instance);
-  const int first = std::max(1, static_cast<int>(std::ceil(in.target_rate_per_s / max_rate_per_s - 1e-9)));
+  const double target = plans_users(in) ? static_cast<double>(in.target_users) : in.target_rate_per_s;
+  const int first = std::max(1, static_cast<int>(std::ceil(target / max_per_replica - 1e-9)));
   std::optional<Probe> best;
   for (int k = first; k <= first + in.max_extra_replicas && !best; ++k) {
     const auto [kind, why] = over_limits(in, inst, s.deployment.num_gpus, k);
     if (kind != nullptr) return rejected(std::move(j), kind, why);
-    const Probe p = run_probe(catalog, s, in.target_rate_per_s, k, in.router, in.slo);
+    const Probe p = probe_target(catalog, in, s, k);
     j["sizing_probes"].push_back(to_json(p));
     if (p.met) best = p;
   }
-  if (!best) {
-    return rejected(std::move(j), "target",
-                    fmt::format("SLO not met at {:g} req/s with {} to {} replicas ({})", in.target_rate_per_s, first,
-                                first + in.max_extra_replicas, j["sizing_probes"].back().value("violations", "")));
+  if (!best) {  // the reason reads j, so it is built before j is moved
+    const std::string reason = fmt::format("SLO not met at {} with {} to {} replicas ({})", target_text(in), first,
+                                           first + in.max_extra_replicas, j["sizing_probes"].back().value("violations", ""));
+    return rejected(std::move(j), "target", reason);
   }
   if (best->replicas == first && first > 1) {  // pooling behind the router may carry it on fewer
-    const Probe p = run_probe(catalog, s, in.target_rate_per_s, first - 1, in.router, in.slo);
+    const Probe p = probe_target(catalog, in, s, first - 1);
     j["sizing_probes"].push_back(to_json(p));
     if (p.met) best = p;
   }
@@ -64,6 +77,23 @@ nlohmann::json size_replicas(const Catalog& catalog, const PlanInputs& in, const
   return j;
 }
 
+// The search's result under the load kind's names: max_rate_* (req/s) or max_users_* (users).
+void record_search(nlohmann::json& j, const PlanInputs& in, const RateSearch& search) {
+  const nlohmann::json fail = search.capped ? nlohmann::json(nullptr) : nlohmann::json(search.fail_rate_per_s);
+  if (plans_users(in)) {
+    j["max_users"] = static_cast<std::int64_t>(search.max_rate_per_s);
+    j["max_users_bracket"] = {static_cast<std::int64_t>(search.max_rate_per_s),
+                              search.capped ? nlohmann::json(nullptr) : nlohmann::json(static_cast<std::int64_t>(search.fail_rate_per_s))};
+    j["max_users_capped"] = search.capped;
+    return;
+  }
+  j["max_rate_per_s"] = search.max_rate_per_s;
+  j["max_rate_bracket"] = {search.max_rate_per_s, fail};
+  j["max_rate_capped"] = search.capped;
+  const auto interval = max_rate_prediction_interval(search);
+  j["max_rate_interval"] = interval ? nlohmann::json{interval->low_per_s, interval->high_per_s} : nlohmann::json(nullptr);
+}
+
 }  // namespace
 
 nlohmann::json plan_candidate(const Catalog& catalog, const PlanInputs& in, const DeploymentConfig& candidate) {
@@ -72,8 +102,8 @@ nlohmann::json plan_candidate(const Catalog& catalog, const PlanInputs& in, cons
   j["sizing_probes"] = nlohmann::json::array();
   Scenario s = in.traffic;
   s.deployment = candidate;
-  s.load.type = "open";
-  s.load.levels = {in.search.start_rate_per_s};
+  s.load.type = plans_users(in) ? "closed" : "open";
+  s.load.levels = {plans_users(in) ? static_cast<double>(in.users_search.start_users) : in.search.start_rate_per_s};
   try {
     s = resolve_scenario(catalog, s);
   } catch (const ConfigError& e) {
@@ -86,17 +116,13 @@ nlohmann::json plan_candidate(const Catalog& catalog, const PlanInputs& in, cons
   }
   RateSearch search;
   try {
-    search = find_max_rate(catalog, s, in.slo, in.search);
+    search = plans_users(in) ? find_max_users(catalog, s, in.slo, in.users_search) : find_max_rate(catalog, s, in.slo, in.search);
   } catch (const DoesNotFitError& e) {
     return rejected(std::move(j), "memory", std::string("does not fit in memory: ") + e.what());
   }
   j["probes"] = nlohmann::json::array();
   for (const auto& p : search.probes) j["probes"].push_back(to_json(p));
-  j["max_rate_per_s"] = search.max_rate_per_s;
-  j["max_rate_bracket"] = {search.max_rate_per_s, search.capped ? nullptr : nlohmann::json(search.fail_rate_per_s)};
-  j["max_rate_capped"] = search.capped;
-  const auto interval = max_rate_prediction_interval(search);
-  j["max_rate_interval"] = interval ? nlohmann::json{interval->low_per_s, interval->high_per_s} : nlohmann::json(nullptr);
+  record_search(j, in, search);
   if (!search.found) return rejected(std::move(j), "slo", search.reason);
   if (!inst.on_demand.has_price) return rejected(std::move(j), "no_price", "no on-demand price for " + inst.name + " in the catalog");
   return size_replicas(catalog, in, s, std::move(j), search.max_rate_per_s);

@@ -4,6 +4,8 @@
 // up until the SLO holds, and one step down when pooling lets fewer replicas carry it), price, and the
 // limits. The result is JSON, the record plan.json lists per candidate; `status` is "ok" or "rejected"
 // with `reason_kind` (invalid, memory, slo, no_price, target, budget, max_gpus) and `reason`.
+// With `target_users` (plan --users) the load is a closed loop: the search finds one replica's maximum
+// users (max_users), and the replicas are sized for the target users, routed by the router (simulated).
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -16,7 +18,9 @@ namespace servetwin {
 
 struct PlanInputs {
   Scenario traffic;                  // workload / dataset / fixed lengths, arrival, duration, seed
-  double target_rate_per_s = 0;
+  double target_rate_per_s = 0;      // open loop (plan --rate) when target_users is 0
+  std::int64_t target_users = 0;     // closed loop (plan --users) when > 0
+  UsersSearchSettings users_search;
   PlanSlo slo;
   RouterPolicy router = RouterPolicy::kLeastOutstanding;
   RateSearchSettings search;
@@ -25,6 +29,8 @@ struct PlanInputs {
   double discount = 0;               // fraction off the on-demand price
   int max_extra_replicas = 3;        // replicas tried beyond ceil(target / max rate)
 };
+
+[[nodiscard]] inline bool plans_users(const PlanInputs& in) { return in.target_users > 0; }
 
 nlohmann::json plan_candidate(const Catalog& catalog, const PlanInputs& in, const DeploymentConfig& candidate);
 

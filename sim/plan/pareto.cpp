@@ -50,8 +50,9 @@ std::vector<ProbeRow> probe_rows(const nlohmann::json& plan) {
     const std::size_t idx = c["index"].get<std::size_t>();
     for (const auto& p : c["probes"]) {
       if (!(p["output_tok_s"].get<double>() > 0) || !(p["tpot_mean_ms"].get<double>() > 0)) continue;
-      const bool is_rec = rec.is_number() && rec.get<std::size_t>() == idx &&
-                          p["rate_per_s"].get<double>() == c["max_rate_per_s"].get<double>();
+      const bool at_max = c.contains("max_users") ? p.value("users", std::int64_t{0}) == c["max_users"].get<std::int64_t>()
+                                                  : p["rate_per_s"].get<double>() == c["max_rate_per_s"].get<double>();
+      const bool is_rec = rec.is_number() && rec.get<std::size_t>() == idx && at_max;
       rows.push_back({idx, &c, &p, is_rec});
     }
   }

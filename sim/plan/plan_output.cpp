@@ -37,27 +37,42 @@ std::string candidate_label(const nlohmann::json& c) {
                      d["tp"].get<int>(), d["engine"].get<std::string>(), settings == "-" ? "" : " " + settings);
 }
 
-}  // namespace
+bool plans_users(const nlohmann::json& plan) { return plan["inputs"].value("load_kind", "") == "users"; }
 
-void print_plan_table(std::ostream& os, const nlohmann::json& plan) {
-  const auto& in = plan["inputs"];
-  const auto& cands = plan["candidates"];
+// The table's first line: the target load, named by its kind.
+void print_plan_heading(std::ostream& os, const nlohmann::json& in) {
+  if (in.value("load_kind", "") == "users") {
+    os << fmt::format("plan: {} closed-loop users, SLO {}, router {}; max users per replica by bisection on whole "
+                      "users to max(1, {:g}%)\n",
+                      in["target_users"].get<std::int64_t>(), in["slo"].get<std::string>(), in["router"].get<std::string>(),
+                      100 * in["users_search"]["tolerance_rel"].get<double>());
+    return;
+  }
   os << fmt::format("plan: {:g} req/s ({} arrivals), SLO {}, router {}; max rate per replica by bisection to {:g}% "
                     "(prediction interval: not available, issue 17)\n",
                     in["target_rate_per_s"].get<double>(), in["arrival"].get<std::string>(), in["slo"].get<std::string>(),
                     in["router"].get<std::string>(), 100 * in["rate_search"]["tolerance_rel"].get<double>());
+}
+
+}  // namespace
+
+void print_plan_table(std::ostream& os, const nlohmann::json& plan) {
+  const auto& cands = plan["candidates"];
+  const bool users = plans_users(plan);
+  print_plan_heading(os, plan["inputs"]);
   os << fmt::format("{} candidates, {} feasible\n\n", cands.size(), plan["ranked"].size());
   std::size_t label_w = 9;
   for (const auto& idx : plan["ranked"]) label_w = std::max(label_w, candidate_label(cands[idx.get<std::size_t>()]).size());
   os << fmt::format("{:>4} {:<{}} {:>9} {:>4} {:>5} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}\n", "rank", "candidate", label_w,
-                    "max_req/s", "repl", "gpus", "USD/h", "USD/h*", "$/1M_in", "$/1M_out", "ttft_p99", "tpot");
+                    users ? "max_users" : "max_req/s", "repl", "gpus", "USD/h", "USD/h*", "$/1M_in", "$/1M_out", "ttft_p99", "tpot");
   int rank = 0;
   for (const auto& idx : plan["ranked"]) {
     const auto& c = cands[idx.get<std::size_t>()];
     const auto& p = c["price"];
     const auto& t = c["at_target"];
-    os << fmt::format("{:>4} {:<{}} {:>9.3g} {:>4} {:>5} {:>8.2f} {:>8.2f} {:>8.3f} {:>8.3f} {:>8.0f} {:>8.1f}\n", ++rank,
-                      candidate_label(c), label_w, num(c, "max_rate_per_s"), c["replicas"].get<int>(),
+    const std::string max_text = users ? fmt::format("{}", c["max_users"].get<std::int64_t>()) : fmt::format("{:.3g}", num(c, "max_rate_per_s"));
+    os << fmt::format("{:>4} {:<{}} {:>9} {:>4} {:>5} {:>8.2f} {:>8.2f} {:>8.3f} {:>8.3f} {:>8.0f} {:>8.1f}\n", ++rank,
+                      candidate_label(c), label_w, max_text, c["replicas"].get<int>(),
                       p["gpus"].get<int>(), num(p, "usd_per_hour_on_demand"), num(p, "usd_per_hour"),
                       num(p, "usd_per_1m_input_tok"), num(p, "usd_per_1m_output_tok"), num(t, "ttft_p99_ms"),
                       num(t, "tpot_mean_ms"));
@@ -76,8 +91,10 @@ void print_plan_table(std::ostream& os, const nlohmann::json& plan) {
 void write_plan_csv(const std::filesystem::path& path, const nlohmann::json& plan) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) throw std::runtime_error("cannot write " + path.string());
-  out << "rank,candidate,model,instance,gpu,tp,engine,engine_set,status,reason_kind,reason,max_rate_per_s,"
-         "max_rate_fail_per_s,replicas,instances,gpus,usd_per_hour_on_demand,usd_per_hour,usd_per_1m_input_tok,"
+  const bool users = plans_users(plan);
+  out << "rank,candidate,model,instance,gpu,tp,engine,engine_set,status,reason_kind,reason,"
+      << (users ? "max_users,max_users_fail," : "max_rate_per_s,max_rate_fail_per_s,")
+      << "replicas,instances,gpus,usd_per_hour_on_demand,usd_per_hour,usd_per_1m_input_tok,"
          "usd_per_1m_output_tok,usd_per_1m_tok,ttft_p99_ms,tpot_mean_ms,e2e_p99_ms,goodput\n";
   const auto& cands = plan["candidates"];
   std::vector<std::size_t> order = plan["ranked"].get<std::vector<std::size_t>>();
@@ -91,13 +108,13 @@ void write_plan_csv(const std::filesystem::path& path, const nlohmann::json& pla
     const nlohmann::json none = nlohmann::json::object();
     const auto& p = ok ? c["price"] : none;
     const auto& t = ok ? c["at_target"] : none;
-    const auto& bracket = c.value("max_rate_bracket", nlohmann::json::array());
+    const auto& bracket = c.value(users ? "max_users_bracket" : "max_rate_bracket", nlohmann::json::array());
     auto opt = [&](const nlohmann::json& j, const char* k) { return j.contains(k) ? fmt::format("{}", j[k].get<double>()) : std::string(); };
     out << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
                        ok ? fmt::format("{}", r + 1) : "", order[r], csv_field(d["model"].get<std::string>()),
                        d["instance"].get<std::string>(), d["gpu"].get<std::string>(), d["tp"].get<int>(),
                        d["engine"].get<std::string>(), csv_field(engine_set_text(d)), c["status"].get<std::string>(),
-                       c.value("reason_kind", ""), csv_field(c.value("reason", "")), opt(c, "max_rate_per_s"),
+                       c.value("reason_kind", ""), csv_field(c.value("reason", "")), opt(c, users ? "max_users" : "max_rate_per_s"),
                        bracket.size() == 2 && bracket[1].is_number() ? fmt::format("{}", bracket[1].get<double>()) : "",
                        ok ? fmt::format("{}", c["replicas"].get<int>()) : "", ok ? fmt::format("{}", p["instances"].get<int>()) : "",
                        ok ? fmt::format("{}", p["gpus"].get<int>()) : "", opt(p, "usd_per_hour_on_demand"),

@@ -76,7 +76,8 @@ PlanSlo parse_plan_slo(const std::string& text) {
                                          [](const SloTerm& t) { return t.at_most && bounds_queueing(t.metric); });
   if (!queue_bounded) {
     throw ConfigError(fmt::format("--slo '{}': bound TTFT or E2E latency (e.g. ttft_p99_ms<=2000 or ttft_ms<=2000); "
-                                  "without one an overloaded server, whose queue grows without end, meets the SLO",
+                                  "without one an overloaded server, whose queue grows without end, meets the SLO (with --users, "
+                                  "users past the batch limit wait in that queue while TPOT stays flat)",
                                   text));
   }
   const bool names_rejection = std::any_of(slo.aggregate.begin(), slo.aggregate.end(),

@@ -38,6 +38,16 @@ nlohmann::json plan_inputs_json(const PlanInputs& in) {
   j["budget_usd_per_hour"] = std::isfinite(in.budget_usd_per_hour) ? nlohmann::json(in.budget_usd_per_hour) : nlohmann::json(nullptr);
   j["max_gpus"] = in.max_gpus > 0 ? nlohmann::json(in.max_gpus) : nlohmann::json(nullptr);
   j["discount"] = in.discount;
+  if (plans_users(in)) {  // closed loop: users replace the rate (rate outputs keep their exact keys)
+    j.erase("target_rate_per_s");
+    j.erase("rate_search");
+    j.erase("arrival");  // a closed loop has no arrival process: each user sends when its last request ends
+    j["load_kind"] = "users";
+    j["target_users"] = in.target_users;
+    j["users_search"] = {{"start_users", in.users_search.start_users},
+                         {"max_users", in.users_search.max_users},
+                         {"tolerance_rel", in.users_search.tolerance_rel}};
+  }
   return j;
 }
 
@@ -76,7 +86,7 @@ PlanRun run_plan(const Catalog& catalog, const PlanInputs& in, const std::vector
   r["schema_version"] = kSummarySchemaVersion;
   r["kind"] = "plan";
   r["inputs"] = plan_inputs_json(in);
-  r["max_rate_interval_note"] = "prediction intervals are not available yet (fidelity issue 17): max_rate_interval is null";
+  if (!plans_users(in)) r["max_rate_interval_note"] = "prediction intervals are not available yet (fidelity issue 17): max_rate_interval is null";
   const auto ranked = rank_plans(list);
   r["ranked"] = ranked;
   r["recommended"] = ranked.empty() ? nlohmann::json(nullptr) : nlohmann::json(ranked.front());

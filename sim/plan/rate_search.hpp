@@ -30,6 +30,17 @@ struct RateSearch {
 
 RateSearch find_max_rate(const Catalog& catalog, const Scenario& s, const PlanSlo& slo, const RateSearchSettings& settings);
 
+// `plan --users`: the most closed-loop users one replica serves within the SLO, by the same bracket
+// (doubling from start_users) and bisection on whole numbers, until fail - met <= max(1, tolerance x met).
+// The result reuses RateSearch with users in place of rates: max_rate_per_s = users met,
+// fail_rate_per_s = users failed.
+struct UsersSearchSettings {
+  std::int64_t start_users = 1;
+  std::int64_t max_users = 1024;  // above this the search stops and reports the cap
+  double tolerance_rel = 0.05;
+};
+RateSearch find_max_users(const Catalog& catalog, const Scenario& s, const PlanSlo& slo, const UsersSearchSettings& settings);
+
 // Hook for the prediction interval of the maximum rate, to come from the fidelity work (issue 17).
 // Until then there is no interval: nullopt, and outputs say "not available" rather than invent one.
 struct RateInterval {

@@ -187,5 +187,54 @@ TEST(PlanAgreesWithBruteForce, SameBestConfigurationAndMaxRateWithinTolerance) {
   EXPECT_EQ(plan["recommended"].get<std::size_t>(), best);
 }
 
+// The same bar for `plan --users`: every candidate's maximum closed-loop users is checked against
+// every whole user count up to the cap (an exhaustive grid, so the true maximum lies in the bisection's
+// bracket [met, fail) whose width is the stated tolerance, max(1, 15% of met)), and the cheapest
+// configuration sized from the grid's maxima is the one the planner recommends.
+TEST(PlanAgreesWithBruteForce, UsersSameBestConfigurationAndMaxUsersWithinTolerance) {
+  PlanInputs in;
+  in.traffic.fixed_input_tokens = 512;
+  in.traffic.fixed_output_tokens = 128;
+  in.traffic.duration_s = 60;
+  in.target_users = 40;
+  in.users_search = {1, 64, 0.15};
+  in.slo = parse_plan_slo("ttft_p99_ms<=1500,tpot_mean_ms<=60");
+  CandidateSpace space;
+  space.models = {"llama-2-7b"};
+  space.instances = {"g5.2xlarge", "g5.12xlarge"};
+  const auto candidates = expand_candidates(catalog(), space);
+  ASSERT_EQ(candidates.size(), 4U);
+  const PlanRun run = run_plan(catalog(), in, candidates, 2, false);
+  const auto& plan = run.result;
+  ASSERT_TRUE(plan["recommended"].is_number()) << plan.dump(1);
+  EXPECT_EQ(plan["inputs"]["load_kind"], "users");
+  double best_usd = 1e300;
+  std::size_t best = candidates.size();
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    const auto& c = plan["candidates"][i];
+    const Scenario s = open_scenario(candidates[i].instance, candidates[i].tp, 1);
+    std::int64_t grid_max = 0;
+    for (std::int64_t users = 1; users <= in.users_search.max_users; ++users) {
+      if (run_users_probe(catalog(), s, users, 1, RouterPolicy::kRoundRobin, in.slo).met) grid_max = users;
+    }
+    ASSERT_GT(grid_max, 0) << candidates[i].instance << " TP" << candidates[i].tp;
+    ASSERT_LT(grid_max, in.users_search.max_users) << "the cap must not hide the threshold";
+    const auto lo = c["max_users_bracket"][0].get<std::int64_t>();
+    const auto hi = c["max_users_bracket"][1].get<std::int64_t>();
+    EXPECT_EQ(c["max_users"].get<std::int64_t>(), lo);
+    EXPECT_LE(static_cast<double>(hi - lo), std::max(1.0, in.users_search.tolerance_rel * static_cast<double>(lo)));
+    EXPECT_GE(grid_max, lo) << candidates[i].instance << " TP" << candidates[i].tp;
+    EXPECT_LT(grid_max, hi) << candidates[i].instance << " TP" << candidates[i].tp;
+    EXPECT_EQ(c["at_target"]["users"].get<std::int64_t>(), in.target_users);
+    const int replicas = static_cast<int>((in.target_users + grid_max - 1) / grid_max);
+    const auto price = price_replica_set(catalog().instance(candidates[i].instance), candidates[i].tp, replicas, 0, 1, 1);
+    if (price.usd_per_hour < best_usd) {
+      best_usd = price.usd_per_hour;
+      best = i;
+    }
+  }
+  EXPECT_EQ(plan["recommended"].get<std::size_t>(), best);
+}
+
 }  // namespace
 }  // namespace servetwin
