@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "sim/catalog/catalog.hpp"
+#include "sim/engine/serving_sim.hpp"
 #include "sim/catalog/parse_cache.hpp"
 #include "sim/cli/verb_registry.hpp"
 
@@ -97,6 +98,10 @@ int main(int argc, char** argv) {
   } catch (const UsageError& e) {
     std::cerr << "servetwin: " << e.what() << "\n";
     return kExitBadInput;
+  } catch (const servetwin::DoesNotFitError& e) {
+    // Any verb (predict, serve, calibrate engine): the run is well formed, the deployment cannot serve it.
+    std::cerr << "servetwin: cannot serve: " << e.what() << "\n";
+    return kExitCannotServe;
   } catch (const std::exception& e) {
     std::cerr << "servetwin: error: " << e.what() << "\n";
     return kExitFailure;

@@ -2,7 +2,8 @@
 # `servetwin serve` from the command line: --protocol openai answered with curl (streaming token
 # count, usage chunk, [DONE], /v1/models, /health, /metrics counters), and issue 20's cases: a
 # port another server holds is refused with exit 2 (gRPC used to bind it with SO_REUSEPORT and
-# split the traffic), `--run-for 0` is refused with exit 2, --metrics-port with openai exits 2.
+# split the traffic), `--run-for 0` is refused with exit 2, --metrics-port with openai exits 2, and a
+# model that does not fit exits 3 (it exited 1).
 # Usage (ctest): bash serve_cli.sh <servetwin-binary>
 set -euo pipefail
 bin=$1
@@ -35,6 +36,12 @@ expect_exit2() {
 expect_exit2 "--run-for must be > 0" "$bin" serve "${deploy[@]}" --listen 127.0.0.1:0 --run-for 0
 expect_exit2 "--run-for must be > 0" "$bin" serve "${deploy[@]}" --listen 127.0.0.1:0 --run-for 0s
 expect_exit2 "--metrics-port is for the gRPC protocols" "$bin" serve "${deploy[@]}" --protocol openai --metrics-port 0
+
+# A deployment that cannot hold the model: exit 3 (ran, but cannot serve this), as predict does.
+rc=0
+timeout 20 "$bin" serve --model llama-2-70b --instance g5.2xlarge --listen 127.0.0.1:0 --run-for 2s > "$tmp/out.txt" 2>&1 || rc=$?
+[[ $rc -eq 3 ]] || { cat "$tmp/out.txt"; fail "serve of a model that does not fit: exit $rc (want 3)"; }
+grep -q "does not fit" "$tmp/out.txt" || { cat "$tmp/out.txt"; fail "no 'does not fit' in the serve error"; }
 
 start_twin openai --protocol openai --engine vllm
 port=$(cat "$tmp/openai.port")
