@@ -51,7 +51,7 @@ double duration_flag(const std::string& s, const char* flag) {
 
 struct Opts {
   std::string target, protocol = "tgis", model_id, model_name, api_key, ca, dataset, concurrency, rate, arrival = "poisson", duration,
-      warmup, timeout = "240s", out, ready_timeout = "60s", config_dir;
+      warmup, timeout = "240s", out, ready_timeout = "60s", config_dir, formats;
   DeploymentOptions deployment;  // what the server runs (optional), for `validate --live`
   bool tls = false, insecure = false, stream = false, unary = false, quiet = false, no_ignore_eos = false;
   double temperature = 0;
@@ -96,6 +96,8 @@ const VerbRegistration kLoad{Verb{
                               "Unary RPCs / OpenAI `stream: false` (no TTFT: first token = end)");
       st->excludes(un);
       cmd.add_option("--out", o->out, "Output directory")->required();
+      cmd.add_option("--formats", o->formats,
+                     "Also write each stage as vLLM bench serve results and/or llm-d reports: vllm-bench, llm-d, all");
       cmd.add_option("--seed", o->seed, "Seed for dataset order and arrivals");
       cmd.add_option("--ready-timeout", o->ready_timeout, "How long to wait for the server to become ready (0 = no readiness check)");
       cmd.add_option("--connections", o->connections, "HTTP/2 connections to spread requests over")
@@ -173,6 +175,7 @@ const VerbRegistration kLoad{Verb{
         c.ready_timeout_s = duration_flag(o->ready_timeout, "--ready-timeout");
         c.stream = !o->unary;
         c.out_dir = o->out;
+        if (!o->formats.empty()) c.out_formats = formats::parse_out_formats(o->formats);
         c.seed = o->seed;
         c.connections = o->connections;
         c.poll_threads = o->threads;

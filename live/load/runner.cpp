@@ -87,6 +87,8 @@ struct LoadRunner::Impl final : RequestHost {
   void end_stage(StageWindow& w, bool& interrupted, std::int64_t warm_before, int nstages, bool tty);
   void open_outputs();
   nlohmann::json write_summary(LoadResult& result, const nlohmann::json& ready);
+  void write_stage_formats(const StageWindow& w, const StageMetrics& m, const std::vector<LiveRecord>& all_records,
+                           const std::string& name) const;
 
   // Request objects alive (see InFlight). Guarded by `objects_mu`; `objects_cv` signals zero.
   std::mutex objects_mu;
@@ -485,6 +487,23 @@ void LoadRunner::Impl::end_stage(StageWindow& w, bool& interrupted, std::int64_t
   if (abort) interrupted = true;
 }
 
+// The stage's measured records (warm-up excluded) in each format of --formats.
+void LoadRunner::Impl::write_stage_formats(const StageWindow& w, const StageMetrics& m,
+                                           const std::vector<LiveRecord>& all_records, const std::string& name) const {
+  std::vector<RequestRecord> stage_records;
+  for (const auto& r : all_records) {
+    if (r.rec.stage == w.stage && !r.warmup) stage_records.push_back(r.rec);
+  }
+  formats::StageFormatContext ctx;
+  ctx.scenario_name = name;
+  ctx.stage = w.stage;
+  ctx.deployment = cfg.server_deployment.is_object() ? cfg.server_deployment : nlohmann::json::object();
+  ctx.load = w.load;
+  ctx.model_id = cfg.model_id;
+  ctx.date = formats::result_date_now();
+  formats::write_stage_formats(cfg.out_dir, fmt::format("stage{}", w.stage), stage_records, m, ctx, cfg.out_formats);
+}
+
 // Summary (same schema as the simulator) and llm-load-test JSON per stage.
 nlohmann::json LoadRunner::Impl::write_summary(LoadResult& result, const nlohmann::json& ready) {
   const bool closed = !cfg.concurrency.empty();
@@ -519,6 +538,7 @@ nlohmann::json LoadRunner::Impl::write_summary(LoadResult& result, const nlohman
     const std::string fname = closed ? fmt::format("output-{:03d}.json", cfg.concurrency[static_cast<std::size_t>(w.stage)])
                                      : fmt::format("output-rate-{}.json", cfg.rates[static_cast<std::size_t>(w.stage)]);
     write_json_file(cfg.out_dir / "llm-load-test" / fname, llt);
+    if (!cfg.out_formats.empty()) write_stage_formats(w, m, result.records, sc.name);
   }
   RunInfo info;
   info.producer = "live";

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "sim/formats/write_formats.hpp"
 #include "live/common/util.hpp"
 #include "live/load/arrivals.hpp"
 #include "live/load/dataset.hpp"
@@ -49,6 +50,8 @@ struct LoadConfig {
   double timeout_s = 240;        // per-request deadline, and how long to wait for in-flight requests at the end
   bool stream = true;
   std::filesystem::path out_dir;
+  // Foreign result formats written per stage beside summary.json (`--formats`; docs/result-formats.md).
+  std::vector<formats::OutFormat> out_formats;
   std::uint64_t seed = 0;
   double ready_timeout_s = 60;
   int connections = 1;           // HTTP/2 connections (channels) the requests are spread over

@@ -16,15 +16,6 @@ namespace {
 
 constexpr const char* kAllowed = "vllm-bench, llm-d, all (comma-separated)";
 
-// vLLM's `date` field: when the file was written, "YYYYmmdd-HHMMSS" (local time in vLLM; UTC here).
-std::string now_text() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  return fmt::format("{:04}{:02}{:02}-{:02}{:02}{:02}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                     tm.tm_min, tm.tm_sec);
-}
-
 }  // namespace
 
 std::vector<OutFormat> parse_out_formats(const std::string& list) {
@@ -43,35 +34,55 @@ std::vector<OutFormat> parse_out_formats(const std::string& list) {
   return out;
 }
 
-void write_foreign_formats(const std::filesystem::path& dir, const std::vector<ScenarioRun>& runs,
-                           const std::vector<OutFormat>& formats) {
-  const std::string date = now_text();
+// vLLM's `date` field: when the file was written, "YYYYmmdd-HHMMSS" (local time in vLLM; UTC here).
+std::string result_date_now() {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return fmt::format("{:04}{:02}{:02}-{:02}{:02}{:02}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                     tm.tm_min, tm.tm_sec);
+}
+
+void write_stage_formats(const std::filesystem::path& dir, const std::string& name,
+                         const std::vector<RequestRecord>& records, const StageMetrics& metrics,
+                         const StageFormatContext& ctx, const std::vector<OutFormat>& formats) {
   for (const OutFormat f : formats) {
     const std::filesystem::path sub = dir / (f == OutFormat::kVllmBench ? "vllm-bench" : "llm-d");
     std::filesystem::create_directories(sub);
-    for (std::size_t i = 0; i < runs.size(); ++i) {
-      const auto& run = runs[i];
-      const nlohmann::json deployment = run.resolved_config.value("deployment", nlohmann::json::object());
-      for (std::size_t k = 0; k < run.stages.size(); ++k) {
-        const auto& st = run.stages[k];
-        const auto path = sub / fmt::format("scenario{}-stage{}.json", i, k);
-        if (f == OutFormat::kVllmBench) {
-          VllmResultContext ctx;
-          ctx.model_id = deployment.value("model", "");
-          ctx.label = run.scenario.name;
-          ctx.date = date;
-          ctx.load = st.load;
-          write_json_file(path, vllm_bench_result_json(st.records, ctx));
-        } else {
-          LlmdReportContext ctx;
-          ctx.scenario_name = run.scenario.name;
-          ctx.stage = static_cast<int>(k);
-          ctx.deployment = deployment;
-          ctx.load = st.load;
-          ctx.tool_version = version_string();
-          write_json_file(path, llmd_report_json(st.records, st.metrics, ctx));
-        }
-      }
+    const auto path = sub / (name + ".json");
+    if (f == OutFormat::kVllmBench) {
+      VllmResultContext v;
+      v.model_id = ctx.model_id.empty() ? ctx.deployment.value("model", "") : ctx.model_id;
+      v.label = ctx.scenario_name;
+      v.date = ctx.date;
+      v.load = ctx.load;
+      write_json_file(path, vllm_bench_result_json(records, v));
+    } else {
+      LlmdReportContext l;
+      l.scenario_name = ctx.scenario_name;
+      l.stage = ctx.stage;
+      l.deployment = ctx.deployment;
+      l.load = ctx.load;
+      l.tool_version = version_string();
+      write_json_file(path, llmd_report_json(records, metrics, l));
+    }
+  }
+}
+
+void write_foreign_formats(const std::filesystem::path& dir, const std::vector<ScenarioRun>& runs,
+                           const std::vector<OutFormat>& formats) {
+  const std::string date = result_date_now();
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const auto& run = runs[i];
+    for (std::size_t k = 0; k < run.stages.size(); ++k) {
+      const auto& st = run.stages[k];
+      StageFormatContext ctx;
+      ctx.scenario_name = run.scenario.name;
+      ctx.stage = static_cast<int>(k);
+      ctx.deployment = run.resolved_config.value("deployment", nlohmann::json::object());
+      ctx.load = st.load;
+      ctx.date = date;
+      write_stage_formats(dir, fmt::format("scenario{}-stage{}", i, k), st.records, st.metrics, ctx, formats);
     }
   }
 }

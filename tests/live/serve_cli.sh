@@ -3,7 +3,8 @@
 # count, usage chunk, [DONE], /v1/models, /health, /metrics counters), and issue 20's cases: a
 # port another server holds is refused with exit 2 (gRPC used to bind it with SO_REUSEPORT and
 # split the traffic), `--run-for 0` is refused with exit 2, --metrics-port with openai exits 2, and a
-# model that does not fit exits 3 (it exited 1).
+# model that does not fit exits 3 (it exited 1); `load --formats all` writes vLLM bench / llm-d files that
+# validate --live reads back.
 # Usage (ctest): bash serve_cli.sh <servetwin-binary>
 set -euo pipefail
 bin=$1
@@ -87,4 +88,22 @@ grep -q '^vllm:generation_tokens_total{engine="0",model_name="llama-2-7b"} 8.0$'
 grep -q '^vllm:request_success_total{engine="0",finished_reason="length",model_name="llama-2-7b"} 2.0$' "$tmp/metrics.txt" ||
   fail "/metrics request_success_total"
 grep -q '^vllm:kv_cache_usage_perc{' "$tmp/metrics.txt" || fail "/metrics kv_cache_usage_perc"
+
+# `load --formats all` over OpenAI against the twin: each stage also as a vLLM bench result and an llm-d
+# report, and validate --live reads the vLLM file back with the same request count (docs/result-formats.md).
+/usr/bin/python3 -c 'import json
+for i in range(6): print(json.dumps({"index": i, "question": "word " * 40, "system_prompt": "", "tok_input_length": 40, "tok_output_length": 6}))' > "$tmp/ds.jsonl"
+"$bin" load --protocol openai-completions --target "$url" --dataset "$tmp/ds.jsonl" --concurrency 2 --requests 6 \
+  --formats all --out "$tmp/run" --quiet > "$tmp/load.log" 2>&1 || { cat "$tmp/load.log"; fail "load --formats all"; }
+[[ -s "$tmp/run/vllm-bench/stage0.json" && -s "$tmp/run/llm-d/stage0.json" ]] || { ls -R "$tmp/run"; fail "--formats files"; }
+/usr/bin/python3 - "$tmp/run/vllm-bench/stage0.json" <<'PY' || fail "vLLM bench result of a live stage"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["completed"] == 6 and r["output_lens"] == [6] * 6, (r["completed"], r["output_lens"])
+PY
+"$bin" validate --live "$tmp/run/vllm-bench/stage0.json" "${deploy[@]}" --engine vllm-0.15 > "$tmp/v.txt" 2>&1 ||
+  { cat "$tmp/v.txt"; fail "validate --live on the vLLM bench file of a live run"; }
+grep -q "coverage: 1 of 1 rows ran" "$tmp/v.txt" || { cat "$tmp/v.txt"; fail "validate --live coverage"; }
+expect_exit2 "allowed: vllm-bench, llm-d, all" "$bin" load --protocol openai-completions --target "$url" \
+  --dataset "$tmp/ds.jsonl" --concurrency 1 --requests 1 --formats csv --out "$tmp/bad"
 echo "serve_cli: ok"
