@@ -1,0 +1,103 @@
+// roofline_table: the "Roofline check" tables of docs/validation.md. For each GPU of the issue-17
+// list it prints the cost model's decode step time (vLLM 0.15 preset, CUDA-graph decode) at
+// batch 1/32/128/256 and a fixed context, split into its terms, next to the memory and compute
+// roofline bounds (sim/cost/roofline_bounds.hpp), and the same for a chunked-prefill step.
+// Not a Google Benchmark program; it lives with them because it is a measurement of the model.
+// Usage: build/bench/roofline_table [CONFIG_DIR]   (default: the shipped configs/)
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+#include <vector>
+
+#include "sim/catalog/catalog.hpp"
+#include "sim/cost/roofline_bounds.hpp"
+#include "sim/engine/engine_registry.hpp"
+#include "sim/engine/engine_settings.hpp"
+
+namespace servetwin {
+namespace {
+
+struct Deployment {
+  const char* gpu;
+  const char* model;
+  int tp;
+  const char* interconnect;
+};
+
+// Llama-2-7B fp16 on every GPU of the list; Llama-2-70B at the TP its weights need where an
+// 8-GPU server of that GPU exists in the catalog.
+const std::vector<Deployment> kDeployments{
+    {"A10G", "meta-llama/Llama-2-7b-hf", 1, "none"},
+    {"L4", "meta-llama/Llama-2-7b-hf", 1, "none"},
+    {"L40S", "meta-llama/Llama-2-7b-hf", 1, "none"},
+    {"A100-40GB-SXM", "meta-llama/Llama-2-7b-hf", 1, "none"},
+    {"A100-80GB-SXM", "meta-llama/Llama-2-7b-hf", 1, "none"},
+    {"H100-SXM", "meta-llama/Llama-2-7b-hf", 1, "none"},
+    {"H200", "meta-llama/Llama-2-7b-hf", 1, "none"},
+    {"B200", "meta-llama/Llama-2-7b-hf", 1, "none"},
+    {"A100-80GB-SXM", "meta-llama/Llama-2-70b-hf", 4, "nvswitch-a100"},
+    {"H100-SXM", "meta-llama/Llama-2-70b-hf", 4, "nvswitch-h100"},
+    {"H200", "meta-llama/Llama-2-70b-hf", 2, "nvswitch-h200"},
+    {"B200", "meta-llama/Llama-2-70b-hf", 2, "nvswitch-b200"},
+};
+constexpr std::int64_t kContextTokens = 1024;
+constexpr std::int64_t kChunkTokens = 512;
+const std::vector<std::int64_t> kBatches{1, 32, 128, 256};
+
+CostModel make_cost_model(const Catalog& c, const Deployment& d) {
+  const GpuSpec& gpu = c.gpu(d.gpu);
+  EngineSettings settings(c.engine("vllm-0.15"), {});
+  const EngineCostParams params = read_engine_cost_params(settings, gpu);
+  return CostModel(c.model(d.model), gpu, c.profile(gpu.name), c.interconnect(d.interconnect), d.tp, "fp16",
+                   params);
+}
+
+// Whether weights plus the step's KV fit in 90% of the GPU's usable memory (vLLM's default share).
+bool kv_fits(const GpuSpec& gpu, const CostModel& cost, const StepShape& s) {
+  const double need = cost.weight_bytes_per_gpu() +
+                      static_cast<double>(s.decode_kv_tokens) * cost.kv_bytes_per_token_per_gpu();
+  return need <= 0.9 * gpu.usable_memory_bytes;
+}
+
+void print_table(const Catalog& c, bool mixed) {
+  std::cout << "| GPU | model | TP | batch | fits | predicted ms | GEMM | attention | other | memory bound ms"
+               " | compute bound ms | ratio |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+  for (const Deployment& d : kDeployments) {
+    const CostModel cost = make_cost_model(c, d);
+    const ModelSpec& model = c.model(d.model);
+    const GpuSpec& gpu = c.gpu(d.gpu);
+    for (const std::int64_t batch : kBatches) {
+      const StepShape s = mixed ? mixed_step_shape(batch, kContextTokens, kChunkTokens)
+                                : decode_step_shape(batch, kContextTokens);
+      const StepCost t = cost.step(s);
+      const RooflineBounds b = roofline_bounds(model, gpu, cost, "fp16", s);
+      const double other_ns = t.total_ns - t.gemm_ns - t.attention_ns;
+      std::cout << fmt::format("| {} | {} | {} | {} | {} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.2f} |\n",
+                               gpu.name, model.aliases.empty() ? model.name : model.aliases.front(), d.tp, batch,
+                               kv_fits(gpu, cost, s) ? "yes" : "no", t.total_ns / 1e6, t.gemm_ns / 1e6,
+                               t.attention_ns / 1e6, other_ns / 1e6, b.memory_ns / 1e6, b.compute_ns / 1e6,
+                               t.total_ns / b.bound_ns());
+    }
+  }
+}
+
+}  // namespace
+}  // namespace servetwin
+
+int main(int argc, char** argv) {
+  using namespace servetwin;
+  try {
+    const Catalog c = argc > 1 ? Catalog::load(std::filesystem::path(argv[1])) : Catalog::load();
+    std::cout << "Decode steps (context " << kContextTokens << " tokens per sequence, vllm-0.15, fp16):\n\n";
+    print_table(c, false);
+    std::cout << "\nChunked-prefill steps (the decode batch above plus one " << kChunkTokens
+              << "-token prompt chunk):\n\n";
+    print_table(c, true);
+  } catch (const std::exception& e) {
+    std::cerr << "roofline_table: " << e.what() << "\n";
+    return 2;
+  }
+  return 0;
+}
