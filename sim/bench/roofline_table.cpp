@@ -83,6 +83,22 @@ void print_table(const Catalog& c, bool mixed) {
   }
 }
 
+// One Llama-2-7B layer's four linear layers (QKV, O, gate+up, down) at M tokens on one GPU: the
+// cost model's time next to the per-layer sums of Vidur's measured A100/H100 kernels
+// (scripts/vidur_layer_gemm.py prints those), to check the GEMM term where it matters for batching.
+void print_layer_gemm_table(const Catalog& c) {
+  std::cout << "| M tokens | A100-80GB-SXM model ms | H100-SXM model ms |\n|---|---|---|\n";
+  const CostModel a100 = make_cost_model(c, {"A100-80GB-SXM", "meta-llama/Llama-2-7b-hf", 1, "none"});
+  const CostModel h100 = make_cost_model(c, {"H100-SXM", "meta-llama/Llama-2-7b-hf", 1, "none"});
+  const auto layer_ms = [](const CostModel& cost, double m) {
+    return (cost.gemm_ns(m, 4096, 3 * 4096) + cost.gemm_ns(m, 4096, 4096) + cost.gemm_ns(m, 4096, 2 * 11008) +
+            cost.gemm_ns(m, 11008, 4096)) / 1e6;
+  };
+  for (const double m : {1.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0, 2048.0}) {
+    std::cout << fmt::format("| {:.0f} | {:.4f} | {:.4f} |\n", m, layer_ms(a100, m), layer_ms(h100, m));
+  }
+}
+
 }  // namespace
 }  // namespace servetwin
 
@@ -95,6 +111,8 @@ int main(int argc, char** argv) {
     std::cout << "\nChunked-prefill steps (the decode batch above plus one " << kChunkTokens
               << "-token prompt chunk):\n\n";
     print_table(c, true);
+    std::cout << "\nLinear layers of one Llama-2-7B layer (TP1, fp16) versus tokens in the step:\n\n";
+    print_layer_gemm_table(c);
   } catch (const std::exception& e) {
     std::cerr << "roofline_table: " << e.what() << "\n";
     return 2;
