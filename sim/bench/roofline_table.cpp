@@ -63,7 +63,8 @@ bool kv_fits(const GpuSpec& gpu, const CostModel& cost, const StepShape& s) {
 
 void print_table(const Catalog& c, bool mixed) {
   std::cout << "| GPU | model | TP | batch | fits | predicted ms | GEMM | attention | other | memory bound ms"
-               " | compute bound ms | ratio |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+               " | compute bound ms | ratio | serial bound ms | ratio to serial |\n"
+               "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const Deployment& d : kDeployments) {
     const CostModel cost = make_cost_model(c, d);
     const ModelSpec& model = c.model(d.model);
@@ -74,11 +75,11 @@ void print_table(const Catalog& c, bool mixed) {
       const StepCost t = cost.step(s);
       const RooflineBounds b = roofline_bounds(model, gpu, cost, "fp16", s);
       const double other_ns = t.total_ns - t.gemm_ns - t.attention_ns;
-      std::cout << fmt::format("| {} | {} | {} | {} | {} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.2f} |\n",
+      std::cout << fmt::format("| {} | {} | {} | {} | {} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.2f} |\n",
                                gpu.name, model.aliases.empty() ? model.name : model.aliases.front(), d.tp, batch,
                                kv_fits(gpu, cost, s) ? "yes" : "no", t.total_ns / 1e6, t.gemm_ns / 1e6,
                                t.attention_ns / 1e6, other_ns / 1e6, b.memory_ns / 1e6, b.compute_ns / 1e6,
-                               t.total_ns / b.bound_ns());
+                               t.total_ns / b.bound_ns(), b.serial_ns / 1e6, t.total_ns / b.serial_ns);
     }
   }
 }

@@ -37,10 +37,15 @@ RooflineBounds roofline_bounds(const ModelSpec& model, const GpuSpec& gpu, const
   // QK^T and PV: 2 multiply-accumulates per (query, key) pair per head dimension per head.
   const double attn_pairs = step.prefill_attn_pairs + kv_tokens;
   const double attn_macs = layers * 2 * attn_pairs * model.head_dim * q_local;
-  b.flops = 2 * (layers * gemm_tokens * linear_macs_per_token_per_layer(model, tp) + lm_head_macs + attn_macs);
+  const double linear_flops = 2 * (layers * gemm_tokens * linear_macs_per_token_per_layer(model, tp) + lm_head_macs);
+  b.flops = linear_flops + 2 * attn_macs;
   const double peak_flops = dtype == "fp8" ? gpu.peak_fp8_flops : gpu.peak_fp16_flops;
-  b.memory_ns = b.memory_bytes / gpu.mem_bw_bytes_s * 1e9;
-  b.compute_ns = b.flops / peak_flops * 1e9;
+  const double ns_per_byte = 1e9 / gpu.mem_bw_bytes_s, ns_per_flop = 1e9 / peak_flops;
+  b.memory_ns = b.memory_bytes * ns_per_byte;
+  b.compute_ns = b.flops * ns_per_flop;
+  const double kv_bytes = kv_tokens * cost.kv_bytes_per_token_per_gpu();
+  b.serial_ns = std::max(cost.weight_bytes_per_gpu() * ns_per_byte, linear_flops * ns_per_flop) +
+                std::max(kv_bytes * ns_per_byte, 2 * attn_macs * ns_per_flop);
   return b;
 }
 

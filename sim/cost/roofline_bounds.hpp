@@ -18,6 +18,9 @@ struct RooflineBounds {
   double flops = 0;         // linear layers + LM head + attention, per GPU
   double memory_ns = 0;     // memory_bytes at the datasheet bandwidth
   double compute_ns = 0;    // flops at the datasheet dense tensor peak for the weights' dtype
+  // The engines run the linear layers and attention one after the other, so a tighter bound is the
+  // sum of each phase's own roofline: max(weights, linear FLOPs) + max(KV bytes, attention FLOPs).
+  double serial_ns = 0;
   [[nodiscard]] double bound_ns() const { return memory_ns > compute_ns ? memory_ns : compute_ns; }
 };
 
