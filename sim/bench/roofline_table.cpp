@@ -100,6 +100,24 @@ void print_layer_gemm_table(const Catalog& c) {
   }
 }
 
+// Issue 17's S1 shape at saturation (servetwin: batch ~126, mean context 512 + 64): the decode-only
+// step and the step that also carries one 512-token prompt, every StepCost term, with the bounds.
+void print_s1_steps(const Catalog& c) {
+  const Deployment d{"A100-80GB-SXM", "meta-llama/Llama-2-7b-hf", 1, "none"};
+  const CostModel cost = make_cost_model(c, d);
+  std::cout << "| step | total ms | GEMM | attention | elementwise | overhead | memory bound | compute bound |"
+               " serial bound |\n|---|---|---|---|---|---|---|---|---|\n";
+  for (const bool mixed : {false, true}) {
+    const StepShape s = mixed ? mixed_step_shape(126, 576, 512) : decode_step_shape(126, 576);
+    const StepCost t = cost.step(s);
+    const RooflineBounds b = roofline_bounds(c.model(d.model), c.gpu(d.gpu), cost, "fp16", s);
+    std::cout << fmt::format("| {} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.2f} |\n",
+                             mixed ? "126 decodes + 512-token prompt" : "126 decodes", t.total_ns / 1e6,
+                             t.gemm_ns / 1e6, t.attention_ns / 1e6, t.elementwise_ns / 1e6, t.overhead_ns / 1e6,
+                             b.memory_ns / 1e6, b.compute_ns / 1e6, b.serial_ns / 1e6);
+  }
+}
+
 }  // namespace
 }  // namespace servetwin
 
@@ -114,6 +132,8 @@ int main(int argc, char** argv) {
     print_table(c, true);
     std::cout << "\nLinear layers of one Llama-2-7B layer (TP1, fp16) versus tokens in the step:\n\n";
     print_layer_gemm_table(c);
+    std::cout << "\nIssue 17's S1 step at saturation (Llama-2-7B, A100-80GB-SXM, context 576 per sequence):\n\n";
+    print_s1_steps(c);
   } catch (const std::exception& e) {
     std::cerr << "roofline_table: " << e.what() << "\n";
     return 2;
