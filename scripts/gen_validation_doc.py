@@ -127,8 +127,15 @@ def main():
             w(f"| `{r['source_id']}` | {r['engine_preset']} | {'yes' if r['scored'] else 'fit'} | " +
               " | ".join(cells) + " |")
         w("")
+    # The "Roofline check" section is written by scripts/gen_roofline_doc.sh from other programs; keep it.
+    try:
+        previous = open(out_path).read()
+    except FileNotFoundError:
+        previous = ""
+    roofline_at = previous.find("\n## Roofline check\n")
+    roofline = previous[roofline_at + 1:] if roofline_at >= 0 else ""
     with open(out_path, "w") as f:
-        f.write("\n".join(lines) + "\n")
+        f.write("\n".join(lines) + "\n" + roofline)
 
 
 if __name__ == "__main__":
