@@ -28,20 +28,17 @@ struct Deployment {
 
 // Llama-2-7B fp16 on every GPU of the list; Llama-2-70B at the TP its weights need where an
 // 8-GPU server of that GPU exists in the catalog.
-const std::vector<Deployment> kDeployments{
-    {"A10G", "meta-llama/Llama-2-7b-hf", 1, "none"},
-    {"L4", "meta-llama/Llama-2-7b-hf", 1, "none"},
-    {"L40S", "meta-llama/Llama-2-7b-hf", 1, "none"},
-    {"A100-40GB-SXM", "meta-llama/Llama-2-7b-hf", 1, "none"},
-    {"A100-80GB-SXM", "meta-llama/Llama-2-7b-hf", 1, "none"},
-    {"H100-SXM", "meta-llama/Llama-2-7b-hf", 1, "none"},
-    {"H200", "meta-llama/Llama-2-7b-hf", 1, "none"},
-    {"B200", "meta-llama/Llama-2-7b-hf", 1, "none"},
-    {"A100-80GB-SXM", "meta-llama/Llama-2-70b-hf", 4, "nvswitch-a100"},
-    {"H100-SXM", "meta-llama/Llama-2-70b-hf", 4, "nvswitch-h100"},
-    {"H200", "meta-llama/Llama-2-70b-hf", 2, "nvswitch-h200"},
-    {"B200", "meta-llama/Llama-2-70b-hf", 2, "nvswitch-b200"},
-};
+std::vector<Deployment> deployments() {
+  std::vector<Deployment> out;
+  for (const char* gpu : {"A10G", "L4", "L40S", "A100-40GB-SXM", "A100-80GB-SXM", "H100-SXM", "H200", "B200"}) {
+    out.push_back({gpu, "meta-llama/Llama-2-7b-hf", 1, "none"});
+  }
+  out.push_back({"A100-80GB-SXM", "meta-llama/Llama-2-70b-hf", 4, "nvswitch-a100"});
+  out.push_back({"H100-SXM", "meta-llama/Llama-2-70b-hf", 4, "nvswitch-h100"});
+  out.push_back({"H200", "meta-llama/Llama-2-70b-hf", 2, "nvswitch-h200"});
+  out.push_back({"B200", "meta-llama/Llama-2-70b-hf", 2, "nvswitch-b200"});
+  return out;
+}
 constexpr std::int64_t kContextTokens = 1024;
 constexpr std::int64_t kChunkTokens = 512;
 const std::vector<std::int64_t> kBatches{1, 32, 128, 256};
@@ -65,7 +62,7 @@ void print_table(const Catalog& c, bool mixed) {
   std::cout << "| GPU | model | TP | batch | fits | predicted ms | GEMM | attention | other | memory bound ms"
                " | compute bound ms | ratio | serial bound ms | ratio to serial |\n"
                "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
-  for (const Deployment& d : kDeployments) {
+  for (const Deployment& d : deployments()) {
     const CostModel cost = make_cost_model(c, d);
     const ModelSpec& model = c.model(d.model);
     const GpuSpec& gpu = c.gpu(d.gpu);
