@@ -75,7 +75,10 @@ saturates at 14.4 req/s (1,841 output tok/s; ITL 68 ms at batch 126). The satura
 prompt riding with 126 decodes: 39.8 ms of GEMMs at M = 638 (67% of peak; Vidur's A100 kernels reach 70% at M
 512-1,024), 24.8 ms of attention (38 GB of KV at 0.766 of 2.039 TB/s; a latency + bandwidth fit of Vidur's
 A100 decode-attention kernels gives a marginal 0.80), 2.7 ms of elementwise kernels and 1.6 ms fixed: 69 ms
-against a serial bound of 45 ms (1.52x). No term is off by more than ~10% against A100 kernel measurements.
+against a serial bound of 45 ms (1.52x). No term is off by more than ~10% against A100 kernel measurements,
+and end to end Splitwise's vLLM on A100 agrees: Llama-2-70B TP2 prefill of 2,048 tokens ran at ~206 TF per GPU
+(66% of peak) and batch-1 decode at 62% of peak bandwidth, all-reduces included
+(../shared/reference/hardware_and_models.md §4.4, from ../shared/calibration/splitwise/perf_model.csv).
 
 *What sustaining BLIS's 19.8 req/s takes.* Per second: 10,138 prompt tokens x 12.9 GFLOP = 1.31e14 FLOP of
 linear layers (42% of the A100's 312 TF dense peak) and 19.8 x 128 decode tokens reading 576 x 512 KiB of KV each
