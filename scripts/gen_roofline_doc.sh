@@ -46,8 +46,8 @@ and where issue 17's A100 saturation gap (S1) comes from. Everything here is for
   max(weights, linear FLOPs) + max(KV bytes, attention FLOPs), each at peak.
 
 "ratio" is predicted / max(memory, compute); "ratio to serial" is predicted / serial bound. `fits` says whether
-weights + that KV fit in 90% of the GPU (context 1,024 at batch 128-256 does not on the smaller cards; the row
-still shows the step's cost). Test: `RooflineBounds.*` (tests/sim/roofline_bounds_test.cpp) checks on every
+weights + that KV fit in 90% of the GPU (for Llama-2-7B at context 1,024, batch 128 fits only on H200 and B200
+and batch 256 only on B200; the row still shows the step's cost). Test: `RooflineBounds.*` (tests/sim/roofline_bounds_test.cpp) checks on every
 profiled GPU that a step is never below any bound and that a decode step at batch >= 128 stays within 2.2x of it.
 
 **Why the ratios are what they are** (decode table):
@@ -98,7 +98,8 @@ reproduces both issue-17 figures by hand: the prefill term is 0.152 x FLOPs / pe
 weights 1.36x; 32.1 us per layer, 126 us per step, 4.4 us per sequence. That is ~51 ms of GPU time per request
 (19.6 req/s), and a decode step of ~50 sequences (the batch at 15 req/s) of ~25 ms, in line with the 26 ms ITL.
 A coefficient fitted on H100 rows can sit below physics while other terms (weights 1.36x, KV 1.95x) absorb the
-difference; moved to A100, where the same FLOPs take 3.2x longer at peak, it no longer describes the hardware. BLIS's own roofline mode (A100 MFUs 0.38 prefill, 0.18 decode,
+difference; moved to A100, where the same FLOPs take 3.2x longer at peak, it no longer describes the hardware.
+BLIS's own roofline mode (A100 MFUs 0.38 prefill, 0.18 decode,
 max(compute, memory) per step) gives about 87 ms of compute per request (~11.5 req/s), slower than servetwin.
 
 *Conclusion.* The A100 compute and memory terms match A100 kernel measurements and respect the roofline, so
