@@ -40,15 +40,7 @@ struct Harness {
     });
   }
   void submit(std::uint64_t id, std::int64_t in, std::int64_t out, std::int64_t group = -1, std::int64_t shared = 0) {
-    RequestInput r;
-    r.id = id;
-    r.input_tokens = in;
-    r.output_tokens = out;
-    r.max_new_tokens = out;
-    r.min_new_tokens = out;
-    r.prefix_group = group;
-    r.shared_prefix_tokens = shared;
-    engine->submit(r, q.now());
+    engine->submit(testing_tables::fixed_request(id, in, out, group, shared), q.now());
   }
   void run() {
     while (q.step()) {
@@ -60,6 +52,14 @@ struct Harness {
 std::map<std::string, std::string> small_pool(const std::string& tokens, const std::string& conservativeness) {
   return {{"max_total_tokens", tokens},    {"radix_cache", "false"},       {"schedule_policy", "fcfs"},
           {"chunked_prefill_size", "64"}, {"max_prefill_tokens", "64"}, {"schedule_conservativeness", conservativeness}};
+}
+
+// R1 and R2: 20-token prompts, 40 outputs; R3: 10 and 10; all at t = 0.
+void submit_three(Harness& h) {
+  h.submit(1, 20, 40);
+  h.submit(2, 20, 40);
+  h.submit(3, 10, 10);
+  h.run();
 }
 
 std::vector<Item> decode(std::initializer_list<std::uint64_t> ids) {
@@ -74,10 +74,7 @@ TEST(SglangScheduler, NewTokenRatioHoldsBackASecondRequest) {
   // lowers free by 1 but the reservation by only ~0.7, so R2 waits until R1's 40th token (step 40). Step 41:
   // the empty pool takes R2 (60, left 40) and R3 (10 + 10 = 20 < 40) in one prefill batch.
   Harness h("sglang-0.4", small_pool("100", "1.0"));
-  h.submit(1, 20, 40);
-  h.submit(2, 20, 40);
-  h.submit(3, 10, 10);
-  h.run();
+  submit_three(h);
   ASSERT_GE(h.steps.size(), 41U);
   EXPECT_EQ(h.steps[0], (std::vector<Item>{{1, 20, true}}));
   for (std::size_t i = 1; i < 40; ++i) EXPECT_EQ(h.steps[i], decode({1})) << "step " << i + 1;
@@ -93,10 +90,7 @@ TEST(SglangScheduler, LowConservativenessAdmitsEarlierAndPrefillComesFirst) {
   // rem_total = 60 - (39 + 39) x 0.21 = 43.6 > 20 (the ratio fell only 0.0003): R3's prefill, again alone.
   // Step 4: nothing waits, all three decode.
   Harness h("sglang-0.4", small_pool("100", "0.3"));
-  h.submit(1, 20, 40);
-  h.submit(2, 20, 40);
-  h.submit(3, 10, 10);
-  h.run();
+  submit_three(h);
   ASSERT_GE(h.steps.size(), 4U);
   EXPECT_EQ(h.steps[0], (std::vector<Item>{{1, 20, true}}));
   EXPECT_EQ(h.steps[1], (std::vector<Item>{{2, 20, true}}));

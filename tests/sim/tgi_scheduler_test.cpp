@@ -39,13 +39,7 @@ struct Harness {
     });
   }
   void submit(std::uint64_t id, std::int64_t in, std::int64_t out) {
-    RequestInput r;
-    r.id = id;
-    r.input_tokens = in;
-    r.output_tokens = out;
-    r.max_new_tokens = out;
-    r.min_new_tokens = out;
-    engine->submit(r, q.now());
+    engine->submit(testing_tables::fixed_request(id, in, out), q.now());
   }
   void run() {
     while (q.step()) {

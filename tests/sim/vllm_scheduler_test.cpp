@@ -49,15 +49,7 @@ struct Harness {
     });
   }
   void submit(std::uint64_t id, std::int64_t in, std::int64_t out, std::int64_t group = -1, std::int64_t shared = 0) {
-    RequestInput r;
-    r.id = id;
-    r.input_tokens = in;
-    r.output_tokens = out;
-    r.max_new_tokens = out;
-    r.min_new_tokens = out;
-    r.prefix_group = group;
-    r.shared_prefix_tokens = shared;
-    engine->submit(r, q.now());
+    engine->submit(testing_tables::fixed_request(id, in, out, group, shared), q.now());
   }
   void run() {
     while (q.step()) {
