@@ -198,7 +198,8 @@ StepCost CostModel::step(const StepShape& s) const {
   const bool graph_step = engine_.graph_decode && s.prefill_seqs == 0;
   const double cpu_dispatch = graph_step ? 0 : layers * engine_.cpu_layer_ns;
   const double serial_cpu = engine_.cpu_step_ns + static_cast<double>(s.total_seqs()) * engine_.cpu_seq_ns;
-  c.total_ns = serial_cpu + std::max(gpu_busy, cpu_dispatch);
+  c.total_ns = engine_.overlap_cpu ? std::max(gpu_busy, cpu_dispatch + serial_cpu)
+                                    : serial_cpu + std::max(gpu_busy, cpu_dispatch);
   c.overhead_ns = c.total_ns - gpu_work;
   return c;
 }

@@ -31,6 +31,9 @@ struct EngineCostParams {
   // Fraction of the hardware profile's compute efficiency (GEMM and prefill attention) this software
   // stack reaches: 1 for stacks of the profile's era; below 1 for older kernels on a newer GPU.
   double compute_eff_scale = 1;
+  // An overlap scheduler (SGLang 0.4+): the CPU prepares step N+1 and processes step N's output while
+  // the GPU runs step N, so per-step and per-sequence CPU time costs only what exceeds the GPU time.
+  bool overlap_cpu = false;
 };
 
 class CostModel {
@@ -45,6 +48,8 @@ class CostModel {
   // KV-cache bytes per token per GPU (all layers, K and V).
   [[nodiscard]] double kv_bytes_per_token_per_gpu() const { return kv_bytes_per_token_per_gpu_; }
   [[nodiscard]] int tp() const { return tp_; }
+  // Set by an engine whose scheduler overlaps CPU work with the GPU (EngineCostParams::overlap_cpu).
+  void set_overlap_cpu(bool overlap) { engine_.overlap_cpu = overlap; }
   // All-reduce time for `bytes` at this TP degree (0 at TP1). Public for tests and calibration.
   [[nodiscard]] double allreduce_ns(double bytes) const;
   // GEMM time for an [M x K] x [K x N] product on one GPU.

@@ -20,6 +20,10 @@ std::pair<std::string, std::string> EngineSettings::lookup(const std::string& ke
   return {"", ""};
 }
 
+bool EngineSettings::has(const std::string& key) const {
+  return overrides_.count(key) > 0 || preset_.settings.count(key) > 0 || preset_.text_settings.count(key) > 0;
+}
+
 std::string EngineSettings::where(const std::string& key, const std::string& origin) const {
   return origin == "override" ? "--engine-set " + key : "engine preset '" + preset_.name + "' setting '" + key + "'";
 }

@@ -28,6 +28,10 @@ class EngineSettings {
   // over `KEY` for that qualifier; every `KEY@*` entry counts as understood.
   double qualified_number(const std::string& key, const std::string& qualifier, double default_value,
                           double min_value, double max_value);
+  // Whether the preset or an override gives `key`, without asking for it: a setting that only some presets
+  // of an engine carry is then resolved (and reported) for those presets alone, so the others' resolved
+  // settings stay exactly as they were.
+  [[nodiscard]] bool has(const std::string& key) const;
   // Throws ConfigError for keys that were given but never asked for.
   void finish() const;
   [[nodiscard]] const nlohmann::json& resolved() const { return resolved_; }

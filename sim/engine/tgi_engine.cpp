@@ -12,9 +12,15 @@ TgiEngine::TgiEngine(EventQueue& queue, SimListener* listener, CostModel cost, c
                      const GpuSpec& gpu, EngineSettings& s)
     : EngineBase(queue, listener, std::move(cost), "tgi") {
   max_concurrent_ = s.integer("max_concurrent_requests", 128, 1, 100000000);
-  max_input_length_ = s.integer("max_input_length", 1024, 1, 100000000);
-  max_total_tokens_ = s.integer("max_total_tokens", 2048, 2, 100000000);
-  max_batch_prefill_tokens_ = s.integer("max_batch_prefill_tokens", 4096, 1, 100000000);
+  // `launcher_defaults: v2` (TGI 2.x launcher/src/main.rs): unset limits follow the model: max_input_tokens =
+  // P - 1, max_total_tokens = P with P = min(max_position_embeddings, 4096), and max_batch_prefill_tokens =
+  // max_input_tokens + 50, which the 2.x queue pads up to a multiple of its 16-token block. Read only when
+  // a preset names it (tgi-1.0 does not), so the 1.0 preset resolves the same settings as before.
+  const bool v2 = s.has("launcher_defaults") && s.choice("launcher_defaults", "v1", {"v1", "v2"}) == "v2";
+  const std::int64_t positions = std::min<std::int64_t>(model.max_position_embeddings, 4096);
+  max_input_length_ = s.integer("max_input_length", v2 ? positions - 1 : 1024, 1, 100000000);
+  max_total_tokens_ = s.integer("max_total_tokens", v2 ? positions : 2048, 2, 100000000);
+  max_batch_prefill_tokens_ = s.integer("max_batch_prefill_tokens", v2 ? ceil16(max_input_length_ + 50) : 4096, 1, 100000000);
   max_waiting_tokens_ = s.integer("max_waiting_tokens", 20, 1, 100000);
   waiting_served_ratio_ = s.number("waiting_served_ratio", 1.2, 0, 1000);
   const double memory_fraction = s.number("cuda_memory_fraction", 1.0, 0.05, 1.0);

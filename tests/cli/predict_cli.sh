@@ -34,4 +34,23 @@ rc=$?
 set -e
 [[ $rc -eq 3 ]] || { echo "no-fit: exit $rc, expected 3" >&2; exit 1; }
 grep -q "cannot run: model does not fit" "$tmp/nofit" || { echo "no-fit not reported" >&2; cat "$tmp/nofit" >&2; exit 1; }
+# Engines added the registry way (SGLang: one .cpp + presets; TGI 2/3: presets): each runs, reports its
+# engine kind and its resolved defaults, and `show engine` lists the preset with a source per setting.
+for e in sglang-0.4 sglang-0.5 tgi-2 tgi-3; do
+  "$bin" predict --model llama-2-7b --gpu H100-SXM --engine "$e" --concurrency 4 --duration 20 --jobs 1 --json > "$tmp/$e.json"
+  python3 - "$tmp/$e.json" "$e" <<'PY' || { echo "predict --engine $e" >&2; exit 1; }
+import json, sys
+stage = json.load(open(sys.argv[1]))["scenarios"][0]["stages"][0]
+kind = {"sglang-0.4": "sglang", "sglang-0.5": "sglang", "tgi-2": "tgi", "tgi-3": "vllm"}[sys.argv[2]]
+assert stage["engine"]["engine"] == kind, stage["engine"]["engine"]
+assert stage["engine"]["requests"]["finished"] > 0 and stage["engine"]["requests"]["rejected"] == 0
+settings = stage["engine"]["settings"]
+if kind == "sglang":  # H100 80 GiB, TP1: 0.4 -> 0.88 by TP; 0.5 -> (81920 - 10240) / 81920 = 0.875
+    assert stage["engine"]["engine_specific"]["mem_fraction_static"] == {"sglang-0.4": 0.88, "sglang-0.5": 0.875}[sys.argv[2]]
+if sys.argv[2] == "tgi-2":  # Llama-2: 4096 positions -> 4095 input, 4096 total, ceil16(4095 + 50) = 4160 prefill
+    assert [settings[k]["value"] for k in ("max_input_length", "max_total_tokens", "max_batch_prefill_tokens")] == [4095, 4096, 4160]
+PY
+  "$bin" show engine "$e" | grep -q "source:" || { echo "show engine $e" >&2; exit 1; }
+done
+expect_exit2 "bad sglang policy" "allowed: lpm, fcfs" predict --model llama-2-7b --gpu H100-SXM --engine sglang-0.5 --engine-set schedule_policy=dfs-weight
 echo "predict CLI: ok"

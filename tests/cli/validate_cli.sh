@@ -28,10 +28,23 @@ head -1 "$shared/validation/published/distserve_vllm_a100.csv" > "$tmp/new.csv"
 cat >> "$tmp/new.csv" <<'CSV'
 mine:1,me,meta-llama/Llama-3.1-8B-Instruct,H100-80GB-SXM,1,1,fp16,vllm,0.15.1,,my-chat,400,100,,poisson_rate,1,30,,,,25,,,,,8,,900,,,,
 mine:2,me,meta-llama/Llama-3.1-8B-Instruct,H100-80GB-SXM,1,1,fp16,sglang,0.4,,my-chat,400,100,,poisson_rate,1,30,,,,25,,,,,8,,900,,,,
+mine:3,me,meta-llama/Llama-3.1-8B-Instruct,H100-80GB-SXM,1,1,fp16,SGL,0.5.2,,my-chat,400,100,,poisson_rate,1,30,,,,25,,,,,8,,900,,,,
+mine:4,me,meta-llama/Llama-3.1-8B-Instruct,H100-80GB-SXM,1,1,fp16,hf-tgi,2.4.1,,my-chat,400,100,,poisson_rate,1,30,,,,25,,,,,8,,900,,,,
+mine:5,me,meta-llama/Llama-3.1-8B-Instruct,H100-80GB-SXM,1,1,fp16,text-generation-inference,3.0.1,,my-chat,400,100,,poisson_rate,1,30,,,,25,,,,,8,,900,,,,
+mine:6,me,meta-llama/Llama-3.1-8B-Instruct,H100-80GB-SXM,1,1,fp16,tgi,1.0.3,,my-chat,400,100,,poisson_rate,1,30,,,,25,,,,,8,,900,,,,
+mine:7,me,meta-llama/Llama-3.1-8B-Instruct,H100-80GB-SXM,1,1,fp16,lmdeploy,0.6,,my-chat,400,100,,poisson_rate,1,30,,,,25,,,,,8,,900,,,,
 CSV
-"$bin" validate --data "$tmp/new.csv" > "$tmp/new.txt"
-grep -q "new.csv: 2 rows, 1 ran" "$tmp/new.txt" || { cat "$tmp/new.txt"; fail "unseen csv"; }
-grep -q "unsupported mine:2: engine 'sglang' is not modelled" "$tmp/new.txt" || { cat "$tmp/new.txt"; fail "reason"; }
+"$bin" validate --data "$tmp/new.csv" --json "$tmp/new.json" > "$tmp/new.txt"
+grep -q "new.csv: 7 rows, 6 ran" "$tmp/new.txt" || { cat "$tmp/new.txt"; fail "unseen csv"; }
+grep -q "unsupported mine:7: engine 'lmdeploy' is not modelled" "$tmp/new.txt" || { cat "$tmp/new.txt"; fail "reason"; }
+# Engine eras and spellings (configs/validation/row_mapping.yaml): each row names the preset it ran with.
+python3 - "$tmp/new.json" <<'PY' || fail "engine eras"
+import json, sys
+rows = {r["source_id"]: r["engine_preset"] for r in json.load(open(sys.argv[1]))["rows"]}
+want = {"mine:1": "vllm-0.15", "mine:2": "sglang-0.4", "mine:3": "sglang-0.5", "mine:4": "tgi-2", "mine:5": "tgi-3",
+        "mine:6": "tgi-1.0"}
+assert all(rows.get(k) == v for k, v in want.items()), rows
+PY
 
 # Malformed numbers: exit 2 naming file and line.
 printf 'source_id,model,gpu,load_type,ttft_mean_ms\nx:1,m,g,poisson_rate,zz\n' > "$tmp/bad.csv"

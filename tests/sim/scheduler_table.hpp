@@ -30,6 +30,21 @@ inline std::ostream& operator<<(std::ostream& os, const Row& r) {
   return os << " free=" << r.free << "}";
 }
 
+// A request that generates exactly `out` tokens (max_new = min_new = out), optionally sharing the first
+// `shared` prompt tokens with its prefix group.
+inline RequestInput fixed_request(std::uint64_t id, std::int64_t in, std::int64_t out, std::int64_t group = -1,
+                                  std::int64_t shared = 0) {
+  RequestInput r;
+  r.id = id;
+  r.input_tokens = in;
+  r.output_tokens = out;
+  r.max_new_tokens = out;
+  r.min_new_tokens = out;
+  r.prefix_group = group;
+  r.shared_prefix_tokens = shared;
+  return r;
+}
+
 // Keeps every finished request's record by id.
 class Recorder : public SimListener {
  public:

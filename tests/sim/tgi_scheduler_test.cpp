@@ -25,10 +25,10 @@ struct Harness {
   Recorder rec;
   std::vector<Row> rows;
   std::unique_ptr<TgiEngine> engine;
-  explicit Harness(std::map<std::string, std::string> overrides) {
+  explicit Harness(std::map<std::string, std::string> overrides, const std::string& preset = "tgi-1.0") {
     const ModelSpec& model = catalog.model("meta-llama/Llama-2-7b-hf");
     const GpuSpec& gpu = catalog.gpu("H100-SXM");
-    EngineSettings settings(catalog.engine("tgi-1.0"), overrides);
+    EngineSettings settings(catalog.engine(preset), overrides);
     CostModel cost(model, gpu, catalog.profile(gpu.name), catalog.interconnect("none"), 1, "fp16", EngineCostParams{});
     engine = std::make_unique<TgiEngine>(q, &rec, std::move(cost), model, gpu, settings);
     engine->observe_steps([this](const Step& s, std::int64_t free) {
@@ -39,13 +39,7 @@ struct Harness {
     });
   }
   void submit(std::uint64_t id, std::int64_t in, std::int64_t out) {
-    RequestInput r;
-    r.id = id;
-    r.input_tokens = in;
-    r.output_tokens = out;
-    r.max_new_tokens = out;
-    r.min_new_tokens = out;
-    engine->submit(r, q.now());
+    engine->submit(testing_tables::fixed_request(id, in, out), q.now());
   }
   void run() {
     while (q.step()) {
@@ -75,6 +69,28 @@ TEST(TgiScheduler, RouterTable) {
   };
   EXPECT_EQ(h.rows, expected);
   EXPECT_EQ(h.rec.done.at(1).output_tokens, 5);
+}
+
+TEST(TgiScheduler, Tgi2WaitingServedRatioAddsSmallerBatches) {
+  // The same limits and requests as RouterTable under the tgi-2 preset, whose waiting_served_ratio is 0.3
+  // (TGI 2.x launcher default; 1.0 had 1.2): at step 4 the add-on needs floor(2 x 0.3) = 0 -> at least 1
+  // waiting request instead of floor(2 x 1.2) = 2, so R3 is prefilled right away (reserving
+  // ceil16(5 + 2 - 1) = 16 of the 48 free tokens) rather than after max_waiting_tokens decode steps.
+  Harness h(small(), "tgi-2");
+  h.submit(1, 10, 5);
+  h.submit(2, 20, 3);
+  h.submit(3, 5, 2);
+  h.run();
+  const std::vector<Row> expected = {
+      {{{1, 10, true}}, 80},                              // idle: [1] within 32 prefill tokens
+      {{{2, 20, true}}, 48},                              // add-on: [2]; 3 blocked behind it (16 + 32 > 32)
+      {{{1, 0, true}, {2, 0, true}}, 48},                 // decode after the add-on
+      {{{3, 5, true}}, 32},                               // add-on with min_size 1: R3 fits (16 + 16 <= 48)
+      {{{1, 0, true}, {2, 0, true}, {3, 0, true}}, 32},   // 2 and 3 end
+      {{{1, 0, true}}, 80},
+      {{{1, 0, true}}, 80},                               // 1's fifth token
+  };
+  EXPECT_EQ(h.rows, expected);
 }
 
 TEST(TgiScheduler, Rejections) {

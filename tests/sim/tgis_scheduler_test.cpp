@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/sim/scheduler_table.hpp"
 #include "sim/engine/tgis_engine.hpp"
 
 namespace servetwin {
@@ -72,13 +73,7 @@ std::vector<StepRow> run(const std::map<std::string, std::string>& settings,
     table.push_back(row);
   });
   for (const auto& [t, id, in, out] : requests) {
-    RequestInput r;
-    r.id = id;
-    r.input_tokens = in;
-    r.output_tokens = out;
-    r.max_new_tokens = out;
-    r.min_new_tokens = out;
-    engine.submit(r, t);
+    engine.submit(testing_tables::fixed_request(id, in, out), t);
   }
   while (static_cast<std::int64_t>(table.size()) < max_steps && q.step()) {
   }

@@ -252,7 +252,7 @@ TEST(ValidateCsv, ExtraPercentilesComparedUnknownColumnsNamed) {
   EXPECT_TRUE(src["metrics"].contains("tpot_p90_ms"));
 }
 
-// Other people's CSVs: engine spellings, vLLM versions of every era, TensorRT-LLM under online load, data-parallel
+// Other people's CSVs: engine spellings, vLLM, TGI and SGLang versions of every era, TensorRT-LLM under online load, data-parallel
 // replicas and a closed loop with only mean lengths all map to a preset; an unparsable version is a reason.
 TEST(ValidateCsv, UnseenRowShapesMapToPresets) {
   std::ostringstream f;
@@ -268,6 +268,8 @@ TEST(ValidateCsv, UnseenRowShapesMapToPresets) {
   f << "e:tgi," << head << "HF TGI,1.0.3,,x,500,200,,poisson_rate,2,60,100" << tail;
   f << "e:closed," << head << "vllm,0.15.1,,my-own-set,500,200,,closed_concurrency,4,60,100" << tail;
   f << "e:sglang," << head << "sglang,0.4,,x,500,200,,poisson_rate,2,60,100" << tail;
+  f << "e:tgi2," << head << "text-generation-inference,2.4.1,,x,500,200,,poisson_rate,2,60,100" << tail;
+  f << "e:lmdeploy," << head << "lmdeploy,0.6.0,,x,500,200,,poisson_rate,2,60,100" << tail;
   // Two data-parallel TP1 replicas: each gets half the load; 3 users cannot split evenly.
   const std::string dp = "me,meta-llama/Llama-3.1-8B-Instruct,H100-80GB-SXM,2,1,bf16,vllm,0.15.1,,";
   f << "e:dp," << dp << "my-own-set,500,200,,closed_concurrency,4,60,100" << tail;
@@ -281,8 +283,8 @@ TEST(ValidateCsv, UnseenRowShapesMapToPresets) {
     << tail;
   const auto report = validate_csv_text("eras.csv", f.str());
   const auto& src = report["sources"]["eras.csv"];
-  EXPECT_EQ(src["rows"], 14);
-  EXPECT_EQ(src["ran"], 11);
+  EXPECT_EQ(src["rows"], 16);
+  EXPECT_EQ(src["ran"], 13);
   std::map<std::string, std::string> preset;
   std::map<std::string, nlohmann::json> rows;
   for (const auto& r : report["rows"]) {
@@ -297,6 +299,8 @@ TEST(ValidateCsv, UnseenRowShapesMapToPresets) {
   EXPECT_EQ(preset["e:v1"], "vllm-0.15");
   EXPECT_EQ(preset["e:trt"], "vllm-offline-trtllm1");
   EXPECT_EQ(preset["e:tgi"], "tgi-1.0");
+  EXPECT_EQ(preset["e:tgi2"], "tgi-2");
+  EXPECT_EQ(preset["e:sglang"], "sglang-0.4");
   EXPECT_EQ(preset["e:closed"], "vllm-0.15");
   EXPECT_EQ(preset["e:tgis-static"], "tgis-rhoai-2024q1");
   EXPECT_EQ(rows["e:spell"]["deployment"]["dtype"], "fp8");
@@ -312,7 +316,7 @@ TEST(ValidateCsv, UnseenRowShapesMapToPresets) {
   std::map<std::string, std::string> reason;
   for (const auto& u : src["unsupported"]) reason[u["source_id"]] = u["reason"];
   EXPECT_EQ(reason["e:bad"], "vLLM version 'nightly' is not a version number (e.g. 0.6.3)");
-  EXPECT_NE(reason["e:sglang"].find("engine 'sglang' is not modelled"), std::string::npos);
+  EXPECT_NE(reason["e:lmdeploy"].find("engine 'lmdeploy' is not modelled"), std::string::npos);
   EXPECT_EQ(reason["e:dpodd"], "load_value 3 does not split evenly over 2 data-parallel replicas");
 }
 

@@ -49,15 +49,7 @@ struct Harness {
     });
   }
   void submit(std::uint64_t id, std::int64_t in, std::int64_t out, std::int64_t group = -1, std::int64_t shared = 0) {
-    RequestInput r;
-    r.id = id;
-    r.input_tokens = in;
-    r.output_tokens = out;
-    r.max_new_tokens = out;
-    r.min_new_tokens = out;
-    r.prefix_group = group;
-    r.shared_prefix_tokens = shared;
-    engine->submit(r, q.now());
+    engine->submit(testing_tables::fixed_request(id, in, out, group, shared), q.now());
   }
   void run() {
     while (q.step()) {
@@ -263,6 +255,30 @@ TEST(VllmScheduler, StaticBatchTakesEveryRequestOfTheInstant) {
 TEST(VllmScheduler, KvBlocksLlama2H100) {
   Harness h(std::map<std::string, std::string>{{"max_num_seqs", "128"}});
   EXPECT_NEAR(static_cast<double>(h.engine->num_gpu_blocks()), 7463.0, 0.02 * 7463.0);
+}
+
+TEST(VllmScheduler, Tgi3UnifiedBudgetChunksAndReservesTheFootprint) {
+  // tgi-3 (TGI 3's V3 router on this kind): 80 one-token blocks, a budget of 16 tokens per iteration, no
+  // prefix cache. Step 1: R1's 20-token prompt is cut to 16. Step 2: R1's last 4; R2 would reserve its
+  // footprint 10 + 50 = 60 next to R1's 20 + 3 = 23: 83 > 80, so it waits at the head (and R3 behind it)
+  // although 60 blocks are free; vLLM's max_utilization would admit it. Steps 3-4: R1 decodes (tokens 2, 3).
+  // Step 5: R1's reservation is gone: R2 (60) and R3 (5 + 2 = 7) fit, 15 prompt tokens in one budget.
+  Harness h({{"num_gpu_blocks_override", "80"}, {"max_num_batched_tokens", "16"}, {"enable_prefix_caching", "false"}},
+            "tgi-3");
+  h.submit(1, 20, 3);
+  h.submit(2, 10, 50);
+  h.submit(3, 5, 2);
+  h.run();
+  ASSERT_GE(h.rows.size(), 5U);
+  const std::vector<Row> expected = {
+      {{{1, 16, false}}, 64},
+      {{{1, 4, true}}, 60},
+      {{{1, 0, true}}, 59},
+      {{{1, 0, true}}, 58},
+      {{{2, 10, true}, {3, 5, true}}, 65},
+  };
+  EXPECT_EQ(std::vector<Row>(h.rows.begin(), h.rows.begin() + 5), expected);
+  EXPECT_EQ(h.rec.done.at(2).output_tokens, 50);
 }
 
 }  // namespace
