@@ -60,13 +60,14 @@ CellReading ambiguous_gpu(const Catalog& catalog, const GpuLabelRule& rule, cons
   if (!inst.empty() && catalog.has_instance(inst)) {
     const std::string gpu = catalog.gpu(catalog.instance(inst).gpu).name;
     if (contains(rule.candidates, gpu)) {
-      return {gpu, fmt::format("gpu '{}' names no memory size or form factor: {}, the GPU of instance {}", label, gpu,
-                               catalog.instance(inst).name), "", false};
+      return {gpu, fmt::format("gpu '{}' does not say which of {} it is: {}, the GPU of instance {}", label,
+                               fmt::join(rule.candidates, ", "), gpu, catalog.instance(inst).name),
+              "", false};
     }
   }
   return {rule.fallback,
-          fmt::format("gpu '{}' names no memory size or form factor: read as {} (row_deployment.yaml default among {})",
-                      label, rule.fallback, fmt::join(rule.candidates, ", ")),
+          fmt::format("gpu '{}' does not say which of {} it is: read as {} (row_deployment.yaml default)", label,
+                      fmt::join(rule.candidates, ", "), rule.fallback),
           "", false};
 }
 
