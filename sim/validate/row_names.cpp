@@ -18,12 +18,13 @@ bool contains(const std::vector<std::string>& v, const std::string& x) {
   return std::find(v.begin(), v.end(), x) != v.end();
 }
 
-// Lower-cased words of a label, split at spaces, tabs, '_' and '-' ("NVIDIA H100_80GB" -> nvidia, h100, 80gb).
+// Lower-cased words of a label, split at every character other than a letter, a digit or '.' ("NVIDIA H100_80GB",
+// "A100 (80GB)" -> nvidia, h100, 80gb / a100, 80gb); '.' stays, as in "3.1" and "v0.1".
 std::vector<std::string> words_of(const std::string& text) {
   std::vector<std::string> words;
   std::string word;
   for (const char ch : yamlx::lower(text)) {
-    if (ch == ' ' || ch == '\t' || ch == '_' || ch == '-') {
+    if (std::isalnum(static_cast<unsigned char>(ch)) == 0 && ch != '.') {
       if (!word.empty()) words.push_back(word);
       word.clear();
     } else {
