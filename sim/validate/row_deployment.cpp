@@ -9,6 +9,8 @@
 
 #include "sim/catalog/catalog.hpp"
 #include "sim/catalog/strict_yaml.hpp"
+#include "sim/validate/row_limits.hpp"
+#include "sim/validate/row_names.hpp"
 
 namespace servetwin {
 namespace {
@@ -47,20 +49,16 @@ std::string place(const Catalog& catalog, const ValidationRow& row, const GpuSpe
 }
 
 // Weights precision: unstated means the checkpoint's 16-bit weights. A precision the cost model has no
-// datapath for (fp4, int4, int8, ...) is a reason, not a silent fp16 run. 16-bit spellings; "auto" is the
-// checkpoint's own 16-bit dtype; every FP8 variant (e4m3, dynamic, w8a8-fp8) runs the FP8 datapath.
-std::string precision(const ValidationRow& row, const GpuSpec& gpu, DeploymentConfig& d) {
-  const std::string p = yamlx::lower(row.get("precision"));
-  if (p.empty() || p == "fp16" || p == "float16" || p == "half" || p == "auto") {
-    d.dtype = "fp16";
-  } else if (p == "bf16" || p == "bfloat16") {
-    d.dtype = "bf16";
-  } else if (p.find("fp8") != std::string::npos || p == "float8") {
-    d.dtype = "fp8";
-  } else {
-    return fmt::format("precision '{}' is not modelled (fp16, bf16, fp8)", row.get("precision"));
+// datapath for (fp4, int4, int8, ...) is a reason, not a silent fp16 run. Spellings: row_deployment.yaml;
+// "auto" is the checkpoint's own 16-bit dtype; every FP8 variant (e4m3, dynamic, w8a8-fp8) runs the FP8 datapath.
+std::string precision(const RowDeploymentPolicy& policy, const ValidationRow& row, const GpuSpec& gpu,
+                      DeploymentConfig& d) {
+  const CellReading p = read_precision(policy, row.get("precision"));
+  if (!p.reason.empty()) return p.reason;
+  d.dtype = p.value.empty() ? "fp16" : p.value;
+  if (d.dtype == "fp8" && gpu.peak_fp8_flops <= 0) {
+    return fmt::format("precision fp8 on GPU {}, which has no FP8 tensor cores; allowed on it: fp16, bf16", gpu.name);
   }
-  if (d.dtype == "fp8" && gpu.peak_fp8_flops <= 0) return "fp8 on a GPU without FP8 tensor cores";
   return "";
 }
 
@@ -94,8 +92,9 @@ std::string deploy_row(const Catalog& catalog, const ValidationPolicy& policy, c
                        RowMapping& m) {
   DeploymentConfig& d = s.deployment;
   if (auto why = place(catalog, row, gpu, d, m); !why.empty()) return why;
-  if (auto why = precision(row, gpu, d); !why.empty()) return why;
+  if (auto why = precision(policy.deployment, row, gpu, d); !why.empty()) return why;
   engine_settings(policy, row, spec, load_type, d);
+  raise_length_limits(policy.deployment, row, spec, load_type, catalog.model(d.model), d, m.notes);
   return "";
 }
 

@@ -6,34 +6,13 @@
 #include "sim/validate/row_deployment.hpp"
 #include "sim/validate/row_load.hpp"
 #include "sim/validate/row_mapping.hpp"
+#include "sim/validate/row_names.hpp"
 #include "sim/validate/row_metrics.hpp"
 #include "sim/validate/row_preset.hpp"
 
 namespace servetwin {
-namespace {
 
-// The row's model and GPU must be in the catalog, and the GPU calibrated; returns the reason when not.
-std::string check_hardware(const Catalog& catalog, const ValidationRow& row) {
-  const std::string& model = row.get("model");
-  if (model.empty() || !catalog.has_model(model)) {
-    return fmt::format("model '{}' is not in the catalog (configs/models)", model);
-  }
-  const std::string& gpu_col = row.get("gpu");
-  if (gpu_col.empty() || !catalog.has_gpu(gpu_col)) {
-    return fmt::format("GPU '{}' is not in the catalog (configs/gpus)", gpu_col);
-  }
-  const GpuSpec& gpu = catalog.gpu(gpu_col);
-  if (!catalog.has_profile(gpu.name)) {
-    return fmt::format("no hardware profile for GPU {} (configs/profiles): its cost-model efficiencies are not "
-                       "calibrated",
-                       gpu.name);
-  }
-  return "";
-}
-
-}  // namespace
-
-RowMapping map_row(const Catalog& catalog, const ValidationPolicy& policy, const ValidationRow& row,
+RowMapping map_row(const Catalog& catalog, const ValidationPolicy& policy, const ValidationRow& published_row,
                    const std::filesystem::path& data_dir) {
   RowMapping m;
   auto unsupported = [&](std::string why) {
@@ -41,7 +20,12 @@ RowMapping map_row(const Catalog& catalog, const ValidationPolicy& policy, const
     m.reason = std::move(why);
     return m;
   };
-  if (auto why = check_hardware(catalog, row); !why.empty()) return unsupported(why);
+  // `row`: the published row with its gpu and model cells read as catalog names (row_names); the fit set is
+  // decided on the published cells.
+  ValidationRow row;
+  if (auto why = resolve_deployment_cells(catalog, policy.deployment, published_row, row, m.notes); !why.empty()) {
+    return unsupported(why);
+  }
   const std::string load_type = canonical_load_type(policy, row.get("load_type"));
   const PresetChoice choice = choose_preset(policy, row, canonical_engine(policy, row.get("engine")), load_type);
   if (choice.preset.empty()) return unsupported(choice.reason);
@@ -53,7 +37,7 @@ RowMapping map_row(const Catalog& catalog, const ValidationPolicy& policy, const
   m.engine_preset_version = spec.version;
   auto fit_it = spec.text_settings.find("fitted_on");
   m.fit_set = fit_it == spec.text_settings.end() ? "none" : fit_it->second;
-  m.in_fit_set = policy.row_in_fit_set(m.fit_set, row);
+  m.in_fit_set = policy.row_in_fit_set(m.fit_set, published_row);
 
   Scenario s;
   s.name = row.get("source_id");

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "sim/scenario/scenario.hpp"
 #include "sim/validate/validation_csv.hpp"
@@ -21,6 +22,8 @@ struct RowMapping {
   std::string engine_preset;
   std::string engine_preset_version;  // the preset's `version` (which engine era models the row)
   std::string engine_evidence;        // what in the row's own records chose a setting (empty: none)
+  // What reading the row's deployment cells chose (an alias, a default GPU, a raised engine limit), one line each.
+  std::vector<std::string> notes;
   std::string fit_set;               // the preset's fitted_on set ("none" when nothing fitted)
   bool in_fit_set = false;           // the row belongs to the preset's fit set: run, never scored
   // num_gpus = replicas x tp: the scenario is one replica with 1/replicas of the load (round-robin

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "sim/validate/row_deployment_policy.hpp"
 #include "sim/validate/validation_csv.hpp"
 
 namespace servetwin {
@@ -92,6 +93,7 @@ struct ValidationPolicy {
   std::vector<PresetRule> presets;
   std::vector<EngineSettingRule> engine_settings;  // for every row, before its source's own
   std::map<std::string, SourcePolicy> sources;  // by source_id prefix
+  RowDeploymentPolicy deployment;               // row_deployment.yaml: reading gpu/model/precision cells
 
   // The row's source policy, or nullptr when no file describes its source.
   [[nodiscard]] const SourcePolicy* source_of(const ValidationRow& row) const;

@@ -201,6 +201,7 @@ ValidationPolicy load_validation_policy(const std::filesystem::path& dir) {
   p.load_type_spellings = read_spellings(r, "load_type_spellings", "load_type");
   p.presets = read_preset_rules(r);
   p.engine_settings = read_engine_settings(r);
+  p.deployment = load_row_deployment_policy(dir / "row_deployment.yaml");
   std::vector<fs::path> files;
   if (fs::is_directory(dir / "sources")) {
     for (const auto& e : fs::directory_iterator(dir / "sources")) {
@@ -243,6 +244,7 @@ void check_policy_against_catalog(const ValidationPolicy& policy, const Catalog&
     }
   };
   rules_exist(policy.presets, (dir / "row_mapping.yaml").string());
+  check_row_deployment_policy(policy.deployment, catalog, dir / "row_deployment.yaml");
   for (const auto& rule : policy.engine_settings) {
     for (const auto& preset : rule.presets) preset_exists(preset, (dir / "row_mapping.yaml").string());
   }

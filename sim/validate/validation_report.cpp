@@ -50,6 +50,7 @@ nlohmann::json row_header(const ValidationItem& it) {
   row["engine_preset"] = it.map.engine_preset;
   row["engine_preset_version"] = it.map.engine_preset_version;
   if (!it.map.engine_evidence.empty()) row["engine_evidence"] = it.map.engine_evidence;
+  if (!it.map.notes.empty()) row["mapping_notes"] = it.map.notes;
   row["fit_set"] = it.map.fit_set;
   row["scored"] = !it.map.in_fit_set;
   row["load_type"] = it.row.get("load_type");
@@ -196,6 +197,11 @@ void print_validation_tables(std::ostream& os, const nlohmann::json& report) {
       if (r["file"] == file && r.contains("engine_evidence")) {
         os << fmt::format("  engine from the row's records, {}: {}\n", r["source_id"].get<std::string>(),
                           r["engine_evidence"].get<std::string>());
+      }
+      if (r["file"] == file && r.contains("mapping_notes")) {
+        for (const auto& note : r["mapping_notes"]) {
+          os << fmt::format("  read {}: {}\n", r["source_id"].get<std::string>(), note.get<std::string>());
+        }
       }
     }
   }

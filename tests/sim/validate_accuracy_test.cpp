@@ -263,7 +263,7 @@ TEST(ValidateCsv, UnseenRowShapesMapToPresets) {
   f << "e:v06," << head << "vLLM,v0.6.3.post1,,x,500,200,,poisson_rate,2,60,100" << tail;
   f << "e:v010," << head << "vllm,0.10.1rc2,,x,500,200,,poisson_rate,2,60,100" << tail;
   f << "e:v1," << head << "vllm,1.2,,x,500,200,,poisson_rate,2,60,100" << tail;
-  f << "e:bad," << head << "vllm,nightly,,x,500,200,,poisson_rate,2,60,100" << tail;
+  f << "e:bad," << head << "vllm,custom-build,,x,500,200,,poisson_rate,2,60,100" << tail;
   f << "e:trt," << head << "TensorRT-LLM,1.0,,x,500,200,,poisson_rate,2,60,100" << tail;
   f << "e:tgi," << head << "HF TGI,1.0.3,,x,500,200,,poisson_rate,2,60,100" << tail;
   f << "e:closed," << head << "vllm,0.15.1,,my-own-set,500,200,,closed_concurrency,4,60,100" << tail;
@@ -315,7 +315,7 @@ TEST(ValidateCsv, UnseenRowShapesMapToPresets) {
                    2 * rows["e:dp1"]["predicted"]["throughput_output_tok_s"].get<double>());
   std::map<std::string, std::string> reason;
   for (const auto& u : src["unsupported"]) reason[u["source_id"]] = u["reason"];
-  EXPECT_EQ(reason["e:bad"], "vLLM version 'nightly' is not a version number (e.g. 0.6.3)");
+  EXPECT_EQ(reason["e:bad"], "vLLM version 'custom-build' is not a version number (e.g. 0.6.3)");
   EXPECT_NE(reason["e:lmdeploy"].find("engine 'lmdeploy' is not modelled"), std::string::npos);
   EXPECT_EQ(reason["e:dpodd"], "load_value 3 does not split evenly over 2 data-parallel replicas");
 }
