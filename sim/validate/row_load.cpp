@@ -19,10 +19,6 @@
 namespace servetwin {
 namespace {
 
-// Requests a row that states neither duration_s nor a request count runs: vLLM's `bench serve` and
-// `benchmark_throughput` default --num-prompts (../shared/reference/loadtesters.md §3.5: "--num-prompts (default
-// 1000)"), the harness most published rows without a duration come from.
-constexpr std::int64_t kDefaultRequests = 1000;
 // A closed loop without duration_s sends at least this many requests per user, so the ramp-up (every user's first
 // request starts together) and the drain (the last requests finish with fewer users left) are about a tenth of the
 // run, not most of it.
@@ -255,17 +251,6 @@ std::string static_batch_load(const EngineSpec& spec, const RowLoad& l, int repl
   return "";
 }
 
-// The request count a row's description states, if any.
-std::optional<std::int64_t> stated_request_count(const ValidationRow& row) {
-  std::smatch m;
-  const std::string& desc = row.get("input_tokens_desc");
-  // "3000 requests", or vLLM bench's "--num-prompts 1000" / "num_prompts=1000" (not "a subset of 32 prompts": that
-  // is the dataset's size, not how many were sent).
-  static const std::regex re("([0-9]+) requests\\b|num[_-]prompts[= ]+([0-9]+)");
-  if (!std::regex_search(desc, m, re)) return std::nullopt;
-  return std::stoll(m[1].matched ? m[1].str() : m[2].str());
-}
-
 // A closed loop whose notes or description say the harness sends in waves ("in waves of 32", "wave-synchronised").
 bool notes_say_waves(const ValidationRow& row) {
   static const std::regex re("\\bwaves?\\b|wave-synchroni[sz]ed|synchronous batches", std::regex::icase);
@@ -285,17 +270,23 @@ std::string set_row_load(const Catalog& catalog, const ValidationPolicy& policy,
             row.number("duration_s"), row.get("workload"), stated_request_count(row), {}, false};
   if (l.duration && !(*l.duration > 0)) return "duration_s: must be > 0 seconds (or empty: a default run length)";
   if (load_type == "static_batch") return static_batch_load(spec, l, m.replicas, s);
+  std::string type = load_type;
+  if (type == "poisson_rate" && l.load_value && std::isinf(*l.load_value)) {
+    // vLLM bench's --request-rate inf: every request is sent at t=0, an offline burst.
+    type = "offline";
+    m.load_note = "request rate inf: all requests at t=0 (offline)";
+  }
   const std::string lengths_why = choose_row_lengths(catalog, row, l.lengths);
   // A Poisson row may replay its source's own trace, which needs no lengths (poisson_load decides).
-  if (!lengths_why.empty() && load_type != "poisson_rate") return lengths_why;
-  m.load_note = l.lengths.how;
+  if (!lengths_why.empty() && type != "poisson_rate") return lengths_why;
+  if (!l.lengths.how.empty()) m.load_note += (m.load_note.empty() ? "" : "; ") + l.lengths.how;
   std::string why;
-  if (load_type == "poisson_rate") {
+  if (type == "poisson_rate") {
     why = poisson_load(policy, row, spec, data_dir, l, lengths_why, s, m);
-  } else if (load_type == "closed_concurrency" || load_type == "closed_waves") {
-    l.waves = load_type == "closed_waves" || notes_say_waves(row);
+  } else if (type == "closed_concurrency" || type == "closed_waves") {
+    l.waves = type == "closed_waves" || notes_say_waves(row);
     why = closed_load(l, s, m);
-  } else if (load_type == "offline") {
+  } else if (type == "offline") {
     why = offline_load(l, s, m);
   } else {
     return fmt::format("load_type '{}' is not modelled; allowed: poisson_rate, closed_concurrency, closed_waves, "

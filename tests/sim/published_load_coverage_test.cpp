@@ -1,6 +1,6 @@
 // Issue 17 item 3, the load side: published rows written the way other sources write them run (default durations
 // and request counts, named length shapes, waves, non-streaming clients, replicas), or give one reason naming the
-// field and the allowed values. Fixture: tests/data/validation/published_as_others_write.csv (25 synthetic rows
+// field and the allowed values. Fixture: tests/data/validation/published_as_others_write.csv (27 synthetic rows
 // in the published schema; their metric values are placeholders, only coverage is asserted on them).
 #include <gtest/gtest.h>
 
@@ -69,8 +69,8 @@ RowMapping map(const ValidationRow& r) {
 
 TEST(PublishedLoadCoverage, EveryFixtureRowRuns) {
   const auto& src = fixture_report()["sources"]["published_as_others_write.csv"];
-  EXPECT_EQ(src["rows"], 25);
-  EXPECT_EQ(src["ran"], 25) << "unsupported: " << src["unsupported"].dump(1);
+  EXPECT_EQ(src["rows"], 27);
+  EXPECT_EQ(src["ran"], 27) << "unsupported: " << src["unsupported"].dump(1);
   EXPECT_DOUBLE_EQ(fixture_report()["coverage"]["fraction"].get<double>(), 1.0);
 }
 
@@ -87,6 +87,10 @@ TEST(PublishedLoadCoverage, DefaultsAreNamedInTheRowsLoadNote) {
   EXPECT_NE(report_row("poisson-shape-from-desc")["load_note"].get<std::string>().find("sharegpt shape"),
             std::string::npos);
   EXPECT_EQ(report_row("replicas-closed-nodur")["replicas"], 2);
+  EXPECT_NE(report_row("poisson-rate-inf")["load_note"].get<std::string>().find("request rate inf"),
+            std::string::npos);
+  EXPECT_NE(report_row("offline-totals-only")["load_note"].get<std::string>().find("means from the stated totals / 200"),
+            std::string::npos);
   // A row that states its load has no note.
   EXPECT_FALSE(report_row("closed-catalog-dataset").contains("load_note"));
 }
@@ -126,6 +130,13 @@ TEST(PublishedLoadCoverage, NamedShapesScaleToTheRowsMeansAndUnknownNamesRunFixe
   // The coefficient of variation is the shape's.
   EXPECT_NEAR(in.stddev / in.mean, sharegpt.input.stddev / sharegpt.input.mean, 1e-12);
   EXPECT_NEAR(out.stddev / out.mean, sharegpt.output.stddev / sharegpt.output.mean, 1e-12);
+  // Totals and a count stand in for the means: 102,400 / 200 = 512 in, 25,600 / 200 = 128 out.
+  const RowMapping totals = map(row({{"input_tokens_mean", ""}, {"output_tokens_mean", ""}, {"duration_s", "60"},
+                                     {"input_tokens_desc", "200 requests"},
+                                     {"notes", "total_input_tokens=102400 total_output_tokens=25600"}}));
+  ASSERT_TRUE(totals.scenario) << totals.reason;
+  EXPECT_EQ(totals.scenario->fixed_input_tokens, 512);
+  EXPECT_EQ(totals.scenario->fixed_output_tokens, 128);
   const RowMapping unknown = map(row({{"workload", "my-private-set"}, {"duration_s", "60"}}));
   ASSERT_TRUE(unknown.scenario) << unknown.reason;
   EXPECT_EQ(unknown.scenario->fixed_input_tokens, 512);
