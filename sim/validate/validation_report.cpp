@@ -37,7 +37,13 @@ std::string unscored_reason(const ValidationItem& it) {
       reason = "KV CPU offload is not modelled and this run evicted/preempted GPU KV blocks, so offload would "
                "have changed the result";
     }
-    if (reason.empty() && it.result->metrics.completed == 0) reason = "no request completed in the simulated run";
+    if (reason.empty() && it.result->metrics.completed == 0) {
+      const std::size_t rejected = it.result->metrics.rejected;
+      reason = rejected == 0 ? "no request completed in the simulated run"
+                             : fmt::format("no request completed: the engine rejected all {} requests (input_tokens_mean + "
+                                           "output_tokens_mean beyond the preset's length or admission limits)",
+                                           rejected);
+    }
   }
   return reason;
 }
