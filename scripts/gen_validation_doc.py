@@ -4,6 +4,7 @@
 Usage: scripts/gen_validation_doc.py REPORT.json [OUT.md]
 """
 import json
+import os
 import sys
 
 # KV-cache capacities BLIS recorded for some of its H100 experiments
@@ -69,6 +70,10 @@ def main():
     w("")
     for k, v in report.get("metric_notes", {}).items():
         w(f"- `{k}`: {v}")
+    w("")
+    # Static text: how rows that leave their load out are read (kept in its own file so it is edited as prose).
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "validation_load_rules.md")) as f:
+        w(f.read().rstrip("\n"))
     w("")
     w("## Fit split")
     w("")

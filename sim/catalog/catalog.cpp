@@ -215,11 +215,12 @@ Catalog Catalog::load(const std::filesystem::path& config_dir) {
         c.engines[name] = std::move(e);
       } else {  // workloads
         const MapReader r(root, file, "",
-                          with_common({"type", "description", "dataset_file", "dataset_format", "token_counts_file",
+                          with_common({"aliases", "type", "description", "dataset_file", "dataset_format", "token_counts_file",
                                        "tokenizer", "input", "output", "system_prompt_tokens", "question_tokens",
                                        "output_tokens", "num_groups", "users_per_group", "stages", "extra"}),
                           root.line());
         WorkloadSpec w = parse_workload(r, config_dir);
+        aliases = r.string_list("aliases");  // the spellings published rows use (validate: sharegpt_v3, ...)
         name = w.name;
         c.workloads[name] = std::move(w);
       }

@@ -47,7 +47,9 @@ void add_scenario_options(CLI::App& cmd, ScenarioOptions& o) {
   cmd.add_option("--trace", o.trace, "Trace CSV: arrived_at,num_prefill_tokens,num_decode_tokens");
   add_number_list_flag(cmd, "--concurrency", o.concurrency, limits::kConcurrency, "Closed-loop users per stage, e.g. 1,2,4");
   add_number_list_flag(cmd, "--rate", o.rate, limits::kRatePerS, "Open-loop requests/s per stage, e.g. 1,2.5");
-  cmd.add_option("--arrival", o.arrival, "Open-loop arrivals: poisson, constant, gamma:CV");
+  cmd.add_option("--arrival", o.arrival,
+                 "Open-loop arrivals: poisson, constant, gamma:CV; with --concurrency N: waves (N requests at once, the "
+                 "next N after the slowest ends)");
   add_integer_flag(cmd, "--max-in-flight", o.max_in_flight, limits::kMaxInFlight,
                    "Open loop: client-side cap on requests in flight");
   add_number_flag(cmd, "--duration", o.duration_s, limits::kDurationS, "Stage length in seconds (default 240)");

@@ -18,8 +18,10 @@
 #include "sim/metrics/rejection_tally.hpp"
 #include "sim/scenario/parallel_for.hpp"
 #include "sim/workload/arrivals.hpp"
+#include "sim/workload/length_dist.hpp"
 #include "sim/workload/request_source.hpp"
 #include "sim/workload/trace.hpp"
+#include "sim/workload/wave_gate.hpp"
 
 namespace servetwin {
 namespace {
@@ -38,6 +40,7 @@ void check_limit(const std::string& where, double v, const Limit& limit) {
 std::unique_ptr<RequestSource> make_source(const Catalog& catalog, const Scenario& s, int stage) {
   const ModelSpec& model = catalog.model(s.deployment.model);
   if (!s.dataset_path.empty()) return make_dataset_source(load_dataset(s.dataset_path, model.tokenizer), s.seed, stage);
+  if (s.length_dists) return make_synthetic_source(s.length_dists->first, s.length_dists->second, s.seed, stage);
   if (s.fixed_input_tokens > 0) {
     LengthDist in, out;
     in.mean = static_cast<double>(s.fixed_input_tokens);
@@ -66,6 +69,11 @@ class StageDriver final : public SimListener {
   }
 
   void start_closed(std::int64_t users) {
+    if (s_.load.arrival == "waves") {
+      waves_ = std::make_unique<WaveGate>(users);
+      send_wave(0);
+      return;
+    }
     for (std::int64_t u = 0; u < users; ++u) send(src_->next_for_user(u), u, 0);
   }
 
@@ -90,7 +98,18 @@ class StageDriver final : public SimListener {
     if (rec.status != RequestStatus::kRejected || rejections_.count_and_keep()) records_.push_back(rec);
     --in_flight_;
     const TimeNs now = q_.now();
-    if (rec.user_id >= 0 && may_send(now)) {
+    if (waves_) {
+      // A rejected or failed request ends its slot in the wave: the harness records the error and moves on. The
+      // next wave leaves when the client has the slowest reply (finish_ns may include API-server time after the
+      // engine released the request).
+      wave_end_ns_ = std::max({wave_end_ns_, now, rec.finish_ns});
+      if (waves_->request_ended()) {
+        const TimeNs at = wave_end_ns_;
+        q_.schedule(at, [this, at] {
+          if (may_send(at)) send_wave(at);
+        }, EventPriority::kLoadDriver);
+      }
+    } else if (rec.user_id >= 0 && may_send(now)) {
       const TimeNs at = rec.status == RequestStatus::kRejected ? now + kRejectRetryNs : now;
       if (at < end_ns_) send(src_->next_for_user(rec.user_id), rec.user_id, at);
     }
@@ -140,6 +159,13 @@ class StageDriver final : public SimListener {
     sim_->submit(in, at);
   }
 
+  // One request per user, all at `at`; the next wave waits until every one of them has ended.
+  void send_wave(TimeNs at) {
+    std::int64_t sent = 0;
+    for (std::int64_t u = 0; u < waves_->wave_size() && may_send(at); ++u, ++sent) send(src_->next_for_user(u), u, at);
+    if (sent > 0) waves_->wave_sent(sent);
+  }
+
   void schedule_trace_row(std::size_t k) {
     if (k >= trace_order_.size()) return;
     const TraceRow& r = (*trace_)[trace_order_[k]];
@@ -172,6 +198,8 @@ class StageDriver final : public SimListener {
   ServingSim* sim_ = nullptr;
   RequestSource* src_ = nullptr;
   std::unique_ptr<ArrivalProcess> arrivals_;
+  std::unique_ptr<WaveGate> waves_;  // closed loop in synchronised waves (load.arrival "waves")
+  TimeNs wave_end_ns_ = 0;           // when the client has the last reply of the current wave
   std::deque<RequestShape> backlog_;
   std::vector<RequestRecord> records_;
   RejectionTally rejections_;
@@ -213,7 +241,7 @@ nlohmann::json cost_json(const Catalog& catalog, const Scenario& s, double tok_s
 
 Scenario resolve_scenario(const Catalog& catalog, Scenario s) {
   s.deployment = resolve_deployment(catalog, s.deployment);
-  if (s.trace_path.empty() && s.dataset_path.empty() && s.fixed_input_tokens <= 0) {
+  if (s.trace_path.empty() && s.dataset_path.empty() && s.fixed_input_tokens <= 0 && !s.length_dists) {
     s.workload = catalog.workload(s.workload).name;
   }
   // A trace replay runs to its last completion whatever the duration (validate sets 1e9 s); flags and
@@ -231,7 +259,17 @@ Scenario resolve_scenario(const Catalog& catalog, Scenario s) {
     if (s.load.type == "closed") check_limit("--concurrency", v, limits::kConcurrency);
     if (s.load.type == "open") check_limit("--rate", v, limits::kRatePerS);
   }
-  if (s.load.type == "open") parse_arrival(s.load.arrival);
+  if (s.load.type == "open") {
+    if (s.load.arrival == "waves") {
+      throw ConfigError("--arrival waves is a closed loop (waves of N requests, N = the users): give --concurrency N, "
+                        "not --rate");
+    }
+    parse_arrival(s.load.arrival);
+  }
+  if (s.length_dists) {
+    validate_length_dist(s.length_dists->first, "input lengths");
+    validate_length_dist(s.length_dists->second, "output lengths");
+  }
   if (s.name.empty()) {
     s.name = fmt::format("{} on {} x{} TP{} ({})", s.deployment.model,
                          s.deployment.instance.empty() ? s.deployment.gpu : s.deployment.instance,
@@ -248,6 +286,12 @@ nlohmann::json scenario_to_json(const Scenario& s) {
   if (s.fixed_input_tokens > 0) {
     j["workload"] = {{"kind", "fixed"}, {"input_tokens", s.fixed_input_tokens}, {"output_tokens", s.fixed_output_tokens}};
   }
+  if (s.length_dists) {
+    auto dist = [](const LengthDist& d) {
+      return nlohmann::json{{"dist", d.kind}, {"mean", d.mean}, {"stddev", d.stddev}, {"min", d.min}, {"max", d.max}};
+    };
+    j["workload"] = {{"kind", "scaled"}, {"input", dist(s.length_dists->first)}, {"output", dist(s.length_dists->second)}};
+  }
   j["dataset_path"] = s.dataset_path;
   j["trace_path"] = s.trace_path;
   if (!s.trace_rows.empty()) j["trace_rows"] = s.trace_rows.size();
@@ -255,6 +299,7 @@ nlohmann::json scenario_to_json(const Scenario& s) {
                {"max_in_flight", s.load.max_in_flight}};
   j["duration_s"] = s.duration_s;
   j["max_requests"] = s.max_requests;
+  if (s.window_from_records) j["window"] = "first arrival to last completion";
   j["seed"] = s.seed;
   return j;
 }
@@ -277,6 +322,7 @@ StageResult run_stage(const Catalog& catalog, const Scenario& s, int stage_index
   TimeNs window_start = 0, window_end = seconds_to_ns(s.duration_s);
   if (s.load.type == "closed") {
     out.load = {{"type", "closed"}, {"concurrency", static_cast<std::int64_t>(level)}};
+    if (s.load.arrival == "waves") out.load["arrival"] = "waves";
     driver.start_closed(static_cast<std::int64_t>(level));
   } else if (s.load.type == "open") {
     ArrivalSpec spec = parse_arrival(s.load.arrival);
@@ -294,8 +340,8 @@ StageResult run_stage(const Catalog& catalog, const Scenario& s, int stage_index
   out.records = driver.take_records();
   std::sort(out.records.begin(), out.records.end(),
             [](const RequestRecord& a, const RequestRecord& b) { return a.request_id < b.request_id; });
-  if (s.load.type == "trace") {
-    // A replayed trace is measured from the first arrival to the last completion.
+  if (s.load.type == "trace" || s.window_from_records) {
+    // A replayed trace or a request-count run is measured from the first arrival to the last completion.
     window_start = out.records.empty() ? 0 : out.records.front().arrival_ns;
     window_end = window_start + 1;
     for (const auto& r : out.records) window_end = std::max(window_end, r.finish_ns + 1);

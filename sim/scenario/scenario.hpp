@@ -6,9 +6,12 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "sim/catalog/specs.hpp"
 #include "sim/metrics/request_record.hpp"
 #include "sim/metrics/stage_metrics.hpp"
 #include "sim/scenario/deployment.hpp"
@@ -28,7 +31,9 @@ inline constexpr TimeNs kRejectRetryNs = 10 * kNsPerMs;
 struct LoadSpec {
   std::string type = "closed";   // closed | open | trace
   std::vector<double> levels;    // concurrency (closed) or requests/s (open); trace: one stage
-  std::string arrival = "poisson";  // open: poisson | constant | gamma:CV
+  // open: poisson | constant | gamma:CV; closed: "waves" sends the users' requests in synchronised waves (each
+  // wave waits for its slowest request, sim/workload/wave_gate.hpp); any other value is the ordinary closed loop.
+  std::string arrival = "poisson";
   std::int64_t max_in_flight = 0;   // open: client-side cap (0 = none); arrivals wait for a slot
 };
 
@@ -42,9 +47,14 @@ struct Scenario {
   // > 0: every request has exactly these lengths instead of a catalog workload (validate: a closed-loop
   // row that gives only its mean lengths).
   std::int64_t fixed_input_tokens = 0, fixed_output_tokens = 0;
+  // Set: input and output lengths drawn from these (validate: a named dataset's shape scaled to a row's means).
+  std::optional<std::pair<LengthDist, LengthDist>> length_dists;
   LoadSpec load;
   double duration_s = 240;               // stage length (closed: users stop sending; open: arrivals stop)
   std::int64_t max_requests = 0;         // stop sending after this many requests (0 = by duration)
+  // true: the measurement window runs from the first arrival to the last completion (as a request-count run
+  // such as `vllm bench serve --num-prompts N` measures), not [0, duration_s).
+  bool window_from_records = false;
   std::uint64_t seed = 42;
   // Requests one stage may hold at once (records + in flight + waiting); 0 = no cap. Set from the
   // memory budget (memory_budget.hpp); exceeding it stops the run with a ConfigError.

@@ -22,10 +22,9 @@ std::optional<std::string> note_value(const std::string& notes, const std::strin
   return std::nullopt;
 }
 
-// Data parallelism: num_gpus = k x tp serves k independent replicas behind a round-robin balancer. One replica
-// is simulated with 1/k of the load (random or round-robin splitting of a Poisson stream keeps it Poisson at
-// rate/k; k-th of the users, requests or batch), on its own GPUs (the instance's interconnect is then not used
-// between replicas).
+// Data parallelism: num_gpus = k x tp serves k independent replicas behind a round-robin balancer. The deployment
+// is one replica on its own GPUs (the instance's interconnect is then not used between replicas); validate runs k
+// of them behind the planner's router under the row's whole load (row_mapping.hpp).
 std::string place(const Catalog& catalog, const ValidationRow& row, const GpuSpec& gpu, DeploymentConfig& d,
                   RowMapping& m) {
   if (!row.get("instance").empty() && catalog.has_instance(row.get("instance"))) {

@@ -27,7 +27,8 @@ RowMapping map_row(const Catalog& catalog, const ValidationPolicy& policy, const
     return unsupported(why);
   }
   const std::string load_type = canonical_load_type(policy, row.get("load_type"));
-  const PresetChoice choice = choose_preset(policy, row, canonical_engine(policy, row.get("engine")), load_type);
+  const PresetChoice choice =
+      choose_preset(policy, row, canonical_engine(policy, row.get("engine")), load_type_for_presets(load_type));
   if (choice.preset.empty()) return unsupported(choice.reason);
   if (!catalog.has_engine(choice.preset)) {
     return unsupported("engine preset '" + choice.preset + "' missing from configs/engines");
@@ -45,7 +46,9 @@ RowMapping map_row(const Catalog& catalog, const ValidationPolicy& policy, const
   s.deployment.model = row.get("model");
   s.deployment.engine = choice.preset;
   const GpuSpec& gpu = catalog.gpu(row.get("gpu"));
-  if (auto why = deploy_row(catalog, policy, row, gpu, spec, load_type, s, m); !why.empty()) return unsupported(why);
+  if (auto why = deploy_row(catalog, policy, row, gpu, spec, load_type_for_presets(load_type), s, m); !why.empty()) {
+    return unsupported(why);
+  }
   if (auto why = set_row_load(catalog, policy, row, spec, data_dir, load_type, s, m); !why.empty()) {
     return unsupported(why);
   }

@@ -26,9 +26,12 @@ struct RowMapping {
   std::vector<std::string> notes;
   std::string fit_set;               // the preset's fitted_on set ("none" when nothing fitted)
   bool in_fit_set = false;           // the row belongs to the preset's fit set: run, never scored
-  // num_gpus = replicas x tp: the scenario is one replica with 1/replicas of the load (round-robin
-  // over independent replicas); throughput-type predictions are multiplied back by `replicas`.
+  // num_gpus = replicas x tp: the scenario's deployment is one replica; validate runs `replicas` of them behind
+  // a round-robin router (sim/plan/replica_router.hpp) under the row's whole load.
   int replicas = 1;
+  // The defaults and shapes the load step chose (no duration -> request count, length shape, waves, replicas);
+  // empty when the row stated everything. In the report's row as "load_note".
+  std::string load_note;
   // Price per hour for a `usd_per_1m_tokens` column: the row's own `instance_usd_per_h`, else the
   // catalog's on-demand price of its instance; 0 = no price, the column is not compared.
   double usd_per_h = 0;

@@ -1,5 +1,6 @@
 #include "sim/validate/row_metrics.hpp"
 
+#include <regex>
 #include <stdexcept>
 
 #include "sim/catalog/catalog.hpp"
@@ -47,6 +48,25 @@ double predicted_metric(const std::string& col, const StageMetrics& m, bool per_
 
 bool per_request_itl(const ValidationRow& row) { return row.get("notes").find("inference-perf") != std::string::npos; }
 
+bool non_streaming_client(const ValidationRow& row) {
+  static const std::regex re("non[- _]?stream|stream(ing)?[ =:]*(false|off|no)\\b|without streaming|not stream",
+                             std::regex::icase);
+  return std::regex_search(row.get("notes"), re) || std::regex_search(row.get("input_tokens_desc"), re);
+}
+
+double predicted_row_metric(const std::string& col, const StageMetrics& m, const ValidationRow& row) {
+  if (non_streaming_client(row)) {
+    if (col.rfind("ttft_", 0) == 0) return predicted_metric("e2e_" + col.substr(5), m, false);
+    if (col == "itl_mean_ms" || col == "tpot_mean_ms") return m.tpot_incl_ttft_ms.mean;
+    if (col.rfind("tpot_", 0) == 0) {
+      StageMetrics per_token = m;
+      per_token.tpot_ms = m.tpot_incl_ttft_ms;
+      return predicted_metric(col, per_token, false);
+    }
+  }
+  return predicted_metric(col, m, per_request_itl(row));
+}
+
 void set_row_metrics(const Catalog& catalog, const ValidationRow& row, RowMapping& m) {
   const bool per_request = per_request_itl(row);
   for (const auto& col : validation_metric_columns()) {
@@ -58,6 +78,12 @@ void set_row_metrics(const Catalog& catalog, const ValidationRow& row, RowMappin
   }
   for (const auto& col : extra_metric_columns()) {
     if (!row.get(col).empty() && col != "usd_per_1m_tokens") m.metric_source[col] = col;
+  }
+  if (non_streaming_client(row)) {
+    for (auto& [col, how] : m.metric_source) {
+      if (col.rfind("ttft_", 0) == 0) how = "e2e_" + col.substr(5) + " (non-streaming client: the first token arrives with the reply)";
+      if (col == "itl_mean_ms" || col.rfind("tpot_", 0) == 0) how = "e2e / output tokens per request (non-streaming client)";
+    }
   }
   // Cost per 1M output tokens = price per hour / output tokens per hour. Priced at the row's own
   // price when it has one, so the comparison isolates the throughput prediction from price changes.

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "sim/catalog/catalog.hpp"
+#include "sim/plan/replica_router.hpp"
 #include "sim/scenario/parallel_for.hpp"
 #include "sim/validate/validation_report.hpp"
 
@@ -53,7 +54,12 @@ nlohmann::json run_validation(const Catalog& catalog, const ValidateOptions& opt
     ValidationItem& it = in.items[i];
     if (!it.map.scenario) return;
     try {
-      it.result = run_stage(catalog, *it.map.scenario, 0, false);
+      // Several replicas: the planner's replica set behind a round-robin router, under the row's whole load.
+      const ServingSimFactory replicas =
+          it.map.replicas > 1 ? replica_set_factory(catalog, it.map.scenario->deployment, it.map.replicas,
+                                                    RouterPolicy::kRoundRobin)
+                              : ServingSimFactory{};
+      it.result = run_stage(catalog, *it.map.scenario, 0, false, replicas);
     } catch (const std::exception& e) {
       it.run_error = e.what();
     }

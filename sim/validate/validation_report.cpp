@@ -37,7 +37,13 @@ std::string unscored_reason(const ValidationItem& it) {
       reason = "KV CPU offload is not modelled and this run evicted/preempted GPU KV blocks, so offload would "
                "have changed the result";
     }
-    if (reason.empty() && it.result->metrics.completed == 0) reason = "no request completed in the simulated run";
+    if (reason.empty() && it.result->metrics.completed == 0) {
+      const std::size_t rejected = it.result->metrics.rejected;
+      reason = rejected == 0 ? "no request completed in the simulated run"
+                             : fmt::format("no request completed: the engine rejected all {} requests (input_tokens_mean + "
+                                           "output_tokens_mean beyond the preset's length or admission limits)",
+                                           rejected);
+    }
   }
   return reason;
 }
@@ -59,6 +65,7 @@ nlohmann::json row_header(const ValidationItem& it) {
   row["gpu"] = it.row.get("gpu");
   row["tp"] = it.map.scenario->deployment.tp;
   if (it.map.replicas > 1) row["replicas"] = it.map.replicas;
+  if (!it.map.load_note.empty()) row["load_note"] = it.map.load_note;
   row["deployment"] = to_json(it.map.scenario->deployment);
   return row;
 }
@@ -66,7 +73,6 @@ nlohmann::json row_header(const ValidationItem& it) {
 // Predicted, measured and APE per compared column into `row`; the signed % errors of scored rows into `errors`.
 void compare_metrics(const ValidationItem& it, nlohmann::json& row, std::map<std::string, std::vector<double>>& errors) {
   const StageMetrics& mt = it.result->metrics;
-  const bool per_request = per_request_itl(it.row);
   row["predicted"] = nlohmann::json::object();
   row["measured"] = nlohmann::json::object();
   row["ape"] = nlohmann::json::object();
@@ -74,14 +80,11 @@ void compare_metrics(const ValidationItem& it, nlohmann::json& row, std::map<std
     const double meas = *it.row.number(col);
     double pred = 0;
     if (col == "usd_per_1m_tokens") {
-      const double tok_s = mt.throughput_output_tok_s * it.map.replicas;
+      const double tok_s = mt.throughput_output_tok_s;  // the whole deployment (all replicas were simulated)
       if (!(tok_s > 0)) continue;  // nothing finished in the window: no cost to compare
       pred = it.map.usd_per_h * 1e6 / (tok_s * 3600.0);
     } else {
-      pred = predicted_metric(col, mt, per_request);
-    }
-    if (col == "throughput_output_tok_s" || col == "throughput_total_tok_s" || col == "request_rate_achieved") {
-      pred *= it.map.replicas;  // every replica serves its share of the load
+      pred = predicted_row_metric(col, mt, it.row);
     }
     row["predicted"][col] = pred;
     row["measured"][col] = meas;
