@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "sim/catalog/specs.hpp"
+#include "sim/cost/collective_cost.hpp"
+#include "sim/cost/eager_overhead.hpp"
 #include "sim/cost/step_shape.hpp"
 
 namespace servetwin {
@@ -31,6 +33,9 @@ struct EngineCostParams {
   // Fraction of the hardware profile's compute efficiency (GEMM and prefill attention) this software
   // stack reaches: 1 for stacks of the profile's era; below 1 for older kernels on a newer GPU.
   double compute_eff_scale = 1;
+  // Eager engines (no CUDA graphs): host cost per operation of each layer, from the platform's host
+  // CPU (hardware profile host_op_ns); disabled (0) for CUDA-graph engines.
+  EagerHostCosts eager;
 };
 
 class CostModel {
@@ -73,9 +78,7 @@ class CostModel {
   double weight_elem_bytes_;
   double act_elem_bytes_;
   double peak_flops_;
-  double ar_latency_ns_ = 0;
-  double ar_custom_latency_ns_ = 0;  // 0 = no custom kernel on this interconnect/engine
-  double ar_bus_bw_bytes_s_ = 0;
+  AllReduceCost allreduce_;
   double weight_bytes_per_gpu_ = 0;
   double kv_bytes_per_token_per_gpu_ = 0;
 };
