@@ -193,7 +193,7 @@ Catalog Catalog::load(const std::filesystem::path& config_dir) {
         const MapReader r(root, file, "",
                           with_common({"gpu", "gemm_eff_max", "gemm_m_half_tokens", "gemm_bw_eff",
                                        "attn_prefill_flops_eff", "attn_decode_bw_eff", "elementwise_bw_eff",
-                                       "step_overhead_ns", "layer_overhead_ns", "copy_bw_eff", "fit"}),
+                                       "step_overhead_ns", "layer_overhead_ns", "copy_bw_eff", "host_op_ns", "fit"}),
                           root.line());
         HardwareProfile p = parse_profile(r);
         if (!c.has_gpu(p.gpu)) r.fail_at("gpu", fmt::format("unknown gpu '{}'", p.gpu), join_names(c.names("gpus")));

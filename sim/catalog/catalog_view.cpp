@@ -232,7 +232,7 @@ nlohmann::json entry_json(const Catalog& c, const std::string& kind_in, const st
          {"attn_decode_bw_eff", param_json(p.attn_decode_bw_eff)},
          {"elementwise_bw_eff", param_json(p.elementwise_bw_eff)},
          {"step_overhead_ns", param_json(p.step_overhead_ns)}, {"layer_overhead_ns", param_json(p.layer_overhead_ns)},
-         {"copy_bw_eff", param_json(p.copy_bw_eff)}, {"notes", p.notes}};
+         {"copy_bw_eff", param_json(p.copy_bw_eff)}, {"host_op_ns", param_json(p.host_op_ns)}, {"notes", p.notes}};
   } else if (kind == "engines") {
     const EngineSpec& e = c.engine(name);
     j = {{"name", e.name}, {"engine", e.engine}, {"version", e.version}, {"description", e.description},

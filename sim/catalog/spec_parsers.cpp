@@ -155,6 +155,7 @@ HardwareProfile parse_profile(const MapReader& r) {
   p.step_overhead_ns = r.param("step_overhead_ns", Range::non_negative(), Dim::kNanoseconds);
   p.layer_overhead_ns = r.param("layer_overhead_ns", Range::non_negative(), Dim::kNanoseconds);
   p.copy_bw_eff = r.param("copy_bw_eff", Range::fraction(), Dim::kNone);
+  if (r.has("host_op_ns")) p.host_op_ns = r.param("host_op_ns", Range::non_negative(), Dim::kNanoseconds);
   p.notes = r.str("notes", false);
   if (r.has("fit") && !r.raw("fit").is_map()) r.fail_at("fit", "expected a mapping", "a free-form mapping");
   return p;

@@ -116,6 +116,9 @@ struct HardwareProfile {
   Param layer_overhead_ns;
   // Device-to-device copy efficiency (KV concatenation in TGIS flash path).
   Param copy_bw_eff;
+  // Host time per Python-level operation of an eager (no CUDA graph) PyTorch engine on this GPU's usual
+  // host CPU (sim/cost/eager_overhead.hpp); optional, 0 = not known (eager engines then pay none).
+  Param host_op_ns;
   std::string notes;                // range of validity, residuals, fit summary
 };
 

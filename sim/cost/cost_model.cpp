@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "sim/catalog/catalog.hpp"
+#include "sim/cost/eager_overhead.hpp"
 
 namespace servetwin {
 namespace {
@@ -13,20 +14,6 @@ namespace {
 int local_kv_heads(const ModelSpec& m, int tp) { return std::max(1, m.num_kv_heads / tp); }
 
 double mlp_matrices(const ModelSpec& m) { return m.gated_mlp ? 3.0 : 2.0; }
-
-// Picks the all-reduce point for `tp`: exact match, else the nearest degree (a larger ring is
-// the conservative choice when both neighbours exist).
-const AllReducePoint* find_allreduce(const InterconnectSpec& ic, int tp) {
-  const AllReducePoint* best = nullptr;
-  for (const auto& p : ic.allreduce) {
-    if (p.tp == tp) return &p;
-    if (best == nullptr || std::abs(p.tp - tp) < std::abs(best->tp - tp) ||
-        (std::abs(p.tp - tp) == std::abs(best->tp - tp) && p.tp > best->tp)) {
-      best = &p;
-    }
-  }
-  return best;
-}
 
 }  // namespace
 
@@ -47,21 +34,7 @@ CostModel::CostModel(const ModelSpec& model, const GpuSpec& gpu, const HardwareP
     throw ConfigError("dtype: '" + dtype_ + "' is not allowed; allowed: fp16, bf16, fp8");
   }
   act_elem_bytes_ = 2;  // activations and KV cache stay 16-bit (engines' default KV dtype)
-  if (tp_ > 1) {
-    const AllReducePoint* p = find_allreduce(interconnect, tp_);
-    if (p == nullptr) {
-      throw ConfigError("interconnect '" + interconnect.name + "' has no all-reduce data; TP " + std::to_string(tp_) +
-                        " needs it");
-    }
-    ar_latency_ns_ = p->latency_ns;
-    ar_bus_bw_bytes_s_ = p->bus_bw_bytes_s;
-    // The custom kernel needs full NVLink for TP > 2 (vllm_scheduling.md §7); the catalog gives its
-    // latency only where the topology supports it.
-    const bool topology_ok = interconnect.kind == "nvswitch" || tp_ == 2;
-    if (engine_.custom_allreduce_max_bytes > 0 && topology_ok && p->custom_latency_ns > 0) {
-      ar_custom_latency_ns_ = p->custom_latency_ns;
-    }
-  }
+  allreduce_ = AllReduceCost(interconnect, tp_, engine_.custom_allreduce_max_bytes);
   const double h = model_.hidden_size, hd = model_.head_dim;
   const double q_local = static_cast<double>(model_.num_attention_heads) / tp_;
   const double kv_local = local_kv_heads(model_, tp_);
@@ -109,13 +82,7 @@ double CostModel::moe_gemm_ns(double m) const {
   return touched * per_expert + shared + gemm_ns(m, h, e);  // + router
 }
 
-double CostModel::allreduce_ns(double bytes) const {
-  if (tp_ <= 1 || bytes <= 0) return 0;
-  // nccl-tests convention: busbw = algbw * 2(n-1)/n, so time = latency + bytes * 2(n-1)/n / busbw.
-  const double n = tp_;
-  const bool custom = ar_custom_latency_ns_ > 0 && bytes <= engine_.custom_allreduce_max_bytes;
-  return (custom ? ar_custom_latency_ns_ : ar_latency_ns_) + bytes * 2 * (n - 1) / n / ar_bus_bw_bytes_s_ * 1e9;
-}
+double CostModel::allreduce_ns(double bytes) const { return allreduce_.ns(bytes); }
 
 double CostModel::layer_gemm_ns(std::int64_t tokens) const {
   // Memoised by token count: a run evaluates the same few hundred batch sizes millions of times.
@@ -196,7 +163,9 @@ StepCost CostModel::step(const StepShape& s) const {
   const double gpu_work = c.gemm_ns + c.attention_ns + c.elementwise_ns + c.copy_ns + c.comm_ns;
   const double gpu_busy = gpu_work + profile_.step_overhead_ns.value + layers * profile_.layer_overhead_ns.value;
   const bool graph_step = engine_.graph_decode && s.prefill_seqs == 0;
-  const double cpu_dispatch = graph_step ? 0 : layers * engine_.cpu_layer_ns;
+  // Eager engines: the host dispatches every operation of every layer (sim/cost/eager_overhead.hpp).
+  const double eager_layer_ns = eager_layer_dispatch_ns(model_, tp_, m, engine_.eager);
+  const double cpu_dispatch = graph_step ? 0 : layers * (engine_.cpu_layer_ns + eager_layer_ns);
   const double serial_cpu = engine_.cpu_step_ns + static_cast<double>(s.total_seqs()) * engine_.cpu_seq_ns;
   c.total_ns = engine_.overlap_cpu ? std::max(gpu_busy, cpu_dispatch + serial_cpu)
                                     : serial_cpu + std::max(gpu_busy, cpu_dispatch);

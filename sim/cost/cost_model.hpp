@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "sim/catalog/specs.hpp"
+#include "sim/cost/collective_cost.hpp"
+#include "sim/cost/eager_overhead.hpp"
 #include "sim/cost/step_shape.hpp"
 
 namespace servetwin {
@@ -34,6 +36,9 @@ struct EngineCostParams {
   // An overlap scheduler (SGLang 0.4+): the CPU prepares step N+1 and processes step N's output while
   // the GPU runs step N, so per-step and per-sequence CPU time costs only what exceeds the GPU time.
   bool overlap_cpu = false;
+  // Eager engines (no CUDA graphs): host cost per operation of each layer, from the platform's host
+  // CPU (hardware profile host_op_ns); disabled (0) for CUDA-graph engines.
+  EagerHostCosts eager;
 };
 
 class CostModel {
@@ -78,9 +83,7 @@ class CostModel {
   double weight_elem_bytes_;
   double act_elem_bytes_;
   double peak_flops_;
-  double ar_latency_ns_ = 0;
-  double ar_custom_latency_ns_ = 0;  // 0 = no custom kernel on this interconnect/engine
-  double ar_bus_bw_bytes_s_ = 0;
+  AllReduceCost allreduce_;
   double weight_bytes_per_gpu_ = 0;
   double kv_bytes_per_token_per_gpu_ = 0;
 };

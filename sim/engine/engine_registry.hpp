@@ -60,8 +60,9 @@ struct EngineRegistration {
 void register_builtin_engines(EngineRegistry& registry);
 
 // Reads the CPU-side cost settings (per step, per layer, per sequence, CUDA graphs, custom all-reduce)
-// that every engine preset may carry; cpu_layer_ns may be qualified per GPU (KEY@GPU).
-EngineCostParams read_engine_cost_params(EngineSettings& settings, const GpuSpec& gpu);
+// that every engine preset may carry; cpu_layer_ns and host_op_ns may be qualified per GPU (KEY@GPU). Eager
+// presets (cuda_graph_decode false) get the platform's host cost per operation from `profile`.
+EngineCostParams read_engine_cost_params(EngineSettings& settings, const GpuSpec& gpu, const HardwareProfile& profile);
 
 // Builds the engine of `kind`; throws ConfigError for a kind nobody registered, naming the preset
 // and the registered kinds.

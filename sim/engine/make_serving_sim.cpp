@@ -8,7 +8,7 @@
 
 namespace servetwin {
 
-EngineCostParams read_engine_cost_params(EngineSettings& settings, const GpuSpec& gpu) {
+EngineCostParams read_engine_cost_params(EngineSettings& settings, const GpuSpec& gpu, const HardwareProfile& profile) {
   // CPU-side costs are properties of the serving stack, hence engine settings.
   EngineCostParams cpu;
   cpu.cpu_step_ns = settings.number("cpu_step_ns", 0, 0, 1e9);
@@ -22,6 +22,12 @@ EngineCostParams read_engine_cost_params(EngineSettings& settings, const GpuSpec
   // Software era on this GPU (e.g. 2023 kernels on an H100), so it may be set per GPU as well.
   cpu.compute_eff_scale = settings.qualified_number("compute_eff_scale", gpu.name, 1, 0.05, 1);
   cpu.kv_elem_bytes = settings.choice("kv_cache_dtype", "auto", {"auto", "fp16", "bf16", "fp8"}) == "fp8" ? 1.0 : 2.0;
+  // Eager engines dispatch every layer's operations from Python (sim/cost/eager_overhead.hpp) at the
+  // host CPU's cost per operation (hardware profile); CUDA-graph engines replay and pay none of it.
+  if (!cpu.graph_decode) {
+    cpu.eager.host_op_ns = settings.qualified_number("host_op_ns", gpu.name, profile.host_op_ns.value, 0, 1e7);
+    cpu.eager.allreduce_host_ns = settings.number("allreduce_host_ns", kNcclCallHostNs, 0, 1e7);
+  }
   return cpu;
 }
 
@@ -34,7 +40,7 @@ std::unique_ptr<ServingSim> build_serving_sim(const Catalog& catalog, const Engi
   const EngineSpec& preset = catalog.engine(d.engine_preset);
   EngineSettings settings(preset, d.engine_set);
 
-  const EngineCostParams cpu = read_engine_cost_params(settings, gpu);
+  const EngineCostParams cpu = read_engine_cost_params(settings, gpu, profile);
   CostModel cost(model, gpu, profile, ic, d.tp, d.dtype, cpu);
 
   EngineBuildContext ctx{queue, listener, std::move(cost), model, gpu, settings};

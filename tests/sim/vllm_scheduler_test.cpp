@@ -38,7 +38,7 @@ struct Harness {
     engine = std::make_unique<VllmEngine>(q, &rec, std::move(cost), model, gpu, settings);
     // CPU-cost settings belong to the cost model (make_serving_sim); the tables use none, but the
     // preset's keys are read so finish() accepts them.
-    (void)read_engine_cost_params(settings, gpu);
+    (void)read_engine_cost_params(settings, gpu, catalog.profile(gpu.name));
     settings.finish();
     engine->observe_steps([this](const Step& s, std::int64_t free) {
       Row r;
