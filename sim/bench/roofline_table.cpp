@@ -46,7 +46,7 @@ const std::vector<std::int64_t> kBatches{1, 32, 128, 256};
 CostModel make_cost_model(const Catalog& c, const Deployment& d) {
   const GpuSpec& gpu = c.gpu(d.gpu);
   EngineSettings settings(c.engine("vllm-0.15"), {});
-  const EngineCostParams params = read_engine_cost_params(settings, gpu);
+  const EngineCostParams params = read_engine_cost_params(settings, gpu, c.profile(gpu.name));
   return CostModel(c.model(d.model), gpu, c.profile(gpu.name), c.interconnect(d.interconnect), d.tp, "fp16",
                    params);
 }

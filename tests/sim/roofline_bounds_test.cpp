@@ -25,7 +25,7 @@ Catalog shipped() { return Catalog::load(std::filesystem::path(SERVETWIN_SOURCE_
 CostModel vllm_cost_model(const Catalog& c, const GpuSpec& gpu, const std::string& model) {
   EngineSettings settings(c.engine("vllm-0.15"), {});
   return CostModel(c.model(model), gpu, c.profile(gpu.name), c.interconnect("none"), 1, "fp16",
-                   read_engine_cost_params(settings, gpu));
+                   read_engine_cost_params(settings, gpu, c.profile(gpu.name)));
 }
 
 TEST(RooflineBounds, DecodeStepRespectsTheRooflineOnEveryProfiledGpu) {
@@ -80,7 +80,7 @@ TEST(RooflineBounds, MixtureOfExpertsIsRefused) {
   const GpuSpec& gpu = c.gpu("H100-SXM");
   EngineSettings settings(c.engine("vllm-0.15"), {});
   const CostModel cost(c.model("mixtral-8x7b"), gpu, c.profile(gpu.name), c.interconnect("nvswitch-h100"), 2, "fp16",
-                       read_engine_cost_params(settings, gpu));
+                       read_engine_cost_params(settings, gpu, c.profile(gpu.name)));
   EXPECT_THROW((void)roofline_bounds(c.model("mixtral-8x7b"), gpu, cost, "fp16", decode_step_shape(1, 1)),
                ConfigError);
 }

@@ -28,7 +28,7 @@ struct Harness {
     const ModelSpec& model = catalog.model("meta-llama/Llama-2-7b-hf");
     const GpuSpec& gpu = catalog.gpu("H100-SXM");
     EngineSettings settings(catalog.engine(preset), std::move(overrides));
-    const EngineCostParams cpu = read_engine_cost_params(settings, gpu);  // as build_serving_sim does
+    const EngineCostParams cpu = read_engine_cost_params(settings, gpu, catalog.profile(gpu.name));  // as build_serving_sim does
     CostModel cost(model, gpu, catalog.profile(gpu.name), catalog.interconnect("none"), 1, "fp16", cpu);
     EngineBuildContext ctx{q, &rec, std::move(cost), model, gpu, settings};
     engine = build_engine("sglang", preset, ctx);
