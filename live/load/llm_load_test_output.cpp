@@ -6,17 +6,10 @@
 
 #include "live/load/runner.hpp"
 #include "live/load/transport.hpp"
+#include "sim/metrics/percentile.hpp"
 
 namespace servetwin::live {
 namespace {
-
-// numpy-style linear-interpolation percentile of sorted values.
-double pct(const std::vector<double>& v, double q) {
-  const double pos = q * static_cast<double>(v.size() - 1);
-  const auto lo = static_cast<std::size_t>(std::floor(pos));
-  const std::size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
-}
 
 nlohmann::json llt_stats(std::vector<double> v) {
   nlohmann::json j;
@@ -28,17 +21,17 @@ nlohmann::json llt_stats(std::vector<double> v) {
     }
     return j;
   }
-  std::sort(v.begin(), v.end());
+  std::sort(v.begin(), v.end());  // for percentile_sorted (numpy's default linear interpolation)
   double sum = 0;
   for (const double x : v) sum += x;
   j["min"] = v.front();
   j["max"] = v.back();
-  j["median"] = pct(v, 0.5);
+  j["median"] = percentile_sorted(v, 0.5);
   j["mean"] = sum / static_cast<double>(v.size());
-  j["percentile_80"] = pct(v, 0.8);
-  j["percentile_90"] = pct(v, 0.9);
-  j["percentile_95"] = pct(v, 0.95);
-  j["percentile_99"] = pct(v, 0.99);
+  j["percentile_80"] = percentile_sorted(v, 0.8);
+  j["percentile_90"] = percentile_sorted(v, 0.9);
+  j["percentile_95"] = percentile_sorted(v, 0.95);
+  j["percentile_99"] = percentile_sorted(v, 0.99);
   return j;
 }
 

@@ -67,6 +67,204 @@ std::string normalized(const std::string& s) {
   return out;
 }
 
+
+std::string names_or_none(const std::vector<std::string>& names) {
+  return names.empty() ? std::string("(none in catalog)") : yamlx::join(names);
+}
+
+// The .yaml files of each kind's directory, sorted, in kind_table() order; an absent kind directory is
+// an empty catalog of that kind.
+std::vector<std::vector<std::filesystem::path>> yaml_files_per_kind(const std::filesystem::path& config_dir) {
+  namespace fs = std::filesystem;
+  std::vector<std::vector<fs::path>> files_per_kind;
+  for (const auto& info : kind_table()) {
+    std::vector<fs::path> files;
+    const fs::path sub = config_dir / info.dir;
+    if (fs::is_directory(sub)) {
+      for (const auto& entry : fs::directory_iterator(sub)) {
+        if (entry.is_regular_file() && entry.path().extension() == ".yaml") files.push_back(entry.path());
+      }
+    }
+    std::sort(files.begin(), files.end());
+    files_per_kind.push_back(std::move(files));
+  }
+  return files_per_kind;
+}
+
+// A catalog file is a mapping whose `kind:` matches its directory. `kind:` is checked before the
+// per-kind key list so a file in the wrong directory says so.
+void check_document_kind(const yamlx::DocNode& root, const std::string& file, const KindInfo& info) {
+  if (!root.is_map()) {
+    yamlx::fail(file, root.line(), "(document)", "expected a mapping with kind: and name:",
+                fmt::format("kind: {}", info.file_kind));
+  }
+  const yamlx::DocNode& kind_node = root.at("kind");
+  if (!kind_node.is_defined() || !kind_node.is_scalar()) {
+    yamlx::fail(file, root.line(), "kind", "missing required key", info.file_kind);
+  }
+  if (kind_node.text() != info.file_kind) {
+    yamlx::fail(file, kind_node.line(), "kind",
+                fmt::format("bad kind '{}' for a file in {}/", kind_node.text(), info.dir), info.file_kind);
+  }
+}
+
+// The canonical name and the aliases of one catalog entry.
+struct EntryNames {
+  std::string name;
+  std::vector<std::string> aliases;
+};
+
+// One add_* per kind: reads the document with the keys that kind accepts, checks its cross-references
+// against kinds loaded before it (kind_table() order), stores the spec and returns its name and aliases.
+
+EntryNames add_model(Catalog& c, const yamlx::DocNode& root, const std::string& file) {
+  const MapReader r(root, file, "",
+                    with_common({"aliases", "family", "tokenizer", "num_layers", "hidden_size",
+                                 "intermediate_size", "num_attention_heads", "num_kv_heads", "head_dim",
+                                 "vocab_size", "max_position_embeddings", "tie_word_embeddings", "gated_mlp",
+                                 "num_experts", "experts_per_token", "shared_experts", "moe_layer_step",
+                                 "dense_intermediate_size", "sliding_window"}),
+                    root.line());
+  ModelSpec m = parse_model(r);
+  EntryNames names{m.name, m.aliases};
+  c.models[names.name] = std::move(m);
+  return names;
+}
+
+EntryNames add_gpu(Catalog& c, const yamlx::DocNode& root, const std::string& file) {
+  const MapReader r(root, file, "",
+                    with_common({"aliases", "vendor", "architecture", "memory_bytes", "usable_memory_bytes",
+                                 "mem_bw_bytes_s", "peak_fp16_flops", "peak_fp8_flops", "sm_count", "l2_bytes",
+                                 "tdp_watts", "gpu_link", "gpu_link_bw_bytes_s", "pcie_gen"}),
+                    root.line());
+  GpuSpec g = parse_gpu(r);
+  EntryNames names{g.name, g.aliases};
+  c.gpus[names.name] = std::move(g);
+  return names;
+}
+
+EntryNames add_interconnect(Catalog& c, const yamlx::DocNode& root, const std::string& file) {
+  const MapReader r(root, file, "", with_common({"topology", "description", "allreduce"}), root.line());
+  InterconnectSpec ic = parse_interconnect(r);
+  EntryNames names{ic.name, {}};
+  c.interconnects[names.name] = std::move(ic);
+  return names;
+}
+
+EntryNames add_instance(Catalog& c, const yamlx::DocNode& root, const std::string& file) {
+  const MapReader r(root, file, "",
+                    with_common({"aliases", "provider", "gpu", "gpu_count", "interconnect", "vcpus",
+                                 "host_memory_bytes", "on_demand"}),
+                    root.line());
+  InstanceSpec in = parse_instance(r);
+  if (!c.has_gpu(in.gpu)) {
+    r.fail_at("gpu", fmt::format("unknown gpu '{}'", in.gpu), names_or_none(c.names("gpus")));
+  }
+  in.gpu = c.resolve("gpus", in.gpu);
+  if (!c.has_interconnect(in.interconnect)) {
+    r.fail_at("interconnect", fmt::format("unknown interconnect '{}'", in.interconnect),
+              names_or_none(c.names("interconnects")));
+  }
+  in.interconnect = c.resolve("interconnects", in.interconnect);
+  const InterconnectSpec& ic = c.interconnects.at(in.interconnect);
+  if (in.gpu_count > 1 && ic.kind == "none") {
+    r.fail_at("interconnect", fmt::format("'{}' is single-GPU but gpu_count is {}", ic.name, in.gpu_count),
+              "a multi-GPU interconnect");
+  }
+  EntryNames names{in.name, r.string_list("aliases")};
+  c.instances[names.name] = std::move(in);
+  return names;
+}
+
+// profile_files: GPU name -> file of the profiles loaded so far (for the one-profile-per-GPU error).
+EntryNames add_profile(Catalog& c, const yamlx::DocNode& root, const std::string& file,
+                       const std::map<std::string, std::string>& profile_files) {
+  const MapReader r(root, file, "",
+                    with_common({"gpu", "gemm_eff_max", "gemm_m_half_tokens", "gemm_bw_eff",
+                                 "attn_prefill_flops_eff", "attn_decode_bw_eff", "elementwise_bw_eff",
+                                 "step_overhead_ns", "layer_overhead_ns", "copy_bw_eff", "host_op_ns", "fit"}),
+                    root.line());
+  HardwareProfile p = parse_profile(r);
+  if (!c.has_gpu(p.gpu)) r.fail_at("gpu", fmt::format("unknown gpu '{}'", p.gpu), names_or_none(c.names("gpus")));
+  p.gpu = c.resolve("gpus", p.gpu);
+  // Profiles are keyed by GPU; the profile's own name is accepted as an alias.
+  EntryNames names{p.gpu, {}};
+  if (normalized(p.name) != normalized(p.gpu)) names.aliases.push_back(p.name);
+  if (c.profiles.count(names.name) != 0) {
+    r.fail_at("gpu",
+              fmt::format("second profile for gpu '{}' (first in {})", names.name, profile_files.at(names.name)),
+              "one profile per gpu");
+  }
+  c.profiles[names.name] = std::move(p);
+  return names;
+}
+
+EntryNames add_engine(Catalog& c, const yamlx::DocNode& root, const std::string& file) {
+  const MapReader r(root, file, "", with_common({"aliases", "engine", "version", "description", "settings"}),
+                    root.line());
+  EngineSpec e = parse_engine(r);
+  EntryNames names{"", r.string_list("aliases")};
+  if (r.has("settings") && !r.raw("settings").is_null()) parse_engine_settings(r.raw("settings"), file, e);
+  names.name = e.name;
+  c.engines[names.name] = std::move(e);
+  return names;
+}
+
+// Workload files name dataset files relative to the config directory.
+EntryNames add_workload(Catalog& c, const yamlx::DocNode& root, const std::string& file,
+                        const std::filesystem::path& config_dir) {
+  const MapReader r(root, file, "",
+                    with_common({"aliases", "type", "description", "dataset_file", "dataset_format", "token_counts_file",
+                                 "tokenizer", "input", "output", "system_prompt_tokens", "question_tokens",
+                                 "output_tokens", "num_groups", "users_per_group", "stages", "extra"}),
+                    root.line());
+  WorkloadSpec w = parse_workload(r, config_dir);
+  // The spellings published rows use (validate: sharegpt_v3, ...).
+  EntryNames names{w.name, r.string_list("aliases")};
+  c.workloads[names.name] = std::move(w);
+  return names;
+}
+
+// Adds the entry of one document of `kind` to the catalog. files_of_kind: canonical name -> file of the
+// entries of that kind loaded so far.
+EntryNames add_entry(Catalog& c, const std::string& kind, const yamlx::DocNode& root, const std::string& file,
+                     const std::map<std::string, std::string>& files_of_kind) {
+  if (kind == "models") return add_model(c, root, file);
+  if (kind == "gpus") return add_gpu(c, root, file);
+  if (kind == "interconnects") return add_interconnect(c, root, file);
+  if (kind == "instances") return add_instance(c, root, file);
+  if (kind == "profiles") return add_profile(c, root, file, files_of_kind);
+  if (kind == "engines") return add_engine(c, root, file);
+  return add_workload(c, root, file, c.dir());
+}
+
+// Indexes an entry's name and aliases (normalized key -> canonical name). Names and aliases are unique
+// per kind, case-insensitively, across files; files_of_kind names the earlier file in the error.
+void index_names(std::map<std::string, std::string>& index, const std::map<std::string, std::string>& files_of_kind,
+                 const std::string& kind, const EntryNames& entry, const yamlx::DocNode& root,
+                 const std::string& file) {
+  const std::string& name = entry.name;
+  const std::vector<std::string>& aliases = entry.aliases;
+  std::vector<std::string> keys{name};
+  keys.insert(keys.end(), aliases.begin(), aliases.end());
+  std::set<std::string> own;
+  for (const auto& k : keys) {
+    const std::string lk = normalized(k);
+    if (!own.insert(lk).second) continue;  // an alias repeating the name in the same file is harmless
+    auto it = index.find(lk);
+    if (it != index.end()) {
+      const auto earlier = files_of_kind.find(it->second);
+      const std::string other = earlier != files_of_kind.end() ? earlier->second : "?";
+      const bool is_alias = k != name;
+      const yamlx::DocNode& where = root.at(is_alias ? "aliases" : "name");
+      yamlx::fail(file, where.is_defined() ? where.line() : root.line(), is_alias ? "aliases" : "name",
+                  fmt::format("duplicate {} '{}' (already used by '{}' in {})", kind, k, it->second, other),
+                  "names and aliases unique per kind (case-insensitive)");
+    }
+    index[lk] = name;
+  }
+}
+
 }  // namespace
 
 const std::vector<std::string>& Catalog::kinds() { return kKinds; }
@@ -95,18 +293,7 @@ Catalog Catalog::load(const std::filesystem::path& config_dir) {
   // Parse every file first, in parallel (YAML parsing is most of a catalog load, and every CLI call
   // loads the catalog), then interpret them in a fixed order so the first error and the iteration
   // order never depend on threads or the file system.
-  std::vector<std::vector<fs::path>> files_per_kind;
-  for (const auto& info : kind_table()) {
-    std::vector<fs::path> files;
-    const fs::path sub = config_dir / info.dir;
-    if (fs::is_directory(sub)) {  // an absent kind directory is an empty catalog of that kind
-      for (const auto& entry : fs::directory_iterator(sub)) {
-        if (entry.is_regular_file() && entry.path().extension() == ".yaml") files.push_back(entry.path());
-      }
-    }
-    std::sort(files.begin(), files.end());
-    files_per_kind.push_back(std::move(files));
-  }
+  const std::vector<std::vector<fs::path>> files_per_kind = yaml_files_per_kind(config_dir);
   std::vector<fs::path> all_paths;
   for (const auto& files : files_per_kind) all_paths.insert(all_paths.end(), files.begin(), files.end());
   const ParseCache cache(parse_cache_dir(), config_dir, all_paths);
@@ -122,130 +309,11 @@ Catalog Catalog::load(const std::filesystem::path& config_dir) {
     for (const auto& path : files_per_kind[kind_index]) {
       const std::string file = path.string();
       const ParsedFiles::Doc doc = parsed.take(next_parsed++);
-      const yamlx::DocNode& root = *doc;
-      if (!root.is_map()) {
-        yamlx::fail(file, root.line(), "(document)", "expected a mapping with kind: and name:",
-                    fmt::format("kind: {}", info.file_kind));
-      }
-      // Check `kind:` before the per-kind key list so a file in the wrong directory says so.
-      const yamlx::DocNode& kind_node = root.at("kind");
-      if (!kind_node.is_defined() || !kind_node.is_scalar()) {
-        yamlx::fail(file, root.line(), "kind", "missing required key", info.file_kind);
-      }
-      if (kind_node.text() != info.file_kind) {
-        yamlx::fail(file, kind_node.line(), "kind",
-                    fmt::format("bad kind '{}' for a file in {}/", kind_node.text(), kind), info.file_kind);
-      }
-
-      std::string name;
-      std::vector<std::string> aliases;
-      if (kind == "models") {
-        const MapReader r(root, file, "",
-                          with_common({"aliases", "family", "tokenizer", "num_layers", "hidden_size",
-                                       "intermediate_size", "num_attention_heads", "num_kv_heads", "head_dim",
-                                       "vocab_size", "max_position_embeddings", "tie_word_embeddings", "gated_mlp",
-                                       "num_experts", "experts_per_token", "shared_experts", "moe_layer_step",
-                                       "dense_intermediate_size", "sliding_window"}),
-                          root.line());
-        ModelSpec m = parse_model(r);
-        name = m.name;
-        aliases = m.aliases;
-        c.models[name] = std::move(m);
-      } else if (kind == "gpus") {
-        const MapReader r(root, file, "",
-                          with_common({"aliases", "vendor", "architecture", "memory_bytes", "usable_memory_bytes",
-                                       "mem_bw_bytes_s", "peak_fp16_flops", "peak_fp8_flops", "sm_count", "l2_bytes",
-                                       "tdp_watts", "gpu_link", "gpu_link_bw_bytes_s", "pcie_gen"}),
-                          root.line());
-        GpuSpec g = parse_gpu(r);
-        name = g.name;
-        aliases = g.aliases;
-        c.gpus[name] = std::move(g);
-      } else if (kind == "interconnects") {
-        const MapReader r(root, file, "", with_common({"topology", "description", "allreduce"}), root.line());
-        InterconnectSpec ic = parse_interconnect(r);
-        name = ic.name;
-        c.interconnects[name] = std::move(ic);
-      } else if (kind == "instances") {
-        const MapReader r(root, file, "",
-                          with_common({"aliases", "provider", "gpu", "gpu_count", "interconnect", "vcpus",
-                                       "host_memory_bytes", "on_demand"}),
-                          root.line());
-        InstanceSpec in = parse_instance(r);
-        if (!c.has_gpu(in.gpu)) {
-          r.fail_at("gpu", fmt::format("unknown gpu '{}'", in.gpu), join_names(c.names("gpus")));
-        }
-        in.gpu = c.resolve("gpus", in.gpu);
-        if (!c.has_interconnect(in.interconnect)) {
-          r.fail_at("interconnect", fmt::format("unknown interconnect '{}'", in.interconnect),
-                    join_names(c.names("interconnects")));
-        }
-        in.interconnect = c.resolve("interconnects", in.interconnect);
-        const InterconnectSpec& ic = c.interconnects.at(in.interconnect);
-        if (in.gpu_count > 1 && ic.kind == "none") {
-          r.fail_at("interconnect", fmt::format("'{}' is single-GPU but gpu_count is {}", ic.name, in.gpu_count),
-                    "a multi-GPU interconnect");
-        }
-        name = in.name;
-        aliases = r.string_list("aliases");
-        c.instances[name] = std::move(in);
-      } else if (kind == "profiles") {
-        const MapReader r(root, file, "",
-                          with_common({"gpu", "gemm_eff_max", "gemm_m_half_tokens", "gemm_bw_eff",
-                                       "attn_prefill_flops_eff", "attn_decode_bw_eff", "elementwise_bw_eff",
-                                       "step_overhead_ns", "layer_overhead_ns", "copy_bw_eff", "host_op_ns", "fit"}),
-                          root.line());
-        HardwareProfile p = parse_profile(r);
-        if (!c.has_gpu(p.gpu)) r.fail_at("gpu", fmt::format("unknown gpu '{}'", p.gpu), join_names(c.names("gpus")));
-        p.gpu = c.resolve("gpus", p.gpu);
-        // Profiles are keyed by GPU; the profile's own name is accepted as an alias.
-        name = p.gpu;
-        if (normalized(p.name) != normalized(p.gpu)) aliases.push_back(p.name);
-        if (c.profiles.count(name) != 0) {
-          r.fail_at("gpu", fmt::format("second profile for gpu '{}' (first in {})", name, c.files_[kind][name]),
-                    "one profile per gpu");
-        }
-        c.profiles[name] = std::move(p);
-      } else if (kind == "engines") {
-        const MapReader r(root, file, "", with_common({"aliases", "engine", "version", "description", "settings"}), root.line());
-        EngineSpec e = parse_engine(r);
-        aliases = r.string_list("aliases");
-        if (r.has("settings") && !r.raw("settings").is_null()) parse_engine_settings(r.raw("settings"), file, e);
-        name = e.name;
-        c.engines[name] = std::move(e);
-      } else {  // workloads
-        const MapReader r(root, file, "",
-                          with_common({"aliases", "type", "description", "dataset_file", "dataset_format", "token_counts_file",
-                                       "tokenizer", "input", "output", "system_prompt_tokens", "question_tokens",
-                                       "output_tokens", "num_groups", "users_per_group", "stages", "extra"}),
-                          root.line());
-        WorkloadSpec w = parse_workload(r, config_dir);
-        aliases = r.string_list("aliases");  // the spellings published rows use (validate: sharegpt_v3, ...)
-        name = w.name;
-        c.workloads[name] = std::move(w);
-      }
-
-      // Names and aliases are unique per kind, case-insensitively, across files.
-      auto& index = c.index_[kind];
-      std::vector<std::string> keys{name};
-      keys.insert(keys.end(), aliases.begin(), aliases.end());
-      std::set<std::string> own;
-      for (const auto& k : keys) {
-        const std::string lk = normalized(k);
-        if (!own.insert(lk).second) continue;  // an alias repeating the name in the same file is harmless
-        auto it = index.find(lk);
-        if (it != index.end()) {
-          const std::string other = c.files_[kind].count(it->second) != 0 ? c.files_[kind][it->second] : "?";
-          const bool is_alias = k != name;
-          const yamlx::DocNode& where = root.at(is_alias ? "aliases" : "name");
-          yamlx::fail(file, where.is_defined() ? where.line() : root.line(), is_alias ? "aliases" : "name",
-                      fmt::format("duplicate {} '{}' (already used by '{}' in {})", kind, k, it->second, other),
-                      "names and aliases unique per kind (case-insensitive)");
-        }
-        index[lk] = name;
-      }
-      c.files_[kind][name] = file;
-      c.documents_[kind][name] = doc;  // converted to JSON only when shown
+      check_document_kind(*doc, file, info);
+      const EntryNames entry = add_entry(c, kind, *doc, file, c.files_[kind]);
+      index_names(c.index_[kind], c.files_[kind], kind, entry, *doc, file);
+      c.files_[kind][entry.name] = file;
+      c.documents_[kind][entry.name] = doc;  // converted to JSON only when shown
     }
     ++kind_index;
   }
@@ -255,9 +323,6 @@ Catalog Catalog::load(const std::filesystem::path& config_dir) {
 
 void Catalog::use_parse_cache(const std::filesystem::path& cache_dir) { parse_cache_dir() = cache_dir; }
 
-std::string Catalog::join_names(const std::vector<std::string>& names) {
-  return names.empty() ? std::string("(none in catalog)") : yamlx::join(names);
-}
 
 std::string Catalog::resolve(const std::string& kind, const std::string& name_or_alias) const {
   const std::string k = normalize_kind(kind);
@@ -270,7 +335,7 @@ std::string Catalog::resolve(const std::string& kind, const std::string& name_or
     if (it != idx->second.end()) return it->second;
   }
   throw ConfigError(fmt::format("{}: key '{}': unknown name '{}'; allowed: {}", dir_.string(), k, name_or_alias,
-                                join_names(names(k))));
+                                names_or_none(names(k))));
 }
 
 namespace {

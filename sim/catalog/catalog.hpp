@@ -77,7 +77,6 @@ class Catalog {
   std::map<std::string, WorkloadSpec> workloads;
 
  private:
-  static std::string join_names(const std::vector<std::string>& names);
   std::filesystem::path dir_;
   // kind -> canonical name -> the entry's parsed file (shared: catalogs are copied by value).
   std::map<std::string, std::map<std::string, std::shared_ptr<const yamlx::DocNode>>> documents_;

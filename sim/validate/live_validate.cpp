@@ -53,6 +53,114 @@ std::pair<TimeNs, TimeNs> predicted_window(const LiveStage& st, bool duration_mo
   return {first, last + 1};
 }
 
+// One live stage's requests: the measured ones (scored), and those to replay (measured + warmup).
+struct StageRequests {
+  std::vector<RequestRecord> live;
+  std::vector<RequestRecord> replay;
+  std::set<std::uint64_t> measured;
+};
+
+StageRequests stage_requests(const LiveRun& run, int stage_index) {
+  StageRequests out;
+  for (const auto& r : run.requests) {
+    if (r.stage != stage_index) continue;
+    out.live.push_back(r);
+    out.replay.push_back(r);
+    out.measured.insert(r.request_id);
+  }
+  for (const auto& r : run.warmup) {
+    if (r.stage == stage_index) out.replay.push_back(r);
+  }
+  return out;
+}
+
+// Errors of the re-simulation name where the deployment came from (`where`).
+LiveStageReplay resimulate_stage(const Catalog& catalog, const DeploymentConfig& d, const std::string& where,
+                                 int stage_index, std::vector<RequestRecord> replay) {
+  try {
+    return resimulate_live_stage(catalog, d, stage_index, std::move(replay));
+  } catch (const DoesNotFitError& e) {
+    throw ConfigError(fmt::format("{}: the deployment cannot run: {}", where, e.what()));
+  } catch (const ConfigError& e) {
+    throw ConfigError(fmt::format("{}: {}", where, e.what()));
+  }
+}
+
+// What every row of one live run shares.
+struct LiveRowContext {
+  std::string source;  // the run directory's name
+  std::string dir;     // the run directory as given
+  const DeploymentConfig* deployment;
+  std::string fit_set;
+};
+
+// The identity, load and deployment columns of one stage's row.
+nlohmann::json stage_row_header(const LiveRowContext& ctx, const LiveStage& st, const std::string& id) {
+  const DeploymentConfig& d = *ctx.deployment;
+  nlohmann::json row;
+  row["source_id"] = id;
+  row["file"] = ctx.source;
+  row["source"] = ctx.dir;
+  row["stage"] = st.index;
+  row["label"] = st.label;
+  row["engine_preset"] = d.engine;
+  row["fit_set"] = ctx.fit_set;
+  row["scored"] = true;  // a live run is never part of a preset's fit set
+  row["load_type"] = st.closed_loop ? "closed_concurrency" : "open_rate";
+  row["load"] = st.load;
+  if (st.closed_loop) row["load_value"] = st.load["concurrency"];
+  else if (st.load.contains("rate_per_s")) row["load_value"] = st.load["rate_per_s"];
+  row["model"] = d.model;
+  row["gpu"] = d.gpu;
+  row["tp"] = d.tp;
+  row["deployment"] = to_json(d);
+  return row;
+}
+
+// predicted / measured / ape per metric column; signed % errors are appended per metric.
+void add_metric_columns(nlohmann::json& row, const StageMetrics& lm, const StageMetrics& pm,
+                        std::map<std::string, std::vector<double>>& signed_errors) {
+  const nlohmann::json lj = lm.to_json(), pj = pm.to_json();
+  row["predicted"] = nlohmann::json::object();
+  row["measured"] = nlohmann::json::object();
+  row["ape"] = nlohmann::json::object();
+  row["metric_definitions"] = nlohmann::json::object();
+  for (const auto& col : validation_metric_columns()) {
+    const double meas = lj.at(col).get<double>();
+    const double pred = pj.at(col).get<double>();
+    row["predicted"][col] = pred;
+    row["measured"][col] = meas;
+    row["metric_definitions"][col] = "compute_stage_metrics on both sides (docs/output-schema.md)";
+    if (meas != 0) {
+      const double err = (pred - meas) / std::abs(meas) * 100.0;
+      row["ape"][col] = std::abs(err);
+      signed_errors[col].push_back(err);
+    }
+  }
+}
+
+// The engine's own view of the replayed stage (batch sizes, engine-specific counters).
+nlohmann::json engine_columns(const StageMetrics& pm, const nlohmann::json& es) {
+  nlohmann::json eng = {{"requests", pm.requests}, {"rejected", pm.rejected}};
+  if (es.contains("batch")) {
+    eng["batch_max"] = es["batch"].value("max", nlohmann::json());
+    eng["batch_mean"] = es["batch"].value("mean_while_busy", nlohmann::json());
+  }
+  if (es.contains("engine_specific")) eng["engine_specific"] = es["engine_specific"];
+  return eng;
+}
+
+nlohmann::json live_metric_notes() {
+  return {
+      {"replay", "each stage is re-simulated with the live run's requests (lengths as the server reported them); "
+                 "closed loop: each user's next request follows its previous simulated finish after the recorded "
+                 "client turnaround; open loop: recorded send times; warmup requests replayed, not scored"},
+      {"itl_mean_ms", "pooled gaps sum(e2e-ttft)/sum(out-1) on both sides"},
+      {"tpot_mean_ms", "(e2e - ttft)/(out - 1) per request, averaged over requests"},
+      {"throughput_output_tok_s", "output tokens of requests finished in the window / window (duration mode: the "
+                                  "live window on both sides; request mode: first measured send to last finish)"}};
+}
+
 }  // namespace
 
 LiveDeployment live_run_deployment(const Catalog& catalog, const LiveValidateOptions& opts, const std::string& format,
@@ -103,15 +211,15 @@ nlohmann::json run_live_validation(const Catalog& catalog, const LiveValidateOpt
   const LiveRun run = std::move(*any.per_request);
   const LiveDeployment dep = live_run_deployment(catalog, opts, run.format, run.resolved_config, run.model_hint);
   const DeploymentConfig& d = dep.d;
-  const std::string& where = dep.where;
   const EngineSpec& spec = catalog.engine(d.engine);
   const auto fit_it = spec.text_settings.find("fitted_on");
-  const std::string fit_set = fit_it == spec.text_settings.end() ? "none" : fit_it->second;
   const bool duration_mode = run.resolved_config.contains("loads") &&
                              run.resolved_config["loads"].value("duration_s", 0.0) > 0;
-
-  const std::string source = opts.dir.filename().empty() ? opts.dir.parent_path().filename().string()
-                                                          : opts.dir.filename().string();
+  const LiveRowContext ctx{opts.dir.filename().empty() ? opts.dir.parent_path().filename().string()
+                                                       : opts.dir.filename().string(),
+                           opts.dir.string(), &d,
+                           fit_it == spec.text_settings.end() ? "none" : fit_it->second};
+  const std::string& source = ctx.source;
   nlohmann::json src = {{"rows", 0},  {"ran", 0}, {"scored", 0}, {"unsupported", nlohmann::json::array()},
                         {"fit_excluded", nlohmann::json::array()}, {"metrics", nlohmann::json::object()}};
   std::map<std::string, std::vector<double>> signed_errors;  // metric -> % errors over stages
@@ -120,84 +228,28 @@ nlohmann::json run_live_validation(const Catalog& catalog, const LiveValidateOpt
   for (const auto& st : run.stages) {
     src["rows"] = src["rows"].get<int>() + 1;
     const std::string id = fmt::format("{}:stage{}:{}", source, st.index, st.label);
-    std::vector<RequestRecord> live_recs, replay;
-    std::set<std::uint64_t> measured;
-    for (const auto& r : run.requests) {
-      if (r.stage != st.index) continue;
-      live_recs.push_back(r);
-      replay.push_back(r);
-      measured.insert(r.request_id);
-    }
-    for (const auto& r : run.warmup) {
-      if (r.stage == st.index) replay.push_back(r);
-    }
-    const StageMetrics lm = compute_stage_metrics(live_recs, st.index, st.window_start_ns, st.window_end_ns);
+    StageRequests reqs = stage_requests(run, st.index);
+    const StageMetrics lm = compute_stage_metrics(reqs.live, st.index, st.window_start_ns, st.window_end_ns);
     if (lm.completed == 0) {
       src["unsupported"].push_back({{"source_id", id}, {"reason", "no request completed ok in the live stage"}});
       continue;
     }
-    LiveStageReplay sim;
-    try {
-      sim = resimulate_live_stage(catalog, d, st.index, std::move(replay));
-    } catch (const DoesNotFitError& e) {
-      throw ConfigError(fmt::format("{}: the deployment cannot run: {}", where, e.what()));
-    } catch (const ConfigError& e) {
-      throw ConfigError(fmt::format("{}: {}", where, e.what()));
-    }
+    const LiveStageReplay sim = resimulate_stage(catalog, d, dep.where, st.index, std::move(reqs.replay));
     std::vector<RequestRecord> sim_measured;
     for (const auto& r : sim.records) {
-      if (measured.count(r.request_id) != 0) sim_measured.push_back(r);
+      if (reqs.measured.count(r.request_id) != 0) sim_measured.push_back(r);
     }
-    const auto [ws, we] = predicted_window(st, duration_mode, sim_measured, measured);
+    const auto [ws, we] = predicted_window(st, duration_mode, sim_measured, reqs.measured);
     const StageMetrics pm = compute_stage_metrics(sim_measured, st.index, ws, we);
     ++ran;
     src["ran"] = src["ran"].get<int>() + 1;
     src["scored"] = src["scored"].get<int>() + 1;
-    const nlohmann::json lj = lm.to_json(), pj = pm.to_json();
-    nlohmann::json row;
-    row["source_id"] = id;
-    row["file"] = source;
-    row["source"] = opts.dir.string();
-    row["stage"] = st.index;
-    row["label"] = st.label;
-    row["engine_preset"] = d.engine;
-    row["fit_set"] = fit_set;
-    row["scored"] = true;  // a live run is never part of a preset's fit set
-    row["load_type"] = st.closed_loop ? "closed_concurrency" : "open_rate";
-    row["load"] = st.load;
-    if (st.closed_loop) row["load_value"] = st.load["concurrency"];
-    else if (st.load.contains("rate_per_s")) row["load_value"] = st.load["rate_per_s"];
-    row["model"] = d.model;
-    row["gpu"] = d.gpu;
-    row["tp"] = d.tp;
-    row["deployment"] = to_json(d);
-    row["predicted"] = nlohmann::json::object();
-    row["measured"] = nlohmann::json::object();
-    row["ape"] = nlohmann::json::object();
-    row["metric_definitions"] = nlohmann::json::object();
-    for (const auto& col : validation_metric_columns()) {
-      const double meas = lj.at(col).get<double>();
-      const double pred = pj.at(col).get<double>();
-      row["predicted"][col] = pred;
-      row["measured"][col] = meas;
-      row["metric_definitions"][col] = "compute_stage_metrics on both sides (docs/output-schema.md)";
-      if (meas != 0) {
-        const double err = (pred - meas) / std::abs(meas) * 100.0;
-        row["ape"][col] = std::abs(err);
-        signed_errors[col].push_back(err);
-      }
-    }
+    nlohmann::json row = stage_row_header(ctx, st, id);
+    add_metric_columns(row, lm, pm, signed_errors);
     row["requests"] = {{"measured", lm.requests}, {"measured_ok", lm.completed}, {"replayed", sim.records.size()},
                        {"predicted_ok", pm.completed}};
     row["window_ns"] = {{"measured", {st.window_start_ns, st.window_end_ns}}, {"predicted", {ws, we}}};
-    const auto& es = sim.engine_stats;
-    nlohmann::json eng = {{"requests", pm.requests}, {"rejected", pm.rejected}};
-    if (es.contains("batch")) {
-      eng["batch_max"] = es["batch"].value("max", nlohmann::json());
-      eng["batch_mean"] = es["batch"].value("mean_while_busy", nlohmann::json());
-    }
-    if (es.contains("engine_specific")) eng["engine_specific"] = es["engine_specific"];
-    row["engine"] = eng;
+    row["engine"] = engine_columns(pm, sim.engine_stats);
     rows.push_back(std::move(row));
   }
   for (auto& [col, errs] : signed_errors) src["metrics"][col] = error_summary(errs);
@@ -216,14 +268,7 @@ nlohmann::json run_live_validation(const Catalog& catalog, const LiveValidateOpt
                     {"format", run.format},
                     {"field_sources", run.field_sources},
                     {"window_mode", duration_mode ? "duration" : "requests"}};
-  report["metric_notes"] = {
-      {"replay", "each stage is re-simulated with the live run's requests (lengths as the server reported them); "
-                 "closed loop: each user's next request follows its previous simulated finish after the recorded "
-                 "client turnaround; open loop: recorded send times; warmup requests replayed, not scored"},
-      {"itl_mean_ms", "pooled gaps sum(e2e-ttft)/sum(out-1) on both sides"},
-      {"tpot_mean_ms", "(e2e - ttft)/(out - 1) per request, averaged over requests"},
-      {"throughput_output_tok_s", "output tokens of requests finished in the window / window (duration mode: the "
-                                  "live window on both sides; request mode: first measured send to last finish)"}};
+  report["metric_notes"] = live_metric_notes();
   return report;
 }
 
