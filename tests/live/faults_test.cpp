@@ -95,14 +95,14 @@ TEST(LiveFaults, OpenAiReadinessRefuses404) {
   EXPECT_EQ(twin.stats().accepted, 0);
 }
 
-// A server that fails every completion: the breaker stops the run after one window (partial),
-// instead of the whole --duration of errors.
-TEST(LiveFaults, ErrorRateBreakerStopsAFailingRun) {
-  const auto dir = temp_dir("breaker");
+// A run against a fake OpenAI server that answers HTTP 500 to every `fail_every`-th completion,
+// with a 1 s breaker window.
+live::LoadResult run_with_500s(const std::string& tag, int fail_every, double duration_s) {
+  const auto dir = temp_dir(tag);
   const auto ds_path = write_dataset(dir, 8, 4, 4);
-  FakeOpenAiServer server([](const FakeOpenAiRequest& q) {
+  FakeOpenAiServer server([fail_every](const FakeOpenAiRequest& q) {
     FakeOpenAiReply r;
-    if (q.target != "/v1/models") {
+    if (q.target != "/v1/models" && std::stoi(q.request_id) % fail_every == 0) {
       r.kind = FakeOpenAiReply::kStatus;
       r.status = 500;
     }
@@ -110,11 +110,17 @@ TEST(LiveFaults, ErrorRateBreakerStopsAFailingRun) {
   });
   auto cfg = fake_openai_config(server.port(), ds_path, dir / "out");
   cfg.concurrency = {2};
-  cfg.duration_s = 30;
+  cfg.duration_s = duration_s;
   cfg.error_window_s = 1;
   live::LoadRunner runner(cfg, live::read_dataset(ds_path));
+  return runner.run(nullptr);
+}
+
+// A server that fails every completion: the breaker stops the run after one window (partial),
+// instead of the whole --duration of errors.
+TEST(LiveFaults, ErrorRateBreakerStopsAFailingRun) {
   const auto t = Clock::now();
-  const auto res = runner.run(nullptr);
+  const auto res = run_with_500s("breaker", 1, 30);
   EXPECT_LT(seconds_since(t), 5.0);  // one 1 s window, plus drain and outputs
   EXPECT_TRUE(res.partial);
   EXPECT_NE(res.partial_reason.find("error-rate breaker"), std::string::npos) << res.partial_reason;
@@ -125,23 +131,11 @@ TEST(LiveFaults, ErrorRateBreakerStopsAFailingRun) {
 
 // Errors below the rate do not trip it: one request in four fails, over three windows.
 TEST(LiveFaults, ErrorRateBreakerToleratesErrorsBelowTheRate) {
-  const auto dir = temp_dir("breaker-ok");
-  const auto ds_path = write_dataset(dir, 8, 4, 4);
-  FakeOpenAiServer server([](const FakeOpenAiRequest& q) {
-    FakeOpenAiReply r;
-    if (q.target != "/v1/models" && std::stoi(q.request_id) % 4 == 0) {
-      r.kind = FakeOpenAiReply::kStatus;
-      r.status = 500;
-    }
-    return r;
-  });
-  auto cfg = fake_openai_config(server.port(), ds_path, dir / "out");
-  cfg.concurrency = {2};
-  cfg.duration_s = 3;
-  cfg.error_window_s = 1;
-  live::LoadRunner runner(cfg, live::read_dataset(ds_path));
-  const auto res = runner.run(nullptr);
+  const auto res = run_with_500s("breaker-ok", 4, 3);
   EXPECT_FALSE(res.partial) << res.partial_reason;
+  std::int64_t failed = 0;
+  for (const auto& r : res.records) failed += r.status_name == "500";
+  EXPECT_GT(failed, 0);
 }
 
 // 429 with Retry-After: 1: the refused user's next request goes out no sooner than 1 s later;
