@@ -5,10 +5,14 @@
 # build-fuzz/fuzz-corpus/<name> (seeded from fuzz/corpus/<name>); a crash leaves its input in
 # build-fuzz/fuzz-artifacts/<name>/: copy it to fuzz/regressions/<name>/ (replayed by ctest, label
 # `fuzz`) when fixing the bug. Prints executions and crashes per target; exits 1 on any crash.
-# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]    (TARGET: trace_csv, scenario_yaml, ...)
+# With --runs N each target stops at N executions or SECONDS, whichever comes first (the issue-20 bar
+# is 1M executions per parser: scripts/fuzz.sh --runs 1000000 3600).
+# Usage: scripts/fuzz.sh [--runs N] [SECONDS] [TARGET...]    (TARGET: trace_csv, scenario_yaml, ...)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${SERVETWIN_FUZZ_BUILD_DIR:-$here/build-fuzz}"
+runs=-1
+if [[ "${1:-}" == "--runs" ]]; then runs="${2:?--runs needs a count}"; shift 2; fi
 secs="${1:-10}"
 shift || true
 
@@ -44,7 +48,7 @@ for name in "${names[@]}"; do
   mkdir -p "$corpus" "$artifacts"
   log="$build/fuzz-$name.log"
   set +e
-  "$build/fuzz/fuzz_$name" -max_total_time="$secs" -print_final_stats=1 -rss_limit_mb=2048 -timeout=10 \
+  "$build/fuzz/fuzz_$name" -max_total_time="$secs" -runs="$runs" -print_final_stats=1 -rss_limit_mb=2048 -timeout=10 \
     -artifact_prefix="$artifacts" "$corpus" "$here/fuzz/corpus/$name" > "$log" 2>&1
   rc=$?
   set -e

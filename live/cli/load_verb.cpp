@@ -16,9 +16,19 @@ namespace servetwin::cli {
 namespace {
 
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_cancel_now{false};
 static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler needs a lock-free flag");
 
-extern "C" void on_stop_signal(int /*sig*/) { g_stop.store(true); }
+// First SIGINT/SIGTERM: stop sending and wait for what is in flight. Second: cancel it at once
+// (the summary is still written). A third gets the default action (the process ends).
+extern "C" void on_stop_signal(int sig) {
+  if (!g_stop.exchange(true)) return;
+  g_cancel_now.store(true);
+  struct sigaction dfl{};
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  sigaction(sig, &dfl, nullptr);  // async-signal-safe
+}
 
 template <class T>
 std::vector<T> parse_list(const std::string& s, const char* flag) {
@@ -51,14 +61,52 @@ double duration_flag(const std::string& s, const char* flag) {
 
 struct Opts {
   std::string target, protocol = "tgis", model_id, model_name, api_key, ca, dataset, concurrency, rate, arrival = "poisson", duration,
-      warmup, timeout = "240s", out, ready_timeout = "60s", config_dir, formats;
+      warmup, timeout = "240s", out, ready_timeout = "60s", config_dir, formats, error_window = "5s",
+      stall_timeout = "60s", reconnect_timeout = "30s", backoff_max = "10s";
   DeploymentOptions deployment;  // what the server runs (optional), for `validate --live`
   bool tls = false, insecure = false, stream = false, unary = false, quiet = false, no_ignore_eos = false;
-  double temperature = 0;
+  double temperature = 0, max_error_rate = 0.5;
+  bool no_backoff = false;
   int max_in_flight = 0, connections = 1, threads = 0;
   std::int64_t requests = 0;
   std::uint64_t seed = 0;
 };
+
+// Fault handling (docs/live.md, "Faults").
+void add_fault_options(CLI::App& cmd, Opts& o) {
+  cmd.add_option("--max-error-rate", o.max_error_rate,
+                 "Stop the run when more than this share of the requests ending in --error-window failed (default 0.5)")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd.add_option("--error-window", o.error_window, "Error-rate breaker window (default 5s; 0 = no breaker)");
+  cmd.add_option("--stall-timeout", o.stall_timeout,
+                 "Cancel a request with no message for this long, recorded as class `stall` (default 60s; 0 = off)");
+  cmd.add_option("--reconnect-timeout", o.reconnect_timeout,
+                 "Keep retrying an unavailable server this long before stopping the run (default 30s)");
+  cmd.add_flag("--no-backoff", o.no_backoff,
+               "Closed loop: send a refused user's next request at once (default: exponential backoff with jitter, "
+               "honouring Retry-After)");
+  cmd.add_option("--backoff-max", o.backoff_max, "Longest exponential backoff wait (default 10s)");
+}
+
+// A fault-handling duration: finite and at most a day (longer is a typo, not a policy).
+double fault_duration(const std::string& s, const char* flag) {
+  constexpr double kMaxS = 86400;
+  const double v = duration_flag(s, flag);
+  if (!(v <= kMaxS)) throw UsageError(fmt::format("{}: '{}' is out of range (allowed: 0 to 24h)", flag, s));
+  return v;
+}
+
+void apply_fault_options(const Opts& o, live::LoadConfig& c) {
+  c.max_error_rate = o.max_error_rate;
+  c.error_window_s = fault_duration(o.error_window, "--error-window");
+  c.stall_timeout_s = fault_duration(o.stall_timeout, "--stall-timeout");
+  c.reconnect_timeout_s = fault_duration(o.reconnect_timeout, "--reconnect-timeout");
+  c.client_backoff = !o.no_backoff;
+  c.backoff.cap_s = fault_duration(o.backoff_max, "--backoff-max");
+  if (c.backoff.cap_s < c.backoff.base_s) {
+    throw UsageError(fmt::format("--backoff-max must be at least the first wait, {} s", c.backoff.base_s));
+  }
+}
 
 const VerbRegistration kLoad{Verb{
     "load", "Drive a live OpenAI-compatible HTTP, TGIS or Caikit gRPC server (llm-load-test semantics, streaming metrics)",
@@ -106,6 +154,7 @@ const VerbRegistration kLoad{Verb{
                      "Threads that receive and timestamp messages (0 = half the hardware threads, 1 to 4)")
           ->check(CLI::Range(0, 64));
       cmd.add_flag("--quiet", o->quiet, "No progress line");
+      add_fault_options(cmd, *o);
       // The server's deployment (predict's flags), recorded for `servetwin validate --live`.
       add_deployment_options(cmd, o->deployment);
       cmd.add_option("--config-dir", o->config_dir, "Catalog directory for the deployment flags (default: configs/)");
@@ -186,6 +235,7 @@ const VerbRegistration kLoad{Verb{
               Catalog::load(o->config_dir.empty() ? default_config_dir() : std::filesystem::path(o->config_dir));
           c.server_deployment = to_json(resolve_deployment(catalog, o->deployment.resolved_flags()));
         }
+        apply_fault_options(*o, c);
         live::Dataset ds;
         try {
           ds = live::read_dataset(c.dataset_path);
@@ -193,13 +243,19 @@ const VerbRegistration kLoad{Verb{
           throw UsageError(std::string("--dataset: ") + e.what());
         }
         g_stop.store(false);
+        g_cancel_now.store(false);
         struct sigaction sa{};
         sa.sa_handler = on_stop_signal;
         sigemptyset(&sa.sa_mask);
         sigaction(SIGINT, &sa, nullptr);
         sigaction(SIGTERM, &sa, nullptr);
         live::LoadRunner runner(c, std::move(ds));
-        const auto res = runner.run(&g_stop);
+        live::LoadResult res;
+        try {
+          res = runner.run(&g_stop, &g_cancel_now);
+        } catch (const live::ProtocolMismatchError& e) {
+          throw UsageError(e.what());  // the wrong --protocol for this --target: bad input, exit 2
+        }
         std::cerr << fmt::format("servetwin load: {} measured requests; wrote {}/summary.json, requests.csv, "
                                  "messages.csv, llm-load-test/\n",
                                  res.records.size(), c.out_dir.string());

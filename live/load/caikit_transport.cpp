@@ -42,23 +42,54 @@ class CaikitTransport final : public GrpcTransport {
  public:
   using GrpcTransport::GrpcTransport;
 
+  // Health SERVING, then proof that the server has the Caikit NLP service: a TGIS server (or any
+  // gRPC server) also answers grpc.health, and load against it would fail request by request.
   nlohmann::json wait_until_ready() override {
-    auto stub = grpc::health::v1::Health::NewStub(make_grpc_channel(cfg_, 0));
+    const auto channel = make_grpc_channel(cfg_, 0);
+    auto health = grpc::health::v1::Health::NewStub(channel);
+    auto nlp = caikit::runtime::Nlp::NlpService::NewStub(channel);
     const char* what = "grpc.health.v1.Health/Check";
     auto attempt = [&](std::chrono::steady_clock::duration limit, std::string& last) -> nlohmann::json {
       grpc::ClientContext ctx;
       set_attempt_deadline(ctx, limit);
       grpc::health::v1::HealthCheckRequest req;
       grpc::health::v1::HealthCheckResponse resp;
-      const auto s = stub->Check(&ctx, req, &resp);
-      if (s.ok() && resp.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
-        return {{"rpc", what}, {"status", "SERVING"}};
+      const auto s = health->Check(&ctx, req, &resp);
+      const bool serving = s.ok() && resp.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+      // A server without the health service may still be Caikit: the service check decides.
+      if (!serving && s.error_code() != grpc::StatusCode::UNIMPLEMENTED) {
+        if (grpc_wrong_protocol(s)) throw_protocol_mismatch(cfg_, what, s);
+        last = s.ok() ? "status " + grpc::health::v1::HealthCheckResponse::ServingStatus_Name(resp.status())
+                      : std::string(grpc_status_code_name(s.error_code())) + ": " + s.error_message();
+        return nullptr;
       }
-      last = s.ok() ? "status " + grpc::health::v1::HealthCheckResponse::ServingStatus_Name(resp.status())
-                    : std::string(grpc_status_code_name(s.error_code())) + ": " + s.error_message();
-      return nullptr;
+      return check_nlp_service(*nlp, limit, serving ? "SERVING" : "UNIMPLEMENTED (no health service)", last);
     };
     return retry_until_ready(cfg_, what, attempt);
+  }
+
+  // A deliberately invalid TextGenerationTaskPredict (an unknown decoding_method, nothing to
+  // generate): a Caikit server rejects it without running the model (INVALID_ARGUMENT, or NOT_FOUND
+  // for another model); a server without the service answers UNIMPLEMENTED.
+  nlohmann::json check_nlp_service(caikit::runtime::Nlp::NlpService::Stub& nlp, std::chrono::steady_clock::duration limit,
+                                   const char* health, std::string& last) const {
+    const char* what = "caikit.runtime.Nlp.NlpService/TextGenerationTaskPredict (an invalid request)";
+    grpc::ClientContext ctx;
+    set_attempt_deadline(ctx, limit);
+    if (!cfg_.model_id.empty()) ctx.AddMetadata("mm-model-id", cfg_.model_id);
+    caikit::runtime::Nlp::TextGenerationTaskRequest req;
+    req.set_decoding_method("servetwin-readiness-probe");
+    req.set_max_new_tokens(0);
+    caikit_data_model::nlp::GeneratedTextResult resp;
+    const auto s = nlp.TextGenerationTaskPredict(&ctx, req, &resp);
+    if (grpc_wrong_protocol(s)) throw_protocol_mismatch(cfg_, what, s);
+    if (s.error_code() == grpc::StatusCode::UNAVAILABLE || s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+      last = std::string(grpc_status_code_name(s.error_code())) + ": " + s.error_message();
+      return nullptr;
+    }
+    return {{"rpc", "grpc.health.v1.Health/Check"},
+            {"status", health},
+            {"service_check", {{"rpc", what}, {"answer", grpc_status_code_name(s.error_code())}}}};
   }
 
   void send(LiveRecord rec, std::int64_t user_slot, const DatasetEntry& e) override {

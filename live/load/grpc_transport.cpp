@@ -55,6 +55,12 @@ std::shared_ptr<grpc::Channel> make_grpc_channel(const LoadConfig& cfg, int inde
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   args.SetInt("servetwin.connection_index", index);
   args.SetMaxReceiveMessageSize(-1);
+  // Reconnect to a restarted server within a second: gRPC's defaults (1 s growing 1.6x to 120 s)
+  // would leave the channel failing every request for minutes after a short outage. The runner's
+  // own bound (--reconnect-timeout) decides when to give up.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   return grpc::CreateCustomChannel(cfg.target, make_credentials(cfg), args);
 }
 
@@ -68,7 +74,10 @@ CallOutcome grpc_outcome(const grpc::Status& s, const std::string& cancel_reason
   if (o.ok) return o;
   o.error = o.code_name + ": " + s.error_message();
   switch (s.error_code()) {
-    case grpc::StatusCode::RESOURCE_EXHAUSTED: o.failure = RequestStatus::kRejected; break;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      o.failure = RequestStatus::kRejected;
+      o.overload = true;
+      break;
     case grpc::StatusCode::DEADLINE_EXCEEDED: o.failure = RequestStatus::kTimeout; break;
     case grpc::StatusCode::CANCELLED:
       o.failure = cancel_reason.empty() ? RequestStatus::kError : RequestStatus::kUnfinished;
@@ -77,6 +86,19 @@ CallOutcome grpc_outcome(const grpc::Status& s, const std::string& cancel_reason
     default: o.failure = RequestStatus::kError; break;
   }
   return o;
+}
+
+bool grpc_wrong_protocol(const grpc::Status& s) {
+  return s.error_code() == grpc::StatusCode::UNIMPLEMENTED ||
+         s.error_message().find("http1.x server") != std::string::npos;
+}
+
+void throw_protocol_mismatch(const LoadConfig& cfg, const std::string& what, const grpc::Status& s) {
+  throw ProtocolMismatchError(fmt::format(
+      "readiness check: {} answers {} to {}: it does not serve --protocol {} (check --protocol and --target; "
+      "allowed: tgis, caikit, openai-completions, openai-chat)",
+      cfg.target, std::string(grpc_status_code_name(s.error_code())) + ": " + s.error_message(), what,
+      to_string(cfg.protocol)));
 }
 
 std::string grpc_stop_reason_name(int code) {

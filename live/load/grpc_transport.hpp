@@ -26,6 +26,12 @@ std::shared_ptr<grpc::Channel> make_grpc_channel(const LoadConfig& cfg, int inde
 CallOutcome grpc_outcome(const grpc::Status& s, const std::string& cancel_reason);
 // TGIS StopReason / Caikit FinishReason (same numbering) by name; "" for 0 (NOT_FINISHED).
 std::string grpc_stop_reason_name(int code);
+// Readiness: whether a status says the server does not speak the protocol asked for (UNIMPLEMENTED:
+// no such service or method; or gRPC's report that the target answered HTTP/1.x, e.g. an OpenAI
+// server). Then `throw_protocol_mismatch` ends the readiness check at once (exit 2) instead of
+// retrying until --ready-timeout, or sending load that can only fail.
+bool grpc_wrong_protocol(const grpc::Status& s);
+[[noreturn]] void throw_protocol_mismatch(const LoadConfig& cfg, const std::string& what, const grpc::Status& s);
 // A readiness attempt's deadline: `limit` from now (gRPC deadlines take system_clock time points).
 void set_attempt_deadline(grpc::ClientContext& ctx, std::chrono::steady_clock::duration limit);
 

@@ -388,9 +388,14 @@ void OpenAiCall::on_whole(TimeNs t, bool error_body) {
     o.message = openai_error_message(res.body());
     o.error = fmt::format("HTTP {}: {}", o.code, o.message);
     const auto retry_after = res.find(http::field::retry_after);
-    if (retry_after != res.end()) o.error += fmt::format(" (Retry-After: {})", std::string(retry_after->value().data(), retry_after->value().size()));
+    if (retry_after != res.end()) {
+      const std::string value(retry_after->value().data(), retry_after->value().size());
+      o.error += fmt::format(" (Retry-After: {})", value);
+      o.retry_after_s = retry_after_seconds(value);
+    }
     // 429 Too Many Requests and 503 Service Unavailable: the server refused the load.
-    o.failure = o.code == 429 || o.code == 503 ? RequestStatus::kRejected : RequestStatus::kError;
+    o.overload = o.code == 429 || o.code == 503;
+    o.failure = o.overload ? RequestStatus::kRejected : RequestStatus::kError;
     return end(o, keep);
   }
   OpenAiPiece p;
@@ -521,6 +526,13 @@ nlohmann::json OpenAiTransport::wait_until_ready() {
     http::response<http::string_body> res;
     last = get_models_once(limit, res);
     if (!last.empty()) return nullptr;
+    if (res.result_int() == 404) {
+      // An HTTP server without the OpenAI API (e.g. a gRPC server's metrics port): load would only fail.
+      throw ProtocolMismatchError(fmt::format(
+          "readiness check: {} answers HTTP 404 to GET /v1/models: it does not serve --protocol {} (check "
+          "--protocol and --target; allowed: tgis, caikit, openai-completions, openai-chat)",
+          cfg_.target, to_string(cfg_.protocol)));
+    }
     if (res.result_int() != 200) {
       last = fmt::format("HTTP {}: {}", res.result_int(), openai_error_message(res.body()));
       return nullptr;

@@ -131,4 +131,17 @@ std::string openai_error_message(std::string_view body) {
   return std::string(body.substr(0, 200));
 }
 
+double retry_after_seconds(std::string_view value) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  // More than 9 digits (over 31 years) is not a delay anyone means; the caller bounds it anyway.
+  if (value.empty() || value.size() > 9) return -1;
+  double seconds = 0;
+  for (const char c : value) {
+    if (c < '0' || c > '9') return -1;
+    seconds = seconds * 10 + (c - '0');
+  }
+  return seconds;
+}
+
 }  // namespace servetwin::live

@@ -50,4 +50,8 @@ std::string parse_openai_piece(std::string_view json, bool chat, bool stream, Op
 // {"detail": ...}), else the body's first 200 bytes.
 std::string openai_error_message(std::string_view body);
 
+// A Retry-After header's delay-seconds form (RFC 9110 10.2.3: digits only) in seconds; -1 for
+// anything else (an HTTP-date, garbage): the client then uses its own exponential backoff.
+double retry_after_seconds(std::string_view value);
+
 }  // namespace servetwin::live

@@ -15,12 +15,19 @@
 #include <stdexcept>
 #include <thread>
 
+#include "live/load/error_rate_breaker.hpp"
 #include "sim/metrics/stage_metrics.hpp"
 #include "sim/metrics/summary.hpp"
 
 namespace servetwin::live {
 
 using Clock = std::chrono::steady_clock;
+
+// How often in-flight requests are checked for stalls (a 60 s default timeout needs no finer grain).
+constexpr TimeNs kStallScanNs = 250 * kNsPerMs;
+// How long cancelled requests get to report their end before the runner stops waiting (the
+// issue-20 bar: exit within 5 s of a second signal).
+constexpr TimeNs kCancelGraceNs = 4 * kNsPerS;
 
 struct StageState {
   int index = 0;
@@ -36,6 +43,7 @@ struct StageState {
   std::int64_t completed = 0, errors = 0;
   std::int64_t window_tokens = 0;
   int consecutive_unavailable = 0;
+  TimeNs unavailable_since_ns = -1;  // when the current run of unavailable results began
   std::vector<std::vector<std::size_t>> user_order;  // closed: per user; open: [0]
   std::vector<std::size_t> user_cursor;
 };
@@ -68,6 +76,10 @@ struct LoadRunner::Impl final : RequestHost {
   // one (guarded by `mu`; the completion wakes it). Creating a call is the most expensive thing a
   // completion would do on a polling thread.
   std::vector<std::int64_t> launch_pending;
+  // Closed loop: users backing off after a refusal, (when to send, user); guarded by `mu`.
+  std::vector<std::pair<TimeNs, std::int64_t>> delayed_launch;
+  std::optional<ClientBackoff> backoff;      // this stage's (closed loop with cfg.client_backoff)
+  std::optional<ErrorRateBreaker> breaker;   // this stage's; guarded by `mu`
   void flush_records();  // call without `mu` held, from the control thread only
 
   [[nodiscard]] TimeNs now_ns() const override {
@@ -80,10 +92,20 @@ struct LoadRunner::Impl final : RequestHost {
   }
   void complete(InFlight* c, LiveRecord rec, const CallOutcome& outcome) override;
   void cancel_all(const std::string& why);
+  // Under `mu`: after a completion, the unavailable-server bound, and the user's next request
+  // (now, or after its backoff).
+  void note_unavailable(const CallOutcome& o, TimeNs t);
+  void schedule_next(std::int64_t user, const CallOutcome& o, TimeNs t);
+  // Under `mu`: moves the backed-off users whose wait is over into `users`.
+  void take_due_launches(TimeNs now, std::vector<std::int64_t>& users);
+  // Cancels requests that have had no message for cfg.stall_timeout_s (call without `mu`).
+  void cancel_stalled(TimeNs now);
 
   // Stage control (run() calls them in order for each stage).
   void begin_stage(int s, StageWindow& w);
-  bool control_stage(const std::atomic<bool>* stop, const StageWindow& w, int nstages, bool tty);  // true = interrupted
+  bool control_stage(const std::atomic<bool>* stop, const std::atomic<bool>* cancel_now, const StageWindow& w,
+                     int nstages, bool tty);  // true = interrupted
+  void trip_breaker(TimeNs now);  // under `mu`: stops the run when the error-rate breaker trips
   void end_stage(StageWindow& w, bool& interrupted, std::int64_t warm_before, int nstages, bool tty);
   void open_outputs();
   nlohmann::json write_summary(LoadResult& result, const nlohmann::json& ready);
@@ -166,16 +188,14 @@ void LoadRunner::Impl::launch(std::int64_t user) {
   transport->send(std::move(rec), user, e);
 }
 
-void LoadRunner::Impl::complete(InFlight* c, LiveRecord rec, const CallOutcome& o) {
-  const TimeNs t_done = now_ns();
-  const InFlight::EndState end = c->end_state();
+namespace {
+
+// What cancel_stalled() writes as the cancel reason; complete() recognises it.
+constexpr std::string_view kStallReason = "stall: ";
+
+// The record's status and error from how its exchange ended.
+void classify(LiveRecord& rec, const InFlight::EndState& end, const CallOutcome& o) {
   auto& r = rec.rec;
-  r.output_tokens = end.last_cum;
-  r.finish_ns = end.final_seen ? end.final_ns : t_done;
-  rec.status_code = o.code;
-  rec.status_message = o.message;
-  rec.status_name = o.code_name;
-  rec.token_count_method = o.token_count_method;
   if (!end.protocol_error.empty()) {
     r.status = RequestStatus::kError;
     r.error = "protocol: " + end.protocol_error;
@@ -189,12 +209,37 @@ void LoadRunner::Impl::complete(InFlight* c, LiveRecord rec, const CallOutcome& 
     } else {
       r.status = RequestStatus::kOk;
     }
+  } else if (end.cancel_reason.rfind(kStallReason, 0) == 0) {
+    // Cancelled by the runner because the server went silent: a timeout, in a class of its own.
+    r.status = RequestStatus::kTimeout;
+    r.error = end.cancel_reason;
+    rec.status_name = "stall";
   } else {
     r.status = o.failure;
     r.error = o.error;
   }
-  bool next = false;
+}
+
+// What the error-rate breaker counts as a failed request (error_rate_breaker.hpp says why).
+bool breaker_error(const RequestRecord& r, const CallOutcome& o) {
+  return (r.status == RequestStatus::kError || r.status == RequestStatus::kTimeout) && !o.server_unavailable;
+}
+
+}  // namespace
+
+void LoadRunner::Impl::complete(InFlight* c, LiveRecord rec, const CallOutcome& o) {
+  const TimeNs t_done = now_ns();
+  const InFlight::EndState end = c->end_state();
+  auto& r = rec.rec;
+  r.output_tokens = end.last_cum;
+  r.finish_ns = end.final_seen ? end.final_ns : t_done;
+  rec.status_code = o.code;
+  rec.status_message = o.message;
+  rec.status_name = o.code_name;
+  rec.token_count_method = o.token_count_method;
+  classify(rec, end, o);
   const std::int64_t user = c->user_slot();
+  const bool failed = breaker_error(r, o);
   // The record's lines are formatted before taking `mu`, which every completion and the control
   // thread share; under it they are only appended.
   const std::string request_line = request_csv_line(r) + '\n';
@@ -205,43 +250,89 @@ void LoadRunner::Impl::complete(InFlight* c, LiveRecord rec, const CallOutcome& 
                      rec.messages[i].second);
     }
   }
+  std::lock_guard lk(mu);
+  live.erase(c);
+  --st.in_flight;
+  if (rec.warmup) {
+    ++warmup_total;
+    warmup_pending += request_line;
+  } else {
+    ++st.completed;
+    if (r.status != RequestStatus::kOk) ++st.errors;
+    if (r.status == RequestStatus::kOk && (st.window_end_ns < 0 || r.finish_ns < st.window_end_ns)) {
+      st.window_tokens += r.output_tokens;
+    }
+    csv_pending += request_line;
+    msg_pending += message_lines;
+    records.push_back(std::move(rec));
+  }
+  if (breaker) breaker->record(t_done, failed);
+  note_unavailable(o, t_done);
+  const bool next = st.closed && st.sending && !abort;
+  // Closed loop: this user's next request goes out as soon as the previous one completed (or
+  // its backoff ends), sent by the control thread. Otherwise wake the control loop only when it
+  // waits on a completion (drain finished, an open-loop slot freed, abort); it also polls the
+  // clock every 20 ms.
+  if (next) schedule_next(user, o, t_done);
+  if (next || (!st.sending && st.in_flight == 0) || (!st.closed && cfg.max_in_flight > 0) || abort) {
+    cv.notify_all();
+  }
+}
+
+void LoadRunner::Impl::note_unavailable(const CallOutcome& o, TimeNs t) {
+  if (!o.server_unavailable) {
+    st.consecutive_unavailable = 0;
+    st.unavailable_since_ns = -1;
+    return;
+  }
+  if (st.consecutive_unavailable++ == 0) st.unavailable_since_ns = t;
+  const int limit = cfg.abort_after_unavailable > 0 ? cfg.abort_after_unavailable
+                                                   : std::max(8, 2 * std::max(st.users, 1));
+  // A restarting server is retried (gRPC reconnects; users back off) for reconnect_timeout_s.
+  const TimeNs outage_ns = t - st.unavailable_since_ns;
+  if (st.consecutive_unavailable >= limit && outage_ns >= seconds_to_ns(cfg.reconnect_timeout_s) && !abort) {
+    abort = true;
+    abort_reason = fmt::format("server unavailable for {:.1f} s ({} consecutive {} results; last: {})",
+                               ns_to_seconds(outage_ns), st.consecutive_unavailable, o.code_name, o.message);
+    st.sending = false;
+  }
+}
+
+void LoadRunner::Impl::schedule_next(std::int64_t user, const CallOutcome& o, TimeNs t) {
+  if (backoff) {
+    if (o.overload || o.server_unavailable) {
+      delayed_launch.emplace_back(t + backoff->on_refused(user, o.overload ? o.retry_after_s : -1), user);
+      return;
+    }
+    backoff->on_served(user);
+  }
+  launch_pending.push_back(user);
+}
+
+void LoadRunner::Impl::take_due_launches(TimeNs now, std::vector<std::int64_t>& users) {
+  auto due = std::stable_partition(delayed_launch.begin(), delayed_launch.end(),
+                                   [now](const auto& d) { return d.first > now; });
+  for (auto it = due; it != delayed_launch.end(); ++it) users.push_back(it->second);
+  delayed_launch.erase(due, delayed_launch.end());
+}
+
+void LoadRunner::Impl::cancel_stalled(TimeNs now) {
+  const TimeNs stall_ns = seconds_to_ns(cfg.stall_timeout_s);
+  std::vector<InFlight*> calls;
   {
     std::lock_guard lk(mu);
-    live.erase(c);
-    --st.in_flight;
-    if (rec.warmup) {
-      ++warmup_total;
-      warmup_pending += request_line;
-    } else {
-      ++st.completed;
-      if (r.status != RequestStatus::kOk) ++st.errors;
-      if (r.status == RequestStatus::kOk && (st.window_end_ns < 0 || r.finish_ns < st.window_end_ns)) {
-        st.window_tokens += r.output_tokens;
+    for (auto* c : live) {
+      if (now - c->last_activity_ns() > stall_ns) {
+        c->ref();
+        calls.push_back(c);
       }
-      csv_pending += request_line;
-      msg_pending += message_lines;
-      records.push_back(std::move(rec));
     }
-    if (o.server_unavailable) {
-      const int limit = cfg.abort_after_unavailable > 0 ? cfg.abort_after_unavailable
-                                                       : std::max(8, 2 * std::max(st.users, 1));
-      if (++st.consecutive_unavailable >= limit && !abort) {
-        abort = true;
-        abort_reason = "server unavailable (" + std::to_string(st.consecutive_unavailable) +
-                       " consecutive " + o.code_name + " results; last: " + o.message + ")";
-        st.sending = false;
-      }
-    } else {
-      st.consecutive_unavailable = 0;
-    }
-    next = st.closed && st.sending && !abort;
-    // Closed loop: this user's next request goes out as soon as the previous one completed, sent
-    // by the control thread. Otherwise wake the control loop only when it waits on a completion
-    // (drain finished, an open-loop slot freed, abort); it also polls the clock every 20 ms.
-    if (next) launch_pending.push_back(user);
-    if (next || (!st.sending && st.in_flight == 0) || (!st.closed && cfg.max_in_flight > 0) || abort) {
-      cv.notify_all();
-    }
+  }
+  const std::string why = fmt::format("{}no message from the server for {} s (--stall-timeout)", kStallReason,
+                                      cfg.stall_timeout_s);
+  for (auto* c : calls) {
+    if (c->cancel_reason().empty()) c->cancel(why);  // once per request
+    c->unref();
   }
 }
 
@@ -320,6 +411,14 @@ nlohmann::json resolved_config(const LoadConfig& cfg, const Dataset& ds, const n
           {"seed", cfg.seed},
           {"readiness", ready}};
   if (!cfg.server_deployment.is_null()) out["server_deployment"] = cfg.server_deployment;
+  out["faults"] = {{"max_error_rate", cfg.max_error_rate},
+                   {"error_window_s", cfg.error_window_s},
+                   {"stall_timeout_s", cfg.stall_timeout_s},
+                   {"reconnect_timeout_s", cfg.reconnect_timeout_s},
+                   {"client_backoff", cfg.client_backoff ? nlohmann::json{{"base_s", cfg.backoff.base_s},
+                                                                          {"cap_s", cfg.backoff.cap_s},
+                                                                          {"max_retry_after_s", cfg.backoff.max_retry_after_s}}
+                                                         : nlohmann::json(false)}};
   const nlohmann::json extra = transport.resolved_config_extra();
   if (!extra.is_null()) out[to_string(cfg.protocol)] = extra;
   return out;
@@ -372,6 +471,11 @@ void LoadRunner::Impl::begin_stage(int s, StageWindow& w) {
       st.user_order.push_back(dataset_order(n, cfg.seed, (1ULL << 32U) + static_cast<std::uint64_t>(s)));
     }
     st.user_cursor.assign(st.user_order.size(), 0);
+    delayed_launch.clear();
+    if (closed && cfg.client_backoff) backoff.emplace(cfg.backoff, cfg.seed, static_cast<std::uint64_t>(s));
+    else backoff.reset();
+    breaker.emplace(cfg.max_error_rate, seconds_to_ns(cfg.error_window_s));
+    breaker->reset(st.start_ns);
   }
   w.stage = s;
   if (closed) {
@@ -388,28 +492,34 @@ void LoadRunner::Impl::begin_stage(int s, StageWindow& w) {
 }
 
 // The control loop of one stage: paces open-loop arrivals, sends closed-loop users' next
-// requests, watches the clock, signals and progress; cancels stragglers after the drain timeout.
-// Returns true when `stop` ended the stage.
-bool LoadRunner::Impl::control_stage(const std::atomic<bool>* stop, const StageWindow& w, int nstages, bool tty) {
+// requests (after their backoff), watches the clock, signals, the error-rate breaker, stalls and
+// progress; cancels stragglers after the drain timeout or a second signal. Returns true when
+// `stop` (or `cancel_now`) ended the stage.
+bool LoadRunner::Impl::control_stage(const std::atomic<bool>* stop, const std::atomic<bool>* cancel_now,
+                                     const StageWindow& w, int nstages, bool tty) {
   const bool closed = !cfg.concurrency.empty();
   std::optional<ArrivalGenerator> arrivals;
   TimeNs next_arrival = st.start_ns;
   if (!closed) arrivals.emplace(cfg.arrival, cfg.rates[static_cast<std::size_t>(w.stage)], cfg.seed,
                                 static_cast<std::uint64_t>(w.stage));
-  bool interrupted = false, cancelled_all = false;
+  bool interrupted = false;
+  TimeNs cancelled_at = -1;  // when the rest in flight was cancelled (drain timeout, second signal)
   drain_since = -1;
-  TimeNs last_progress = 0;
+  TimeNs last_progress = 0, last_stall_scan = 0;
   const TimeNs progress_every = tty ? 500 * kNsPerMs : 5 * kNsPerS;
   while (true) {
     const TimeNs now = now_ns();
-    bool sending = false, done = false;
+    bool sending = false, done = false, second_signal = false;
+    std::vector<std::int64_t> users;
     {
       std::unique_lock lk(mu);
-      if (stop != nullptr && stop->load() && st.sending) {
+      second_signal = cancel_now != nullptr && cancel_now->load();
+      if (((stop != nullptr && stop->load()) || second_signal) && st.sending) {
         st.sending = false;
         interrupted = true;
       }
       if (st.sending && st.window_end_ns >= 0 && now >= st.window_end_ns) st.sending = false;
+      trip_breaker(now);
       sending = st.sending;
       if (!sending && drain_since < 0) drain_since = now;
       done = !sending && st.in_flight == 0;
@@ -417,21 +527,25 @@ bool LoadRunner::Impl::control_stage(const std::atomic<bool>* stop, const StageW
         progress_line(cfg, st, w.label, nstages, now, tty);
         last_progress = now;
       }
+      users.swap(launch_pending);
+      if (sending) take_due_launches(now, users);
+      if (second_signal) interrupted = true;
     }
     if (done) break;
-    std::vector<std::int64_t> users;
-    {
-      std::lock_guard lk(mu);
-      users.swap(launch_pending);
-    }
     for (const std::int64_t u : users) launch(u);
-    if (!sending && !cancelled_all && now - drain_since > seconds_to_ns(cfg.timeout_s)) {
-      // Waited long enough for in-flight requests: cancel the rest (recorded as unfinished).
-      cancel_all("drain timeout after stage end");
-      cancelled_all = true;
+    if (cfg.stall_timeout_s > 0 && now - last_stall_scan >= kStallScanNs) {
+      cancel_stalled(now);
+      last_stall_scan = now;
     }
-    if (!sending && cancelled_all && now - drain_since > seconds_to_ns(cfg.timeout_s) + 10 * kNsPerS) {
-      std::cerr << "servetwin load: warning: requests still in flight 10 s after cancellation\n";
+    const bool drain_over = !sending && now - drain_since > seconds_to_ns(cfg.timeout_s);
+    if (cancelled_at < 0 && (second_signal || drain_over)) {
+      // A second signal, or waited long enough for in-flight requests: cancel the rest (recorded
+      // as unfinished).
+      cancel_all(second_signal ? "second signal" : "drain timeout after stage end");
+      cancelled_at = now;
+    }
+    if (cancelled_at >= 0 && now - cancelled_at > kCancelGraceNs) {
+      std::cerr << "servetwin load: warning: requests still in flight 5 s after cancellation\n";
       break;
     }
     if (sending && !closed && now >= next_arrival) {
@@ -457,11 +571,21 @@ bool LoadRunner::Impl::control_stage(const std::atomic<bool>* stop, const StageW
   return interrupted;
 }
 
+void LoadRunner::Impl::trip_breaker(TimeNs now) {
+  if (!st.sending || !breaker || abort) return;
+  std::string why = breaker->check(now);
+  if (why.empty()) return;
+  abort = true;
+  abort_reason = std::move(why);
+  st.sending = false;
+}
+
 // Closes the stage: its measurement window and warmup count.
 void LoadRunner::Impl::end_stage(StageWindow& w, bool& interrupted, std::int64_t warm_before, int nstages, bool tty) {
   {
     std::lock_guard lk(mu);
     launch_pending.clear();  // the stage is over: its users send nothing more
+    delayed_launch.clear();
   }
   flush_records();
   std::lock_guard lk(mu);
@@ -484,6 +608,7 @@ void LoadRunner::Impl::end_stage(StageWindow& w, bool& interrupted, std::int64_t
   // An interrupted duration stage measures only up to the interruption.
   if (interrupted || abort) w.window_end_ns = std::min(w.window_end_ns, std::max(drain_since, w.window_start_ns + 1));
   w.warmup_requests = warmup_total - warm_before;
+  if (backoff) w.client_backoff = backoff->to_json();
   if (abort) interrupted = true;
 }
 
@@ -533,6 +658,7 @@ nlohmann::json LoadRunner::Impl::write_summary(LoadResult& result, const nlohman
                             {"tt_ack_ms", {{"n", a.n}, {"mean", a.mean}, {"p50", a.p50}, {"p99", a.p99}}},
                             {transport->status_counts_key(), codes}};
     if (!count_methods.empty()) stage["token_count_methods"] = count_methods;
+    if (!w.client_backoff.is_null()) stage["client_backoff"] = w.client_backoff;
     sc.stages.push_back(std::move(stage));
     const auto llt = llm_load_test_json(cfg, w, result.records, t0_wall);
     const std::string fname = closed ? fmt::format("output-{:03d}.json", cfg.concurrency[static_cast<std::size_t>(w.stage)])
@@ -548,7 +674,7 @@ nlohmann::json LoadRunner::Impl::write_summary(LoadResult& result, const nlohman
   return make_summary(info, {sc});
 }
 
-LoadResult LoadRunner::run(const std::atomic<bool>* stop) {
+LoadResult LoadRunner::run(const std::atomic<bool>* stop, const std::atomic<bool>* cancel_now) {
   Impl& I = *impl_;
   const LoadConfig& cfg = I.cfg;
   I.transport = make_transport(cfg, I);
@@ -573,7 +699,7 @@ LoadResult LoadRunner::run(const std::atomic<bool>* stop) {
     }
     StageWindow w;
     I.begin_stage(s, w);
-    interrupted = I.control_stage(stop, w, nstages, tty);
+    interrupted = I.control_stage(stop, cancel_now, w, nstages, tty);
     I.end_stage(w, interrupted, warm_before, nstages, tty);
     result.stages.push_back(w);
   }
@@ -585,6 +711,9 @@ LoadResult LoadRunner::run(const std::atomic<bool>* stop) {
     if (I.abort) {
       result.partial = true;
       result.partial_reason = I.abort_reason;
+    } else if (interrupted && cancel_now != nullptr && cancel_now->load()) {
+      result.partial = true;
+      result.partial_reason = "interrupted by a second signal: stopped sending, cancelled the requests in flight";
     } else if (interrupted) {
       result.partial = true;
       result.partial_reason = "interrupted by signal: stopped sending, waited for in-flight requests";

@@ -23,6 +23,7 @@
 #include "live/load/dataset.hpp"
 #include "live/load/transport.hpp"
 #include "sim/metrics/request_record.hpp"
+#include "sim/workload/client_backoff.hpp"
 
 namespace servetwin::live {
 
@@ -66,6 +67,20 @@ struct LoadConfig {
   // Consecutive UNAVAILABLE results after which the server is considered gone and the run
   // stops (partial). 0 = max(8, 2 x stage concurrency).
   int abort_after_unavailable = 0;
+  // Fault handling (docs/live.md, "Faults"). An unavailable server is retried (reconnect, with the
+  // users backing off) for this long before the run stops; the count above must also be reached.
+  double reconnect_timeout_s = 30;
+  // Error-rate breaker: stop when more than this share of the requests that ended in the trailing
+  // error_window_s failed (error_rate_breaker.hpp; error_window_s 0 = off).
+  double max_error_rate = 0.5;
+  double error_window_s = 5;
+  // Cancel a request that has had no message for this long, recorded as a timeout of class
+  // "stall" (0 = off; the per-request timeout_s still applies).
+  double stall_timeout_s = 60;
+  // Closed loop: a user refused (overload answer or unreachable server) waits before its next
+  // request (sim/workload/client_backoff.hpp); false = send at once, as llm-load-test does.
+  bool client_backoff = true;
+  ClientBackoffSpec backoff;
 };
 
 struct StageWindow {
@@ -76,6 +91,7 @@ struct StageWindow {
   TimeNs window_start_ns = 0;
   TimeNs window_end_ns = 0;
   std::int64_t warmup_requests = 0;
+  nlohmann::json client_backoff;  // the stage's backoff waits (ClientBackoff::to_json), null = backoff off
 };
 
 struct LoadResult {
@@ -97,8 +113,9 @@ class LoadRunner {
   LoadRunner(const LoadRunner&) = delete;
   LoadRunner& operator=(const LoadRunner&) = delete;
   // Readiness, all stages, outputs. `stop` (set by a signal handler) ends the run early: stop
-  // sending, wait up to timeout_s for in-flight requests, write a partial summary.
-  LoadResult run(const std::atomic<bool>* stop);
+  // sending, wait up to timeout_s for in-flight requests, write a partial summary. `cancel_now`
+  // (a second signal) cancels what is still in flight at once; the summary is still written.
+  LoadResult run(const std::atomic<bool>* stop, const std::atomic<bool>* cancel_now = nullptr);
 
   struct Impl;
 

@@ -41,6 +41,7 @@ class TgisTransport final : public GrpcTransport {
       req.set_model_id(cfg_.model_id);
       fmaas::ModelInfoResponse resp;
       const auto s = stub->ModelInfo(&ctx, req, &resp);
+      if (grpc_wrong_protocol(s)) throw_protocol_mismatch(cfg_, what, s);
       if (!s.ok()) {
         last = std::string(grpc_status_code_name(s.error_code())) + ": " + s.error_message();
         return nullptr;

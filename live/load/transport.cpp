@@ -55,7 +55,7 @@ nlohmann::json retry_until_ready(
 }
 
 InFlight::InFlight(RequestHost* host, LiveRecord rec, std::int64_t user_slot)
-    : host_(host), rec_(std::move(rec)), user_slot_(user_slot) {
+    : host_(host), rec_(std::move(rec)), user_slot_(user_slot), last_activity_ns_(rec_.rec.arrival_ns) {
   host_->object_created();
 }
 
@@ -90,6 +90,7 @@ bool InFlight::on_message(TimeNs t, const MsgInfo& m) {
     return false;  // the caller aborts the exchange, outside this lock
   }
   if (r.ack_ns < 0) r.ack_ns = t;
+  last_activity_ns_.store(t, std::memory_order_relaxed);
   if (m.input_tokens > 0 && r.input_tokens == 0) r.input_tokens = m.input_tokens;
   if (r.first_token_ns < 0 && (m.carries_output || m.cumulative_tokens > end_.last_cum)) r.first_token_ns = t;
   end_.last_cum = m.cumulative_tokens;

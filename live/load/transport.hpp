@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
@@ -56,6 +57,9 @@ struct CallOutcome {
   std::string code_name;    // LiveRecord::status_name
   std::string message;      // LiveRecord::status_message
   bool server_unavailable = false;  // counts toward LoadConfig::abort_after_unavailable
+  // The server refused the load (gRPC RESOURCE_EXHAUSTED, HTTP 429/503): the user backs off.
+  bool overload = false;
+  double retry_after_s = -1;  // the server's Retry-After in seconds (-1 = none or not a number)
   std::string token_count_method;
 };
 
@@ -91,6 +95,8 @@ class InFlight {
   // `unfinished` with the reason).
   void cancel(const std::string& why);
   [[nodiscard]] std::int64_t user_slot() const { return user_slot_; }
+  // When the request was sent or last received a message (stall detection, LoadConfig::stall_timeout_s).
+  [[nodiscard]] TimeNs last_activity_ns() const { return last_activity_ns_.load(std::memory_order_relaxed); }
 
   // --- For the transport, on its polling threads.
   // One stream message received at `t`. Returns false when the stream must stop (protocol
@@ -124,6 +130,14 @@ class InFlight {
   std::int64_t user_slot_;
   EndState end_;
   std::atomic<int> refs_{1};
+  std::atomic<TimeNs> last_activity_ns_;
+};
+
+// The target answers, but not the protocol asked for (e.g. `--protocol caikit` against a TGIS
+// server: UNIMPLEMENTED). Bad input, not a fault of the server: `load` exits 2 before any load.
+class ProtocolMismatchError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 // One wire protocol.
@@ -131,8 +145,9 @@ class Transport {
  public:
   virtual ~Transport() = default;
   // Polls the server until it is ready or LoadConfig::ready_timeout_s passes; throws
-  // std::runtime_error naming the target, the check and the last answer. Returns what the server
-  // said (recorded in resolved_config.readiness).
+  // std::runtime_error naming the target, the check and the last answer, or ProtocolMismatchError
+  // at once when the server answers that it does not implement the protocol's service. Returns what
+  // the server said (recorded in resolved_config.readiness).
   virtual nlohmann::json wait_until_ready() = 0;
   // Connections and `poll_threads` polling threads.
   virtual void start(int poll_threads) = 0;

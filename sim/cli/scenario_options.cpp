@@ -61,6 +61,9 @@ void add_scenario_options(CLI::App& cmd, ScenarioOptions& o) {
   add_integer_flag(cmd, "--jobs", o.jobs, limits::kJobs, "Parallel simulations (default: all cores)");
   cmd.add_option("--config-dir", o.config_dir, "Catalog directory (default: the shipped configs/)");
   cmd.add_flag("--json", o.json, "Print the summary JSON instead of tables");
+  cmd.add_flag("--client-backoff", o.client_backoff,
+               "Closed loop: a rejected user backs off as `servetwin load` does (exponential with jitter from 0.1 s, "
+               "at most 10 s) instead of retrying after 10 ms");
 }
 
 std::vector<Scenario> scenarios_from_options(const ScenarioOptions& o, const std::string& default_file) {
@@ -95,6 +98,7 @@ std::vector<Scenario> scenarios_from_options(const ScenarioOptions& o, const std
     if (o.duration_s) s.duration_s = *o.duration_s;
     if (o.requests) s.max_requests = *o.requests;
     if (o.seed) s.seed = *o.seed;
+    if (o.client_backoff) s.client_backoff = true;
     if (flags_given && !o.scenario_file.empty()) {
       throw UsageError("give --scenario FILE or deployment flags (--model ...), not both");
     }

@@ -35,6 +35,7 @@ struct ScenarioOptions {
   std::optional<std::uint64_t> seed;
   std::optional<double> max_memory_bytes;  // --max-memory; default: default_memory_budget_bytes()
   bool json = false;
+  bool client_backoff = false;  // --client-backoff (Scenario::client_backoff)
 };
 
 void add_scenario_options(CLI::App& cmd, ScenarioOptions& o);

@@ -12,6 +12,7 @@ nlohmann::json stage_to_json(const StageResult& st) {
   nlohmann::json j = {{"load", st.load}, {"metrics", st.metrics.to_json()}, {"engine", st.engine_stats},
                       {"cost", st.cost}, {"events", st.events}};
   if (!st.rejections.is_null()) j["rejections"] = st.rejections;  // only stages with rejections carry it
+  if (!st.client_backoff.is_null()) j["client_backoff"] = st.client_backoff;  // only with --client-backoff
   return j;
 }
 

@@ -10,6 +10,7 @@
 #include <deque>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "sim/catalog/catalog.hpp"
@@ -18,6 +19,7 @@
 #include "sim/metrics/rejection_tally.hpp"
 #include "sim/scenario/parallel_for.hpp"
 #include "sim/workload/arrivals.hpp"
+#include "sim/workload/client_backoff.hpp"
 #include "sim/workload/length_dist.hpp"
 #include "sim/workload/request_source.hpp"
 #include "sim/workload/trace.hpp"
@@ -62,6 +64,7 @@ class StageDriver final : public SimListener {
  public:
   StageDriver(const Scenario& s, int stage, int stream, EventQueue& q) : s_(s), stage_(stage), stream_(stream), q_(q) {
     end_ns_ = seconds_to_ns(s.duration_s);
+    if (s.client_backoff) backoff_.emplace(ClientBackoffSpec{}, s.seed, static_cast<std::uint64_t>(stream));
   }
   void attach(ServingSim* sim, RequestSource* src) {
     sim_ = sim;
@@ -110,7 +113,7 @@ class StageDriver final : public SimListener {
         }, EventPriority::kLoadDriver);
       }
     } else if (rec.user_id >= 0 && may_send(now)) {
-      const TimeNs at = rec.status == RequestStatus::kRejected ? now + kRejectRetryNs : now;
+      const TimeNs at = next_send_ns(rec, now);
       if (at < end_ns_) send(src_->next_for_user(rec.user_id), rec.user_id, at);
     }
     if (!backlog_.empty() && (s_.load.max_in_flight == 0 || in_flight_ < s_.load.max_in_flight)) {
@@ -122,8 +125,22 @@ class StageDriver final : public SimListener {
 
   std::vector<RequestRecord> take_records() { return std::move(records_); }
   [[nodiscard]] const RejectionTally& rejections() const { return rejections_; }
+  [[nodiscard]] nlohmann::json client_backoff_json() const { return backoff_ ? backoff_->to_json() : nlohmann::json(); }
 
  private:
+  // When a closed-loop user sends its next request: at once; after a rejection, kRejectRetryNs later
+  // or, with Scenario::client_backoff, after the live runner's backoff (the simulated engines send
+  // no Retry-After, so it is the exponential wait).
+  TimeNs next_send_ns(const RequestRecord& rec, TimeNs now) {
+    const bool rejected = rec.status == RequestStatus::kRejected;
+    if (!backoff_) return rejected ? now + kRejectRetryNs : now;
+    if (!rejected) {
+      backoff_->on_served(rec.user_id);
+      return now;
+    }
+    return now + backoff_->on_refused(rec.user_id, -1);
+  }
+
   [[nodiscard]] bool may_send(TimeNs now) const {
     return now < end_ns_ && (s_.max_requests == 0 || sent_ < s_.max_requests);
   }
@@ -203,6 +220,7 @@ class StageDriver final : public SimListener {
   std::deque<RequestShape> backlog_;
   std::vector<RequestRecord> records_;
   RejectionTally rejections_;
+  std::optional<ClientBackoff> backoff_;
   const std::vector<TraceRow>* trace_ = nullptr;  // trace replay: the rows (owned by run_stage)
   std::vector<std::size_t> trace_order_;          // their indices in arrival order
   TimeNs end_ns_ = 0;
@@ -301,6 +319,7 @@ nlohmann::json scenario_to_json(const Scenario& s) {
   j["max_requests"] = s.max_requests;
   if (s.window_from_records) j["window"] = "first arrival to last completion";
   j["seed"] = s.seed;
+  if (s.client_backoff) j["client_backoff"] = true;  // only when on: default outputs stay byte-identical
   return j;
 }
 
@@ -349,6 +368,7 @@ StageResult run_stage(const Catalog& catalog, const Scenario& s, int stage_index
   out.metrics = compute_stage_metrics(out.records, stage_index, window_start, window_end);
   driver.rejections().add_dropped_to(out.metrics);
   out.rejections = driver.rejections().to_json(out.metrics.window_s);
+  out.client_backoff = driver.client_backoff_json();
   out.engine_stats = sim->stats();
   out.cost = cost_json(catalog, s, out.metrics.throughput_output_tok_s);
   if (!keep_records) std::vector<RequestRecord>().swap(out.records);  // clear() would keep the capacity

@@ -59,6 +59,10 @@ struct Scenario {
   // Requests one stage may hold at once (records + in flight + waiting); 0 = no cap. Set from the
   // memory budget (memory_budget.hpp); exceeding it stops the run with a ConfigError.
   std::int64_t max_stage_requests = 0;
+  // Closed loop: a rejected user backs off as `servetwin load` does (sim/workload/client_backoff.hpp)
+  // instead of retrying after kRejectRetryNs. Opt-in (--client-backoff): the default keeps every
+  // existing prediction, some of which have rejections (e.g. TGI 1.0 above its admission limit).
+  bool client_backoff = false;
 };
 
 struct StageResult {
@@ -68,6 +72,7 @@ struct StageResult {
   nlohmann::json cost;                   // usd_per_hour, usd_per_1m_output_tokens, minutes_per_1m_output_tokens
   std::vector<RequestRecord> records;
   nlohmann::json rejections;             // RejectionTally::to_json: null when nothing was rejected
+  nlohmann::json client_backoff;         // ClientBackoff::to_json with Scenario::client_backoff, else null
   std::uint64_t events = 0;
 };
 

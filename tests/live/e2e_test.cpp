@@ -203,6 +203,9 @@ TEST(LiveE2E, ServerKilledMidRunRecordsEveryRequest) {
   cfg.concurrency = {8};
   cfg.duration_s = 20;
   cfg.timeout_s = 5;
+  // The server does not come back: after 1 s of reconnect attempts (users backing off) the run
+  // stops. (faults_cli.sh restarts it within the default 30 s and the run resumes.)
+  cfg.reconnect_timeout_s = 1;
   std::thread killer([pid] {
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
     kill(pid, SIGKILL);
