@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/interval/load_shape.hpp"
 #include "sim/metrics/request_record.hpp"
 #include "sim/metrics/stage_metrics.hpp"
 #include "sim/scenario/deployment.hpp"
@@ -59,6 +60,8 @@ struct StageResult {
   std::vector<RequestRecord> records;
   nlohmann::json rejections;             // RejectionTally::to_json: null when nothing was rejected
   std::uint64_t events = 0;
+  LoadShape load_shape;                  // queueing read off the records (kept when the records are dropped)
+  nlohmann::json interval;               // prediction interval (sim/interval/stage_interval.hpp); null: none
 };
 
 struct ScenarioRun {
