@@ -1,7 +1,5 @@
 #include "sim/interval/stage_interval.hpp"
 
-#include <fmt/format.h>
-
 namespace servetwin {
 namespace {
 
@@ -45,13 +43,6 @@ void add_stage_intervals(const Catalog& catalog, const IntervalModel& model, std
       st.interval = interval_json(model, regime, st.metrics.to_json(), st.cost);
     }
   }
-}
-
-std::string value_with_bounds(double value, const nlohmann::json& interval, const std::string& metric, int decimals) {
-  std::string text = fmt::format("{:.{}f}", value, decimals);
-  if (!interval.is_object() || !interval["bounds"].contains(metric)) return text;
-  const auto& b = interval["bounds"][metric];
-  return fmt::format("{} [{:.{}f}-{:.{}f}]", text, b[0].get<double>(), decimals, b[1].get<double>(), decimals);
 }
 
 }  // namespace servetwin

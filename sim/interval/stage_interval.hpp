@@ -20,7 +20,4 @@ nlohmann::json interval_json(const IntervalModel& model, const StageRegime& regi
 // Sets StageResult::interval on every stage of every run that ran.
 void add_stage_intervals(const Catalog& catalog, const IntervalModel& model, std::vector<ScenarioRun>& runs);
 
-// "123.4 [98.1-140.2]": a value with its bounds for terminal tables ("123.4" when the interval has none).
-std::string value_with_bounds(double value, const nlohmann::json& interval, const std::string& metric, int decimals);
-
 }  // namespace servetwin

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "sim/interval/load_shape.hpp"
+#include "sim/metrics/load_shape.hpp"
 
 namespace servetwin {
 

@@ -6,8 +6,6 @@
 #include <fstream>
 #include <ostream>
 
-#include "sim/interval/stage_interval.hpp"
-
 namespace servetwin {
 
 nlohmann::json stage_to_json(const StageResult& st) {
@@ -75,6 +73,14 @@ std::string level_text(const nlohmann::json& load) {
 std::string opt_num(const nlohmann::json& j, const char* key, const char* format) {
   if (!j.contains(key) || j[key].is_null()) return "-";
   return fmt::format(fmt::runtime(format), j[key].get<double>());
+}
+
+// "123.4 [98.1-140.2]": a value with its interval's bounds ("123.4" when the interval has none for `metric`).
+std::string value_with_bounds(double value, const nlohmann::json& interval, const char* metric, int decimals) {
+  std::string text = fmt::format("{:.{}f}", value, decimals);
+  if (!interval["bounds"].contains(metric)) return text;
+  const auto& b = interval["bounds"][metric];
+  return fmt::format("{} [{:.{}f}-{:.{}f}]", text, b[0].get<double>(), decimals, b[1].get<double>(), decimals);
 }
 
 // Under a stage's row: its prediction interval as `value [lo-hi]`, and why it is out of evidence if it is.

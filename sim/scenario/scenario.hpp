@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/interval/load_shape.hpp"
+#include "sim/metrics/load_shape.hpp"
 #include "sim/metrics/request_record.hpp"
 #include "sim/metrics/stage_metrics.hpp"
 #include "sim/scenario/deployment.hpp"

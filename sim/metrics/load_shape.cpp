@@ -1,4 +1,4 @@
-#include "sim/interval/load_shape.hpp"
+#include "sim/metrics/load_shape.hpp"
 
 #include <algorithm>
 
