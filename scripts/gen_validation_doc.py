@@ -22,6 +22,50 @@ def fmt(v, digits=1):
     return "" if v is None else f"{v:.{digits}f}"
 
 
+def pct(m, key):
+    return "" if key not in m else f"{100 * m[key]:.0f}"
+
+
+def metric_table(w, metrics, level):
+    """Per metric: n, median / p90 / mean APE, bias, share off by 2x or more, coverage, interval coverage."""
+    w(f"| metric | n | median APE % | p90 APE % | mean APE % | bias % | >= 2x off % | coverage % | "
+      f"in {100 * (level or 0.8):.0f}% interval % (rows) |")
+    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for col, m in metrics.items():
+        inside = "" if "interval_coverage" not in m else f"{100 * m['interval_coverage']:.0f} ({m['interval_n']})"
+        bias = "" if "bias" not in m else f"{m['bias']:+.1f}"
+        w(f"| `{col}` | {m['n']} | {fmt(m.get('median_ape'))} | {fmt(m.get('p90_ape'))} | {fmt(m.get('mean_ape'))} | "
+          f"{bias} | {pct(m, 'off_2x_share')} | {pct(m, 'coverage')} | {inside} |")
+
+
+def interval_section(w, report):
+    if "interval_level" not in report:
+        return
+    level = 100 * report["interval_level"]
+    w("## Prediction intervals")
+    w("")
+    w(f"Every prediction carries a {level:.0f}% interval (`--interval-level`) drawn from the residuals "
+      "ln(predicted / measured) of this validation, shipped as data in `configs/validation/interval_residuals.csv` "
+      "(regenerate with `scripts/update-intervals.sh`; `cli.interval_table` fails when it is stale). The residuals "
+      "are pooled by regime, most specific pool first, and a pool needs at least 12 residuals from at least 2 "
+      "sources, else the next coarser one is used: (1) metric family (throughput, TPOT/ITL, E2E, TTFT) + load bin + "
+      "eager/CUDA-graph + whether the GPU and engine preset were seen in other sources; (2) without the novelty; "
+      "(3) family + load bin; (4) family; (5) all residuals. Load bins: `batch` (every request arrived at once), "
+      "else by the share of TTFT spent waiting to be scheduled: `light` < 0.5 <= `queued` < 0.9 <= `saturated`. "
+      "Each source weighs the same in a pool. The bounds are the pool's weighted (1-level)/2 and (1+level)/2 "
+      "quantiles applied to the prediction; the point prediction is unchanged.")
+    w("")
+    w("Here every row's interval is drawn **leave-one-source-out**: without the residuals of the row's own file "
+      "and dataset, so the *in interval* column above is honest coverage for a source the intervals never saw. "
+      "`out_of_evidence` (with a one-line reason) flags a configuration whose GPU and engine preset appear in no "
+      "validated source, whose model size is outside the validated range, or whose load regime (or queueing "
+      "depth, when saturated) no validated row reached.")
+    w("")
+    rows = [r for r in report["rows"] if r.get("out_of_evidence")]
+    w(f"{len(rows)} of {len(report['rows'])} rows ran out of evidence (leave-one-source-out).")
+    w("")
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
@@ -52,10 +96,7 @@ def main():
           f"excluded, {len(src['unsupported'])} unsupported.")
         w("")
         if src["metrics"]:
-            w("| metric | n | median APE % | mean APE % | bias % |")
-            w("|---|---:|---:|---:|---:|")
-            for col, m in src["metrics"].items():
-                w(f"| `{col}` | {m['n']} | {fmt(m['median_ape'])} | {fmt(m['mean_ape'])} | {m['bias']:+.1f} |")
+            metric_table(w, src["metrics"], report.get("interval_level"))
             w("")
         if src["unsupported"]:
             w("Unsupported rows:")
@@ -66,6 +107,7 @@ def main():
             for reason, ids in reasons.items():
                 w(f"- {reason} ({len(ids)} rows): " + ", ".join(f"`{i}`" for i in ids))
             w("")
+    interval_section(w, report)
     w("## Metric definitions")
     w("")
     for k, v in report.get("metric_notes", {}).items():

@@ -15,6 +15,7 @@
 #include "sim/cli/scenario_options.hpp"
 #include "sim/cli/verb_registry.hpp"
 #include "sim/core/limits.hpp"
+#include "sim/interval/interval_model.hpp"
 #include "sim/plan/candidate_grid.hpp"
 #include "sim/plan/plan_output.hpp"
 #include "sim/plan/planner.hpp"
@@ -29,6 +30,7 @@ struct PlanOptions {
   std::vector<int> tps;
   std::string dtype = "fp16", workload = "openorca-32", dataset, arrival = "poisson", slo, router = "least-outstanding";
   std::string out, config_dir;
+  double interval_level = kDefaultIntervalLevel;
   double rate_per_s = 0, duration_s = 120, budget_usd_h = 0, discount = 0, tolerance = 0.05, start_rate = 1;
   double min_rate = 0.01, max_rate = 1000;
   std::int64_t users = 0, max_users = 1024;
@@ -99,7 +101,8 @@ PlanInputs plan_inputs(const PlanOptions& o) {
 int run_plan_verb(const PlanOptions& o) {
   check_ranges(o);
   const Catalog catalog = Catalog::load(o.config_dir.empty() ? default_config_dir() : std::filesystem::path(o.config_dir));
-  const PlanInputs in = plan_inputs(o);
+  PlanInputs in = plan_inputs(o);
+  in.intervals = std::make_shared<const IntervalModel>(load_interval_model(catalog, checked_interval_level(o.interval_level)));
   CandidateSpace space;
   space.models = o.models;
   space.instances = o.instances;
@@ -169,6 +172,7 @@ const VerbRegistration kPlan{Verb{
       cmd.add_option("--out", o->out, "Write plan.json, plan.csv and the Pareto CSVs here");
       cmd.add_option("--config-dir", o->config_dir, "Catalog directory");
       cmd.add_flag("--json", o->json, "Print plan.json instead of tables");
+      add_interval_level_option(cmd, o->interval_level);
       return [o] { return run_plan_verb(*o); };
     }}};
 

@@ -9,6 +9,7 @@
 #include "sim/cli/scenario_options.hpp"
 #include "sim/cli/verb_registry.hpp"
 #include "sim/formats/write_formats.hpp"
+#include "sim/interval/stage_interval.hpp"
 #include "sim/scenario/memory_budget.hpp"
 #include "sim/scenario/run_output.hpp"
 #include "sim/workload/trace.hpp"
@@ -24,7 +25,9 @@ const VerbRegistration kPredict{Verb{
       auto format_list = std::make_shared<std::string>();
       cmd.add_option("--formats", *format_list,
                      "with --out: also write other tools' result files: vllm-bench, llm-d, all (docs/result-formats.md)");
-      return [o, format_list] {
+      auto interval_level = std::make_shared<double>(kDefaultIntervalLevel);
+      add_interval_level_option(cmd, *interval_level);
+      return [o, format_list, interval_level] {
         const auto out_formats = format_list->empty() ? std::vector<formats::OutFormat>{} : formats::parse_out_formats(*format_list);
         if (!out_formats.empty() && o->out.empty()) throw UsageError("--formats needs --out DIR");
         // A trace file is parsed while the catalog loads: both are milliseconds of parsing, and the
@@ -43,7 +46,8 @@ const VerbRegistration kPredict{Verb{
         const bool keep_records = !o->out.empty();
         const int jobs = jobs_or_default(o->jobs);
         apply_memory_budget(catalog, scenarios, jobs, o->max_memory_bytes.value_or(default_memory_budget_bytes()));
-        const auto runs = run_scenarios(catalog, scenarios, jobs, keep_records, /*progress=*/true);
+        auto runs = run_scenarios(catalog, scenarios, jobs, keep_records, /*progress=*/true);
+        add_stage_intervals(catalog, load_interval_model(catalog, checked_interval_level(*interval_level)), runs);
         RunInfo info;
         info.producer = "simulator";
         info.seed = scenarios.front().seed;

@@ -39,6 +39,11 @@ void add_deployment_options(CLI::App& cmd, DeploymentOptions& o) {
   cmd.add_option("--dtype", o.d.dtype, "Weights dtype: fp16, bf16, fp8");
 }
 
+void add_interval_level_option(CLI::App& cmd, double& level) {
+  cmd.add_option("--interval-level", level,
+                 "Prediction-interval level, a fraction in (0, 1) (default 0.8; docs/validation.md: intervals)");
+}
+
 void add_scenario_options(CLI::App& cmd, ScenarioOptions& o) {
   add_deployment_options(cmd, o.deployment);
   cmd.add_option("--scenario", o.scenario_file, "Scenario YAML file (configs/scenarios)");

@@ -39,6 +39,8 @@ struct ScenarioOptions {
 };
 
 void add_scenario_options(CLI::App& cmd, ScenarioOptions& o);
+// --interval-level of predict, sweep and plan (checked_interval_level checks it when the verb runs).
+void add_interval_level_option(CLI::App& cmd, double& level);
 // From --scenario FILE, or from flags; with neither model nor scenario file: `default_file`.
 std::vector<Scenario> scenarios_from_options(const ScenarioOptions& o, const std::string& default_file);
 int default_jobs();

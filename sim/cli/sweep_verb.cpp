@@ -15,6 +15,7 @@
 #include "sim/cli/scenario_options.hpp"
 #include "sim/cli/verb_registry.hpp"
 #include "sim/engine/serving_sim.hpp"
+#include "sim/interval/stage_interval.hpp"
 #include "sim/plan/sweep_stream.hpp"
 #include "sim/plan/work_pool.hpp"
 #include "sim/scenario/memory_budget.hpp"
@@ -30,6 +31,7 @@ struct SweepOptions {
   std::optional<double> duration_s, max_memory_bytes;
   std::optional<std::uint64_t> seed;
   std::optional<std::int64_t> jobs;
+  double interval_level = kDefaultIntervalLevel;
   bool json = false, resume = false;
 };
 
@@ -38,7 +40,7 @@ nlohmann::json fingerprint(const SweepOptions& o) {
   return {{"models", o.models},     {"instances", o.instances}, {"tp", o.tps},           {"concurrency", o.concurrency},
           {"rate", o.rate},         {"engine", o.engine},       {"engine_set", o.engine_set}, {"workload", o.workload},
           {"arrival", o.arrival},   {"slo", o.slo},             {"duration_s", o.duration_s.value_or(Scenario{}.duration_s)}, {"seed", o.seed.value_or(Scenario{}.seed)},
-          {"config_dir", o.config_dir}};
+          {"config_dir", o.config_dir}, {"interval_level", o.interval_level}};
 }
 
 // The resolvable configurations in grid order; the others go to `skipped` with their reason.
@@ -82,7 +84,7 @@ std::vector<Scenario> grid_scenarios(const Catalog& catalog, const SweepOptions&
 
 // One grid point as its sweep.jsonl line.
 std::string point_line(const Catalog& catalog, const Scenario& s, std::size_t level, std::size_t point,
-                       const std::vector<SloTerm>& slo) {
+                       const std::vector<SloTerm>& slo, const IntervalModel& intervals) {
   const auto& d = s.deployment;
   nlohmann::json j = {{"point", point}, {"model", d.model}, {"instance", d.instance}, {"tp", d.tp}};
   StageResult st;
@@ -101,8 +103,17 @@ std::string point_line(const Catalog& catalog, const Scenario& s, std::size_t le
   j["load"] = st.load;
   j["metrics"] = std::move(metrics);
   j["cost"] = st.cost;
+  j["interval"] = interval_json(intervals, stage_regime(catalog, d, st.load_shape), j["metrics"], st.cost);
   if (!violations.empty()) j["slo_violations"] = violations;
   return j.dump();
+}
+
+// "[lo-hi]" of a point's interval for `metric`, "!" appended when out of evidence ("-" when it has none).
+std::string bounds_text(const nlohmann::json& p, const char* metric) {
+  if (!p.contains("interval") || !p["interval"]["bounds"].contains(metric)) return "-";
+  const auto& b = p["interval"]["bounds"][metric];
+  return fmt::format("[{:.2f}-{:.2f}]{}", b[0].get<double>(), b[1].get<double>(),
+                     p["interval"]["out_of_evidence"].get<bool>() ? " out of evidence" : "");
 }
 
 // Reads each ranked point back as it prints it: memory stays flat however many points rank.
@@ -115,20 +126,21 @@ void print_sweep_table(SweepStream& stream, const SweepOutcome& r, const std::st
   for (const auto i : r.ranked) {
     inst_w = std::max(inst_w, scenarios[stream.entries()[i].config].deployment.instance.size());
   }
-  std::cout << fmt::format("{:>4} {:<28} {:<{}} {:>3} {:>6} {:>9} {:>9} {:>8} {:>8}\n", "rank", "model", "instance",
-                           inst_w, "tp", "load", "out_tok/s", "ttft_p99", "tpot", "USD/1M");
+  std::cout << fmt::format("{:>4} {:<28} {:<{}} {:>3} {:>6} {:>9} {:>9} {:>8} {:>8}  {}\n", "rank", "model", "instance",
+                           inst_w, "tp", "load", "out_tok/s", "ttft_p99", "tpot", "USD/1M", "USD/1M interval");
   int rank = 0;
   for (const auto i : r.ranked) {
     const nlohmann::json p = stream.read_point(i);
     const auto& m = p["metrics"];
     const auto& ld = p["load"];
-    std::cout << fmt::format("{:>4} {:<28} {:<{}} {:>3} {:>6} {:>9.1f} {:>9.0f} {:>8.1f} {:>8.2f}\n", ++rank,
+    std::cout << fmt::format("{:>4} {:<28} {:<{}} {:>3} {:>6} {:>9.1f} {:>9.0f} {:>8.1f} {:>8.2f}  {}\n", ++rank,
                              p["model"].get<std::string>().substr(0, 28), p["instance"].get<std::string>(), inst_w,
                              p["tp"].get<int>(),
                              ld.contains("concurrency") ? fmt::format("{}", ld["concurrency"].get<std::int64_t>())
                                                         : fmt::format("{:g}/s", ld["rate_per_s"].get<double>()),
                              m["throughput_output_tok_s"].get<double>(), m["ttft_p99_ms"].get<double>(),
-                             m["tpot_mean_ms"].get<double>(), p["cost"]["usd_per_1m_output_tokens"].get<double>());
+                             m["tpot_mean_ms"].get<double>(), p["cost"]["usd_per_1m_output_tokens"].get<double>(),
+                             bounds_text(p, "usd_per_1m_output_tokens"));
   }
   if (!r.failing.empty()) std::cout << fmt::format("\n{} points miss the SLO (see --json for each violation)\n", r.failing.size());
   if (!r.cannot_run.empty()) {
@@ -161,6 +173,7 @@ int run_sweep(const SweepOptions& o) {
   if (!o.concurrency.empty() && !o.rate.empty()) throw UsageError("give --concurrency or --rate, not both");
   if (o.resume && o.out.empty()) throw UsageError("--resume needs --out DIR (the sweep to continue)");
   const auto slo = parse_slo(o.slo);
+  const IntervalModel intervals = load_interval_model(catalog, checked_interval_level(o.interval_level));
   nlohmann::json skipped = nlohmann::json::array();
   std::vector<Scenario> scenarios = grid_scenarios(catalog, o, skipped);
   const int jobs = o.jobs ? jobs_or_default(o.jobs) : default_jobs_per_rank();
@@ -178,7 +191,7 @@ int run_sweep(const SweepOptions& o) {
   ProgressBar bar("sweeping", points, root && !o.json);
   const bool writes = run_ordered(
       std::min(first, points), points, jobs,
-      [&](std::size_t i) { return point_line(catalog, scenarios[i / levels], i % levels, i, slo); },
+      [&](std::size_t i) { return point_line(catalog, scenarios[i / levels], i % levels, i, slo, intervals); },
       [&](std::size_t, std::string&& line) { stream->append(line); }, &bar);
   bar.finish();
   if (!writes) return kExitOk;
@@ -228,6 +241,7 @@ const VerbRegistration kSweep{Verb{
       cmd.add_flag("--resume", o->resume, "Continue the sweep in --out: keep its finished points, run the rest");
       cmd.add_option("--config-dir", o->config_dir, "Catalog directory");
       cmd.add_flag("--json", o->json, "Print JSON instead of tables");
+      add_interval_level_option(cmd, o->interval_level);
       return [o] { return run_sweep(*o); };
     }}};
 

@@ -6,6 +6,7 @@
 
 #include "sim/catalog/catalog.hpp"
 #include "sim/engine/serving_sim.hpp"
+#include "sim/interval/stage_interval.hpp"
 #include "sim/plan/pricing.hpp"
 
 namespace servetwin {
@@ -39,6 +40,16 @@ std::string target_text(const PlanInputs& in) {
 }
 
 // One probe of the whole target load on `replicas` replicas behind the router.
+// A probe as plan.json lists it, with its prediction interval (metric names as in predict's summary).
+nlohmann::json probe_json(const Catalog& catalog, const PlanInputs& in, const Scenario& s, const Probe& p) {
+  nlohmann::json j = to_json(p);
+  if (!in.intervals) return j;
+  const nlohmann::json metrics = {{"throughput_output_tok_s", p.output_tok_s}, {"ttft_p99_ms", p.ttft_p99_ms},
+                                  {"tpot_mean_ms", p.tpot_mean_ms}, {"e2e_p99_ms", p.e2e_p99_ms}};
+  j["interval"] = interval_json(*in.intervals, stage_regime(catalog, s.deployment, p.load_shape), metrics, nullptr);
+  return j;
+}
+
 Probe probe_target(const Catalog& catalog, const PlanInputs& in, const Scenario& s, int replicas) {
   return plans_users(in) ? run_users_probe(catalog, s, in.target_users, replicas, in.router, in.slo)
                          : run_probe(catalog, s, in.target_rate_per_s, replicas, in.router, in.slo);
@@ -56,7 +67,7 @@ nlohmann::json size_replicas(const Catalog& catalog, const PlanInputs& in, const
     const auto [kind, why] = over_limits(in, inst, s.deployment.num_gpus, k);
     if (kind != nullptr) return rejected(std::move(j), kind, why);
     const Probe p = probe_target(catalog, in, s, k);
-    j["sizing_probes"].push_back(to_json(p));
+    j["sizing_probes"].push_back(probe_json(catalog, in, s, p));
     if (p.met) best = p;
   }
   if (!best) {  // the reason reads j, so it is built before j is moved
@@ -66,7 +77,7 @@ nlohmann::json size_replicas(const Catalog& catalog, const PlanInputs& in, const
   }
   if (best->replicas == first && first > 1) {  // pooling behind the router may carry it on fewer
     const Probe p = probe_target(catalog, in, s, first - 1);
-    j["sizing_probes"].push_back(to_json(p));
+    j["sizing_probes"].push_back(probe_json(catalog, in, s, p));
     if (p.met) best = p;
   }
   j["replicas"] = best->replicas;
@@ -121,7 +132,7 @@ nlohmann::json plan_candidate(const Catalog& catalog, const PlanInputs& in, cons
     return rejected(std::move(j), "memory", std::string("does not fit in memory: ") + e.what());
   }
   j["probes"] = nlohmann::json::array();
-  for (const auto& p : search.probes) j["probes"].push_back(to_json(p));
+  for (const auto& p : search.probes) j["probes"].push_back(probe_json(catalog, in, s, p));
   record_search(j, in, search);
   if (!search.found) return rejected(std::move(j), "slo", search.reason);
   if (!inst.on_demand.has_price) return rejected(std::move(j), "no_price", "no on-demand price for " + inst.name + " in the catalog");

@@ -7,6 +7,7 @@
 // With `target_users` (plan --users) the load is a closed loop: the search finds one replica's maximum
 // users (max_users), and the replicas are sized for the target users, routed by the router (simulated).
 #include <limits>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "sim/plan/plan_slo.hpp"
@@ -15,6 +16,8 @@
 #include "sim/scenario/scenario.hpp"
 
 namespace servetwin {
+
+class IntervalModel;
 
 struct PlanInputs {
   Scenario traffic;                  // workload / dataset / fixed lengths, arrival, duration, seed
@@ -28,6 +31,8 @@ struct PlanInputs {
   int max_gpus = 0;                  // 0: no limit
   double discount = 0;               // fraction off the on-demand price
   int max_extra_replicas = 3;        // replicas tried beyond ceil(target / max rate)
+  // Prediction intervals put on every probe (sim/interval); null: none (tests that plan without a table).
+  std::shared_ptr<const IntervalModel> intervals;
 };
 
 [[nodiscard]] inline bool plans_users(const PlanInputs& in) { return in.target_users > 0; }

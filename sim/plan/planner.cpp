@@ -86,7 +86,7 @@ PlanRun run_plan(const Catalog& catalog, const PlanInputs& in, const std::vector
   r["schema_version"] = kSummarySchemaVersion;
   r["kind"] = "plan";
   r["inputs"] = plan_inputs_json(in);
-  if (!plans_users(in)) r["max_rate_interval_note"] = "prediction intervals are not available yet (fidelity issue 17): max_rate_interval is null";
+  if (!plans_users(in)) r["max_rate_interval_note"] = "every probe carries its prediction interval (probes[].interval); no interval on the searched maximum rate is derived yet: max_rate_interval is null";
   const auto ranked = rank_plans(list);
   r["ranked"] = ranked;
   r["recommended"] = ranked.empty() ? nlohmann::json(nullptr) : nlohmann::json(ranked.front());

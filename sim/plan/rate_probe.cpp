@@ -22,6 +22,7 @@ Probe run_stage_probe(const Catalog& catalog, const Scenario& s, const Scenario&
   p.tpot_mean_ms = r.metrics.tpot_ms.mean;
   p.e2e_p99_ms = r.metrics.e2e_ms.p99;
   p.rate_per_s = r.metrics.request_rate_achieved;  // open loops overwrite it with the offered rate
+  p.load_shape = r.load_shape;
   return p;
 }
 

@@ -22,6 +22,7 @@ struct Probe {
   double goodput = 1;
   double output_tok_s = 0, input_tok_s = 0;
   double ttft_p99_ms = 0, tpot_mean_ms = 0, e2e_p99_ms = 0;
+  LoadShape load_shape;       // how queued the probe ran (its prediction interval's load regime)
 };
 
 // `s` must be resolved (resolve_scenario). Throws DoesNotFitError when the engine cannot start.

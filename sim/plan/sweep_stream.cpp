@@ -14,7 +14,25 @@ namespace {
 
 const char* kCsvHeader =
     "point,model,instance,tp,load,throughput_output_tok_s,ttft_p99_ms,tpot_mean_ms,e2e_p99_ms,"
-    "usd_per_1m_output_tokens,meets_slo,note\n";
+    "usd_per_1m_output_tokens,meets_slo,note,throughput_output_tok_s_lo,throughput_output_tok_s_hi,ttft_p99_ms_lo,"
+    "ttft_p99_ms_hi,tpot_mean_ms_lo,tpot_mean_ms_hi,e2e_p99_ms_lo,e2e_p99_ms_hi,usd_per_1m_output_tokens_lo,"
+    "usd_per_1m_output_tokens_hi,out_of_evidence\n";
+
+// The interval columns of a point (sweep_verb's point_line sets "interval"): bounds of the five metrics the CSV
+// carries, empty where the point has none, then out_of_evidence (1/0).
+std::string interval_cells(const nlohmann::json& p) {
+  std::string out;
+  const nlohmann::json none = nlohmann::json::object();
+  const auto& iv = p.contains("interval") ? p["interval"] : none;
+  for (const char* metric : {"throughput_output_tok_s", "ttft_p99_ms", "tpot_mean_ms", "e2e_p99_ms", "usd_per_1m_output_tokens"}) {
+    if (iv.contains("bounds") && iv["bounds"].contains(metric)) {
+      out += fmt::format(",{},{}", iv["bounds"][metric][0].get<double>(), iv["bounds"][metric][1].get<double>());
+    } else {
+      out += ",,";
+    }
+  }
+  return out + (iv.contains("out_of_evidence") ? (iv["out_of_evidence"].get<bool>() ? ",1" : ",0") : ",");
+}
 
 std::string load_text(const nlohmann::json& load) {
   if (load.contains("concurrency")) return fmt::format("{}", load["concurrency"].get<std::int64_t>());
@@ -24,13 +42,15 @@ std::string load_text(const nlohmann::json& load) {
 std::string csv_row(const nlohmann::json& p) {
   const std::string head = fmt::format("{},{},{},{}", p["point"].get<std::size_t>(), csv_field(p["model"].get<std::string>()),
                                        p["instance"].get<std::string>(), p["tp"].get<int>());
-  if (p.contains("cannot_run")) return head + fmt::format(",,,,,,,0,{}\n", csv_field(p["cannot_run"].get<std::string>()));
+  if (p.contains("cannot_run")) {
+    return head + fmt::format(",,,,,,,0,{}{}\n", csv_field(p["cannot_run"].get<std::string>()), interval_cells(p));
+  }
   const auto& m = p["metrics"];
   const auto& usd = p["cost"].value("usd_per_1m_output_tokens", nlohmann::json(nullptr));
-  return head + fmt::format(",{},{},{},{},{},{},{},{}\n", load_text(p["load"]), m["throughput_output_tok_s"].get<double>(),
+  return head + fmt::format(",{},{},{},{},{},{},{},{}{}\n", load_text(p["load"]), m["throughput_output_tok_s"].get<double>(),
                             m["ttft_p99_ms"].get<double>(), m["tpot_mean_ms"].get<double>(), m["e2e_p99_ms"].get<double>(),
                             usd.is_number() ? fmt::format("{}", usd.get<double>()) : "", p.contains("slo_violations") ? 0 : 1,
-                            csv_field(p.value("slo_violations", "")));
+                            csv_field(p.value("slo_violations", "")), interval_cells(p));
 }
 
 }  // namespace

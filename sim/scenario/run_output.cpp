@@ -13,6 +13,7 @@ nlohmann::json stage_to_json(const StageResult& st) {
                       {"cost", st.cost}, {"events", st.events}};
   if (!st.rejections.is_null()) j["rejections"] = st.rejections;  // only stages with rejections carry it
   if (!st.client_backoff.is_null()) j["client_backoff"] = st.client_backoff;  // only with --client-backoff
+  if (!st.interval.is_null()) j["interval"] = st.interval;        // predictions carry one, live runs do not
   return j;
 }
 
@@ -75,6 +76,27 @@ std::string opt_num(const nlohmann::json& j, const char* key, const char* format
   return fmt::format(fmt::runtime(format), j[key].get<double>());
 }
 
+// "123.4 [98.1-140.2]": a value with its interval's bounds ("123.4" when the interval has none for `metric`).
+std::string value_with_bounds(double value, const nlohmann::json& interval, const char* metric, int decimals) {
+  std::string text = fmt::format("{:.{}f}", value, decimals);
+  if (!interval["bounds"].contains(metric)) return text;
+  const auto& b = interval["bounds"][metric];
+  return fmt::format("{} [{:.{}f}-{:.{}f}]", text, b[0].get<double>(), decimals, b[1].get<double>(), decimals);
+}
+
+// Under a stage's row: its prediction interval as `value [lo-hi]`, and why it is out of evidence if it is.
+void print_interval_line(std::ostream& os, const StageResult& st) {
+  if (st.interval.is_null()) return;
+  const auto& m = st.metrics;
+  const nlohmann::json& iv = st.interval;
+  os << fmt::format("{:>6} {:.0f}% interval: out_tok/s {}  ttft_p50 {}  tpot {}  e2e_p50 {}\n", "",
+                    100 * iv["level"].get<double>(),
+                    value_with_bounds(m.throughput_output_tok_s, iv, "throughput_output_tok_s", 1),
+                    value_with_bounds(m.ttft_ms.p50, iv, "ttft_p50_ms", 1), value_with_bounds(m.tpot_ms.mean, iv, "tpot_mean_ms", 2),
+                    value_with_bounds(m.e2e_ms.p50, iv, "e2e_p50_ms", 1));
+  if (iv["out_of_evidence"].get<bool>()) os << fmt::format("{:>6} out of evidence: {}\n", "", iv["reason"].get<std::string>());
+}
+
 void print_stage_table(std::ostream& os, const ScenarioRun& run) {
   // Rejected (engine refused: queue full, too long) and failed (error, timeout) requests have their
   // own columns: a stage that served nothing must not read as a quiet row of zeros.
@@ -94,6 +116,7 @@ void print_stage_table(std::ostream& os, const ScenarioRun& run) {
         100 * st.engine_stats["kv"]["peak_fraction"].get<double>(),
         opt_num(st.cost, "minutes_per_1m_output_tokens", "{:.1f}"), opt_num(st.cost, "usd_per_1m_output_tokens", "{:.2f}"),
         m.rejected, m.errors + m.timeouts);
+    print_interval_line(os, st);
   }
 }
 

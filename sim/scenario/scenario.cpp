@@ -371,6 +371,7 @@ StageResult run_stage(const Catalog& catalog, const Scenario& s, int stage_index
   out.client_backoff = driver.client_backoff_json();
   out.engine_stats = sim->stats();
   out.cost = cost_json(catalog, s, out.metrics.throughput_output_tok_s);
+  out.load_shape = load_shape_of(out.records);
   if (!keep_records) std::vector<RequestRecord>().swap(out.records);  // clear() would keep the capacity
   return out;
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sim/catalog/specs.hpp"
+#include "sim/metrics/load_shape.hpp"
 #include "sim/metrics/request_record.hpp"
 #include "sim/metrics/stage_metrics.hpp"
 #include "sim/scenario/deployment.hpp"
@@ -74,6 +75,8 @@ struct StageResult {
   nlohmann::json rejections;             // RejectionTally::to_json: null when nothing was rejected
   nlohmann::json client_backoff;         // ClientBackoff::to_json with Scenario::client_backoff, else null
   std::uint64_t events = 0;
+  LoadShape load_shape;                  // queueing read off the records (kept when the records are dropped)
+  nlohmann::json interval;               // prediction interval (sim/interval/stage_interval.hpp); null: none
 };
 
 struct ScenarioRun {

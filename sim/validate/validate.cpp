@@ -60,6 +60,7 @@ nlohmann::json run_validation(const Catalog& catalog, const ValidateOptions& opt
                                                     RouterPolicy::kRoundRobin)
                               : ServingSimFactory{};
       it.result = run_stage(catalog, *it.map.scenario, 0, false, replicas);
+      it.regime = stage_regime(catalog, it.map.scenario->deployment, it.result->load_shape);
     } catch (const std::exception& e) {
       it.run_error = e.what();
     }

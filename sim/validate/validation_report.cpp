@@ -14,13 +14,17 @@ namespace servetwin {
 nlohmann::json error_summary(const std::vector<double>& signed_errors) {
   std::vector<double> ape;
   double sum_ape = 0, sum = 0;
+  std::size_t off_2x = 0;
   for (const double e : signed_errors) {
     ape.push_back(std::abs(e));
     sum_ape += std::abs(e);
     sum += e;
+    const double ratio = 1.0 + e / 100.0;  // predicted / measured
+    if (ratio >= 2.0 || ratio <= 0.5) ++off_2x;
   }
   const double n = static_cast<double>(signed_errors.size());
-  return {{"n", signed_errors.size()}, {"median_ape", median(ape)}, {"mean_ape", sum_ape / n}, {"bias", sum / n}};
+  return {{"n", signed_errors.size()}, {"median_ape", median(ape)}, {"p90_ape", percentile(ape, 0.9)},
+          {"mean_ape", sum_ape / n}, {"bias", sum / n}, {"off_2x_share", static_cast<double>(off_2x) / n}};
 }
 
 namespace {
@@ -67,6 +71,7 @@ nlohmann::json row_header(const ValidationItem& it) {
   if (it.map.replicas > 1) row["replicas"] = it.map.replicas;
   if (!it.map.load_note.empty()) row["load_note"] = it.map.load_note;
   row["deployment"] = to_json(it.map.scenario->deployment);
+  if (it.regime) row["regime"] = it.regime->to_json();
   return row;
 }
 
@@ -103,6 +108,19 @@ void compare_metrics(const ValidationItem& it, nlohmann::json& row, std::map<std
                    {"engine_specific", es["engine_specific"]}};
 }
 
+// Per compared column the row reports: one more row reporting it, and one more that ran when `ran`.
+void count_metric_rows(const ValidationRow& row, bool ran, std::map<std::string, std::pair<int, int>>& counts) {
+  auto count = [&](const std::vector<std::string>& cols) {
+    for (const auto& col : cols) {
+      if (row.get(col).empty()) continue;
+      ++counts[col].first;
+      if (ran) ++counts[col].second;
+    }
+  };
+  count(validation_metric_columns());
+  count(extra_metric_columns());
+}
+
 nlohmann::json metric_notes() {
   return {
       {"itl_mean_ms", "inference-perf sources (notes mention inference-perf): per-request mean inter-token gap averaged "
@@ -129,12 +147,15 @@ nlohmann::json validation_report(const ValidationInputs& in) {
   std::map<std::string, std::map<std::string, std::vector<double>>> signed_errors;  // file -> metric -> %
   nlohmann::json rows = nlohmann::json::array();
   std::size_t total = 0, ran = 0;
+  std::map<std::string, std::map<std::string, std::pair<int, int>>> metric_rows;  // file -> metric -> (reporting, ran)
   for (const auto& it : in.items) {
     auto& src = sources[it.row.file];
     src["rows"] = src["rows"].get<int>() + 1;
     ++total;
     const std::string& id = it.row.get("source_id");
-    if (const std::string reason = unscored_reason(it); !reason.empty()) {
+    const std::string reason = unscored_reason(it);
+    count_metric_rows(it.row, reason.empty(), metric_rows[it.row.file]);
+    if (!reason.empty()) {
       src["unsupported"].push_back({{"source_id", id}, {"reason", reason}});
       continue;
     }
@@ -151,6 +172,15 @@ nlohmann::json validation_report(const ValidationInputs& in) {
   }
   for (auto& [file, metrics] : signed_errors) {
     for (auto& [col, errs] : metrics) sources[file]["metrics"][col] = error_summary(errs);
+  }
+  // Coverage per metric: rows that ran / rows that report the metric (a metric no scored row gave still shows).
+  for (const auto& [file, per_metric] : metric_rows) {
+    for (const auto& [col, counts] : per_metric) {
+      auto& m = sources[file]["metrics"][col];
+      if (!m.contains("n")) m["n"] = 0;
+      m["rows_reporting"] = counts.first;
+      m["coverage"] = static_cast<double>(counts.second) / static_cast<double>(counts.first);
+    }
   }
   report["sources"] = sources;
   report["rows"] = rows;
@@ -177,18 +207,40 @@ void check_no_fit_rows_scored(const ValidationPolicy& policy, const nlohmann::js
   }
 }
 
+namespace {
+
+std::string pct_or_dash(const nlohmann::json& m, const char* key, const char* format) {
+  return m.contains(key) ? fmt::format(fmt::runtime(format), 100.0 * m[key].get<double>()) : "-";
+}
+std::string num_or_dash(const nlohmann::json& m, const char* key, const char* format) {
+  return m.contains(key) ? fmt::format(fmt::runtime(format), m[key].get<double>()) : "-";
+}
+
+// Per metric: n, median / p90 / mean APE, bias, share off by 2x or more, coverage (rows run / rows reporting the
+// metric), interval coverage (scored rows whose measured value lies inside the interval / rows with one).
+void print_metric_table(std::ostream& os, const nlohmann::json& metrics) {
+  os << fmt::format("  {:<28} {:>4} {:>7} {:>7} {:>7} {:>7} {:>6} {:>6} {:>9}\n", "metric", "n", "median%", "p90%",
+                    "mean%", "bias%", ">=2x%", "cover%", "in-int%");
+  for (const auto& [col, m] : metrics.items()) {
+    const std::string in_interval =
+        m.contains("interval_coverage") ? fmt::format("{:.0f} ({})", 100.0 * m["interval_coverage"].get<double>(),
+                                                      m["interval_n"].get<int>())
+                                        : "-";
+    os << fmt::format("  {:<28} {:>4} {:>7} {:>7} {:>7} {:>7} {:>6} {:>6} {:>9}\n", col, m["n"].get<int>(),
+                      num_or_dash(m, "median_ape", "{:.1f}"), num_or_dash(m, "p90_ape", "{:.1f}"),
+                      num_or_dash(m, "mean_ape", "{:.1f}"), num_or_dash(m, "bias", "{:+.1f}"),
+                      pct_or_dash(m, "off_2x_share", "{:.0f}"), pct_or_dash(m, "coverage", "{:.0f}"), in_interval);
+  }
+}
+
+}  // namespace
+
 void print_validation_tables(std::ostream& os, const nlohmann::json& report) {
   for (const auto& [file, src] : report["sources"].items()) {
     os << fmt::format("\n== {}: {} rows, {} ran, {} scored ({} fit rows excluded), {} unsupported\n", file,
                       src["rows"].get<int>(), src["ran"].get<int>(), src["scored"].get<int>(), src["fit_excluded"].size(),
                       src["unsupported"].size());
-    if (!src["metrics"].empty()) {
-      os << fmt::format("  {:<30} {:>4} {:>12} {:>12} {:>10}\n", "metric", "n", "median APE%", "mean APE%", "bias%");
-      for (const auto& [col, m] : src["metrics"].items()) {
-        os << fmt::format("  {:<30} {:>4} {:>12.1f} {:>12.1f} {:>+10.1f}\n", col, m["n"].get<int>(),
-                          m["median_ape"].get<double>(), m["mean_ape"].get<double>(), m["bias"].get<double>());
-      }
-    }
+    if (!src["metrics"].empty()) print_metric_table(os, src["metrics"]);
     for (const auto& u : src["unsupported"]) {
       os << fmt::format("  unsupported {}: {}\n", u["source_id"].get<std::string>(), u["reason"].get<std::string>());
     }
@@ -209,6 +261,11 @@ void print_validation_tables(std::ostream& os, const nlohmann::json& report) {
     }
   }
   const auto& c = report["coverage"];
+  if (report.contains("interval_level")) {
+    os << fmt::format("\nin-int%: share of scored rows whose measured value lies in the {:.0f}% prediction interval "
+                      "drawn from the other sources' residuals ({}); (n) rows with an interval\n",
+                      100 * report["interval_level"].get<double>(), report["interval_table"].get<std::string>());
+  }
   os << fmt::format("\ncoverage: {} of {} rows ran ({:.1f}%)\n", c["ran"].get<std::size_t>(), c["rows"].get<std::size_t>(),
                     100.0 * c["fraction"].get<double>());
 }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/interval/stage_regime.hpp"
 #include "sim/scenario/scenario.hpp"
 #include "sim/validate/row_mapping.hpp"
 
@@ -17,6 +18,7 @@ struct ValidationItem {
   RowMapping map;
   std::optional<StageResult> result;
   std::string run_error;
+  std::optional<StageRegime> regime;  // set when the row ran (intervals are conditioned on it)
 };
 
 struct ValidationInputs {

@@ -12,11 +12,12 @@
 #   3 engine          engine models (scheduler + KV + cost) behind ServingSim: built from catalog names
 #     workload        arrivals, datasets, traces: request shapes, blind to engines
 #   4 scenario        a run: deployment + workload + load stages driving an engine
-#   5 formats         run files in and out (servetwin load directories, vLLM bench, GuideLLM, llm-d,
+#   5 interval        prediction intervals: a stage's regime (deployment + load shape) and the residual table
+#   6 formats         run files in and out (servetwin load directories, vLLM bench, GuideLLM, llm-d,
 #                     llm-load-test): records and summaries, no verdicts
-#     plan            capacity search, replica routing, streaming sweeps: runs scenarios
-#   6 validate        predictions against published or live measurements: runs scenarios, reads formats
-#   7 cli, bench      the verbs and benchmarks: the top
+#     plan            capacity search, replica routing, streaming sweeps: runs scenarios, intervals on probes
+#   7 validate        predictions against published or live measurements: runs scenarios, reads formats
+#   8 cli, bench      the verbs and benchmarks: the top
 # Outside sim/: sim/ never includes calibrate/ or live/ (they depend on sim/, which builds with
 # neither CUDA nor gRPC); calibrate/ never includes live/ (calibration runs without gRPC).
 # A new room under sim/ must be given a rank here, or this test fails and says so.
@@ -31,9 +32,10 @@ rank_of() {
     cost) echo 2 ;;
     engine | workload) echo 3 ;;
     scenario) echo 4 ;;
-    formats | plan) echo 5 ;;
-    validate) echo 6 ;;
-    cli | bench) echo 7 ;;
+    interval) echo 5 ;;
+    formats | plan) echo 6 ;;
+    validate) echo 7 ;;
+    cli | bench) echo 8 ;;
     *) echo "" ;;
   esac
 }

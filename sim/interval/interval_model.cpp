@@ -1,0 +1,180 @@
+#include "sim/interval/interval_model.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <functional>
+
+#include "sim/catalog/catalog.hpp"
+
+namespace servetwin {
+namespace {
+
+const char* novelty(bool gpu_seen, bool engine_seen) {
+  if (gpu_seen && engine_seen) return "seen";
+  return gpu_seen || engine_seen ? "partly seen" : "unseen";
+}
+
+bool is_cost_column(const std::string& metric) { return metric.rfind("usd_per_1m", 0) == 0; }
+
+// The residuals of one pool, weighted so every source counts the same.
+MetricBand pool_band(const std::vector<const Residual*>& pool, double level, std::string name) {
+  MetricBand b;
+  b.pool = std::move(name);
+  std::map<std::string, std::size_t> per_source;
+  for (const Residual* r : pool) ++per_source[r->file];
+  b.residuals = pool.size();
+  b.sources = per_source.size();
+  if (b.residuals < kMinPoolResiduals || b.sources < kMinPoolSources) return b;
+  std::vector<std::pair<double, double>> vw;
+  for (const Residual* r : pool) vw.emplace_back(r->log_ratio, 1.0 / static_cast<double>(per_source[r->file]));
+  const double tail = (1.0 - level) / 2.0;
+  b.lo_log = weighted_quantile(vw, tail);
+  b.hi_log = weighted_quantile(vw, 1.0 - tail);
+  b.found = true;
+  return b;
+}
+
+}  // namespace
+
+std::pair<double, double> MetricBand::bounds(double predicted) const {
+  // ln(pred/meas) in [lo, hi]  <=>  meas in [pred e^-hi, pred e^-lo]; a cost column's error is the inverse.
+  if (inverted) return {predicted * std::exp(lo_log), predicted * std::exp(hi_log)};
+  return {predicted * std::exp(-hi_log), predicted * std::exp(-lo_log)};
+}
+
+double weighted_quantile(std::vector<std::pair<double, double>> vw, double q) {
+  if (vw.empty()) throw std::invalid_argument("weighted_quantile of nothing");
+  std::sort(vw.begin(), vw.end());
+  double total = 0;
+  for (const auto& [v, w] : vw) total += w;
+  double before = 0, prev_pos = 0, prev_val = vw.front().first;
+  for (std::size_t i = 0; i < vw.size(); ++i) {
+    const double pos = (before + vw[i].second / 2.0) / total;  // the midpoint of this value's weight
+    if (q <= pos) {
+      if (i == 0) return vw[i].first;
+      const double f = (q - prev_pos) / (pos - prev_pos);
+      return prev_val + f * (vw[i].first - prev_val);
+    }
+    before += vw[i].second;
+    prev_pos = pos;
+    prev_val = vw[i].first;
+  }
+  return vw.back().first;
+}
+
+IntervalModel::IntervalModel(std::vector<Residual> residuals, double level, std::string origin)
+    : residuals_(std::move(residuals)), level_(level), origin_(std::move(origin)) {
+  // A residual's novelty is what it was when its source was held out: its GPU and engine among the others.
+  for (const auto& r : residuals_) {
+    const EvidenceExclusion own{r.file, r.dataset};
+    bool gpu = false, engine = false;
+    for (const auto& o : residuals_) {
+      if (excluded(o, own)) continue;
+      gpu = gpu || o.regime.gpu == r.regime.gpu;
+      engine = engine || o.regime.engine == r.regime.engine;
+    }
+    novelty_.emplace_back(novelty(gpu, engine));
+  }
+}
+
+bool IntervalModel::excluded(const Residual& r, const EvidenceExclusion& ex) const {
+  return (!ex.file.empty() && r.file == ex.file) || (!ex.dataset.empty() && r.dataset == ex.dataset);
+}
+
+MetricBand IntervalModel::band(const std::string& metric, const StageRegime& regime, const EvidenceExclusion& ex) const {
+  const bool cost = is_cost_column(metric);
+  const std::string family = cost ? "throughput" : metric_family(metric);
+  if (family.empty()) return {};
+  const EvidenceCheck seen = check(regime, ex);
+  const std::string exec = regime.cuda_graphs ? "graph" : "eager";
+  const std::string nov = novelty(seen.gpu_seen, seen.engine_seen);
+  // Pool predicates, most specific first (header comment of interval_model.hpp).
+  const std::vector<std::pair<std::string, std::function<bool(std::size_t)>>> pools = {
+      {family + "|" + regime.load + "|" + exec + "|" + nov,
+       [&](std::size_t i) { return residuals_[i].regime.load == regime.load &&
+                                   residuals_[i].regime.cuda_graphs == regime.cuda_graphs && novelty_[i] == nov; }},
+      {family + "|" + regime.load + "|" + exec,
+       [&](std::size_t i) { return residuals_[i].regime.load == regime.load &&
+                                   residuals_[i].regime.cuda_graphs == regime.cuda_graphs; }},
+      {family + "|" + regime.load, [&](std::size_t i) { return residuals_[i].regime.load == regime.load; }},
+      {family, [](std::size_t) { return true; }},
+  };
+  for (const auto& [name, in_pool] : pools) {
+    std::vector<const Residual*> pool;
+    for (std::size_t i = 0; i < residuals_.size(); ++i) {
+      if (!excluded(residuals_[i], ex) && metric_family(residuals_[i].metric) == family && in_pool(i)) {
+        pool.push_back(&residuals_[i]);
+      }
+    }
+    MetricBand b = pool_band(pool, level_, name);
+    if (b.found) {
+      b.inverted = cost;
+      return b;
+    }
+  }
+  std::vector<const Residual*> all;
+  for (const auto& r : residuals_) {
+    if (!excluded(r, ex)) all.push_back(&r);
+  }
+  MetricBand b = pool_band(all, level_, "all metrics");
+  b.inverted = cost;
+  return b;
+}
+
+EvidenceCheck IntervalModel::check(const StageRegime& regime, const EvidenceExclusion& ex) const {
+  EvidenceCheck c;
+  double min_b = 0, max_b = 0, max_share = 0;
+  bool any = false, load_seen = false;
+  for (const auto& r : residuals_) {
+    if (excluded(r, ex)) continue;
+    c.gpu_seen = c.gpu_seen || r.regime.gpu == regime.gpu;
+    c.engine_seen = c.engine_seen || r.regime.engine == regime.engine;
+    if (r.regime.load == regime.load) {
+      load_seen = true;
+      max_share = std::max(max_share, r.regime.queue_wait_share);
+    }
+    min_b = any ? std::min(min_b, r.regime.model_params_b) : r.regime.model_params_b;
+    max_b = any ? std::max(max_b, r.regime.model_params_b) : r.regime.model_params_b;
+    any = true;
+  }
+  std::vector<std::string> why;
+  if (!any) {
+    why.emplace_back("no validated residuals to draw an interval from (configs/validation/interval_residuals.csv)");
+  } else {
+    if (!c.gpu_seen && !c.engine_seen) {
+      why.push_back(fmt::format("GPU {} and engine preset {} appear in no validated source", regime.gpu, regime.engine));
+    }
+    // 1% slack: parameter counts are rounded to 6 digits in the table.
+    if (regime.model_params_b < min_b * 0.99 || regime.model_params_b > max_b * 1.01) {
+      why.push_back(fmt::format("model size {:.1f}B outside the validated {:.1f}-{:.1f}B", regime.model_params_b, min_b, max_b));
+    }
+    if (!load_seen) {
+      why.push_back(fmt::format("no validated row in the '{}' load regime ({:.0f}% of TTFT queueing)", regime.load,
+                                100 * regime.queue_wait_share));
+    } else if (regime.load == "saturated" && regime.queue_wait_share > max_share) {
+      why.push_back(fmt::format("load far past the knee: {:.1f}% of TTFT is queueing, validated rows reach {:.1f}%",
+                                100 * regime.queue_wait_share, 100 * max_share));
+    }
+  }
+  c.out_of_evidence = !why.empty();
+  for (std::size_t i = 0; i < why.size(); ++i) c.reason += (i ? "; " : "") + why[i];
+  return c;
+}
+
+IntervalModel load_interval_model(const Catalog& catalog, double level) {
+  const auto path = catalog.dir() / "validation" / "interval_residuals.csv";
+  if (!std::filesystem::exists(path)) return IntervalModel({}, level, "none");
+  return IntervalModel(read_residual_csv(path), level, "validation/interval_residuals.csv of the catalog");
+}
+
+double checked_interval_level(double level) {
+  if (!(level > 0 && level < 1)) {
+    throw ConfigError(fmt::format("--interval-level is {}: allowed is a fraction strictly between 0 and 1 (e.g. 0.8)", level));
+  }
+  return level;
+}
+
+}  // namespace servetwin

@@ -1,0 +1,79 @@
+#pragma once
+// Prediction intervals from the residual table (residual_table.hpp): for a metric predicted in a regime, the
+// quantiles of ln(predicted / measured) over the validated residuals of the most specific regime pool that holds
+// enough of them, turned into bounds on the measured value. Pools, most specific first (the first with at least
+// kMinPoolResiduals residuals from at least kMinPoolSources sources wins):
+//   1. metric family + load bin + eager/graph + novelty (GPU and engine preset seen in other sources or not)
+//   2. metric family + load bin + eager/graph
+//   3. metric family + load bin
+//   4. metric family
+//   5. every residual (all families)
+// Each source weighs the same in a pool (every residual of a source weighs 1/its count there): a held-out source
+// is one more source, and the largest visible one must not set the width alone.
+// Leave-one-source-out: an EvidenceExclusion drops the residuals of the scored row's own source (file or
+// dataset), so validate's interval coverage is measured on intervals that never saw the row's source.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sim/interval/residual_table.hpp"
+
+namespace servetwin {
+
+class Catalog;
+
+constexpr double kDefaultIntervalLevel = 0.8;
+constexpr std::size_t kMinPoolResiduals = 12;  // two tails of 10% need a few residuals each
+constexpr std::size_t kMinPoolSources = 2;     // one source's spread says nothing of the spread between sources
+
+struct EvidenceExclusion {
+  std::string file;     // residuals from this validation file are not evidence ("" = none excluded)
+  std::string dataset;  // nor residuals of this dataset (source_id prefix)
+};
+
+struct MetricBand {
+  bool found = false;
+  double lo_log = 0, hi_log = 0;  // interval quantiles of ln(predicted / measured)
+  std::string pool;               // which pool, e.g. "ttft|saturated|graph|seen"
+  std::size_t residuals = 0, sources = 0;
+  bool inverted = false;          // a cost column: priced throughput, so its error is the throughput's inverse
+  // Bounds on the measured value when `predicted` is predicted.
+  [[nodiscard]] std::pair<double, double> bounds(double predicted) const;
+};
+
+struct EvidenceCheck {
+  bool gpu_seen = false, engine_seen = false;
+  bool out_of_evidence = false;
+  std::string reason;  // one line, "" when in evidence
+};
+
+class IntervalModel {
+ public:
+  IntervalModel() = default;  // no table: no bands, every check out of evidence
+  IntervalModel(std::vector<Residual> residuals, double level, std::string origin);
+
+  [[nodiscard]] double level() const { return level_; }
+  [[nodiscard]] const std::string& origin() const { return origin_; }
+  [[nodiscard]] const std::vector<Residual>& residuals() const { return residuals_; }
+
+  [[nodiscard]] MetricBand band(const std::string& metric, const StageRegime& regime, const EvidenceExclusion& ex) const;
+  [[nodiscard]] EvidenceCheck check(const StageRegime& regime, const EvidenceExclusion& ex) const;
+
+ private:
+  [[nodiscard]] bool excluded(const Residual& r, const EvidenceExclusion& ex) const;
+  std::vector<Residual> residuals_;
+  std::vector<std::string> novelty_;  // per residual: its GPU/engine seen in the other sources or not
+  double level_ = kDefaultIntervalLevel;
+  std::string origin_ = "none";
+};
+
+// The shipped table, <catalog>/validation/interval_residuals.csv; an empty model when the catalog has none.
+IntervalModel load_interval_model(const Catalog& catalog, double level);
+
+// Checks --interval-level: a fraction strictly between 0 and 1 (ConfigError naming the flag otherwise).
+double checked_interval_level(double level);
+
+// Weighted quantile of (value, weight) pairs, interpolating between weight midpoints; exposed for tests.
+double weighted_quantile(std::vector<std::pair<double, double>> values_weights, double q);
+
+}  // namespace servetwin

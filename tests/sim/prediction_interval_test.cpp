@@ -1,0 +1,193 @@
+// Prediction intervals (sim/interval, sim/validate/validation_intervals): interval coverage counted right on
+// hand-made rows, leave-one-source-out really leaves the row's own source out, out_of_evidence fires for an
+// unseen GPU and engine, the weighted quantile, and a malformed residual table names file, line and field.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "sim/catalog/catalog.hpp"
+#include "sim/interval/interval_model.hpp"
+#include "sim/interval/stage_interval.hpp"
+#include "sim/validate/validation_intervals.hpp"
+
+namespace servetwin {
+namespace {
+
+StageRegime regime(const std::string& gpu = "H100-SXM", const std::string& engine = "vllm-0.15") {
+  StageRegime r;
+  r.load = "light";
+  r.queue_wait_share = 0.1;
+  r.cuda_graphs = true;
+  r.gpu = gpu;
+  r.engine = engine;
+  r.model_params_b = 7;
+  return r;
+}
+
+// `n` residuals of `file` for ttft_mean_ms, spread evenly over [center - 0.1, center + 0.1].
+void add_source(std::vector<Residual>& out, const std::string& file, double center, int n = 10,
+                const std::string& gpu = "H100-SXM", const std::string& engine = "vllm-0.15") {
+  for (int i = 0; i < n; ++i) {
+    const double offset = n > 1 ? -0.1 + 0.2 * i / (n - 1) : 0.0;
+    out.push_back({file, file, file + ":" + std::to_string(i), "ttft_mean_ms", regime(gpu, engine), center + offset});
+  }
+}
+
+nlohmann::json row(const std::string& file, int i, double predicted, double measured, bool scored = true) {
+  return {{"source_id", file + ":" + std::to_string(i)}, {"file", file}, {"scored", scored},
+          {"regime", regime().to_json()},
+          {"predicted", {{"ttft_mean_ms", predicted}}}, {"measured", {{"ttft_mean_ms", measured}}}};
+}
+
+TEST(PredictionInterval, WeightedQuantileInterpolatesBetweenWeightMidpoints) {
+  EXPECT_DOUBLE_EQ(weighted_quantile({{1, 1}, {2, 1}, {3, 1}, {4, 1}}, 0.5), 2.5);
+  EXPECT_DOUBLE_EQ(weighted_quantile({{1, 1}, {2, 1}, {3, 1}, {4, 1}}, 0.0), 1.0);
+  EXPECT_DOUBLE_EQ(weighted_quantile({{1, 1}, {2, 1}, {3, 1}, {4, 1}}, 1.0), 4.0);
+  // One value with three times the weight of another pulls the median to it.
+  EXPECT_DOUBLE_EQ(weighted_quantile({{0, 3}, {10, 1}}, 0.5), 0.0 + (0.5 - 0.375) / (0.875 - 0.375) * 10);
+}
+
+TEST(PredictionInterval, BoundsAreOnTheMeasuredValue) {
+  // ln(pred/meas) in [-0.1, 0.2]: measured in [pred e^-0.2, pred e^0.1].
+  MetricBand b;
+  b.found = true;
+  b.lo_log = -0.1;
+  b.hi_log = 0.2;
+  const auto [lo, hi] = b.bounds(100);
+  EXPECT_NEAR(lo, 100 * std::exp(-0.2), 1e-9);
+  EXPECT_NEAR(hi, 100 * std::exp(0.1), 1e-9);
+  b.inverted = true;  // a cost column: priced throughput
+  EXPECT_NEAR(b.bounds(100).first, 100 * std::exp(-0.1), 1e-9);
+}
+
+TEST(PredictionInterval, CoverageCountsMeasuredValuesInsideTheInterval) {
+  // Evidence: two other sources with ln(pred/meas) spread over [-0.1, 0.1]: the 80% band is about +-0.08, so the
+  // measured value must lie within about 8% of the prediction.
+  std::vector<Residual> res;
+  add_source(res, "b.csv", 0.0);
+  add_source(res, "c.csv", 0.0);
+  const IntervalModel model(res, 0.8, "test");
+  nlohmann::json report = {{"sources", {{"a.csv", {{"metrics", {{"ttft_mean_ms", {{"n", 4}}}}}}}}},
+                           {"rows",
+                            {row("a.csv", 0, 100, 100),      // inside
+                             row("a.csv", 1, 100, 104),      // inside
+                             row("a.csv", 2, 100, 150),      // outside
+                             row("a.csv", 3, 100, 50),       // outside
+                             row("a.csv", 4, 100, 500, false)}}};  // a fit row: interval, but not counted
+  add_interval_columns(report, model);
+  const auto& m = report["sources"]["a.csv"]["metrics"]["ttft_mean_ms"];
+  EXPECT_EQ(m["interval_n"].get<int>(), 4);
+  EXPECT_DOUBLE_EQ(m["interval_coverage"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(report["interval_level"].get<double>(), 0.8);
+  const auto& iv = report["rows"][0]["interval"]["ttft_mean_ms"];
+  EXPECT_LT(iv[0].get<double>(), 100);
+  EXPECT_GT(iv[1].get<double>(), 100);
+  EXPECT_TRUE(report["rows"][4].contains("interval"));
+}
+
+TEST(PredictionInterval, LeaveOneSourceOutExcludesTheRowsOwnSource) {
+  // Source a.csv overpredicts by e^2 (7.4x); b and c are exact. A row of a.csv must get the band of b and c only
+  // (narrow around 0); were a.csv's own residuals in its pool, the upper quantile would sit near 2.
+  std::vector<Residual> res;
+  add_source(res, "a.csv", 2.0);
+  add_source(res, "b.csv", 0.0);
+  add_source(res, "c.csv", 0.0);
+  const IntervalModel model(res, 0.8, "test");
+  const MetricBand own_left_out = model.band("ttft_mean_ms", regime(), {"a.csv", "a.csv"});
+  const MetricBand all = model.band("ttft_mean_ms", regime(), {});
+  ASSERT_TRUE(own_left_out.found);
+  ASSERT_TRUE(all.found);
+  EXPECT_EQ(own_left_out.sources, 2U);
+  EXPECT_LT(own_left_out.hi_log, 0.1);
+  EXPECT_GT(all.hi_log, 1.0);
+  // The same through validate's row annotation: a.csv's row is scored on b and c's band, so a measurement equal
+  // to the prediction is inside and one 7.4x below it is not.
+  nlohmann::json report = {{"sources", {{"a.csv", {{"metrics", {{"ttft_mean_ms", {{"n", 2}}}}}}}}},
+                           {"rows", {row("a.csv", 0, 100, 100), row("a.csv", 1, 100, 100 / std::exp(2.0))}}};
+  add_interval_columns(report, model);
+  EXPECT_DOUBLE_EQ(report["sources"]["a.csv"]["metrics"]["ttft_mean_ms"]["interval_coverage"].get<double>(), 0.5);
+  EXPECT_GT(report["rows"][1]["interval"]["ttft_mean_ms"][0].get<double>(), 100 / std::exp(2.0));
+}
+
+TEST(PredictionInterval, DatasetOfTheRowIsLeftOutToo) {
+  // Two files of one dataset (trtllm_static.csv holds trtllm_perf_overview and trtllm_perf_md): a row of dataset
+  // "x" leaves out every residual of "x", whatever file holds it.
+  std::vector<Residual> res;
+  add_source(res, "x1.csv", 2.0);
+  for (auto& r : res) r.dataset = "x";
+  add_source(res, "b.csv", 0.0);
+  add_source(res, "c.csv", 0.0);
+  const IntervalModel model(res, 0.8, "test");
+  EXPECT_LT(model.band("ttft_mean_ms", regime(), {"x2.csv", "x"}).hi_log, 0.1);
+}
+
+TEST(PredictionInterval, TooFewResidualsFallBackToACoarserPool) {
+  // Only 3 residuals in the "saturated" load bin: the band comes from the family pool over all loads.
+  std::vector<Residual> res;
+  add_source(res, "b.csv", 0.0);
+  add_source(res, "c.csv", 0.0);
+  for (int i = 0; i < 3; ++i) res[static_cast<std::size_t>(i)].regime.load = "saturated";
+  const IntervalModel model(res, 0.8, "test");
+  StageRegime sat = regime();
+  sat.load = "saturated";
+  sat.queue_wait_share = 0.95;
+  const MetricBand b = model.band("ttft_p99_ms", sat, {});
+  ASSERT_TRUE(b.found);
+  EXPECT_EQ(b.pool, "ttft");
+  EXPECT_EQ(b.residuals, 20U);
+  EXPECT_EQ(model.band("ttft_mean_ms", regime(), {}).pool, "ttft|light|graph|seen");
+}
+
+TEST(PredictionInterval, OutOfEvidenceForAnUnseenGpuAndEngine) {
+  std::vector<Residual> res;
+  add_source(res, "b.csv", 0.0);
+  add_source(res, "c.csv", 0.0);
+  const IntervalModel model(res, 0.8, "test");
+  EXPECT_FALSE(model.check(regime(), {}).out_of_evidence);
+  // A seen GPU with a new engine is partly seen, not out of evidence.
+  EXPECT_FALSE(model.check(regime("H100-SXM", "sglang-0.4"), {}).out_of_evidence);
+  const EvidenceCheck unseen = model.check(regime("MI300X", "sglang-0.4"), {});
+  EXPECT_TRUE(unseen.out_of_evidence);
+  EXPECT_NE(unseen.reason.find("GPU MI300X and engine preset sglang-0.4 appear in no validated source"),
+            std::string::npos)
+      << unseen.reason;
+  StageRegime huge = regime();
+  huge.model_params_b = 405;
+  EXPECT_NE(model.check(huge, {}).reason.find("model size 405.0B outside the validated 7.0-7.0B"), std::string::npos);
+  // The stage object carries the flag and the reason.
+  const nlohmann::json iv = interval_json(model, regime("MI300X", "sglang-0.4"), {{"ttft_mean_ms", 50.0}}, nullptr);
+  EXPECT_TRUE(iv["out_of_evidence"].get<bool>());
+  EXPECT_TRUE(iv.contains("reason"));
+  EXPECT_TRUE(iv["bounds"].contains("ttft_mean_ms"));
+}
+
+TEST(PredictionInterval, MalformedTableNamesFileLineAndField) {
+  const auto path = std::filesystem::temp_directory_path() / "servetwin_bad_residuals.csv";
+  {
+    std::ofstream out(path);
+    out << "file,dataset,source_id,metric,load,queue_wait_share,cuda_graphs,gpu,engine,model_params_b,log_ratio\n"
+        << "a.csv,a,a:1,ttft_mean_ms,overloaded,0.1,true,H100-SXM,vllm-0.15,7,0.1\n";
+  }
+  try {
+    (void)read_residual_csv(path);
+    FAIL() << "a bad load bin was accepted";
+  } catch (const ConfigError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find(path.string() + ":2: field 'load' is 'overloaded'"), std::string::npos) << what;
+    EXPECT_NE(what.find("batch, light, queued, saturated"), std::string::npos) << what;
+  }
+  std::filesystem::remove(path);
+}
+
+TEST(PredictionInterval, ShippedTableLoadsAndCoversEveryFamily) {
+  const Catalog catalog = Catalog::load(std::filesystem::path(SERVETWIN_SOURCE_DIR) / "configs");
+  const IntervalModel model = load_interval_model(catalog, kDefaultIntervalLevel);
+  ASSERT_FALSE(model.residuals().empty());
+  for (const char* metric : {"throughput_output_tok_s", "tpot_mean_ms", "e2e_mean_ms", "ttft_p99_ms"}) {
+    EXPECT_TRUE(model.band(metric, regime(), {}).found) << metric;
+  }
+}
+
+}  // namespace
+}  // namespace servetwin
