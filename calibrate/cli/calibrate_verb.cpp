@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 
 #include <fmt/format.h>
@@ -287,7 +288,17 @@ const VerbRegistration kCalibrate{Verb{
       c->add_flag("--verbose", chk->verbose, "one line per point");
       c->callback([which] { *which = "check"; });
 
+      // Subcommands other modules add (calibrate probe, from live/): each runs its own function.
+      auto extra = std::make_shared<std::map<std::string, std::function<int()>>>();
+      for (const auto& sv : subverb_registry()) {
+        if (sv.parent != "calibrate") continue;
+        auto* x = cmd.add_subcommand(sv.verb.name, sv.verb.summary);
+        (*extra)[sv.verb.name] = sv.verb.setup(*x);
+        x->callback([which, name = sv.verb.name] { *which = name; });
+      }
+
       return [=]() -> int {
+        if (auto it = extra->find(*which); it != extra->end()) return it->second();
         if (*which == "run") return do_run(*run);
         if (*which == "geometry") return do_geometry(*run);
         if (*which == "fit") return do_fit(*fit);
