@@ -11,6 +11,7 @@
 #include "sim/formats/read_any_run.hpp"
 #include "sim/metrics/stage_metrics.hpp"
 #include "sim/validate/live_resimulate.hpp"
+#include "sim/validate/server_metrics_window.hpp"
 #include "sim/formats/live_run_reader.hpp"
 #include "sim/validate/validate.hpp"
 
@@ -198,6 +199,14 @@ nlohmann::json run_live_validation(const Catalog& catalog, const LiveValidateOpt
     }
     if (es.contains("engine_specific")) eng["engine_specific"] = es["engine_specific"];
     row["engine"] = eng;
+    if (const auto scraped = opts.dir / "metrics.csv"; std::filesystem::is_regular_file(scraped)) {
+      const auto& spec_stats = eng.value("engine_specific", nlohmann::json::object());
+      row["server_metrics"] = {
+          {"measured", server_metrics_in_window(scraped, st.window_start_ns, st.window_end_ns)},
+          {"predicted", {{"batch_mean", eng.value("batch_mean", nlohmann::json())},
+                         {"max_waiting", spec_stats.value("max_waiting", nlohmann::json())},
+                         {"preemptions", spec_stats.value("preemptions", nlohmann::json())}}}};
+    }
     rows.push_back(std::move(row));
   }
   for (auto& [col, errs] : signed_errors) src["metrics"][col] = error_summary(errs);
@@ -227,6 +236,23 @@ nlohmann::json run_live_validation(const Catalog& catalog, const LiveValidateOpt
   return report;
 }
 
+namespace {
+// The server's scraped view next to the simulated engine's (different statistics: a time mean of
+// scrapes vs the simulator's mean batch while busy and its longest queue).
+void print_server_metrics(std::ostream& os, const nlohmann::json& sm) {
+  auto num = [](const nlohmann::json& v) { return v.is_number() ? fmt::format("{:.3f}", v.get<double>()) : std::string("n/a"); };
+  const auto& m = sm["measured"];
+  const auto& p = sm["predicted"];
+  os << fmt::format("  {:<52} {:>10} {:>10}\n", "server running (mean) / sim batch (mean while busy)", num(m["running_mean"]),
+                    num(p["batch_mean"]));
+  os << fmt::format("  {:<52} {:>10} {:>10}\n", "server waiting (mean) / sim waiting (max)", num(m["waiting_mean"]),
+                    num(p["max_waiting"]));
+  os << fmt::format("  {:<52} {:>10} {:>10}\n", "server preemptions / sim preemptions", num(m["preemptions"]),
+                    num(p["preemptions"]));
+  os << fmt::format("  {:<52} {:>10}\n", "server KV cache usage (max)", num(m["kv_usage_max"]));
+}
+}  // namespace
+
 void print_live_validation_tables(std::ostream& os, const nlohmann::json& report) {
   const auto& live = report["live"];
   const auto& dep = live["deployment"];
@@ -247,6 +273,7 @@ void print_live_validation_tables(std::ostream& os, const nlohmann::json& report
       const std::string err = meas != 0 ? fmt::format("{:+.1f}", (pred - meas) / std::abs(meas) * 100.0) : "n/a";
       os << fmt::format("  {:<30} {:>14.3f} {:>14.3f} {:>9}\n", col, meas, pred, err);
     }
+    if (row.contains("server_metrics")) print_server_metrics(os, row["server_metrics"]);
   }
   print_validation_tables(os, report);
 }
