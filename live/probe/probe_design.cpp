@@ -42,8 +42,8 @@ double estimate_probe_s(const std::vector<ProbePhase>& phases, double decode_ste
     }
     for (int c : p.concurrency) {
       const double rounds = p.requests_per_stage > 0 ? static_cast<double>(p.requests_per_stage + p.warmup_per_stage) / c : 3;
-      // A step at batch c costs more than at 1; 1 + c/8 is a conservative guess for the estimate only.
-      total += rounds * per_request * (1.0 + c / 8.0);
+      // A step at batch c costs more than at 1; 1 + c/16 is a guess for the estimate only (the watchdog enforces the budget).
+      total += rounds * per_request * (1.0 + c / 16.0);
     }
   }
   return total;
