@@ -15,6 +15,11 @@ namespace {
 
 using nlohmann::json;
 
+// Decode rows in which other requests' prefill (at the fitted per-token cost) is more than this share of
+// the inter-token time are not fitted (chosen before any sweep was scored: a row that is mostly prefill
+// measures the prefill, and its decode residue is a small difference of two large numbers).
+constexpr double kMaxPrefillShare = 0.25;
+
 struct Req {
   double in = 0, out = 0, arrival = 0, first = 0, finish = 0;
   bool ok = false, warmup = false;
@@ -147,6 +152,7 @@ ProbeFit fit_probe(const json& probe, const std::string& where) {
   const double per_prompt_token_s = f.ttft.coef[1];
   // Decode: inter-token time vs batch and context, prefill work inside the span taken out.
   f.batch_min = std::numeric_limits<double>::infinity();
+  int prefill_dominated = 0;
   for (std::size_t si = 0; si < stages.size(); ++si) {
     const auto& [name, reqs] = stages[si];
     const int conc = probe["phases"][si].value("concurrency", 0);
@@ -172,7 +178,14 @@ ProbeFit fit_probe(const json& probe, const std::string& where) {
         if (o.ok && o.first > r.first && o.first <= r.finish) prefill_tokens += o.in;
       const double steps = r.out - 1;
       const double itl = (r.finish - r.first) / steps;
-      ProbeRow row{name, conc, {1.0, batch, context, 0}, itl - per_prompt_token_s * prefill_tokens / steps, 0};
+      const double prefill_share_s = per_prompt_token_s * prefill_tokens / steps;
+      // A row whose time is mostly other requests' prefill says little about decode and much about
+      // how the prefill fell into steps (chunking, the budget): left out, counted in the notes.
+      if (prefill_share_s > kMaxPrefillShare * itl) {
+        ++prefill_dominated;
+        continue;
+      }
+      ProbeRow row{name, conc, {1.0, batch, context, 0}, itl - prefill_share_s, 0};
       if (row.measured_s <= 0) continue;
       f.decode_rows.push_back(row);
       f.batch_min = std::min(f.batch_min, batch);
@@ -180,6 +193,9 @@ ProbeFit fit_probe(const json& probe, const std::string& where) {
       f.context_max = std::max(f.context_max, context);
     }
   }
+  if (prefill_dominated > 0)
+    f.notes.push_back(fmt::format("{} decode rows left out: other requests' prefill was over {:.0f}% of their inter-token time",
+                                  prefill_dominated, 100 * kMaxPrefillShare));
   if (f.decode_rows.empty() || f.batch_max - f.batch_min < 0.5)
     throw ConfigError(where + ": the decode phases need ok requests at 2 or more batch sizes to fit the step cost");
   f.decode = fit_rows(f.decode_rows, 3);
