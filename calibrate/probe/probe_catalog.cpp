@@ -49,37 +49,42 @@ std::string model_yaml_from_hf(const fs::path& config, const std::string& name) 
 std::string sourced(double v, const std::string& provenance, const std::string& source) {
   return fmt::format("{{value: {:.6g}, provenance: {}, source: \"{}\"}}", v, provenance, source);
 }
+// What the fitted coefficients become in the catalog's terms (docs/calibration.md, "Probe an endpoint").
+struct CatalogTerms {
+  double per_token_s = 0, peak = 0, mem_bw = 1e15, attn_eff = 1, decode_eff = 1, step_s = 0, seq_s = 0, api_s = 0;
+  int block = 16, seqs = 0, budget = 2048;
+  long long blocks = 0;
+};
 
-}  // namespace
-
-std::string write_probe_catalog(const ProbeFit& fit, const ProbeCatalogOptions& o) {
-  const fs::path cat = o.out_dir / "catalog";
-  fs::create_directories(o.out_dir);
-  fs::remove_all(cat);
-  fs::copy(o.base_config_dir, cat, fs::copy_options::recursive);
-  std::string model = o.model;
-  if (!o.hf_config.empty()) {
-    model = o.model_name.empty() ? fit.server_engine.value("model", std::string("probe-model")) : o.model_name;
-    write_text(cat / "models" / "probe-model.yaml", model_yaml_from_hf(o.hf_config, model));
-  }
-  if (model.empty()) throw ConfigError("calibrate fit --in probe.json needs --model ID or --hf-config config.json");
-  const ModelSpec m = Catalog::load(cat).model(model);
-  // The device: per-token GEMM work at the rate the prompt-token cost implies (efficiency 1, no
-  // ramp), memory so fast that only the fitted attention terms cost time.
+// The device: per-token GEMM work at the rate the prompt-token cost implies (efficiency 1, no ramp),
+// memory so fast that only the fitted attention terms cost time; the engine: the rest of the costs.
+CatalogTerms catalog_terms(const ProbeFit& fit, const ModelSpec& m, const ProbeCatalogOptions& o) {
+  CatalogTerms t;
   const double h = m.hidden_size, hd = m.head_dim, q = m.num_attention_heads, kv = m.num_kv_heads, L = m.num_layers;
   const double layer_flops_per_token = 2 * L * (h * (q + 2 * kv) * hd + q * hd * h + 3 * h * m.intermediate_size);
-  const double per_token_s = std::max(1e-9, fit.ttft.coef[1]);
-  const double peak = layer_flops_per_token / per_token_s;
-  const double mem_bw = 1e15;
-  const double lm_head_s = 2 * h * m.vocab_size / peak;
+  t.per_token_s = std::max(1e-9, fit.ttft.coef[1]);
+  t.peak = layer_flops_per_token / t.per_token_s;
+  const double lm_head_s = 2 * h * m.vocab_size / t.peak;
   // Causal prefill attention: 4·(p²/2)·hd·q per layer at peak·eff = c·p².
-  const double attn_eff = fit.ttft.coef[2] > 0 ? std::min(1e3, L * 2 * hd * q / (peak * fit.ttft.coef[2])) : 1.0;
+  t.attn_eff = fit.ttft.coef[2] > 0 ? std::min(1e3, L * 2 * hd * q / (t.peak * fit.ttft.coef[2])) : 1.0;
   const double kv_bytes = L * 2 * kv * hd * 2;
-  const double decode_eff = fit.decode.coef[2] > 0 ? kv_bytes / (mem_bw * fit.decode.coef[2]) : 1.0;
-  const double step_s = fit.decode.coef[0];
-  const double seq_s = std::max(0.0, fit.decode.coef[1] - per_token_s - lm_head_s);
-  const double api_s = std::max(0.0, fit.ttft.coef[0] - step_s - seq_s - lm_head_s);
+  t.decode_eff = fit.decode.coef[2] > 0 ? kv_bytes / (t.mem_bw * fit.decode.coef[2]) : 1.0;
+  t.step_s = fit.decode.coef[0];
+  t.seq_s = std::max(0.0, fit.decode.coef[1] - t.per_token_s - lm_head_s);
+  t.api_s = std::max(0.0, fit.ttft.coef[0] - t.step_s - t.seq_s - lm_head_s);
+  const auto& cc = fit.server_cache_config;
+  t.block = o.block_size > 0 ? o.block_size : cc.contains("block_size") ? std::stoi(cc["block_size"].get<std::string>()) : 16;
+  t.blocks = o.kv_blocks > 0 ? o.kv_blocks : cc.contains("num_gpu_blocks") ? std::stoll(cc["num_gpu_blocks"].get<std::string>()) : 0;
+  if (t.blocks <= 0) throw ConfigError("calibrate fit: the KV cache size is unknown (the probe found no vllm:cache_config_info); give --kv-blocks N");
+  t.seqs = o.max_num_seqs > 0 ? o.max_num_seqs : fit.admission_limit;
+  if (t.seqs <= 0) throw ConfigError("calibrate fit: the admission limit is unknown (no burst phase); give --max-num-seqs N");
+  t.budget = o.max_num_batched_tokens > 0 ? o.max_num_batched_tokens : 2048;
+  return t;
+}
+
+void write_device(const fs::path& cat, const CatalogTerms& t, const ProbeCatalogOptions& o) {
   const std::string src = "servetwin calibrate fit of a probe (fit.json)";
+  const double mem_bw = t.mem_bw, peak = t.peak, per_token_s = t.per_token_s, attn_eff = t.attn_eff, decode_eff = t.decode_eff;
   write_text(cat / "gpus" / "probe-device.yaml",
              fmt::format("# A probed endpoint's hardware as the simulator sees it: effective rates fitted by\n"
                          "# servetwin calibrate fit (fit.json), not a datasheet.\nkind: gpu\nname: {}\naliases: []\n"
@@ -100,14 +105,12 @@ std::string write_probe_catalog(const ProbeFit& fit, const ProbeCatalogOptions& 
                          sourced(attn_eff, "fitted", src + ": TTFT p^2 term"),
                          sourced(decode_eff, "fitted", src + ": decode context term"),
                          sourced(0, "assumed", "probe fit: in the engine's cpu_step_ns")));
+}
+
+std::string engine_yaml(const ProbeFit& fit, const CatalogTerms& t, const ProbeCatalogOptions& o) {
+  const std::string src = "servetwin calibrate fit of a probe (fit.json)";
   const auto& cc = fit.server_cache_config;
-  const int block = o.block_size > 0 ? o.block_size : cc.contains("block_size") ? std::stoi(cc["block_size"].get<std::string>()) : 16;
-  const long long blocks = o.kv_blocks > 0 ? o.kv_blocks : cc.contains("num_gpu_blocks") ? std::stoll(cc["num_gpu_blocks"].get<std::string>()) : 0;
-  if (blocks <= 0) throw ConfigError("calibrate fit: the KV cache size is unknown (the probe found no vllm:cache_config_info); give --kv-blocks N");
-  const int seqs = o.max_num_seqs > 0 ? o.max_num_seqs : fit.admission_limit;
-  if (seqs <= 0) throw ConfigError("calibrate fit: the admission limit is unknown (no burst phase); give --max-num-seqs N");
-  const int budget = o.max_num_batched_tokens > 0 ? o.max_num_batched_tokens : 2048;
-  const std::string eng = fmt::format(
+  return fmt::format(
       "# A probed vLLM-V1-style endpoint (servetwin calibrate fit). Scheduler rules as vllm-0.15 (V1: unified\n"
       "# token budget, chunked prefill, prefix caching, recompute preemption); costs fitted from the probe.\n"
       "kind: engine\nname: {}\naliases: []\nengine: vllm\nversion: \"{}\"\ndescription: \"fitted by servetwin calibrate fit\"\n"
@@ -125,16 +128,14 @@ std::string write_probe_catalog(const ProbeFit& fit, const ProbeCatalogOptions& 
       "  api_ttft_ns: {{value: {:.0f}, source: \"{}: TTFT intercept less one step\"}}\n"
       "  api_finish_ns: {{value: 0, source: \"not separable in a probe\"}}\n  api_token_ns: {{value: 0, source: \"in the step cost\"}}\n",
       o.engine_name, fit.server_engine.value("name", std::string("?")) + " " + fit.server_engine.value("version", std::string("?")),
-      block, o.block_size > 0 ? "--block-size" : cc.contains("block_size") ? "server /metrics cache_config_info" : "assumed vLLM default",
-      blocks, o.kv_blocks > 0 ? "--kv-blocks" : "server /metrics cache_config_info num_gpu_blocks",
-      seqs, o.max_num_seqs > 0 ? "--max-num-seqs" : fmt::format("probe burst: {} of {} requests ran together", fit.admission_limit, fit.burst_requests),
-      budget, o.max_num_batched_tokens > 0 ? "--max-num-batched-tokens" : "assumed: vLLM's API-server default 2048 on CPU / small GPUs",
-      step_s * 1e9, src, seq_s * 1e9, src, api_s * 1e9, src);
-  write_text(cat / "engines" / "probe-engine.yaml", eng);
-  (void)Catalog::load(cat);  // everything written must load
-  const std::string flags = fmt::format("--config-dir {} --model {} --gpu {} --engine {}", fs::absolute(cat).string(), model,
-                                        o.device_name, o.engine_name);
-  write_text(o.out_dir / "predict-flags.txt", flags + "\n");
+      t.block, o.block_size > 0 ? "--block-size" : cc.contains("block_size") ? "server /metrics cache_config_info" : "assumed vLLM default",
+      t.blocks, o.kv_blocks > 0 ? "--kv-blocks" : "server /metrics cache_config_info num_gpu_blocks",
+      t.seqs, o.max_num_seqs > 0 ? "--max-num-seqs" : fmt::format("probe burst: {} of {} requests ran together", fit.admission_limit, fit.burst_requests),
+      t.budget, o.max_num_batched_tokens > 0 ? "--max-num-batched-tokens" : "assumed: vLLM's API-server default 2048 on CPU / small GPUs",
+      t.step_s * 1e9, src, t.seq_s * 1e9, src, t.api_s * 1e9, src);
+}
+
+void write_fit_json(const ProbeFit& fit, const CatalogTerms& t, const fs::path& out_dir) {
   json rows = json::array();
   for (const auto* set : {&fit.ttft_rows, &fit.decode_rows})
     for (const auto& r : *set)
@@ -150,13 +151,37 @@ std::string write_probe_catalog(const ProbeFit& fit, const ProbeCatalogOptions& 
       {"admission_limit", fit.admission_limit},
       {"validity", {{"prompt_tokens", {fit.prompt_min, fit.prompt_max}}, {"decode_batch", {fit.batch_min, fit.batch_max}},
                     {"context_tokens_in_batch_max", fit.context_max}}},
-      {"catalog", {{"peak_flops", peak}, {"attn_prefill_flops_eff", attn_eff}, {"attn_decode_bw_eff", decode_eff},
-                   {"cpu_step_ns", step_s * 1e9}, {"cpu_seq_ns", seq_s * 1e9}, {"api_ttft_ns", api_s * 1e9},
-                   {"block_size", block}, {"num_gpu_blocks_override", blocks}, {"max_num_seqs", seqs},
-                   {"max_num_batched_tokens", budget}}},
+      {"catalog", {{"peak_flops", t.peak}, {"attn_prefill_flops_eff", t.attn_eff}, {"attn_decode_bw_eff", t.decode_eff},
+                   {"cpu_step_ns", t.step_s * 1e9}, {"cpu_seq_ns", t.seq_s * 1e9}, {"api_ttft_ns", t.api_s * 1e9},
+                   {"block_size", t.block}, {"num_gpu_blocks_override", t.blocks}, {"max_num_seqs", t.seqs},
+                   {"max_num_batched_tokens", t.budget}}},
       {"notes", fit.notes},
       {"rows", rows}};
-  write_json_file(o.out_dir / "fit.json", doc);
+  write_json_file(out_dir / "fit.json", doc);
+}
+
+}  // namespace
+
+std::string write_probe_catalog(const ProbeFit& fit, const ProbeCatalogOptions& o) {
+  const fs::path cat = o.out_dir / "catalog";
+  fs::create_directories(o.out_dir);
+  fs::remove_all(cat);
+  fs::copy(o.base_config_dir, cat, fs::copy_options::recursive);
+  std::string model = o.model;
+  if (!o.hf_config.empty()) {
+    model = o.model_name.empty() ? fit.server_engine.value("model", std::string("probe-model")) : o.model_name;
+    write_text(cat / "models" / "probe-model.yaml", model_yaml_from_hf(o.hf_config, model));
+  }
+  if (model.empty()) throw ConfigError("calibrate fit --in probe.json needs --model ID or --hf-config config.json");
+  const ModelSpec m = Catalog::load(cat).model(model);
+  const CatalogTerms t = catalog_terms(fit, m, o);
+  write_device(cat, t, o);
+  write_text(cat / "engines" / "probe-engine.yaml", engine_yaml(fit, t, o));
+  (void)Catalog::load(cat);  // everything written must load
+  const std::string flags = fmt::format("--config-dir {} --model {} --gpu {} --engine {}", fs::absolute(cat).string(), model,
+                                        o.device_name, o.engine_name);
+  write_text(o.out_dir / "predict-flags.txt", flags + "\n");
+  write_fit_json(fit, t, o.out_dir);
   return flags;
 }
 

@@ -56,6 +56,19 @@ void overlap(const std::vector<Req>& all, double t0, double t1, double& batch, d
   context = ctx / span;
 }
 
+// The most requests decoding (first token .. finish) at any request's first token.
+int most_decoding_together(const std::vector<Req>& reqs) {
+  int most = 0;
+  for (const auto& r : reqs) {
+    if (!r.ok) continue;
+    int n = 0;
+    for (const auto& o : reqs)
+      if (o.ok && o.first <= r.first && o.finish > r.first) ++n;
+    most = std::max(most, n);
+  }
+  return most;
+}
+
 LinearFit fit_rows(std::vector<ProbeRow>& rows, std::size_t k) {
   std::vector<std::vector<double>> x;
   std::vector<double> y, w;
@@ -79,6 +92,26 @@ LinearFit fit_rows(std::vector<ProbeRow>& rows, std::size_t k) {
     f.max_ape = apes.back();
   }
   return f;
+}
+
+// Lone requests (phases prefill, length-check): TTFT vs prompt tokens.
+void fit_lone_ttft(const std::vector<std::pair<std::string, std::vector<Req>>>& stages, const std::string& where,
+                   ProbeFit& f) {
+  for (const auto& [name, reqs] : stages) {
+    if (name != "prefill" && name != "length-check") continue;
+    for (const auto& r : reqs) {
+      if (!r.ok || r.warmup) continue;
+      ProbeRow row{name, 1, {1.0, r.in, r.in * r.in, 0}, r.first - r.arrival, 0};
+      f.ttft_rows.push_back(row);
+    }
+  }
+  if (f.ttft_rows.size() < 3) throw ConfigError(where + ": fewer than 3 ok lone requests (phases prefill, length-check) to fit TTFT");
+  f.ttft = fit_rows(f.ttft_rows, 3);
+  f.prompt_min = std::numeric_limits<std::int64_t>::max();
+  for (const auto& r : f.ttft_rows) {
+    f.prompt_min = std::min(f.prompt_min, static_cast<std::int64_t>(r.x[1]));
+    f.prompt_max = std::max(f.prompt_max, static_cast<std::int64_t>(r.x[1]));
+  }
 }
 
 }  // namespace
@@ -133,22 +166,7 @@ ProbeFit fit_probe(const json& probe, const std::string& where) {
   } catch (const json::exception& e) {
     throw ConfigError(where + ": phases[].requests: " + e.what());
   }
-  // Lone requests: TTFT vs prompt tokens.
-  for (const auto& [name, reqs] : stages) {
-    if (name != "prefill" && name != "length-check") continue;
-    for (const auto& r : reqs) {
-      if (!r.ok || r.warmup) continue;
-      ProbeRow row{name, 1, {1.0, r.in, r.in * r.in, 0}, r.first - r.arrival, 0};
-      f.ttft_rows.push_back(row);
-    }
-  }
-  if (f.ttft_rows.size() < 3) throw ConfigError(where + ": fewer than 3 ok lone requests (phases prefill, length-check) to fit TTFT");
-  f.ttft = fit_rows(f.ttft_rows, 3);
-  f.prompt_min = std::numeric_limits<std::int64_t>::max();
-  for (const auto& r : f.ttft_rows) {
-    f.prompt_min = std::min(f.prompt_min, static_cast<std::int64_t>(r.x[1]));
-    f.prompt_max = std::max(f.prompt_max, static_cast<std::int64_t>(r.x[1]));
-  }
+  fit_lone_ttft(stages, where, f);
   const double per_prompt_token_s = f.ttft.coef[1];
   // Decode: inter-token time vs batch and context, prefill work inside the span taken out.
   f.batch_min = std::numeric_limits<double>::infinity();
@@ -157,15 +175,7 @@ ProbeFit fit_probe(const json& probe, const std::string& where) {
     const auto& [name, reqs] = stages[si];
     const int conc = probe["phases"][si].value("concurrency", 0);
     if (name == "burst") {
-      int most = 0;
-      for (const auto& r : reqs) {
-        if (!r.ok) continue;
-        int n = 0;  // requests decoding at r's first token
-        for (const auto& o : reqs)
-          if (o.ok && o.first <= r.first && o.finish > r.first) ++n;
-        most = std::max(most, n);
-      }
-      f.admission_limit = most;
+      f.admission_limit = most_decoding_together(reqs);
       f.burst_requests = static_cast<int>(reqs.size());
       continue;
     }

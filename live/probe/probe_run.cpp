@@ -57,6 +57,14 @@ json cache_config(const std::string& metrics_text) {
   return out;
 }
 
+// Words per prompt of the length check.
+constexpr double kCheckWords = 100;
+
+// Median of the idle TTFT and of the inter-token time of the length-check requests.
+struct FirstLook {
+  double tokens_per_word = 1, ttft_s = 0, itl_s = 0;
+};
+
 class Prober {
  public:
   Prober(const ProbeOptions& o, const std::atomic<bool>* stop) : o_(o), outer_stop_(stop) {}
@@ -65,6 +73,8 @@ class Prober {
  private:
   // One runner over one stage; appends its records to doc_["phases"] and rewrites probe.json.
   bool run_stage(const ProbePhase& p, const Dataset& ds, int concurrency, std::int64_t requests, std::int64_t warmup);
+  void describe_server();
+  int run_design(const FirstLook& look);
   void save() const { write_json_file(o_.out, doc_); }
   [[nodiscard]] double elapsed_s() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
   void fail(const std::string& reason) {
@@ -126,11 +136,6 @@ bool Prober::run_stage(const ProbePhase& p, const Dataset& ds, int concurrency, 
   return true;
 }
 
-// Median of the idle TTFT and of the inter-token time of the length-check requests.
-struct FirstLook {
-  double tokens_per_word = 1, ttft_s = 0, itl_s = 0;
-};
-
 FirstLook first_look(const json& phase, double words) {
   FirstLook f;
   double in = 0, ttft = 0, itl = 0;
@@ -150,20 +155,8 @@ FirstLook first_look(const json& phase, double words) {
   return f;
 }
 
-int Prober::run() {
-  if (!(o_.budget_s >= kMinProbeBudgetS))
-    throw ProbeUsageError(fmt::format("--budget {:.0f}s is too small: the probe needs at least {:.0f}s (length check, "
-                                      "then one stage per phase); allowed: >= {:.0f}s",
-                                      o_.budget_s, kMinProbeBudgetS, kMinProbeBudgetS));
-  if (o_.protocol == "openai") {
-    protocol_ = Protocol::kOpenaiCompletions;
-    target_ = "http://" + o_.target;
-  } else if (o_.protocol == "tgis" || o_.protocol == "caikit") {
-    protocol_ = protocol_from_string(o_.protocol);
-    target_ = o_.target;
-  } else {
-    throw ProbeUsageError("--protocol '" + o_.protocol + "': allowed values: openai, tgis, caikit");
-  }
+// What the server says about itself (engine, KV cache shape, context length): probe.json's header.
+void Prober::describe_server() {
   const HostPort target_hp = split_host_port(o_.target, "--target");
   std::string metrics_url = o_.metrics_url;
   if (metrics_url.empty() && protocol_ == Protocol::kOpenaiCompletions) metrics_url = "http://" + o_.target + "/metrics";
@@ -188,43 +181,25 @@ int Prober::run() {
           {"complete", false}, {"partial_reason", "running"}, {"phases", json::array()}};
   std::filesystem::create_directories(std::filesystem::absolute(o_.out).parent_path());
   save();
-  // The budget is enforced by a watchdog that stops the current runner (its requests end, the
-  // records so far are kept).
-  std::thread watchdog([this] {
-    while (!stop_.load()) {
-      if (elapsed_s() > o_.budget_s || (outer_stop_ != nullptr && outer_stop_->load())) stop_.store(true);
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  });
-  struct Join {
-    std::thread& t;
-    std::atomic<bool>& s;
-    ~Join() {
-      s.store(true);
-      t.join();
-    }
-  } join{watchdog, stop_};
-  const double check_words = 100;
-  const ProbePhase check{"length-check", "tokens per word of the server's tokenizer, first step times", {0}, 8, {1}, 0, 2, 1};
-  Dataset ds = make_probe_dataset("length-check", {static_cast<std::int64_t>(check_words)}, 3, 8, 1.0, o_.seed);
-  if (!run_stage(check, ds, 1, 2, 1)) return 1;
-  const FirstLook look = first_look(doc_["phases"].back(), check_words);
-  doc_["tokens_per_word"] = look.tokens_per_word;
+}
+
+// The designed phases, scaled to what is left of the budget after the length check.
+int Prober::run_design(const FirstLook& look) {
   ProbeDesignOptions d;
-  d.max_context_tokens = max_context;
+  d.max_context_tokens = doc_["max_context_tokens"].get<std::int64_t>();
   d.max_concurrency = o_.max_concurrency;
   d.burst_requests = o_.burst_requests;
-  const double prefill_s_per_token = look.ttft_s / std::max(1.0, check_words * look.tokens_per_word);
+  const double prefill_s_per_token = look.ttft_s / std::max(1.0, kCheckWords * look.tokens_per_word);
   const double full_s = estimate_probe_s(design_probe(d), look.itl_s, prefill_s_per_token);
   const double left_s = o_.budget_s - elapsed_s();
   d.scale = std::min(1.0, 0.8 * left_s / std::max(1e-3, full_s));
-  const double least_s = estimate_probe_s(design_probe(ProbeDesignOptions{max_context, o_.max_concurrency, o_.burst_requests, 0.0}),
+  const double least_s = estimate_probe_s(design_probe(ProbeDesignOptions{d.max_context_tokens, o_.max_concurrency, o_.burst_requests, 0.0}),
                                           look.itl_s, prefill_s_per_token);
   if (least_s > left_s) {
     const std::string msg = fmt::format(
         "--budget {:.0f}s is too small for this server: at its measured speed (TTFT {:.2f} s for {:.0f} tokens, "
         "{:.0f} ms per output token) the smallest design needs about {:.0f} s more; give --budget {:.0f}s or more",
-        o_.budget_s, look.ttft_s, check_words * look.tokens_per_word, 1e3 * look.itl_s, least_s,
+        o_.budget_s, look.ttft_s, kCheckWords * look.tokens_per_word, 1e3 * look.itl_s, least_s,
         std::ceil(elapsed_s() + least_s / 0.8));
     fail(msg);
     throw ProbeUsageError(msg + " (what was measured is in " + o_.out.string() + ")");
@@ -246,6 +221,46 @@ int Prober::run() {
       if (!run_stage(p, s, c, requests, warmup)) return 1;
     }
   }
+  return 0;
+}
+
+int Prober::run() {
+  if (!(o_.budget_s >= kMinProbeBudgetS))
+    throw ProbeUsageError(fmt::format("--budget {:.0f}s is too small: the probe needs at least {:.0f}s (length check, "
+                                      "then one stage per phase); allowed: >= {:.0f}s",
+                                      o_.budget_s, kMinProbeBudgetS, kMinProbeBudgetS));
+  if (o_.protocol == "openai") {
+    protocol_ = Protocol::kOpenaiCompletions;
+    target_ = "http://" + o_.target;
+  } else if (o_.protocol == "tgis" || o_.protocol == "caikit") {
+    protocol_ = protocol_from_string(o_.protocol);
+    target_ = o_.target;
+  } else {
+    throw ProbeUsageError("--protocol '" + o_.protocol + "': allowed values: openai, tgis, caikit");
+  }
+  describe_server();
+  // The budget is enforced by a watchdog that stops the current runner (its requests end, the
+  // records so far are kept).
+  std::thread watchdog([this] {
+    while (!stop_.load()) {
+      if (elapsed_s() > o_.budget_s || (outer_stop_ != nullptr && outer_stop_->load())) stop_.store(true);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  struct Join {
+    std::thread& t;
+    std::atomic<bool>& s;
+    ~Join() {
+      s.store(true);
+      t.join();
+    }
+  } join{watchdog, stop_};
+  const ProbePhase check{"length-check", "tokens per word of the server's tokenizer, first step times", {0}, 8, {1}, 0, 2, 1};
+  Dataset ds = make_probe_dataset("length-check", {static_cast<std::int64_t>(kCheckWords)}, 3, 8, 1.0, o_.seed);
+  if (!run_stage(check, ds, 1, 2, 1)) return 1;
+  const FirstLook look = first_look(doc_["phases"].back(), kCheckWords);
+  doc_["tokens_per_word"] = look.tokens_per_word;
+  if (const int rc = run_design(look); rc != 0) return rc;
   doc_["complete"] = true;
   doc_["partial_reason"] = "";
   doc_["elapsed_s"] = elapsed_s();
