@@ -87,7 +87,7 @@ if ((!small_kv_from_start)); then
   "$eng/stop.sh" "$srv.pid" >&2
   "$eng/start.sh" vllm-openai --port-file "$srv" --max-num-seqs "$seqs" -- --num-gpu-blocks-override "$preempt_blocks" >&2
   target="127.0.0.1:$(cat "$srv")"
-  engine_set="num_gpu_blocks_override=$preempt_blocks"
+  engine_set="num_gpu_blocks_override=$((preempt_blocks - 1))"  # less V1's null block, as calibrate fit does
 fi
 sweep preempt-B "$out/shapeB.jsonl" 0 --concurrency "$preempt_conc" --requests $((2 * preempt_conc))
 "$eng/stop.sh" "$srv.pid" >&2

@@ -76,6 +76,9 @@ CatalogTerms catalog_terms(const ProbeFit& fit, const ModelSpec& m, const ProbeC
   t.block = o.block_size > 0 ? o.block_size : cc.contains("block_size") ? std::stoi(cc["block_size"].get<std::string>()) : 16;
   t.blocks = o.kv_blocks > 0 ? o.kv_blocks : cc.contains("num_gpu_blocks") ? std::stoll(cc["num_gpu_blocks"].get<std::string>()) : 0;
   if (t.blocks <= 0) throw ConfigError("calibrate fit: the KV cache size is unknown (the probe found no vllm:cache_config_info); give --kv-blocks N");
+  // vLLM V1's BlockPool takes its first block as the null block, never allocated
+  // (vllm/v1/core/block_pool.py, 0.11.2): the scheduler has num_gpu_blocks - 1.
+  t.blocks -= 1;
   t.seqs = o.max_num_seqs > 0 ? o.max_num_seqs : fit.admission_limit;
   if (t.seqs <= 0) throw ConfigError("calibrate fit: the admission limit is unknown (no burst phase); give --max-num-seqs N");
   t.budget = o.max_num_batched_tokens > 0 ? o.max_num_batched_tokens : 2048;
@@ -117,7 +120,7 @@ std::string engine_yaml(const ProbeFit& fit, const CatalogTerms& t, const ProbeC
       "settings:\n  scheduler: {{value: v1, source: \"probe: V1 engine\"}}\n"
       "  enable_chunked_prefill: {{value: true, source: \"vLLM V1 default\"}}\n"
       "  enable_prefix_caching: {{value: true, source: \"vLLM V1 default\"}}\n"
-      "  block_size: {{value: {}, source: \"{}\"}}\n  num_gpu_blocks_override: {{value: {}, source: \"{}\"}}\n"
+      "  block_size: {{value: {}, source: \"{}\"}}\n  num_gpu_blocks_override: {{value: {}, source: \"{} less vLLM V1's null block\"}}\n"
       "  max_num_seqs: {{value: {}, source: \"{}\"}}\n  max_num_batched_tokens: {{value: {}, source: \"{}\"}}\n"
       "  watermark: {{value: 0, source: \"V1 has none\"}}\n"
       "  cpu_step_ns: {{value: {:.0f}, source: \"{}: decode intercept\"}}\n"
