@@ -8,12 +8,17 @@
 #                                                    the 70B run with it, write results, profile and report.md
 #   scripts/gpu-calibrate.sh --cpu [--servetwin BIN] [--out DIR]
 #                                                    CPU rehearsal: CPU suite -> fit -> prediction check (CI)
+#   scripts/gpu-calibrate.sh --probe HOST:PORT [--protocol openai|tgis|caikit] (--hf-config F | --model ID)
+#                            [--budget 5m] [--servetwin BIN] [--out DIR]
+#                                                    black-box: probe a running GPU engine (vLLM etc.) ->
+#                                                    calibrate fit -> catalog + predict flags (docs/calibration.md,
+#                                                    "Probe an endpoint"); needs servetwin-live beside servetwin
 #
 # The GPU machine has the CUDA toolkit, CMake and Python but no Debian -dev packages and no network:
 # everything it runs comes from the bundle (libbenchmark, yaml-cpp, fmt and libstdc++ are carried).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-mode=gpu bundle="" from="" out="" servetwin="" quick=""
+mode=gpu bundle="" from="" out="" servetwin="" quick="" probe_target="" protocol=openai budget=5m model_args=()
 while (($#)); do
   case "$1" in
     --cpu) mode=cpu ;;
@@ -22,7 +27,11 @@ while (($#)); do
     --out) out="$2"; shift ;;
     --servetwin) servetwin="$2"; shift ;;
     --quick) quick=--quick ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    --probe) mode=probe; probe_target="$2"; shift ;;
+    --protocol) protocol="$2"; shift ;;
+    --budget) budget="$2"; shift ;;
+    --hf-config|--model) model_args+=("$1" "$2"); shift ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "gpu-calibrate: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -50,6 +59,15 @@ report() {  # report.md from a profile, a check output and the results JSON
 }
 
 case "$mode" in
+probe)
+  ((${#model_args[@]})) || { echo "gpu-calibrate: --probe needs --hf-config FILE or --model ID" >&2; exit 2; }
+  servetwin="${servetwin:-$here/build/servetwin}"
+  out="${out:-$here/out/probe-$(date -u +%Y%m%d-%H%M%S)}"
+  mkdir -p "$out"
+  "$servetwin" calibrate probe --target "$probe_target" --protocol "$protocol" --budget "$budget" --out "$out/probe.json"
+  "$servetwin" calibrate fit --in "$out/probe.json" --out "$out/profile" "${model_args[@]}" | tee "$out/fit.txt"
+  echo "gpu-calibrate: predict with: servetwin predict $(cat "$out/profile/predict-flags.txt") --dataset ... --concurrency ..." >&2
+  ;;
 bundle)
   build="${SERVETWIN_BUILD_DIR:-$here/build}"
   "$here/scripts/setup.sh" --target servetwin servetwin-cuda-bench

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 
 #include <fmt/format.h>
@@ -13,6 +14,7 @@
 #include "calibrate/cpu/cpu_suite.hpp"
 #include "calibrate/engine/engine_fit.hpp"
 #include "calibrate/fit/profile_fit.hpp"
+#include "calibrate/probe/probe_catalog.hpp"
 #include "calibrate/published/published.hpp"
 #include "sim/catalog/catalog.hpp"
 #include "sim/cli/verb_registry.hpp"
@@ -51,6 +53,8 @@ struct FitOpts {
   std::vector<std::string> in, published, models;
   std::string out, gpu, name, shared;
   double peak_flops = 0, mem_bw = 0;
+  ProbeCatalogOptions probe;  // --in probe.json: the endpoint's model and scheduler limits
+  std::string probe_model, probe_hf_config, config_dir;
 };
 struct EngineOpts {
   std::string live, out;
@@ -117,8 +121,34 @@ int do_geometry(const RunOpts& o) {
   return kExitOk;
 }
 
+// --in probe.json (calibrate probe): a catalog directory for the probed endpoint, not a profile YAML.
+int do_probe_fit(const FitOpts& o) {
+  if (o.in.size() != 1 || !o.published.empty()) throw UsageError("calibrate fit: give one probe.json and nothing else with it");
+  std::ifstream in(o.in.front());
+  const nlohmann::json probe = nlohmann::json::parse(in, nullptr, false);
+  const ProbeFit fit = fit_probe(probe, o.in.front());
+  ProbeCatalogOptions po = o.probe;
+  po.out_dir = o.out;
+  po.base_config_dir = o.config_dir.empty() ? default_config_dir() : fs::path(o.config_dir);
+  po.model = o.probe_model;
+  po.hf_config = o.probe_hf_config;
+  if (po.model.empty() == po.hf_config.empty()) throw UsageError("calibrate fit --in probe.json: give --model ID or --hf-config FILE (one)");
+  const std::string flags = write_probe_catalog(fit, po);
+  std::cout << fmt::format(
+      "probe fit -> {}/ (catalog/, fit.json, predict-flags.txt)\n"
+      "  TTFT of a lone request = {:.2f} ms + {:.4f} ms/token x p + {:.3g} ms x p^2   (median APE {:.1f}%, {} requests, p {}..{})\n"
+      "  inter-token time = {:.2f} ms + {:.3f} ms x batch + {:.3g} ms x context tokens   (median APE {:.1f}%, {} requests, batch {:.1f}..{:.1f})\n"
+      "  admission limit seen in the burst: {} of {}\n  predict with: {}\n",
+      o.out, 1e3 * fit.ttft.coef[0], 1e3 * fit.ttft.coef[1], 1e3 * fit.ttft.coef[2], 100 * fit.ttft.median_ape, fit.ttft.n,
+      fit.prompt_min, fit.prompt_max, 1e3 * fit.decode.coef[0], 1e3 * fit.decode.coef[1], 1e3 * fit.decode.coef[2],
+      100 * fit.decode.median_ape, fit.decode.n, fit.batch_min, fit.batch_max, fit.admission_limit, fit.burst_requests, flags);
+  for (const auto& n : fit.notes) std::cout << "  note: " << n << "\n";
+  return kExitOk;
+}
+
 int do_fit(const FitOpts& o) {
   if (o.in.empty() && o.published.empty()) throw UsageError("calibrate fit needs --in FILE or --published SPEC");
+  if (!o.in.empty() && is_probe_file(o.in.front())) return do_probe_fit(o);
   CalibrationData d;
   bool first = true;
   auto merge = [&](const CalibrationData& x) {
@@ -271,7 +301,15 @@ const VerbRegistration kCalibrate{Verb{
       f->add_option("--mem-bw", fit->mem_bw, "override peak memory bandwidth, bytes/s");
       f->add_option("--name", fit->name, "profile name");
       f->add_option("--shared-dir", fit->shared, "the ../shared reference directory");
-      f->add_option("--out", fit->out, "profile YAML")->required();
+      f->add_option("--out", fit->out, "profile YAML (--in probe.json: a directory)")->required();
+      f->add_option("--model", fit->probe_model, "probe fit: the served model's catalog id");
+      f->add_option("--hf-config", fit->probe_hf_config, "probe fit: the served model's HF config.json");
+      f->add_option("--model-name", fit->probe.model_name, "probe fit: name for the --hf-config model (default: served name)");
+      f->add_option("--max-num-seqs", fit->probe.max_num_seqs, "probe fit: the server's max_num_seqs (default: the burst's)");
+      f->add_option("--max-num-batched-tokens", fit->probe.max_num_batched_tokens, "probe fit: token budget per step (default 2048)");
+      f->add_option("--kv-blocks", fit->probe.kv_blocks, "probe fit: KV blocks (default: the server's cache_config_info)");
+      f->add_option("--block-size", fit->probe.block_size, "probe fit: KV block tokens (default: the server's, else 16)");
+      f->add_option("--config-dir", fit->config_dir, "probe fit: the catalog to extend (default: configs/)");
       f->callback([which] { *which = "fit"; });
 
       auto* e = cmd.add_subcommand("engine", "Fit engine overheads from a run's per-request CSV");
@@ -287,7 +325,17 @@ const VerbRegistration kCalibrate{Verb{
       c->add_flag("--verbose", chk->verbose, "one line per point");
       c->callback([which] { *which = "check"; });
 
+      // Subcommands other modules add (calibrate probe, from live/): each runs its own function.
+      auto extra = std::make_shared<std::map<std::string, std::function<int()>>>();
+      for (const auto& sv : subverb_registry()) {
+        if (sv.parent != "calibrate") continue;
+        auto* x = cmd.add_subcommand(sv.verb.name, sv.verb.summary);
+        (*extra)[sv.verb.name] = sv.verb.setup(*x);
+        x->callback([which, name = sv.verb.name] { *which = name; });
+      }
+
       return [=]() -> int {
+        if (auto it = extra->find(*which); it != extra->end()) return it->second();
         if (*which == "run") return do_run(*run);
         if (*which == "geometry") return do_geometry(*run);
         if (*which == "fit") return do_fit(*fit);

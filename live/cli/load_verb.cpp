@@ -8,6 +8,7 @@
 
 #include "live/load/openai_wire.hpp"
 #include "live/load/runner.hpp"
+#include "live/load/server_observer.hpp"
 #include "sim/catalog/catalog.hpp"
 #include "sim/cli/scenario_options.hpp"
 #include "sim/cli/verb_registry.hpp"
@@ -62,7 +63,8 @@ double duration_flag(const std::string& s, const char* flag) {
 struct Opts {
   std::string target, protocol = "tgis", model_id, model_name, api_key, ca, dataset, concurrency, rate, arrival = "poisson", duration,
       warmup, timeout = "240s", out, ready_timeout = "60s", config_dir, formats, error_window = "5s",
-      stall_timeout = "60s", reconnect_timeout = "30s", backoff_max = "10s";
+      stall_timeout = "60s", reconnect_timeout = "30s", backoff_max = "10s", scrape_metrics, scrape_interval = "1s",
+      engine_name;
   DeploymentOptions deployment;  // what the server runs (optional), for `validate --live`
   bool tls = false, insecure = false, stream = false, unary = false, quiet = false, no_ignore_eos = false;
   double temperature = 0, max_error_rate = 0.5;
@@ -106,6 +108,37 @@ void apply_fault_options(const Opts& o, live::LoadConfig& c) {
   if (c.backoff.cap_s < c.backoff.base_s) {
     throw UsageError(fmt::format("--backoff-max must be at least the first wait, {} s", c.backoff.base_s));
   }
+}
+
+// --scrape-metrics / --engine-name: where the side requests go (docs/live.md, "Server metrics").
+live::ServerObserverOptions observer_options(const Opts& o, bool openai) {
+  live::ServerObserverOptions so;
+  so.engine_name = o.engine_name;
+  so.interval_s = duration_flag(o.scrape_interval, "--scrape-interval");
+  if (!(so.interval_s > 0)) throw UsageError("--scrape-interval must be > 0");
+  std::string base;  // http://HOST:PORT of the server's HTTP side
+  if (openai) {
+    const live::HttpTarget t = live::parse_http_target(o.target);
+    if (!t.tls) base = "http://" + t.host + ":" + t.port;
+  }
+  if (o.scrape_metrics == "auto") {
+    if (base.empty()) throw UsageError("--scrape-metrics auto needs a plain http:// OpenAI --target; give http://HOST:PORT/metrics");
+    so.metrics_url = base + "/metrics";
+  } else if (!o.scrape_metrics.empty()) {
+    if (o.scrape_metrics.rfind("http://", 0) != 0)
+      throw UsageError("--scrape-metrics '" + o.scrape_metrics + "': expected auto or http://HOST:PORT/metrics");
+    so.metrics_url = o.scrape_metrics;
+    if (base.empty()) base = o.scrape_metrics.substr(0, o.scrape_metrics.find('/', 7));
+  }
+  if (!base.empty()) {
+    const std::string hostport = base.substr(7);
+    const std::size_t colon = hostport.rfind(':');
+    if (colon != std::string::npos) {
+      so.info_host = hostport.substr(0, colon);
+      so.info_port = hostport.substr(colon + 1);
+    }
+  }
+  return so;
 }
 
 const VerbRegistration kLoad{Verb{
@@ -155,6 +188,12 @@ const VerbRegistration kLoad{Verb{
           ->check(CLI::Range(0, 64));
       cmd.add_flag("--quiet", o->quiet, "No progress line");
       add_fault_options(cmd, *o);
+      cmd.add_option("--scrape-metrics", o->scrape_metrics,
+                     "Scrape the server's Prometheus metrics into metrics.csv: http://HOST:PORT/metrics, or auto (OpenAI "
+                     "targets: the target's /metrics)");
+      cmd.add_option("--scrape-interval", o->scrape_interval, "Interval between metric scrapes (default 1s)");
+      cmd.add_option("--engine-name", o->engine_name,
+                     "The server's engine as NAME[ VERSION] for summary.json when it does not say (GET /version)");
       // The server's deployment (predict's flags), recorded for `servetwin validate --live`.
       add_deployment_options(cmd, o->deployment);
       cmd.add_option("--config-dir", o->config_dir, "Catalog directory for the deployment flags (default: configs/)");
@@ -249,13 +288,16 @@ const VerbRegistration kLoad{Verb{
         sigemptyset(&sa.sa_mask);
         sigaction(SIGINT, &sa, nullptr);
         sigaction(SIGTERM, &sa, nullptr);
+        live::ServerObserver observer(observer_options(*o, openai), c.out_dir);
         live::LoadRunner runner(c, std::move(ds));
+        observer.start();
         live::LoadResult res;
         try {
           res = runner.run(&g_stop, &g_cancel_now);
         } catch (const live::ProtocolMismatchError& e) {
           throw UsageError(e.what());  // the wrong --protocol for this --target: bad input, exit 2
         }
+        if (const std::string note = observer.finish(res.t0); !note.empty()) std::cerr << "servetwin load: " << note << "\n";
         std::cerr << fmt::format("servetwin load: {} measured requests; wrote {}/summary.json, requests.csv, "
                                  "messages.csv, llm-load-test/\n",
                                  res.records.size(), c.out_dir.string());

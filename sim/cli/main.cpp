@@ -20,11 +20,12 @@
 namespace {
 
 #ifdef SERVETWIN_DELEGATE_EXE
-// Whether `verb` is implemented by the sibling executable (CMakeLists.txt says why).
-bool is_delegated(const std::string& verb) {
+// Whether `verb` (and its subcommand `sub`, for entries "VERB SUB") is implemented by the sibling
+// executable (CMakeLists.txt says why).
+bool is_delegated(const std::string& verb, const std::string& sub = "") {
   std::stringstream verbs(SERVETWIN_DELEGATE_VERBS);
   for (std::string v; std::getline(verbs, v, ',');) {
-    if (v == verb) return true;
+    if (v == verb || (!sub.empty() && v == verb + " " + sub)) return true;
   }
   return false;
 }
@@ -32,7 +33,7 @@ bool is_delegated(const std::string& verb) {
 // Runs the sibling in place of this process with the same arguments for its verbs. Returns only
 // when it cannot be started (or the verb is not delegated: -1).
 int delegate_if_needed(int argc, char** argv) {
-  if (argc < 2 || !is_delegated(argv[1])) return -1;
+  if (argc < 2 || !is_delegated(argv[1], argc > 2 ? argv[2] : "")) return -1;
   std::error_code ec;
   const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
   const auto sibling = (ec ? std::filesystem::path(argv[0]) : self).parent_path() / SERVETWIN_DELEGATE_EXE;

@@ -7,4 +7,9 @@ std::vector<Verb>& registry() {
   return verbs;
 }
 
+std::vector<Subverb>& subverb_registry() {
+  static std::vector<Subverb> subverbs;
+  return subverbs;
+}
+
 }  // namespace servetwin::cli

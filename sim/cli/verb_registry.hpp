@@ -39,6 +39,17 @@ struct VerbRegistration {
   explicit VerbRegistration(Verb v) { registry().push_back(std::move(v)); }
 };
 
+// A subcommand of a verb implemented by another module (e.g. `calibrate probe`, which needs the
+// live runner, while `calibrate` lives in calibrate/): the parent verb adds every registered one.
+struct Subverb {
+  std::string parent;
+  Verb verb;
+};
+std::vector<Subverb>& subverb_registry();
+struct SubverbRegistration {
+  explicit SubverbRegistration(Subverb v) { subverb_registry().push_back(std::move(v)); }
+};
+
 // The verbs the product defines, in help order.
 inline const std::vector<std::string>& all_verb_names() {
   static const std::vector<std::string> names{"predict", "sweep", "plan", "validate", "load",   "serve",

@@ -11,6 +11,7 @@
 #include "sim/formats/read_any_run.hpp"
 #include "sim/metrics/stage_metrics.hpp"
 #include "sim/validate/live_resimulate.hpp"
+#include "sim/validate/server_metrics_window.hpp"
 #include "sim/formats/live_run_reader.hpp"
 #include "sim/validate/validate.hpp"
 
@@ -150,6 +151,16 @@ nlohmann::json engine_columns(const StageMetrics& pm, const nlohmann::json& es) 
   return eng;
 }
 
+// The server's own scraped view of a stage (metrics.csv) beside the simulated engine's.
+nlohmann::json server_metrics_columns(const std::filesystem::path& scraped, const LiveStage& st,
+                                      const nlohmann::json& eng) {
+  const auto& spec_stats = eng.value("engine_specific", nlohmann::json::object());
+  return {{"measured", server_metrics_in_window(scraped, st.window_start_ns, st.window_end_ns)},
+          {"predicted", {{"batch_mean", eng.value("batch_mean", nlohmann::json())},
+                         {"max_waiting", spec_stats.value("max_waiting", nlohmann::json())},
+                         {"preemptions", spec_stats.value("preemptions", nlohmann::json())}}}};
+}
+
 nlohmann::json live_metric_notes() {
   return {
       {"replay", "each stage is re-simulated with the live run's requests (lengths as the server reported them); "
@@ -250,6 +261,9 @@ nlohmann::json run_live_validation(const Catalog& catalog, const LiveValidateOpt
                        {"predicted_ok", pm.completed}};
     row["window_ns"] = {{"measured", {st.window_start_ns, st.window_end_ns}}, {"predicted", {ws, we}}};
     row["engine"] = engine_columns(pm, sim.engine_stats);
+    if (const auto scraped = opts.dir / "metrics.csv"; std::filesystem::is_regular_file(scraped)) {
+      row["server_metrics"] = server_metrics_columns(scraped, st, row["engine"]);
+    }
     rows.push_back(std::move(row));
   }
   for (auto& [col, errs] : signed_errors) src["metrics"][col] = error_summary(errs);
@@ -272,6 +286,23 @@ nlohmann::json run_live_validation(const Catalog& catalog, const LiveValidateOpt
   return report;
 }
 
+namespace {
+// The server's scraped view next to the simulated engine's (different statistics: a time mean of
+// scrapes vs the simulator's mean batch while busy and its longest queue).
+void print_server_metrics(std::ostream& os, const nlohmann::json& sm) {
+  auto num = [](const nlohmann::json& v) { return v.is_number() ? fmt::format("{:.3f}", v.get<double>()) : std::string("n/a"); };
+  const auto& m = sm["measured"];
+  const auto& p = sm["predicted"];
+  os << fmt::format("  {:<52} {:>10} {:>10}\n", "server running (mean) / sim batch (mean while busy)", num(m["running_mean"]),
+                    num(p["batch_mean"]));
+  os << fmt::format("  {:<52} {:>10} {:>10}\n", "server waiting (mean) / sim waiting (max)", num(m["waiting_mean"]),
+                    num(p["max_waiting"]));
+  os << fmt::format("  {:<52} {:>10} {:>10}\n", "server preemptions / sim preemptions", num(m["preemptions"]),
+                    num(p["preemptions"]));
+  os << fmt::format("  {:<52} {:>10}\n", "server KV cache usage (max)", num(m["kv_usage_max"]));
+}
+}  // namespace
+
 void print_live_validation_tables(std::ostream& os, const nlohmann::json& report) {
   const auto& live = report["live"];
   const auto& dep = live["deployment"];
@@ -292,6 +323,7 @@ void print_live_validation_tables(std::ostream& os, const nlohmann::json& report
       const std::string err = meas != 0 ? fmt::format("{:+.1f}", (pred - meas) / std::abs(meas) * 100.0) : "n/a";
       os << fmt::format("  {:<30} {:>14.3f} {:>14.3f} {:>9}\n", col, meas, pred, err);
     }
+    if (row.contains("server_metrics")) print_server_metrics(os, row["server_metrics"]);
   }
   print_validation_tables(os, report);
 }

@@ -1,0 +1,191 @@
+#include "calibrate/probe/probe_catalog.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "sim/catalog/catalog.hpp"
+#include "sim/metrics/summary.hpp"
+
+namespace servetwin::calibrate {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+void write_text(const fs::path& p, const std::string& text) {
+  std::ofstream out(p, std::ios::trunc);
+  if (!out) throw ConfigError("cannot write " + p.string());
+  out << text;
+}
+
+// models/<name>.yaml from an HF config.json (Llama-style keys).
+std::string model_yaml_from_hf(const fs::path& config, const std::string& name) {
+  std::ifstream in(config);
+  if (!in) throw ConfigError("--hf-config " + config.string() + ": cannot read");
+  const json c = json::parse(in, nullptr, false);
+  if (!c.is_object()) throw ConfigError("--hf-config " + config.string() + ": not a JSON object");
+  auto get = [&](const char* key) -> long long {
+    if (!c.contains(key) || !c[key].is_number_integer())
+      throw ConfigError("--hf-config " + config.string() + ": " + key + ": missing or not an integer");
+    return c[key].get<long long>();
+  };
+  const long long heads = get("num_attention_heads"), hidden = get("hidden_size");
+  const long long kv = c.contains("num_key_value_heads") ? get("num_key_value_heads") : heads;
+  const long long head_dim = c.contains("head_dim") ? get("head_dim") : hidden / heads;
+  const std::string src = "HF config " + config.string();
+  std::string y = fmt::format("# The probed endpoint's model, from its HF config (servetwin calibrate fit --hf-config).\n"
+                              "kind: model\nname: \"{}\"\naliases: []\nfamily: llama\ntokenizer: probe\n", name);
+  for (const auto& [key, val] : std::vector<std::pair<std::string, long long>>{
+           {"num_layers", get("num_hidden_layers")}, {"hidden_size", hidden}, {"intermediate_size", get("intermediate_size")},
+           {"num_attention_heads", heads}, {"num_kv_heads", kv}, {"head_dim", head_dim}, {"vocab_size", get("vocab_size")},
+           {"max_position_embeddings", get("max_position_embeddings")}})
+    y += fmt::format("{}: {{value: {}, source: \"{}\"}}\n", key, val, src);
+  y += fmt::format("tie_word_embeddings: {}\ngated_mlp: true\n", c.value("tie_word_embeddings", false) ? "true" : "false");
+  return y;
+}
+
+std::string sourced(double v, const std::string& provenance, const std::string& source) {
+  return fmt::format("{{value: {:.6g}, provenance: {}, source: \"{}\"}}", v, provenance, source);
+}
+// What the fitted coefficients become in the catalog's terms (docs/calibration.md, "Probe an endpoint").
+struct CatalogTerms {
+  double per_token_s = 0, peak = 0, mem_bw = 1e15, attn_eff = 1, decode_eff = 1, step_s = 0, seq_s = 0, api_s = 0;
+  int block = 16, seqs = 0, budget = 2048;
+  long long blocks = 0;
+};
+
+// The device: per-token GEMM work at the rate the prompt-token cost implies (efficiency 1, no ramp),
+// memory so fast that only the fitted attention terms cost time; the engine: the rest of the costs.
+CatalogTerms catalog_terms(const ProbeFit& fit, const ModelSpec& m, const ProbeCatalogOptions& o) {
+  CatalogTerms t;
+  const double h = m.hidden_size, hd = m.head_dim, q = m.num_attention_heads, kv = m.num_kv_heads, L = m.num_layers;
+  const double layer_flops_per_token = 2 * L * (h * (q + 2 * kv) * hd + q * hd * h + 3 * h * m.intermediate_size);
+  t.per_token_s = std::max(1e-9, fit.ttft.coef[1]);
+  t.peak = layer_flops_per_token / t.per_token_s;
+  const double lm_head_s = 2 * h * m.vocab_size / t.peak;
+  // Causal prefill attention: 4·(p²/2)·hd·q per layer at peak·eff = c·p².
+  t.attn_eff = fit.ttft.coef[2] > 0 ? std::min(1e3, L * 2 * hd * q / (t.peak * fit.ttft.coef[2])) : 1.0;
+  const double kv_bytes = L * 2 * kv * hd * 2;
+  t.decode_eff = fit.decode.coef[2] > 0 ? kv_bytes / (t.mem_bw * fit.decode.coef[2]) : 1.0;
+  t.step_s = fit.decode.coef[0];
+  t.seq_s = std::max(0.0, fit.decode.coef[1] - t.per_token_s - lm_head_s);
+  t.api_s = std::max(0.0, fit.ttft.coef[0] - t.step_s - t.seq_s - lm_head_s);
+  const auto& cc = fit.server_cache_config;
+  t.block = o.block_size > 0 ? o.block_size : cc.contains("block_size") ? std::stoi(cc["block_size"].get<std::string>()) : 16;
+  t.blocks = o.kv_blocks > 0 ? o.kv_blocks : cc.contains("num_gpu_blocks") ? std::stoll(cc["num_gpu_blocks"].get<std::string>()) : 0;
+  if (t.blocks <= 0) throw ConfigError("calibrate fit: the KV cache size is unknown (the probe found no vllm:cache_config_info); give --kv-blocks N");
+  // vLLM V1's BlockPool takes its first block as the null block, never allocated
+  // (vllm/v1/core/block_pool.py, 0.11.2): the scheduler has num_gpu_blocks - 1.
+  t.blocks -= 1;
+  t.seqs = o.max_num_seqs > 0 ? o.max_num_seqs : fit.admission_limit;
+  if (t.seqs <= 0) throw ConfigError("calibrate fit: the admission limit is unknown (no burst phase); give --max-num-seqs N");
+  t.budget = o.max_num_batched_tokens > 0 ? o.max_num_batched_tokens : 2048;
+  return t;
+}
+
+void write_device(const fs::path& cat, const CatalogTerms& t, const ProbeCatalogOptions& o) {
+  const std::string src = "servetwin calibrate fit of a probe (fit.json)";
+  const double mem_bw = t.mem_bw, peak = t.peak, per_token_s = t.per_token_s, attn_eff = t.attn_eff, decode_eff = t.decode_eff;
+  write_text(cat / "gpus" / "probe-device.yaml",
+             fmt::format("# A probed endpoint's hardware as the simulator sees it: effective rates fitted by\n"
+                         "# servetwin calibrate fit (fit.json), not a datasheet.\nkind: gpu\nname: {}\naliases: []\n"
+                         "vendor: nvidia  # required by the GPU schema; not used by the cost model\narchitecture: ampere  # idem\nmemory_bytes: {{value: 1024, unit: GiB, source: \"{}: KV from num_gpu_blocks_override\"}}\n"
+                         "mem_bw_bytes_s: {{value: {:.6g}, source: \"{}: effectively free; attention cost via attn_decode_bw_eff\"}}\n"
+                         "peak_fp16_flops: {{value: {:.6g}, source: \"{}: per prompt token {:.4g} s\"}}\n"
+                         "usable_memory_bytes: {{value: 1024, unit: GiB, source: \"unused\"}}\n"
+                         "peak_fp8_flops: {{value: 0, source: \"not probed\"}}\nsm_count: {{value: 1, source: \"unused\"}}\n"
+                         "l2_bytes: {{value: 1, unit: MiB, source: \"unused\"}}\ntdp_watts: {{value: 1, source: \"unused\"}}\n"
+                         "gpu_link: none\ngpu_link_bw_bytes_s: {{value: 0, source: \"TP1\"}}\npcie_gen: {{value: 4, source: \"unused\"}}\n",
+                         o.device_name, src, mem_bw, src, peak, src, per_token_s));
+  write_text(cat / "profiles" / "probe-device.yaml",
+             fmt::format("kind: hardware_profile\nname: {0}\ngpu: {0}\ngemm_eff_max: {1}\ngemm_m_half_tokens: {2}\n"
+                         "gemm_bw_eff: {3}\nattn_prefill_flops_eff: {4}\nattn_decode_bw_eff: {5}\nelementwise_bw_eff: {3}\n"
+                         "step_overhead_ns: {6}\nlayer_overhead_ns: {6}\ncopy_bw_eff: {3}\n",
+                         o.device_name, sourced(1, "fitted", src + ": gemm rate is the device peak"),
+                         sourced(0, "assumed", "probe fit: no ramp"), sourced(1, "assumed", "probe fit: memory free"),
+                         sourced(attn_eff, "fitted", src + ": TTFT p^2 term"),
+                         sourced(decode_eff, "fitted", src + ": decode context term"),
+                         sourced(0, "assumed", "probe fit: in the engine's cpu_step_ns")));
+}
+
+std::string engine_yaml(const ProbeFit& fit, const CatalogTerms& t, const ProbeCatalogOptions& o) {
+  const std::string src = "servetwin calibrate fit of a probe (fit.json)";
+  const auto& cc = fit.server_cache_config;
+  return fmt::format(
+      "# A probed vLLM-V1-style endpoint (servetwin calibrate fit). Scheduler rules as vllm-0.15 (V1: unified\n"
+      "# token budget, chunked prefill, prefix caching, recompute preemption); costs fitted from the probe.\n"
+      "kind: engine\nname: {}\naliases: []\nengine: vllm\nversion: \"{}\"\ndescription: \"fitted by servetwin calibrate fit\"\n"
+      "settings:\n  scheduler: {{value: v1, source: \"probe: V1 engine\"}}\n"
+      "  enable_chunked_prefill: {{value: true, source: \"vLLM V1 default\"}}\n"
+      "  enable_prefix_caching: {{value: true, source: \"vLLM V1 default\"}}\n"
+      "  block_size: {{value: {}, source: \"{}\"}}\n  num_gpu_blocks_override: {{value: {}, source: \"{} less vLLM V1's null block\"}}\n"
+      "  max_num_seqs: {{value: {}, source: \"{}\"}}\n  max_num_batched_tokens: {{value: {}, source: \"{}\"}}\n"
+      "  watermark: {{value: 0, source: \"V1 has none\"}}\n"
+      "  cpu_step_ns: {{value: {:.0f}, source: \"{}: decode intercept\"}}\n"
+      "  cpu_seq_ns: {{value: {:.0f}, source: \"{}: decode per-sequence slope less one token's GEMM and LM head\"}}\n"
+      "  cpu_layer_ns: {{value: 0, source: \"folded into cpu_step_ns\"}}\n"
+      "  cuda_graph_decode: {{value: false, source: \"no per-layer term\"}}\n"
+      "  custom_allreduce_max_bytes: {{value: 0, source: \"TP1\"}}\n"
+      "  api_ttft_ns: {{value: {:.0f}, source: \"{}: TTFT intercept less one step\"}}\n"
+      "  api_finish_ns: {{value: 0, source: \"not separable in a probe\"}}\n  api_token_ns: {{value: 0, source: \"in the step cost\"}}\n",
+      o.engine_name, fit.server_engine.value("name", std::string("?")) + " " + fit.server_engine.value("version", std::string("?")),
+      t.block, o.block_size > 0 ? "--block-size" : cc.contains("block_size") ? "server /metrics cache_config_info" : "assumed vLLM default",
+      t.blocks, o.kv_blocks > 0 ? "--kv-blocks" : "server /metrics cache_config_info num_gpu_blocks",
+      t.seqs, o.max_num_seqs > 0 ? "--max-num-seqs" : fmt::format("probe burst: {} of {} requests ran together", fit.admission_limit, fit.burst_requests),
+      t.budget, o.max_num_batched_tokens > 0 ? "--max-num-batched-tokens" : "assumed: vLLM's API-server default 2048 on CPU / small GPUs",
+      t.step_s * 1e9, src, t.seq_s * 1e9, src, t.api_s * 1e9, src);
+}
+
+void write_fit_json(const ProbeFit& fit, const CatalogTerms& t, const fs::path& out_dir) {
+  json rows = json::array();
+  for (const auto* set : {&fit.ttft_rows, &fit.decode_rows})
+    for (const auto& r : *set)
+      rows.push_back({{"phase", r.phase}, {"concurrency", r.stage_concurrency}, {"x", {r.x[0], r.x[1], r.x[2]}},
+                      {"measured_s", r.measured_s}, {"predicted_s", r.predicted_s}});
+  const json doc = {
+      {"schema", "servetwin.probe-fit.v1"},
+      {"server_engine", fit.server_engine},
+      {"ttft_s", {{"form", "a + b*p + c*p^2 (p prompt tokens, lone requests)"}, {"coef", fit.ttft.coef},
+                  {"n", fit.ttft.n}, {"median_ape", fit.ttft.median_ape}, {"max_ape", fit.ttft.max_ape}}},
+      {"itl_s", {{"form", "s + q*batch + k*context_tokens_in_batch (prefill inside the span removed)"}, {"coef", fit.decode.coef},
+                 {"n", fit.decode.n}, {"median_ape", fit.decode.median_ape}, {"max_ape", fit.decode.max_ape}}},
+      {"admission_limit", fit.admission_limit},
+      {"validity", {{"prompt_tokens", {fit.prompt_min, fit.prompt_max}}, {"decode_batch", {fit.batch_min, fit.batch_max}},
+                    {"context_tokens_in_batch_max", fit.context_max}}},
+      {"catalog", {{"peak_flops", t.peak}, {"attn_prefill_flops_eff", t.attn_eff}, {"attn_decode_bw_eff", t.decode_eff},
+                   {"cpu_step_ns", t.step_s * 1e9}, {"cpu_seq_ns", t.seq_s * 1e9}, {"api_ttft_ns", t.api_s * 1e9},
+                   {"block_size", t.block}, {"num_gpu_blocks_override", t.blocks}, {"max_num_seqs", t.seqs},
+                   {"max_num_batched_tokens", t.budget}}},
+      {"notes", fit.notes},
+      {"rows", rows}};
+  write_json_file(out_dir / "fit.json", doc);
+}
+
+}  // namespace
+
+std::string write_probe_catalog(const ProbeFit& fit, const ProbeCatalogOptions& o) {
+  const fs::path cat = o.out_dir / "catalog";
+  fs::create_directories(o.out_dir);
+  fs::remove_all(cat);
+  fs::copy(o.base_config_dir, cat, fs::copy_options::recursive);
+  std::string model = o.model;
+  if (!o.hf_config.empty()) {
+    model = o.model_name.empty() ? fit.server_engine.value("model", std::string("probe-model")) : o.model_name;
+    write_text(cat / "models" / "probe-model.yaml", model_yaml_from_hf(o.hf_config, model));
+  }
+  if (model.empty()) throw ConfigError("calibrate fit --in probe.json needs --model ID or --hf-config config.json");
+  const ModelSpec m = Catalog::load(cat).model(model);
+  const CatalogTerms t = catalog_terms(fit, m, o);
+  write_device(cat, t, o);
+  write_text(cat / "engines" / "probe-engine.yaml", engine_yaml(fit, t, o));
+  (void)Catalog::load(cat);  // everything written must load
+  const std::string flags = fmt::format("--config-dir {} --model {} --gpu {} --engine {}", fs::absolute(cat).string(), model,
+                                        o.device_name, o.engine_name);
+  write_text(o.out_dir / "predict-flags.txt", flags + "\n");
+  write_fit_json(fit, t, o.out_dir);
+  return flags;
+}
+
+}  // namespace servetwin::calibrate

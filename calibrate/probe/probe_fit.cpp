@@ -1,0 +1,215 @@
+#include "calibrate/probe/probe_fit.hpp"
+
+#include <fmt/format.h>
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <limits>
+
+#include "sim/catalog/catalog.hpp"
+
+namespace servetwin::calibrate {
+namespace {
+
+using nlohmann::json;
+
+// Decode rows in which other requests' prefill (at the fitted per-token cost) is more than this share of
+// the inter-token time are not fitted (chosen before any sweep was scored: a row that is mostly prefill
+// measures the prefill, and its decode residue is a small difference of two large numbers).
+constexpr double kMaxPrefillShare = 0.25;
+
+struct Req {
+  double in = 0, out = 0, arrival = 0, first = 0, finish = 0;
+  bool ok = false, warmup = false;
+};
+
+std::vector<Req> requests_of(const json& phase) {
+  std::vector<Req> out;
+  for (const auto& r : phase.at("requests")) {
+    Req q;
+    q.in = r.at("input_tokens").get<double>();
+    q.out = r.at("output_tokens").get<double>();
+    q.arrival = r.at("arrival_ns").get<double>() / 1e9;
+    q.first = r.at("first_token_ns").get<double>() / 1e9;
+    q.finish = r.at("finish_ns").get<double>() / 1e9;
+    q.ok = r.at("status").get<std::string>() == "ok" && q.first >= q.arrival && q.finish >= q.first;
+    q.warmup = r.at("warmup").get<bool>();
+    out.push_back(q);
+  }
+  return out;
+}
+
+// Time-averaged number of requests decoding (first token .. finish) over [t0, t1], and their mean context.
+void overlap(const std::vector<Req>& all, double t0, double t1, double& batch, double& context) {
+  double busy = 0, ctx = 0;
+  for (const auto& r : all) {
+    if (!r.ok) continue;
+    const double a = std::max(t0, r.first), b = std::min(t1, r.finish);
+    if (b <= a) continue;
+    busy += b - a;
+    ctx += (b - a) * (r.in + r.out / 2);
+  }
+  const double span = std::max(1e-9, t1 - t0);
+  batch = busy / span;
+  context = ctx / span;
+}
+
+// The most requests decoding (first token .. finish) at any request's first token.
+int most_decoding_together(const std::vector<Req>& reqs) {
+  int most = 0;
+  for (const auto& r : reqs) {
+    if (!r.ok) continue;
+    int n = 0;
+    for (const auto& o : reqs)
+      if (o.ok && o.first <= r.first && o.finish > r.first) ++n;
+    most = std::max(most, n);
+  }
+  return most;
+}
+
+LinearFit fit_rows(std::vector<ProbeRow>& rows, std::size_t k) {
+  std::vector<std::vector<double>> x;
+  std::vector<double> y, w;
+  for (const auto& r : rows) {
+    x.emplace_back(r.x, r.x + k);
+    y.push_back(r.measured_s);
+    w.push_back(1.0 / std::max(1e-9, r.measured_s));
+  }
+  LinearFit f;
+  f.coef = nnls_small(x, y, w);
+  std::vector<double> apes;
+  for (auto& r : rows) {
+    r.predicted_s = 0;
+    for (std::size_t i = 0; i < k; ++i) r.predicted_s += f.coef[i] * r.x[i];
+    apes.push_back(std::abs(r.predicted_s - r.measured_s) / r.measured_s);
+  }
+  f.n = rows.size();
+  if (!apes.empty()) {
+    std::sort(apes.begin(), apes.end());
+    f.median_ape = apes[apes.size() / 2];
+    f.max_ape = apes.back();
+  }
+  return f;
+}
+
+// Lone requests (phases prefill, length-check): TTFT vs prompt tokens.
+void fit_lone_ttft(const std::vector<std::pair<std::string, std::vector<Req>>>& stages, const std::string& where,
+                   ProbeFit& f) {
+  for (const auto& [name, reqs] : stages) {
+    if (name != "prefill" && name != "length-check") continue;
+    for (const auto& r : reqs) {
+      if (!r.ok || r.warmup) continue;
+      ProbeRow row{name, 1, {1.0, r.in, r.in * r.in, 0}, r.first - r.arrival, 0};
+      f.ttft_rows.push_back(row);
+    }
+  }
+  if (f.ttft_rows.size() < 3) throw ConfigError(where + ": fewer than 3 ok lone requests (phases prefill, length-check) to fit TTFT");
+  f.ttft = fit_rows(f.ttft_rows, 3);
+  f.prompt_min = std::numeric_limits<std::int64_t>::max();
+  for (const auto& r : f.ttft_rows) {
+    f.prompt_min = std::min(f.prompt_min, static_cast<std::int64_t>(r.x[1]));
+    f.prompt_max = std::max(f.prompt_max, static_cast<std::int64_t>(r.x[1]));
+  }
+}
+
+}  // namespace
+
+std::vector<double> nnls_small(const std::vector<std::vector<double>>& x, const std::vector<double>& y,
+                               const std::vector<double>& w) {
+  const std::size_t k = x.empty() ? 0 : x.front().size();
+  std::vector<double> best(k, 0.0);
+  double best_err = std::numeric_limits<double>::infinity();
+  for (unsigned mask = 1; mask < (1U << k); ++mask) {
+    std::vector<std::size_t> cols;
+    for (std::size_t j = 0; j < k; ++j)
+      if ((mask >> j) & 1U) cols.push_back(j);
+    Eigen::MatrixXd a(static_cast<Eigen::Index>(x.size()), static_cast<Eigen::Index>(cols.size()));
+    Eigen::VectorXd b(static_cast<Eigen::Index>(x.size()));
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      for (std::size_t c = 0; c < cols.size(); ++c)
+        a(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(c)) = w[i] * x[i][cols[c]];
+      b(static_cast<Eigen::Index>(i)) = w[i] * y[i];
+    }
+    const Eigen::VectorXd s = a.colPivHouseholderQr().solve(b);
+    if ((s.array() < 0).any() || !s.allFinite()) continue;
+    const double err = (a * s - b).squaredNorm();
+    if (err < best_err) {
+      best_err = err;
+      best.assign(k, 0.0);
+      for (std::size_t c = 0; c < cols.size(); ++c) best[cols[c]] = s(static_cast<Eigen::Index>(c));
+    }
+  }
+  return best;
+}
+
+bool is_probe_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) return false;
+  const json j = json::parse(in, nullptr, false);
+  return j.is_object() && j.contains("schema") && j["schema"] == "servetwin.probe.v1";
+}
+
+ProbeFit fit_probe(const json& probe, const std::string& where) {
+  if (!probe.is_object() || probe.value("schema", "") != "servetwin.probe.v1")
+    throw ConfigError(where + ": schema: expected \"servetwin.probe.v1\" (a file written by servetwin calibrate probe)");
+  if (!probe.contains("phases") || !probe["phases"].is_array()) throw ConfigError(where + ": phases: missing or not a list");
+  ProbeFit f;
+  f.server_engine = probe.value("server_engine", json::object());
+  f.server_cache_config = probe.value("server_cache_config", json::object());
+  f.probe_complete = probe.value("complete", false);
+  if (!f.probe_complete) f.notes.push_back("probe incomplete: " + probe.value("partial_reason", std::string("?")));
+  std::vector<std::pair<std::string, std::vector<Req>>> stages;
+  try {
+    for (const auto& p : probe["phases"]) stages.emplace_back(p.at("phase").get<std::string>(), requests_of(p));
+  } catch (const json::exception& e) {
+    throw ConfigError(where + ": phases[].requests: " + e.what());
+  }
+  fit_lone_ttft(stages, where, f);
+  const double per_prompt_token_s = f.ttft.coef[1];
+  // Decode: inter-token time vs batch and context, prefill work inside the span taken out.
+  f.batch_min = std::numeric_limits<double>::infinity();
+  int prefill_dominated = 0;
+  for (std::size_t si = 0; si < stages.size(); ++si) {
+    const auto& [name, reqs] = stages[si];
+    const int conc = probe["phases"][si].value("concurrency", 0);
+    if (name == "burst") {
+      f.admission_limit = most_decoding_together(reqs);
+      f.burst_requests = static_cast<int>(reqs.size());
+      continue;
+    }
+    if (name != "decode" && name != "decode-context") continue;
+    for (const auto& r : reqs) {
+      if (!r.ok || r.warmup || r.out < 2) continue;
+      double batch = 0, context = 0, prefill_tokens = 0;
+      overlap(reqs, r.first, r.finish, batch, context);
+      for (const auto& o : reqs)
+        if (o.ok && o.first > r.first && o.first <= r.finish) prefill_tokens += o.in;
+      const double steps = r.out - 1;
+      const double itl = (r.finish - r.first) / steps;
+      const double prefill_share_s = per_prompt_token_s * prefill_tokens / steps;
+      // A row whose time is mostly other requests' prefill says little about decode and much about
+      // how the prefill fell into steps (chunking, the budget): left out, counted in the notes.
+      if (prefill_share_s > kMaxPrefillShare * itl) {
+        ++prefill_dominated;
+        continue;
+      }
+      ProbeRow row{name, conc, {1.0, batch, context, 0}, itl - prefill_share_s, 0};
+      if (row.measured_s <= 0) continue;
+      f.decode_rows.push_back(row);
+      f.batch_min = std::min(f.batch_min, batch);
+      f.batch_max = std::max(f.batch_max, batch);
+      f.context_max = std::max(f.context_max, context);
+    }
+  }
+  if (prefill_dominated > 0)
+    f.notes.push_back(fmt::format("{} decode rows left out: other requests' prefill was over {:.0f}% of their inter-token time",
+                                  prefill_dominated, 100 * kMaxPrefillShare));
+  if (f.decode_rows.empty() || f.batch_max - f.batch_min < 0.5)
+    throw ConfigError(where + ": the decode phases need ok requests at 2 or more batch sizes to fit the step cost");
+  f.decode = fit_rows(f.decode_rows, 3);
+  return f;
+}
+
+}  // namespace servetwin::calibrate

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# The predict -> measure -> validate loop against a real engine (issue 15 item 5; docs/real-engines.md,
+# "The loop"): start vLLM (CPU, tiny-llama) -> `calibrate probe` -> `calibrate fit` -> `predict` a sweep
+# the probe never ran -> `load` the same sweep against the server (scraping its /metrics) ->
+# `validate --live` per sweep -> scripts/engines/loop_report.py (table, bars). The sweep:
+#   closed loop, concurrency 1..32, two workload shapes (A: 128 in / 64 out, B: 512 in / 32 out);
+#   Poisson rates from 0.3x to 1.5x the rate the fit predicts at saturation (shape A);
+#   a restart with a KV cache small enough that vLLM preempts (--num-gpu-blocks-override), shape B.
+# --short is the CI version (ctest engines.real_loop): shape A only, concurrency 1..16, no Poisson,
+# a smaller probe and preemption run.
+# Usage: scripts/real-engine-loop.sh [--short] [--out DIR] [--servetwin BIN] [--doc FILE] [--reps N]
+# Exit: 0 = bars met, 1 = a bar missed (the table says which), 2 = bad usage / engine not installed.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/.." && pwd)"
+short=0 out="$repo/out/real-engine-loop" bin="$repo/build/servetwin" doc=""
+while (($#)); do
+  case "$1" in
+    --short) short=1; shift ;;
+    --out) out=$2; shift 2 ;;
+    --servetwin) bin=$2; shift 2 ;;
+    --doc) doc=$2; shift 2 ;;
+    *) echo "real-engine-loop: unknown option '$1' (allowed: --short --out DIR --servetwin BIN --doc FILE)" >&2; exit 2 ;;
+  esac
+done
+[[ -x $bin ]] || { echo "real-engine-loop: no servetwin binary at $bin (--servetwin)" >&2; exit 2; }
+py="${SERVETWIN_ENGINES_VENV:-$repo/.venv-engines}/bin/python"
+[[ -x $py ]] || { echo "real-engine-loop: engine not installed (no $py); run scripts/engines/setup.sh" >&2; exit 2; }
+eng="$repo/scripts/engines"
+rm -rf "$out"; mkdir -p "$out"
+srv="$out/server.port"
+trap '"$eng/stop.sh" "$srv.pid" >/dev/null 2>&1 || true' EXIT
+log() { echo "real-engine-loop: $* ($(date -u +%H:%M:%S), load $(cut -d' ' -f1 /proc/loadavg))" >&2; }
+
+# Closed-loop and Poisson stages run for a fixed window (--duration) after a warm-up time, so that a
+# stage costs the same at every load. The short loop keeps one server: its KV cache is small from the
+# start (the probe reads the size from the server's /metrics), small enough that shape B preempts at
+# preempt_conc users while shape A at <= 8 users never fills it (8 x 2 blocks of 128 tokens).
+if ((short)); then
+  seqs=8 budget=240s probe_conc=4 burst=20 conc_a=1,2,4,8 shapes=(A) rates=0 preempt_blocks=40 preempt_conc=12
+  stage_s=25 warm_s=5s small_kv_from_start=1
+else
+  seqs=16 budget=5m probe_conc=8 burst=40 conc_a=1,2,4,8,16,32 shapes=(A B) rates=1 preempt_blocks=24 preempt_conc=16
+  stage_s=40 warm_s=8s small_kv_from_start=0
+fi
+# Shapes: input tokens (BOS included), output tokens.
+declare -A shape_in=([A]=128 [B]=512) shape_out=([A]=64 [B]=32)
+for s in A B; do
+  "$py" "$eng/make_dataset.py" --input-tokens "${shape_in[$s]}" --output-tokens "${shape_out[$s]}" --count 256 \
+    --seed 21 --out "$out/shape$s.jsonl" >/dev/null
+done
+
+start_args=(--port-file "$srv" --max-num-seqs "$seqs")
+((small_kv_from_start)) && start_args+=(-- --num-gpu-blocks-override "$preempt_blocks")
+"$eng/start.sh" vllm-openai "${start_args[@]}" >&2
+target="127.0.0.1:$(cat "$srv")"
+log "probe ($budget)"
+"$bin" calibrate probe --target "$target" --protocol openai --budget "$budget" --max-concurrency "$probe_conc" \
+  --burst "$burst" --out "$out/probe.json"
+"$bin" calibrate fit --in "$out/probe.json" --out "$out/profile" \
+  --hf-config "$repo/configs/real-engines/tiny-llama/config.json" --model-name tiny-llama | tee "$out/fit.txt" >&2
+read -r -a flags < "$out/profile/predict-flags.txt"
+
+# One sweep: predict first (saved), then load the same sweep against the server, then validate.
+sweep() {  # name dataset warmup load-flags...
+  local name=$1 ds=$2 warmup=$3; shift 3
+  local es=(); [[ -n $engine_set ]] && es=(--engine-set "$engine_set")
+  "$bin" predict "${flags[@]}" "${es[@]}" --dataset "$ds" "$@" --out "$out/$name/predicted" --json > /dev/null
+  log "load $name"
+  "$bin" load --target "http://$target" --protocol openai-completions --dataset "$ds" "$@" --warmup "$warmup" --quiet \
+    --scrape-metrics auto --scrape-interval 0.5s --out "$out/$name/live" "${flags[@]}" "${es[@]}"
+  "$bin" validate --live "$out/$name/live" --config-dir "${flags[1]}" --json "$out/$name/validate.json" > "$out/$name/validate.txt"
+}
+engine_set=""
+for s in "${shapes[@]}"; do
+  sweep "closed-$s" "$out/shape$s.jsonl" "$warm_s" --concurrency "$conc_a" --duration "$stage_s"
+done
+if ((rates)); then
+  # Rates from the fit's own prediction of saturation (never from a measurement): 0.3x..1.5x.
+  sat=$(/usr/bin/python3 -c "import json,sys; s=json.load(open(sys.argv[1]))['scenarios'][0]['stages'][-1]['metrics']; print(s['request_rate_achieved'])" \
+    "$out/closed-A/predicted/summary.json")
+  rate_list=$(/usr/bin/python3 -c "import sys; r=float(sys.argv[1]); print(','.join(f'{f*r:.3f}' for f in (0.3,0.6,0.9,1.2,1.5)))" "$sat")
+  sweep poisson-A "$out/shapeA.jsonl" "$warm_s" --rate "$rate_list" --arrival poisson --duration "$stage_s" --seed 5
+fi
+# Preemption: a KV cache of preempt_blocks x 128 tokens (full loop: restart the server with it).
+if ((!small_kv_from_start)); then
+  "$eng/stop.sh" "$srv.pid" >&2
+  "$eng/start.sh" vllm-openai --port-file "$srv" --max-num-seqs "$seqs" -- --num-gpu-blocks-override "$preempt_blocks" >&2
+  target="127.0.0.1:$(cat "$srv")"
+  engine_set="num_gpu_blocks_override=$((preempt_blocks - 1))"  # less V1's null block, as calibrate fit does
+fi
+sweep preempt-B "$out/shapeB.jsonl" 0 --concurrency "$preempt_conc" --requests $((2 * preempt_conc))
+"$eng/stop.sh" "$srv.pid" >&2
+grep -E 'non-default args|version' "$srv.log" | sed -E 's/^.*\] //' | head -3 > "$out/server-settings.txt" || true
+
+report=(/usr/bin/python3 "$eng/loop_report.py" --out "$out" --probe "$out/probe.json" --fit "$out/profile/fit.json")
+[[ -n $doc ]] && report+=(--doc "$doc")
+((short)) && report+=(--title "short loop (CI)")
+"${report[@]}"
