@@ -24,7 +24,7 @@ class Catalog;
 
 constexpr double kDefaultIntervalLevel = 0.8;
 constexpr std::size_t kMinPoolResiduals = 12;  // two tails of 10% need a few residuals each
-constexpr std::size_t kMinPoolSources = 2;     // one source's spread says nothing of the spread between sources
+constexpr std::size_t kMinPoolSources = 3;  // between-source spread needs more than one pair of sources
 
 struct EvidenceExclusion {
   std::string file;     // residuals from this validation file are not evidence ("" = none excluded)

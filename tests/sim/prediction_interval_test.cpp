@@ -62,11 +62,12 @@ TEST(PredictionInterval, BoundsAreOnTheMeasuredValue) {
 }
 
 TEST(PredictionInterval, CoverageCountsMeasuredValuesInsideTheInterval) {
-  // Evidence: two other sources with ln(pred/meas) spread over [-0.1, 0.1]: the 80% band is about +-0.08, so the
+  // Evidence: three other sources with ln(pred/meas) spread over [-0.1, 0.1]: the 80% band is about +-0.08, so the
   // measured value must lie within about 8% of the prediction.
   std::vector<Residual> res;
   add_source(res, "b.csv", 0.0);
   add_source(res, "c.csv", 0.0);
+  add_source(res, "d.csv", 0.0);  // a pool needs kMinPoolSources = 3 sources
   const IntervalModel model(res, 0.8, "test");
   nlohmann::json report = {{"sources", {{"a.csv", {{"metrics", {{"ttft_mean_ms", {{"n", 4}}}}}}}}},
                            {"rows",
@@ -87,18 +88,19 @@ TEST(PredictionInterval, CoverageCountsMeasuredValuesInsideTheInterval) {
 }
 
 TEST(PredictionInterval, LeaveOneSourceOutExcludesTheRowsOwnSource) {
-  // Source a.csv overpredicts by e^2 (7.4x); b and c are exact. A row of a.csv must get the band of b and c only
-  // (narrow around 0); were a.csv's own residuals in its pool, the upper quantile would sit near 2.
+  // Source a.csv overpredicts by e^2 (7.4x); b and c are exact. A row of a.csv must get the band of b, c and d
+  // only (narrow around 0); were a.csv's own residuals in its pool, the upper quantile would sit near 2.
   std::vector<Residual> res;
   add_source(res, "a.csv", 2.0);
   add_source(res, "b.csv", 0.0);
   add_source(res, "c.csv", 0.0);
+  add_source(res, "d.csv", 0.0);  // a pool needs kMinPoolSources = 3 sources
   const IntervalModel model(res, 0.8, "test");
   const MetricBand own_left_out = model.band("ttft_mean_ms", regime(), {"a.csv", "a.csv"});
   const MetricBand all = model.band("ttft_mean_ms", regime(), {});
   ASSERT_TRUE(own_left_out.found);
   ASSERT_TRUE(all.found);
-  EXPECT_EQ(own_left_out.sources, 2U);
+  EXPECT_EQ(own_left_out.sources, 3U);
   EXPECT_LT(own_left_out.hi_log, 0.1);
   EXPECT_GT(all.hi_log, 1.0);
   // The same through validate's row annotation: a.csv's row is scored on b and c's band, so a measurement equal
@@ -118,6 +120,7 @@ TEST(PredictionInterval, DatasetOfTheRowIsLeftOutToo) {
   for (auto& r : res) r.dataset = "x";
   add_source(res, "b.csv", 0.0);
   add_source(res, "c.csv", 0.0);
+  add_source(res, "d.csv", 0.0);  // a pool needs kMinPoolSources = 3 sources
   const IntervalModel model(res, 0.8, "test");
   EXPECT_LT(model.band("ttft_mean_ms", regime(), {"x2.csv", "x"}).hi_log, 0.1);
 }
@@ -127,6 +130,7 @@ TEST(PredictionInterval, TooFewResidualsFallBackToACoarserPool) {
   std::vector<Residual> res;
   add_source(res, "b.csv", 0.0);
   add_source(res, "c.csv", 0.0);
+  add_source(res, "d.csv", 0.0);  // a pool needs kMinPoolSources = 3 sources
   for (int i = 0; i < 3; ++i) res[static_cast<std::size_t>(i)].regime.load = "saturated";
   const IntervalModel model(res, 0.8, "test");
   StageRegime sat = regime();
@@ -135,7 +139,7 @@ TEST(PredictionInterval, TooFewResidualsFallBackToACoarserPool) {
   const MetricBand b = model.band("ttft_p99_ms", sat, {});
   ASSERT_TRUE(b.found);
   EXPECT_EQ(b.pool, "ttft");
-  EXPECT_EQ(b.residuals, 20U);
+  EXPECT_EQ(b.residuals, 30U);
   EXPECT_EQ(model.band("ttft_mean_ms", regime(), {}).pool, "ttft|light|graph|seen");
 }
 
@@ -143,6 +147,7 @@ TEST(PredictionInterval, OutOfEvidenceForAnUnseenGpuAndEngine) {
   std::vector<Residual> res;
   add_source(res, "b.csv", 0.0);
   add_source(res, "c.csv", 0.0);
+  add_source(res, "d.csv", 0.0);  // a pool needs kMinPoolSources = 3 sources
   const IntervalModel model(res, 0.8, "test");
   EXPECT_FALSE(model.check(regime(), {}).out_of_evidence);
   // A seen GPU with a new engine is partly seen, not out of evidence.
