@@ -43,7 +43,9 @@ PY
 "$bin" show instance g5.2xlarge >"$tmp/show"
 grep -q '^  usd_per_hour: 1.212  \[source: .*hardware_and_models.md §2.1' "$tmp/show" || fail "show price line: $(cat "$tmp/show")"
 grep -q '^  date: 20' "$tmp/show" || fail "show date line"
-"$bin" show gpus H100-80GB-SXM | grep -q '^name: H100-SXM$' || fail "show by alias"
+# grep -q would close the pipe early (SIGPIPE under pipefail): read the whole output first.
+"$bin" show gpus H100-80GB-SXM >"$tmp/show_alias"
+grep -q '^name: H100-SXM$' "$tmp/show_alias" || fail "show by alias"
 "$bin" show gpu a10g --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["resolved"]["mem_bw_bytes_s"]==600e9; assert "source" in d["document"]["mem_bw_bytes_s"]' ||
   fail "show --json"
 

@@ -50,7 +50,8 @@ if kind == "sglang":  # H100 80 GiB, TP1: 0.4 -> 0.88 by TP; 0.5 -> (81920 - 102
 if sys.argv[2] == "tgi-2":  # Llama-2: 4096 positions -> 4095 input, 4096 total, ceil16(4095 + 50) = 4160 prefill
     assert [settings[k]["value"] for k in ("max_input_length", "max_total_tokens", "max_batch_prefill_tokens")] == [4095, 4096, 4160]
 PY
-  "$bin" show engine "$e" | grep -q "source:" || { echo "show engine $e" >&2; exit 1; }
+  "$bin" show engine "$e" >"$tmp/show_engine"  # whole output first: grep -q in a pipe may SIGPIPE it
+  grep -q "source:" "$tmp/show_engine" || { echo "show engine $e" >&2; exit 1; }
 done
 expect_exit2 "bad sglang policy" "allowed: lpm, fcfs" predict --model llama-2-7b --gpu H100-SXM --engine sglang-0.5 --engine-set schedule_policy=dfs-weight
 echo "predict CLI: ok"
