@@ -21,13 +21,10 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 work="$(mktemp -d /tmp/servetwin_engine_live.XXXXXX)"
 srv_pid=""
+# shellcheck source=stop_server.sh
+source "$(dirname "$0")/stop_server.sh"
 cleanup() {
-  if [[ -n "$srv_pid" ]] && kill -0 "$srv_pid" 2>/dev/null; then
-    kill -TERM "$srv_pid" 2>/dev/null
-    for _ in $(seq 1 30); do kill -0 "$srv_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$srv_pid" 2>/dev/null
-    wait "$srv_pid" 2>/dev/null
-  fi
+  stop_server_pid "$srv_pid"
   if [[ -n "${ENGINE_LIVE_KEEP:-}" ]]; then rm -rf "$ENGINE_LIVE_KEEP"; cp -r "$work" "$ENGINE_LIVE_KEEP"; fi
   rm -rf "$work"
 }

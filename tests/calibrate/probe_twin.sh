@@ -11,13 +11,10 @@ set -uo pipefail
 bin="$1"
 work="$(mktemp -d /tmp/servetwin_probe_twin.XXXXXX)"
 srv_pid=""
+# shellcheck source=stop_server.sh
+source "$(dirname "$0")/stop_server.sh"
 cleanup() {
-  if [[ -n "$srv_pid" ]] && kill -0 "$srv_pid" 2>/dev/null; then
-    kill -TERM "$srv_pid" 2>/dev/null
-    for _ in $(seq 1 30); do kill -0 "$srv_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$srv_pid" 2>/dev/null
-    wait "$srv_pid" 2>/dev/null
-  fi
+  stop_server_pid "$srv_pid"
   if [[ -n "${PROBE_TWIN_KEEP:-}" ]]; then rm -rf "$PROBE_TWIN_KEEP"; cp -r "$work" "$PROBE_TWIN_KEEP"; fi
   rm -rf "$work"
 }
