@@ -1,10 +1,10 @@
 #include "sim/catalog/parsed_files.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <thread>
 
 #include "sim/catalog/strict_yaml.hpp"
+#include "sim/core/parallel_for.hpp"
 
 namespace servetwin::catalog_detail {
 
@@ -23,15 +23,9 @@ std::filesystem::path& parse_cache_dir() {
 
 ParsedFiles parse_all(const std::vector<std::filesystem::path>& all) {
   ParsedFiles parsed(all.size());
-  std::atomic<std::size_t> next{0};
-  auto worker = [&] {
-    for (std::size_t i = next++; i < all.size(); i = next++) parsed.parse(i, all[i]);
-  };
+  // parse() records each file's error by index, so the body never throws (parallel_for's contract).
   const unsigned threads = std::min<unsigned>(4, std::max(1U, std::thread::hardware_concurrency()));
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
+  parallel_for(all.size(), static_cast<int>(threads), [&](std::size_t i) { parsed.parse(i, all[i]); });
   return parsed;
 }
 

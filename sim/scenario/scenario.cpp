@@ -17,7 +17,7 @@
 #include "sim/engine/serving_sim.hpp"
 #include "sim/core/limits.hpp"
 #include "sim/metrics/rejection_tally.hpp"
-#include "sim/scenario/parallel_for.hpp"
+#include "sim/core/parallel_for.hpp"
 #include "sim/workload/arrivals.hpp"
 #include "sim/workload/client_backoff.hpp"
 #include "sim/workload/length_dist.hpp"

@@ -7,7 +7,7 @@
 
 #include "sim/catalog/catalog.hpp"
 #include "sim/plan/replica_router.hpp"
-#include "sim/scenario/parallel_for.hpp"
+#include "sim/core/parallel_for.hpp"
 #include "sim/validate/validation_report.hpp"
 
 namespace servetwin {

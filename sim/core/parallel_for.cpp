@@ -1,4 +1,4 @@
-#include "sim/scenario/parallel_for.hpp"
+#include "sim/core/parallel_for.hpp"
 
 #include <algorithm>
 #include <atomic>
