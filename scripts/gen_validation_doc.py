@@ -53,8 +53,12 @@ def interval_section(w, report):
       "eager/CUDA-graph + whether the GPU and engine preset were seen in other sources; (2) without the novelty; "
       "(3) family + load bin; (4) family; (5) all residuals. Load bins: `batch` (every request arrived at once), "
       "else by the share of TTFT spent waiting to be scheduled: `light` < 0.5 <= `queued` < 0.9 <= `saturated`. "
-      "Each source weighs the same in a pool. The bounds are the pool's weighted (1-level)/2 and (1+level)/2 "
-      "quantiles applied to the prediction; the point prediction is unchanged.")
+      "Each source weighs the same in a pool. The band is symmetric in ln(predicted / measured): +-q, where q is "
+      "the pool's split-conformal quantile of |ln(predicted / measured)|, the smallest score whose cumulative weight "
+      "reaches level x (1 + 1/n_eff) (n_eff = (sum w)^2 / sum w^2, Kish's effective sample size; with equal weights "
+      "this is the ceil((n + 1) level)-th smallest of n scores); the point prediction is unchanged. Why: the sign of "
+      "a source's bias does not carry over to the next source, and the plain empirical quantile of n scores covers "
+      "a new one with probability ceil(n level) / (n + 1), below the level (see *Interval method* below).")
     w("")
     w("Here every row's interval is drawn **leave-one-source-out**: without the residuals of the row's own file "
       "and dataset, so the *in interval* column above is honest coverage for a source the intervals never saw. "
@@ -74,6 +78,10 @@ def interval_section(w, report):
         w("")
     rows = [r for r in report["rows"] if r.get("out_of_evidence")]
     w(f"{len(rows)} of {len(report['rows'])} rows ran out of evidence (leave-one-source-out).")
+    w("")
+    # Static text: why the interval method is what it is, with the before/after coverage it was chosen on.
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "validation_interval_method.md")) as f:
+        w(f.read().rstrip("\n"))
     w("")
 
 

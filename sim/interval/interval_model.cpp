@@ -19,7 +19,8 @@ const char* novelty(bool gpu_seen, bool engine_seen) {
 
 bool is_cost_column(const std::string& metric) { return metric.rfind("usd_per_1m", 0) == 0; }
 
-// The residuals of one pool, weighted so every source counts the same.
+// The residuals of one pool, weighted so every source counts the same, as a band symmetric in ln(pred / meas):
+// +-(the weighted split-conformal quantile of |ln(pred / meas)|) (interval_model.hpp).
 MetricBand pool_band(const std::vector<const Residual*>& pool, double level, std::string name) {
   MetricBand b;
   b.pool = std::move(name);
@@ -28,11 +29,13 @@ MetricBand pool_band(const std::vector<const Residual*>& pool, double level, std
   b.residuals = pool.size();
   b.sources = per_source.size();
   if (b.residuals < kMinPoolResiduals || b.sources < kMinPoolSources) return b;
-  std::vector<std::pair<double, double>> vw;
-  for (const Residual* r : pool) vw.emplace_back(r->log_ratio, 1.0 / static_cast<double>(per_source[r->file]));
-  const double tail = (1.0 - level) / 2.0;
-  b.lo_log = weighted_quantile(vw, tail);
-  b.hi_log = weighted_quantile(vw, 1.0 - tail);
+  std::vector<std::pair<double, double>> scores;
+  for (const Residual* r : pool) {
+    scores.emplace_back(std::abs(r->log_ratio), 1.0 / static_cast<double>(per_source[r->file]));
+  }
+  const double bound = conformal_quantile(scores, level);
+  b.lo_log = -bound;
+  b.hi_log = bound;
   b.found = true;
   return b;
 }
@@ -45,22 +48,23 @@ std::pair<double, double> MetricBand::bounds(double predicted) const {
   return {predicted * std::exp(-hi_log), predicted * std::exp(-lo_log)};
 }
 
-double weighted_quantile(std::vector<std::pair<double, double>> vw, double q) {
-  if (vw.empty()) throw std::invalid_argument("weighted_quantile of nothing");
+double conformal_quantile(std::vector<std::pair<double, double>> vw, double level) {
+  if (vw.empty()) throw std::invalid_argument("conformal_quantile of nothing");
   std::sort(vw.begin(), vw.end());
-  double total = 0;
-  for (const auto& [v, w] : vw) total += w;
-  double before = 0, prev_pos = 0, prev_val = vw.front().first;
-  for (std::size_t i = 0; i < vw.size(); ++i) {
-    const double pos = (before + vw[i].second / 2.0) / total;  // the midpoint of this value's weight
-    if (q <= pos) {
-      if (i == 0) return vw[i].first;
-      const double f = (q - prev_pos) / (pos - prev_pos);
-      return prev_val + f * (vw[i].first - prev_val);
-    }
-    before += vw[i].second;
-    prev_pos = pos;
-    prev_val = vw[i].first;
+  double total = 0, total_sq = 0;
+  for (const auto& [v, w] : vw) {
+    total += w;
+    total_sq += w * w;
+  }
+  const double n_eff = total * total / total_sq;  // Kish: n when every weight is the same
+  // Split conformal: the ceil((n + 1) level)-th smallest of n scores, i.e. cumulative share (1 + 1/n) level. Past
+  // 1 the finite bound does not exist at this level; the largest score is the closest one there is.
+  const double share = std::min(1.0, level * (1.0 + 1.0 / n_eff));
+  const double needed = share * total * (1.0 - 1e-12);  // the rank itself must count despite rounding
+  double cumulative = 0;
+  for (const auto& [v, w] : vw) {
+    cumulative += w;
+    if (cumulative >= needed) return v;
   }
   return vw.back().first;
 }

@@ -143,6 +143,59 @@ TEST(PublishedLoadCoverage, NamedShapesScaleToTheRowsMeansAndUnknownNamesRunFixe
   EXPECT_EQ(unknown.scenario->fixed_output_tokens, 128);
 }
 
+TEST(PublishedLoadCoverage, LongBenchRowsRunTheLongBenchShape) {
+  // By workload name or alias, or by a word of the description: the longbench shape scaled to the row's means.
+  const WorkloadSpec& lb = catalog().workload("longbench");
+  for (const auto& cells : std::vector<std::map<std::string, std::string>>{
+           {{"workload", "LongBench"}}, {{"workload", "THUDM/LongBench"}},
+           {{"workload", "long-context"}, {"input_tokens_desc", "LongBench English tasks, truncated to 8k"}}}) {
+    auto all = cells;
+    all["input_tokens_mean"] = "6000";
+    all["output_tokens_mean"] = "100";
+    all["duration_s"] = "60";
+    const RowMapping m = map(row(all));
+    ASSERT_TRUE(m.scenario && m.scenario->length_dists) << m.reason;
+    const auto& [in, out] = *m.scenario->length_dists;
+    EXPECT_EQ(in.kind, "lognormal");
+    EXPECT_DOUBLE_EQ(in.mean, 6000);
+    EXPECT_DOUBLE_EQ(out.mean, 100);
+    EXPECT_NEAR(in.stddev / in.mean, lb.input.stddev / lb.input.mean, 1e-12);
+    EXPECT_NEAR(out.stddev / out.mean, lb.output.stddev / lb.output.mean, 1e-12);
+  }
+}
+
+TEST(PublishedLoadCoverage, LongBenchShapeIsTheTaskTableArithmetic) {
+  // configs/workloads/longbench.yaml's numbers from the published tables they cite: per task (THUDM/LongBench
+  // LongBench/task.md) mean words and samples, and the generation cap (config/dataset2maxlen.json).
+  struct Task {
+    double words, samples, cap;
+  };
+  const std::vector<Task> tasks = {
+      {9151, 200, 32},  {4887, 200, 32},  {11214, 200, 32}, {4559, 150, 64},  {18409, 200, 128}, {3619, 200, 128},
+      {8734, 200, 512}, {10614, 200, 512}, {2113, 200, 512}, {8209, 200, 32},  {6258, 200, 128},  {5177, 200, 64},
+      {9289, 200, 32},  {11141, 200, 32}, {1235, 500, 64},  {4206, 500, 64}};
+  double n = 0, words = 0, cap = 0;
+  for (const Task& t : tasks) {
+    n += t.samples;
+    words += t.words * t.samples;
+    cap += t.cap * t.samples;
+  }
+  words /= n;
+  cap /= n;
+  double words_var = 0, cap_var = 0;
+  for (const Task& t : tasks) {
+    words_var += t.samples * (t.words - words) * (t.words - words) / n;
+    cap_var += t.samples * (t.cap - cap) * (t.cap - cap) / n;
+  }
+  EXPECT_NEAR(words, 6711, 0.5);  // the paper's "average length of 6,711 words (English)"
+  const double tokens_per_word = 29869.0 / 18409.0;  // vllm-project/vllm#13350 NarrativeQA / task.md NarrativeQA
+  const WorkloadSpec& lb = catalog().workload("longbench");
+  EXPECT_NEAR(lb.input.mean, words * tokens_per_word, 1.0);
+  EXPECT_NEAR(lb.input.stddev, std::sqrt(words_var) * tokens_per_word, 1.0);
+  EXPECT_NEAR(lb.output.mean, cap, 0.05);
+  EXPECT_NEAR(lb.output.stddev, std::sqrt(cap_var), 0.05);
+}
+
 TEST(PublishedLoadCoverage, ScaledShapesKeepTheirMeanAfterClamping) {
   // Draws from the scaled ShareGPT shape: the sample mean is within 5% of the row's means (the clamp at min/max
   // moves it a little; 20,000 draws put the sampling error of a CV-1.2 lognormal mean under 1%).
