@@ -69,6 +69,19 @@ TgiRules tgi_rules(std::int64_t prefill_tokens) {
   return rules;
 }
 
+TEST(RouterCapacity, NoEvictCountsReservationsAndProjectedPeakOnlyTheLimit) {
+  Router rt("guaranteed_no_evict", 100);
+  rt.add(1, 16, 49);  // reserves ceil16(16 + 49 - 1) = 64
+  auto planner = make_tgi_planner(tgi_rules(4096));
+  Step step;
+  ASSERT_TRUE(planner->plan(rt.state, rt.commit, step));
+  EXPECT_TRUE(rt.policy->may_start(rt.state, 36));
+  EXPECT_FALSE(rt.policy->may_start(rt.state, 37));
+  const auto peak = make_capacity_policy("projected_peak");
+  EXPECT_TRUE(peak->may_start(rt.state, 100));  // the demand is the whole batch's peak already
+  EXPECT_FALSE(peak->may_start(rt.state, 100.5));
+}
+
 TEST(TgiPlanner, AdmitsTheFifoPrefixWithinThePrefillBudget) {
   Router rt("guaranteed_no_evict", 1000);
   rt.add(1, 16, 8);
