@@ -10,6 +10,7 @@
 
 #include "sim/engine/batch_planner.hpp"
 #include "sim/engine/capacity_policy.hpp"
+#include "sim/engine/router_loop.hpp"
 #include "sim/engine/router_state.hpp"
 #include "sim/engine/tgi_planner.hpp"
 
@@ -17,37 +18,34 @@ namespace servetwin {
 
 namespace {
 
-class TgiPlanner final : public RouterPlanner {
+class TgiPlanner final : public RouterLoopPlanner {
  public:
   explicit TgiPlanner(const TgiRules& rules) : rules_(rules) {}
   [[nodiscard]] const char* name() const override { return "tgi"; }
 
  protected:
-  bool plan_on(const RouterState& state, RouterCommit& commit, Step& step) override {
-    if (state.running().empty()) {
-      const std::size_t n = fitting_prefix(state, 0);
-      if (n == 0) return false;
-      start_prefill(state, commit, n, step);
-      decode_follows_addon_ = false;
-      return true;
-    }
-    if (!decode_follows_addon_ && !state.waiting().empty()) {
+  bool plan_prefill(const RouterState& state, RouterCommit& commit, Step& step, bool addon) override {
+    std::int64_t min_size = 0;
+    if (addon) {
       const auto bs = static_cast<double>(state.running().size());
-      const std::int64_t min_size =
-          state.waiting_tokens() >= rules_.max_waiting_tokens
-              ? 0
-              : std::max<std::int64_t>(1, static_cast<std::int64_t>(std::floor(bs * rules_.waiting_served_ratio)));
-      const std::size_t n = fitting_prefix(state, min_size);
-      if (n > 0) {
-        start_prefill(state, commit, n, step);
-        decode_follows_addon_ = true;
-        commit.count_addon_prefill();
-        return true;
-      }
+      min_size = state.waiting_tokens() >= rules_.max_waiting_tokens
+                     ? 0
+                     : std::max<std::int64_t>(1, static_cast<std::int64_t>(std::floor(bs * rules_.waiting_served_ratio)));
     }
-    plan_decode(state, step);
-    decode_follows_addon_ = false;
+    const std::size_t n = fitting_prefix(state, min_size);
+    if (n == 0) return false;
+    start_prefill(state, commit, n, step);
     return true;
+  }
+
+  void plan_decode(const RouterState& state, Step& step) const override {
+    StepShape& s = step.shape;
+    for (auto* r : state.running()) {
+      step.items.push_back({r, 0, true});
+      s.decode_kv_tokens += r->context_len() + 1;
+    }
+    s.decode_seqs = static_cast<std::int64_t>(state.running().size());
+    s.lm_head_tokens = s.decode_seqs;
   }
 
  private:
@@ -86,18 +84,7 @@ class TgiPlanner final : public RouterPlanner {
     step.is_prefill_only = true;
   }
 
-  static void plan_decode(const RouterState& state, Step& step) {
-    StepShape& s = step.shape;
-    for (auto* r : state.running()) {
-      step.items.push_back({r, 0, true});
-      s.decode_kv_tokens += r->context_len() + 1;
-    }
-    s.decode_seqs = static_cast<std::int64_t>(state.running().size());
-    s.lm_head_tokens = s.decode_seqs;
-  }
-
   TgiRules rules_;
-  bool decode_follows_addon_ = false;  // the last step planned was an add-on prefill
 };
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <cmath>
 
 #include "sim/engine/capacity_policy.hpp"
+#include "sim/engine/router_loop.hpp"
 #include "sim/engine/router_state.hpp"
 
 namespace servetwin {
@@ -66,31 +67,17 @@ double TgisWeights::prefill(const std::vector<SimRequest*>& batch) const {
 
 namespace {
 
-class TgisPlanner final : public RouterPlanner {
+class TgisPlanner final : public RouterLoopPlanner {
  public:
   explicit TgisPlanner(const TgisRules& rules) : rules_(rules), w_(rules_.weights) {}
   [[nodiscard]] const char* name() const override { return "tgis"; }
 
  protected:
-  bool plan_on(const RouterState& state, RouterCommit& commit, Step& step) override {
-    if (state.running().empty()) {
-      const auto batch = next_batch(state, commit, 1);
-      if (batch.empty()) return false;
-      start_prefill(batch, commit, step);
-      decode_follows_addon_ = false;
-      return true;
-    }
-    if (!decode_follows_addon_ && !state.waiting().empty() && addon_allowed(state)) {
-      const auto batch = next_batch(state, commit, addon_min_size(state));
-      if (!batch.empty()) {
-        start_prefill(batch, commit, step);
-        decode_follows_addon_ = true;
-        commit.count_addon_prefill();
-        return true;
-      }
-    }
-    plan_decode(state, step);
-    decode_follows_addon_ = false;
+  bool plan_prefill(const RouterState& state, RouterCommit& commit, Step& step, bool addon) override {
+    if (addon && !addon_allowed(state)) return false;
+    const auto batch = next_batch(state, commit, addon ? addon_min_size(state) : 1);
+    if (batch.empty()) return false;
+    start_prefill(batch, commit, step);
     return true;
   }
 
@@ -210,7 +197,7 @@ class TgisPlanner final : public RouterPlanner {
     step.is_prefill_only = true;
   }
 
-  void plan_decode(const RouterState& state, Step& step) const {
+  void plan_decode(const RouterState& state, Step& step) const override {
     StepShape& s = step.shape;
     std::int64_t ctx_sum = 0, ctx_max = 0;
     for (auto* r : state.running()) {
@@ -236,7 +223,6 @@ class TgisPlanner final : public RouterPlanner {
 
   TgisRules rules_;
   const TgisWeights& w_;
-  bool decode_follows_addon_ = false;  // the last step planned was an add-on prefill
 };
 
 }  // namespace
