@@ -8,7 +8,8 @@
 // plan_on(); plan() hands it the engine's state and commit as those types (a mismatch is a
 // programming error and throws std::bad_cast).
 // One planner per file: vllm_v1_planner.cpp, vllm_v0_planner.cpp, static_batch_planner.cpp
-// (PagedState), tgi_planner.cpp, tgis_planner.cpp (RouterState); SGLang's sits in sglang_engine.cpp.
+// (PagedState), tgi_planner.cpp, tgis_planner.cpp (RouterState, on the shared loop of router_loop.hpp);
+// SGLang's sits in sglang_engine.cpp.
 #include <memory>
 #include <string>
 
