@@ -3,9 +3,9 @@
 // prefill -> decode -> finish lifecycle on the event core, step timing via the cost model,
 // records and statistics. A concrete engine implements the two scheduler stages:
 //   admit()     capacity stage at arrival: accept into the engine queue, or reject;
-//   plan_step() batch stage when the engine is free: choose the next iteration's work (paged
-//               engines: a BatchPlanner over a read-only PagedState, KV changes only through
-//               PagedCommit, sim/engine/paged_state.hpp);
+//   plan_step() batch stage when the engine is free: choose the next iteration's work (a
+//               BatchPlanner over a read-only state, KV changes only through its commit class:
+//               the KV contract, sim/engine/kv_view.hpp);
 // and commits its bookkeeping in on_step_done(). kv_ only meters use for the summary (kv_ledger.hpp).
 // A new engine is one <name>_engine.cpp that registers its kind (engine_registry.hpp) and one preset.
 #include <cstdint>

@@ -81,7 +81,7 @@ bool PagedCommit::try_admit(SimRequest* r, std::int64_t budget, std::int64_t res
   if (hit_cost + new_blocks > pool.free() - reserve_blocks) return false;
   const std::int64_t footprint = s_.blocks_for(r->in.input_tokens + r->max_new_tokens);
   const CapacityPolicy& capacity = s_.capacity();
-  if (s.committed_blocks == 0 && !capacity.may_start(s_, footprint)) return false;
+  if (s.committed_blocks == 0 && !capacity.may_start(s_, static_cast<double>(footprint))) return false;
   if (hit_blocks > 0) {
     pool.take_hits(r->in.prefix_group, hit_blocks, s.blocks);
     s.computed = start;

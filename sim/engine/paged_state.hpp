@@ -1,8 +1,8 @@
 #pragma once
 // The scheduler state of a paged-KV engine (sim/engine/vllm_engine.hpp) and its KV contract.
 //
-// KV contract. A batch planner (batch_planner.hpp) and a capacity policy (capacity_policy.hpp) see
-// the state only as `const PagedState&`: queues, per-request progress, free and total blocks, cached
+// KV contract (kv_view.hpp). A batch planner (batch_planner.hpp) and a capacity policy
+// (capacity_policy.hpp) see the state only as `const PagedState&` (a KvView in blocks): queues, per-request progress, free and total blocks, cached
 // prefixes. Every change to the KV cache and the queues goes through PagedCommit, the one mutating
 // path: allocate (grow a request's blocks, take prefix-cache hits, reserve a footprint), preempt
 // (free a running request's blocks and requeue it for recompute), and the queue moves that go with
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "sim/engine/engine_base.hpp"
+#include "sim/engine/kv_view.hpp"
 #include "sim/engine/prefix_cache.hpp"
 
 namespace servetwin {
@@ -51,7 +52,7 @@ struct PagedSeq {
   BlockPool::Holding blocks;
 };
 
-class PagedState {
+class PagedState final : public KvView {
  public:
   // Empty until PagedCommit::configure.
 
@@ -65,6 +66,11 @@ class PagedState {
   [[nodiscard]] std::int64_t free_blocks() const { return pool_.free(); }
   [[nodiscard]] std::int64_t total_blocks() const { return pool_.total(); }
   [[nodiscard]] std::int64_t committed_blocks() const { return committed_blocks_; }
+  // KvView, in blocks.
+  [[nodiscard]] const char* kv_unit() const override { return "blocks"; }
+  [[nodiscard]] double kv_total() const override { return static_cast<double>(total_blocks()); }
+  [[nodiscard]] double kv_free() const override { return static_cast<double>(free_blocks()); }
+  [[nodiscard]] double kv_committed() const override { return static_cast<double>(committed_blocks_); }
   // Static batches: this instant's arrivals are still coming in, so no batch may form yet.
   [[nodiscard]] bool batch_forming() const { return batch_forming_; }
   [[nodiscard]] std::int64_t blocks_for(std::int64_t tokens) const {
@@ -97,7 +103,7 @@ class PagedState {
 };
 
 // The one mutating path of a PagedState (see the contract at the top).
-class PagedCommit {
+class PagedCommit final : public KvCommit {
  public:
   explicit PagedCommit(PagedState& state) : s_(state) {}
 

@@ -58,7 +58,7 @@ std::int64_t clipped_new(const SimRequest& r) {
 }
 
 // The batch stage: one prefill batch or one decode batch per iteration (SGLang event loop).
-class SglangPlanner final : public BatchPlanner {
+class SglangPlanner final : public PagedPlanner {
  public:
   explicit SglangPlanner(const SglangRules& rules) : rules_(rules), ratio_(rules.init_ratio) {}
   [[nodiscard]] const char* name() const override { return "sglang"; }
@@ -66,7 +66,8 @@ class SglangPlanner final : public BatchPlanner {
   [[nodiscard]] std::uint64_t retractions() const { return retractions_; }
   [[nodiscard]] std::uint64_t decode_steps_above_graph() const { return above_graph_; }
 
-  bool plan(const PagedState& state, PagedCommit& commit, Step& step) override {
+ protected:
+  bool plan_on(const PagedState& state, PagedCommit& commit, Step& step) override {
     if (plan_prefill(state, commit, step)) return true;
     if (plan_decode(state, commit, step)) return true;
     ratio_ = rules_.init_ratio;  // idle: the scheduler re-initialises new_token_ratio

@@ -5,6 +5,7 @@
 
 #include "sim/catalog/catalog.hpp"
 #include "sim/engine/engine_registry.hpp"
+#include "sim/engine/tgi_planner.hpp"
 
 namespace servetwin {
 
@@ -20,16 +21,18 @@ TgiEngine::TgiEngine(EventQueue& queue, SimListener* listener, CostModel cost, c
   const std::int64_t positions = std::min<std::int64_t>(model.max_position_embeddings, 4096);
   max_input_length_ = s.integer("max_input_length", v2 ? positions - 1 : 1024, 1, 100000000);
   max_total_tokens_ = s.integer("max_total_tokens", v2 ? positions : 2048, 2, 100000000);
-  max_batch_prefill_tokens_ = s.integer("max_batch_prefill_tokens", v2 ? ceil16(max_input_length_ + 50) : 4096, 1, 100000000);
-  max_waiting_tokens_ = s.integer("max_waiting_tokens", 20, 1, 100000);
-  waiting_served_ratio_ = s.number("waiting_served_ratio", 1.2, 0, 1000);
+  TgiRules rules;
+  rules.max_batch_prefill_tokens =
+      s.integer("max_batch_prefill_tokens", v2 ? tgi_ceil16(max_input_length_ + 50) : 4096, 1, 100000000);
+  rules.max_waiting_tokens = s.integer("max_waiting_tokens", 20, 1, 100000);
+  rules.waiting_served_ratio = s.number("waiting_served_ratio", 1.2, 0, 1000);
   const double memory_fraction = s.number("cuda_memory_fraction", 1.0, 0.05, 1.0);
   const double context_bytes = s.number("cuda_context_bytes", 0, 0, 1e12);
   const double user_total = s.number("max_batch_total_tokens", 0, 0, 1e12);
   if (max_input_length_ >= max_total_tokens_) {
     throw ConfigError("tgi: max_input_length must be < max_total_tokens (the launcher refuses otherwise)");
   }
-  if (max_batch_prefill_tokens_ < max_input_length_) {
+  if (rules.max_batch_prefill_tokens < max_input_length_) {
     throw ConfigError("tgi: max_batch_prefill_tokens must be >= max_input_length (the launcher refuses otherwise)");
   }
   // Warmup (§3.2): the shard runs one prefill of max_batch_prefill_tokens tokens, then turns the
@@ -38,8 +41,8 @@ TgiEngine::TgiEngine(EventQueue& queue, SimListener* listener, CostModel cost, c
   // token per request (at most max_batch_prefill_tokens / max_input_length requests).
   const double tp = cost_model().tp();
   const double per_token = 2.0 * (4.0 * model.hidden_size + 3.0 * model.intermediate_size / tp);
-  const double warm_reqs = std::ceil(static_cast<double>(max_batch_prefill_tokens_) / static_cast<double>(max_input_length_));
-  const double activation = per_token * static_cast<double>(max_batch_prefill_tokens_) + 8.0 * warm_reqs * model.vocab_size / tp;
+  const double warm_reqs = std::ceil(static_cast<double>(rules.max_batch_prefill_tokens) / static_cast<double>(max_input_length_));
+  const double activation = per_token * static_cast<double>(rules.max_batch_prefill_tokens) + 8.0 * warm_reqs * model.vocab_size / tp;
   const double device = gpu.usable_memory_bytes > 0 ? gpu.usable_memory_bytes : gpu.memory_bytes;
   memory_ = compute_memory_budget(device * memory_fraction, context_bytes, cost_model().weight_bytes_per_gpu(), activation);
   if (!memory_.fits()) {
@@ -56,6 +59,10 @@ TgiEngine::TgiEngine(EventQueue& queue, SimListener* listener, CostModel cost, c
                           " tokens < max_total_tokens " + std::to_string(max_total_tokens_));
   }
   kv_ = KvLedger("tokens", static_cast<double>(max_batch_total_tokens_));
+  // TGI never evicts: a batch starts only when its footprint fits next to the running reservations.
+  capacity_ = make_capacity_policy("guaranteed_no_evict");
+  planner_ = make_tgi_planner(rules);
+  commit_.configure("tokens", static_cast<double>(max_batch_total_tokens_), *capacity_);
 }
 
 EngineLimits TgiEngine::limits() const {
@@ -74,94 +81,15 @@ EngineBase::Admission TgiEngine::admit(SimRequest& req) {
     return {false, RequestStatus::kRejected, "422: input + max_new_tokens > max_total_tokens"};
   }
   ++permits_held_;
-  queue_entries_.push_back(&req);
-  max_queue_ = std::max<std::int64_t>(max_queue_, static_cast<std::int64_t>(queue_entries_.size()));
+  commit_.enqueue(&req);
   return {};
 }
 
-std::int64_t TgiEngine::running_reserved() const {
-  std::int64_t t = 0;
-  for (const auto* r : running_) t += reserved_tokens(*r);
-  return t;
-}
-
-std::vector<SimRequest*> TgiEngine::next_batch(std::int64_t min_size, std::int64_t token_budget) {
-  std::int64_t prefill = 0, decode = 0;
-  std::size_t n = 0;
-  for (; n < queue_entries_.size(); ++n) {
-    const SimRequest* r = queue_entries_[n];
-    const std::int64_t p = prefill + ceil16(r->in.input_tokens);
-    const std::int64_t d = decode + ceil16(r->max_new_tokens);
-    if (p > max_batch_prefill_tokens_ || p + d > token_budget) break;  // head-of-line blocking
-    prefill = p;
-    decode = d;
-  }
-  if (n == 0 || (min_size > 0 && static_cast<std::int64_t>(n) < min_size)) return {};
-  std::vector<SimRequest*> batch(queue_entries_.begin(), queue_entries_.begin() + static_cast<std::ptrdiff_t>(n));
-  queue_entries_.erase(queue_entries_.begin(), queue_entries_.begin() + static_cast<std::ptrdiff_t>(n));
-  return batch;
-}
-
-void TgiEngine::build_prefill(const std::vector<SimRequest*>& batch, Step& step) const {
-  StepShape& s = step.shape;
-  for (auto* r : batch) {
-    const std::int64_t in = r->in.input_tokens;
-    step.items.push_back({r, in, true});
-    s.prefill_seqs += 1;
-    s.prefill_tokens += in;
-    s.prefill_attn_pairs += static_cast<double>(in) * static_cast<double>(in + 1) / 2;
-  }
-  // TGI 1.0 flash models compute logits only at the last prompt token of each request.
-  s.lm_head_tokens = s.prefill_seqs;
-  step.is_prefill_only = true;
-}
-
-void TgiEngine::build_decode(Step& step) const {
-  StepShape& s = step.shape;
-  for (auto* r : running_) {
-    step.items.push_back({r, 0, true});
-    s.decode_kv_tokens += r->context_len() + 1;
-  }
-  s.decode_seqs = static_cast<std::int64_t>(running_.size());
-  s.lm_head_tokens = s.decode_seqs;
-}
-
 bool TgiEngine::plan_step(TimeNs now, Step& step) {
-  const bool any = plan(now, step);
-  if (any && observer_) {
-    std::int64_t reserved = running_reserved();
-    if (step.is_prefill_only) {
-      for (const auto& i : step.items) reserved += reserved_tokens(*i.req);
-    }
-    observer_(step, max_batch_total_tokens_ - reserved);
-  }
+  commit_.set_now(now);
+  const bool any = planner_->plan(state_, commit_, step);
+  if (any && observer_) observer_(step, static_cast<std::int64_t>(state_.kv_free()));
   return any;
-}
-
-bool TgiEngine::plan(TimeNs /*now*/, Step& step) {
-  if (running_.empty()) {
-    auto batch = next_batch(0, max_batch_total_tokens_);
-    if (batch.empty()) return false;
-    build_prefill(batch, step);
-    decode_follows_addon_ = false;
-    return true;
-  }
-  if (!decode_follows_addon_ && !queue_entries_.empty()) {
-    const auto bs = static_cast<double>(running_.size());
-    const std::int64_t min_size = waiting_tokens_ >= max_waiting_tokens_
-                                      ? 0
-                                      : std::max<std::int64_t>(1, static_cast<std::int64_t>(std::floor(bs * waiting_served_ratio_)));
-    auto batch = next_batch(min_size, max_batch_total_tokens_ - running_reserved());
-    if (!batch.empty()) {
-      build_prefill(batch, step);
-      decode_follows_addon_ = true;
-      ++addon_prefills_;
-      return true;
-    }
-  }
-  build_decode(step);
-  decode_follows_addon_ = false;
-  return true;
 }
 
 void TgiEngine::on_step_done(const Step& step) {
@@ -169,29 +97,23 @@ void TgiEngine::on_step_done(const Step& step) {
     if (item.req->done && !item.req->cancelled) --permits_held_;
   }
   if (step.is_prefill_only) {
-    for (const auto& item : step.items) {
-      if (!item.req->done && !item.req->cancelled) running_.push_back(item.req);
-    }
-    waiting_tokens_ = 1;
+    commit_.prefill_done(step);
   } else {
-    ++waiting_tokens_;
+    commit_.decode_done();
   }
-  running_.erase(std::remove_if(running_.begin(), running_.end(), [](const SimRequest* r) { return r->done || r->cancelled; }),
-                 running_.end());
-  kv_.set_used(static_cast<double>(running_reserved()), step.end_ns);
+  kv_.set_used(state_.kv_committed(), step.end_ns);
 }
 
 void TgiEngine::on_cancel(SimRequest& req) {
   --permits_held_;
-  queue_entries_.erase(std::remove(queue_entries_.begin(), queue_entries_.end(), &req), queue_entries_.end());
-  running_.erase(std::remove(running_.begin(), running_.end(), &req), running_.end());
-  kv_.set_used(static_cast<double>(running_reserved()), now());
+  commit_.close(req);
+  kv_.set_used(state_.kv_committed(), now());
 }
 
 nlohmann::json TgiEngine::engine_stats() const {
   return {{"max_batch_total_tokens", max_batch_total_tokens_},
-          {"addon_prefills", addon_prefills_},
-          {"max_queue", max_queue_}};
+          {"addon_prefills", state_.addon_prefills()},
+          {"max_queue", state_.max_waiting()}};
 }
 
 // Engine kind `tgi` (sim/engine/engine_registry.hpp: called from the generated engine list).

@@ -8,16 +8,18 @@
 #include <vector>
 
 #include "sim/engine/batch_planner.hpp"
+#include "sim/engine/paged_state.hpp"
 
 namespace servetwin {
 
 namespace {
 
-class VllmV0Planner final : public BatchPlanner {
+class VllmV0Planner final : public PagedPlanner {
  public:
   [[nodiscard]] const char* name() const override { return "v0"; }
 
-  bool plan(const PagedState& state, PagedCommit& commit, Step& step) override {
+ protected:
+  bool plan_on(const PagedState& state, PagedCommit& commit, Step& step) override {
     if (plan_prefill(state, commit, step)) return true;
     plan_decode(state, commit, step);
     return !step.items.empty();

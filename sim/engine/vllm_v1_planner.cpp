@@ -7,16 +7,18 @@
 #include <algorithm>
 
 #include "sim/engine/batch_planner.hpp"
+#include "sim/engine/paged_state.hpp"
 
 namespace servetwin {
 
 namespace {
 
-class VllmV1Planner final : public BatchPlanner {
+class VllmV1Planner final : public PagedPlanner {
  public:
   [[nodiscard]] const char* name() const override { return "v1"; }
 
-  bool plan(const PagedState& state, PagedCommit& commit, Step& step) override {
+ protected:
+  bool plan_on(const PagedState& state, PagedCommit& commit, Step& step) override {
     std::int64_t budget = state.limits().max_num_batched_tokens;
     bool preempted = false;
     const std::vector<SimRequest*>& running = state.running();
