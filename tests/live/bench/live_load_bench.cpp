@@ -13,10 +13,6 @@
 //                        [threads=0 (automatic)]
 // The overhead phase uses a slower engine step by default: it measures timestamp accuracy at 1000
 // concurrent streams, not throughput, and must not saturate the machine.
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -24,6 +20,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "tests/live/bench/bench_child.hpp"
 #include "tests/live/live_test_util.hpp"
 
 using namespace servetwin;
@@ -65,53 +62,20 @@ int twin_process(char** argv) {
   return 0;
 }
 
-// The twin in a child process (posix_spawn of this binary: no fork of a gRPC process).
+// The twin in a child process (`--twin` mode of this binary).
 class TwinChild {
  public:
-  TwinChild(const char* self, int streams, TimeNs step_ns, bool spread, bool log) {
-    int in[2], out[2];
-    if (pipe(in) != 0 || pipe(out) != 0) throw std::runtime_error("pipe");
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_addclose(&fa, in[1]);
-    posix_spawn_file_actions_addclose(&fa, out[0]);
-    std::vector<std::string> args = {self, "--twin", std::to_string(streams), std::to_string(step_ns),
-                                     spread ? "1" : "0", log ? "1" : "0"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    if (posix_spawn(&pid_, self, &fa, nullptr, argv.data(), environ) != 0) throw std::runtime_error("spawn");
-    posix_spawn_file_actions_destroy(&fa);
-    close(in[0]);
-    close(out[1]);
-    to_child_ = in[1];
-    from_child_ = fdopen(out[0], "r");
-    char line[64] = {};
-    if (fgets(line, sizeof line, from_child_) == nullptr) throw std::runtime_error("twin process did not start");
-    port_ = std::atoi(line);
-  }
-  [[nodiscard]] int port() const { return port_; }
+  TwinChild(const char* self, int streams, TimeNs step_ns, bool spread, bool log)
+      : child_(self, {"--twin", std::to_string(streams), std::to_string(step_ns), spread ? "1" : "0", log ? "1" : "0"}) {}
+  [[nodiscard]] int port() const { return child_.port(); }
   TwinReport finish() {
-    close(to_child_);
-    std::string text;
-    char buf[65536];
-    std::size_t n = 0;
-    while ((n = fread(buf, 1, sizeof buf, from_child_)) > 0) text.append(buf, n);
-    fclose(from_child_);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    const auto j = nlohmann::json::parse(text);
+    const auto j = nlohmann::json::parse(child_.finish());
     return {j["messages"].get<std::int64_t>(), j["emissions"].get<std::map<std::string, std::int64_t>>(),
             j["handoffs"].get<std::map<std::string, std::int64_t>>()};
   }
 
  private:
-  pid_t pid_ = 0;
-  int to_child_ = -1;
-  FILE* from_child_ = nullptr;
-  int port_ = 0;
+  BenchChild child_;
 };
 
 const char* g_self = nullptr;
