@@ -32,11 +32,18 @@ using namespace servetwin::testing;
 
 namespace {
 
-double cpu_seconds() {
+// This process's CPU seconds and context switches (voluntary + involuntary): on a shared machine
+// the switch count, unlike CPU time, does not grow with the other processes' cache pollution.
+struct Usage {
+  double cpu_s = 0;
+  double switches = 0;
+};
+Usage usage_now() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+  return {static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+              static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6,
+          static_cast<double>(u.ru_nvcsw + u.ru_nivcsw)};
 }
 
 double load_average_1min() {
@@ -65,17 +72,18 @@ int twin_process(char** argv) {
   o.front_end = std::string(argv[2]) == "openai" ? live::TwinFrontEnd::kOpenai : live::TwinFrontEnd::kGrpc;
   live::TwinServer twin(o, fake_factory(bench_engine(std::atoi(argv[3]), std::atoll(argv[4]))));
   const int port = twin.start();
-  const double cpu0 = cpu_seconds();
+  const Usage u0 = usage_now();
   std::cout << port << std::endl;
   while (std::cin.get() != EOF) {
   }
-  const double cpu_s = cpu_seconds() - cpu0;
+  const Usage u1 = usage_now();
   twin.shutdown(0);
   nlohmann::json sent = nlohmann::json::array();
   for (const auto& s : twin.sent_log()) {
     sent.push_back({s.x_request_id, s.received_ns, s.first_token_sent_ns, s.last_token_sent_ns, s.tokens});
   }
-  std::cout << nlohmann::json{{"cpu_s", cpu_s}, {"sent", sent}} << std::endl;
+  std::cout << nlohmann::json{{"cpu_s", u1.cpu_s - u0.cpu_s}, {"switches", u1.switches - u0.switches}, {"sent", sent}}
+            << std::endl;
   return 0;
 }
 
@@ -120,10 +128,11 @@ nlohmann::json run_phase(bool openai, int streams, double seconds, TimeNs step_n
   cfg.duration_s = kSkipS + seconds;
   cfg.warmup_s = 0;
   cfg.timeout_s = 30;
-  const double cpu0 = cpu_seconds();
+  const Usage u0 = usage_now();
   live::LoadRunner runner(cfg, live::read_dataset(ds_path));
   const auto res = runner.run(nullptr);
-  const double client_cpu_s = cpu_seconds() - cpu0;
+  const Usage u1 = usage_now();
+  const double client_cpu_s = u1.cpu_s - u0.cpu_s;
   const auto twin = nlohmann::json::parse(child.finish());
 
   std::unordered_map<std::string, std::array<std::int64_t, 4>> sent;  // id -> received, first, last, tokens
@@ -173,6 +182,8 @@ nlohmann::json run_phase(bool openai, int streams, double seconds, TimeNs step_n
           {"events_per_s", static_cast<double>(events_in_window) / window_s},
           {"client_cpu_us_per_event", client_cpu_s * 1e6 / tokens},
           {"server_cpu_us_per_event", twin["cpu_s"].get<double>() * 1e6 / tokens},
+          {"client_switches_per_event", (u1.switches - u0.switches) / tokens},
+          {"server_switches_per_event", twin["switches"].get<double>() / tokens},
           {"client_cpu_s", client_cpu_s},
           {"server_cpu_s", twin["cpu_s"]},
           {"compared_requests", overhead_us.size()},
