@@ -8,10 +8,6 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <sys/socket.h>
-
-#include <array>
-#include <cstdio>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -34,15 +30,11 @@ class Session;
 
 // The answer to one request. Producers (any thread) fill an outbox under mu_; the session's strand
 // drains it with one write in flight at a time, so many tokens queued between two writes go out in
-// one chunk (what an ASGI server does under load, too). A stream's data that finds the connection
-// idle (header out, no write in flight, nothing queued) is written by the producer itself, one
-// non-blocking sendmsg under mu_: no hand-off to a server thread, which at 50k tokens/s cost a
-// post, a thread wake-up and a strand dispatch per token. What the socket does not take at once
-// goes to the strand, which writes it first.
+// one chunk (what an ASGI server does under load, too).
 class Exchange final : public HttpExchange, public std::enable_shared_from_this<Exchange> {
  public:
-  Exchange(std::shared_ptr<Session> s, int fd, unsigned version, bool keep_alive)
-      : session_(std::move(s)), fd_(fd), version_(version), keep_alive_(keep_alive) {}
+  Exchange(std::shared_ptr<Session> s, unsigned version, bool keep_alive)
+      : session_(std::move(s)), version_(version), keep_alive_(keep_alive) {}
 
   void reply(HttpReply r) override {
     std::lock_guard lk(mu_);
@@ -60,7 +52,6 @@ class Exchange final : public HttpExchange, public std::enable_shared_from_this<
   void stream_send(const std::string& data) override {
     std::lock_guard lk(mu_);
     if (!began_ || end_ || data.empty()) return;
-    if (direct_ok_) return send_direct(data);
     pending_ += data;
     schedule();
   }
@@ -81,11 +72,9 @@ class Exchange final : public HttpExchange, public std::enable_shared_from_this<
 
  private:
   void schedule();  // mu_ held
-  void send_direct(const std::string& data);  // mu_ held, direct_ok_
   void finished(beast::error_code ec);
 
   std::shared_ptr<Session> session_;
-  int fd_;  // the session's socket; closed only after client_gone/finished cleared direct_ok_
   unsigned version_;
   bool keep_alive_;
 
@@ -95,9 +84,6 @@ class Exchange final : public HttpExchange, public std::enable_shared_from_this<
   unsigned stream_status_ = 200;
   std::string stream_type_;
   std::string pending_;
-  // The strand set it (under mu_) when the stream is idle: a producer may write to fd_ itself.
-  bool direct_ok_ = false;
-  std::string direct_rest_;  // chunk bytes a direct write left unsent: the strand writes them first
   std::function<void()> on_disconnect_;
 
   // Strand-only state.
@@ -176,8 +162,7 @@ class Session final : public std::enable_shared_from_this<Session> {
     v.body = req.body();
     v.content_type = std::string(req[http::field::content_type]);
     v.x_request_id = std::string(req["x-request-id"]);
-    current_ = std::make_shared<Exchange>(shared_from_this(), stream_.socket().native_handle(), req.version(),
-                                          req.keep_alive());
+    current_ = std::make_shared<Exchange>(shared_from_this(), req.version(), req.keep_alive());
     watch_disconnect(current_);
     handler_(v, current_);
   }
@@ -216,7 +201,6 @@ void Exchange::client_gone() {
     f = std::move(on_disconnect_);
     on_disconnect_ = nullptr;
     end_ = true;  // accept nothing more
-    direct_ok_ = false;
   }
   if (f) f();
   session_->response_done(net::error::connection_reset, false);
@@ -232,32 +216,9 @@ void Exchange::finished(beast::error_code ec) {
   session_->response_done(ec, keep_alive_);
 }
 
-void Exchange::send_direct(const std::string& data) {
-  char size_line[24];
-  const int size_len = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
-  static constexpr char kCrlf[] = "\r\n";
-  std::array<iovec, 3> iov{iovec{size_line, static_cast<std::size_t>(size_len)},
-                           iovec{const_cast<char*>(data.data()), data.size()},
-                           iovec{const_cast<char*>(kCrlf), 2}};
-  msghdr m{};
-  m.msg_iov = iov.data();
-  m.msg_iovlen = iov.size();
-  const std::size_t total = static_cast<std::size_t>(size_len) + data.size() + 2;
-  const ssize_t n = ::sendmsg(fd_, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
-  if (n >= 0 && static_cast<std::size_t>(n) == total) return;
-  // Would block, partial or failed: the strand writes the rest (and meets the error, if any).
-  direct_ok_ = false;
-  std::string framed;
-  framed.reserve(total);
-  framed.append(size_line, static_cast<std::size_t>(size_len)).append(data).append(kCrlf, 2);
-  direct_rest_ = framed.substr(n > 0 ? static_cast<std::size_t>(n) : 0);
-  schedule();
-}
-
 void Exchange::pump() {
   std::unique_lock lk(mu_);
   scheduled_ = false;
-  direct_ok_ = false;  // set again below when the stream is left idle
   if (writing_ || done_) return;
   auto self = shared_from_this();
   auto& stream = session_->stream();
@@ -290,18 +251,6 @@ void Exchange::pump() {
     });
     return;
   }
-  if (!direct_rest_.empty()) {  // raw bytes (already chunk-framed) before anything else
-    wbuf_.clear();
-    wbuf_.swap(direct_rest_);
-    lk.unlock();
-    writing_ = true;
-    net::async_write(stream, net::buffer(wbuf_), [self](beast::error_code ec, std::size_t) {
-      self->writing_ = false;
-      if (ec) return self->client_gone();
-      self->pump();
-    });
-    return;
-  }
   if (!pending_.empty()) {
     wbuf_.clear();
     wbuf_.swap(pending_);
@@ -319,9 +268,7 @@ void Exchange::pump() {
     lk.unlock();
     writing_ = true;
     net::async_write(stream, http::make_chunk_last(), [self](beast::error_code ec, std::size_t) { self->finished(ec); });
-    return;
   }
-  direct_ok_ = !end_;  // header out, nothing in flight or queued
 }
 
 }  // namespace
