@@ -28,17 +28,6 @@ using namespace servetwin::testing;
 
 namespace {
 
-FakeEngineParams bench_engine(int streams, TimeNs step_ns, bool spread) {
-  FakeEngineParams p;
-  p.max_concurrent = streams * 2;
-  p.step_base_ns = step_ns;
-  p.step_per_seq_ns = 0;
-  p.prefill_per_token_ns = 0;
-  p.independent_streams = true;
-  p.spread_phases = spread;
-  return p;
-}
-
 // What the twin reports after a phase (in this process or from the twin process).
 struct TwinReport {
   std::int64_t messages = 0;
@@ -50,7 +39,7 @@ struct TwinReport {
 int twin_process(char** argv) {
   live::TwinOptions o;
   o.log_emissions = std::atoi(argv[5]) != 0;
-  live::TwinServer twin(o, fake_factory(bench_engine(std::atoi(argv[2]), std::atoll(argv[3]), std::atoi(argv[4]) != 0)));
+  live::TwinServer twin(o, fake_factory(bench_stream_params(std::atoi(argv[2]), std::atoll(argv[3]), std::atoi(argv[4]) != 0)));
   std::cout << twin.start() << std::endl;
   while (std::cin.get() != EOF) {
   }
@@ -118,7 +107,7 @@ nlohmann::json run_phase(int streams, double seconds, TimeNs step_ns, bool overh
   } else {
     live::TwinOptions o;
     o.log_emissions = overhead;
-    twin = std::make_unique<live::TwinServer>(o, fake_factory(bench_engine(streams, step_ns, spread)));
+    twin = std::make_unique<live::TwinServer>(o, fake_factory(bench_stream_params(streams, step_ns, spread)));
     port = twin->start();
   }
   auto cfg = base_config(port, ds_path, dir / "out");

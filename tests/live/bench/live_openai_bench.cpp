@@ -53,24 +53,13 @@ double load_average_1min() {
   return l;
 }
 
-FakeEngineParams bench_engine(int streams, TimeNs step_ns) {
-  FakeEngineParams p;
-  p.max_concurrent = streams * 2;
-  p.step_base_ns = step_ns;
-  p.step_per_seq_ns = 0;
-  p.prefill_per_token_ns = 0;
-  p.independent_streams = true;
-  p.spread_phases = true;
-  return p;
-}
-
 // `live_openai_bench --twin openai|grpc STREAMS STEP_NS`: the twin alone. Prints its port, serves
 // until stdin closes, then prints its CPU time and what it sent per request (TwinSentRecord).
 int twin_process(char** argv) {
   live::TwinOptions o;
   o.log_emissions = true;
   o.front_end = std::string(argv[2]) == "openai" ? live::TwinFrontEnd::kOpenai : live::TwinFrontEnd::kGrpc;
-  live::TwinServer twin(o, fake_factory(bench_engine(std::atoi(argv[3]), std::atoll(argv[4]))));
+  live::TwinServer twin(o, fake_factory(bench_stream_params(std::atoi(argv[3]), std::atoll(argv[4]), true)));
   const int port = twin.start();
   const Usage u0 = usage_now();
   std::cout << port << std::endl;
