@@ -75,6 +75,11 @@ std::string string_field(const nlohmann::json& obj, const char* key, const char*
 }  // namespace
 
 std::string parse_openai_piece(std::string_view json, bool chat, bool stream, OpenAiPiece& out) {
+  if (parse_openai_piece_fast(json, chat, stream, out)) return {};
+  return parse_openai_piece_full(json, chat, stream, out);
+}
+
+std::string parse_openai_piece_full(std::string_view json, bool chat, bool stream, OpenAiPiece& out) {
   out = OpenAiPiece{};
   const auto j = nlohmann::json::parse(json, nullptr, false);
   if (j.is_discarded()) return "not JSON: '" + std::string(json.substr(0, 120)) + "'";

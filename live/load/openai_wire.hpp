@@ -46,6 +46,11 @@ struct OpenAiPiece {
 // Parses one stream chunk or a whole response. Returns "" or a description of what is malformed
 // (not JSON, not an object, choices not a list, a wrong type).
 std::string parse_openai_piece(std::string_view json, bool chat, bool stream, OpenAiPiece& out);
+// The two halves of parse_openai_piece: a one-pass fast path that builds no JSON tree and declines
+// (false) anything but a well-formed piece with the expected types (openai_piece_sax.cpp), and the
+// full parser, which parse_openai_piece falls back on (tests compare the two).
+bool parse_openai_piece_fast(std::string_view json, bool chat, bool stream, OpenAiPiece& out);
+std::string parse_openai_piece_full(std::string_view json, bool chat, bool stream, OpenAiPiece& out);
 // The message of an error body ({"error": {"message": ...}}, vLLM's {"message": ...} or
 // {"detail": ...}), else the body's first 200 bytes.
 std::string openai_error_message(std::string_view body);

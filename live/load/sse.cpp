@@ -3,18 +3,27 @@
 namespace servetwin::live {
 
 std::string SseSplitter::feed(std::string_view bytes, std::vector<std::string>& events) {
-  for (const char c : bytes) {
+  // Whole runs of line bytes are appended at once (one event is ~300 bytes; byte-by-byte appends
+  // were the runner's largest cost after JSON parsing).
+  std::size_t i = 0;
+  while (i < bytes.size()) {
     if (!error_.empty()) return error_;
+    const char c = bytes[i];
     if (c == '\n' && after_cr_) {  // the second half of a "\r\n" line end
       after_cr_ = false;
+      ++i;
       continue;
     }
     after_cr_ = c == '\r';
     if (c == '\n' || c == '\r') {
       error_ = take_line(events);
-    } else {
-      line_ += c;
+      ++i;
+      continue;
     }
+    const std::size_t end = bytes.find_first_of("\r\n", i);
+    const std::size_t stop = end == std::string_view::npos ? bytes.size() : end;
+    line_.append(bytes.substr(i, stop - i));
+    i = stop;
   }
   return error_;
 }

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <unordered_map>
 
 #include "live/common/util.hpp"
 
@@ -19,6 +20,15 @@ namespace {
 using ojson = nlohmann::ordered_json;
 
 std::string json_string(const std::string& s) { return nlohmann::json(s).dump(); }
+
+// placeholder_word(i) as a JSON string, quoted once per word and thread (on_token's hot path).
+const std::string& quoted_placeholder_word(std::int64_t i) {
+  thread_local std::unordered_map<const std::string*, std::string> quoted;
+  const std::string& word = placeholder_word(i);
+  auto it = quoted.find(&word);
+  if (it == quoted.end()) it = quoted.emplace(&word, json_string(word)).first;
+  return it->second;
+}
 
 // vLLM's error body: {"error": {"message", "type", "param", "code"}} with the HTTP status as code.
 HttpReply error_reply(unsigned status, const std::string& type, const std::string& message) {
@@ -174,10 +184,11 @@ class OpenAiRequest final : public TwinRequest {
       text_ += placeholder_word(i);
       return;
     }
-    std::string out;
+    std::string& out = chunk_;  // reused: no allocation per token once it has grown
+    out.clear();
     if (i == 0) begin(out);
     const bool last = i + 1 == output_tokens;
-    append_chunk(out, json_string(placeholder_word(i)), last ? finish_reason(stop) : nullptr, i + 1);
+    append_chunk(out, quoted_placeholder_word(i), last ? finish_reason(stop) : nullptr, i + 1);
     if (i == 0) engine_.log_first_token_handoff(*this);
     ex_->stream_send(out);
     engine_.count_message();
@@ -231,22 +242,29 @@ class OpenAiRequest final : public TwinRequest {
   void append_chunk(std::string& out, const std::string& text_json, const char* reason, std::int64_t sent) const {
     // Completions chunks always carry stop_reason; chat chunks only with the finish reason (vLLM
     // dumps completions with every field, chat with the fields set).
+    // Appended piece by piece into `out` (reused per token): no temporaries.
     const bool chat = p_.api == Api::kChat;
-    std::string fin = "null";
-    if (reason) {
-      fin = std::string("\"") + reason + (chat ? R"(","stop_reason":null,"token_ids":null)" : R"(","stop_reason":null)");
-    } else if (!chat) {
-      fin = R"(null,"stop_reason":null)";
-    }
+    auto finish = [&] {
+      if (reason) {
+        out.append("\"").append(reason).append(chat ? R"(","stop_reason":null,"token_ids":null)" : R"(","stop_reason":null)");
+      } else {
+        out.append(chat ? "null" : R"(null,"stop_reason":null)");
+      }
+    };
     out += head_;
     if (chat) {
-      out += R"({"index":0,"delta":{"content":)" + text_json + R"(,"reasoning_content":null},"logprobs":null,)"
-             R"("finish_reason":)" + fin + "}]";
-      if (p_.continuous_usage) out += R"(,"usage":)" + usage_json(input_tokens, sent);
+      out.append(R"({"index":0,"delta":{"content":)").append(text_json);
+      out.append(R"(,"reasoning_content":null},"logprobs":null,"finish_reason":)");
+      finish();
+      out.append("}]");
+      if (p_.continuous_usage) out.append(R"(,"usage":)").append(usage_json(input_tokens, sent));
     } else {
-      out += R"({"index":0,"text":)" + text_json + R"(,"logprobs":null,"finish_reason":)" + fin +
-             R"(,"prompt_token_ids":null,"token_ids":null}])";
-      out += R"(,"usage":)" + (p_.continuous_usage ? usage_json(input_tokens, sent) : std::string("null"));
+      out.append(R"({"index":0,"text":)").append(text_json).append(R"(,"logprobs":null,"finish_reason":)");
+      finish();
+      out.append(R"(,"prompt_token_ids":null,"token_ids":null}])");
+      out.append(R"(,"usage":)");
+      if (p_.continuous_usage) out.append(usage_json(input_tokens, sent));
+      else out.append("null");
     }
     out += "}\n\n";
   }
@@ -296,6 +314,7 @@ class OpenAiRequest final : public TwinRequest {
   std::shared_ptr<HttpExchange> ex_;
   OpenAiParams p_;
   std::string head_, id_, model_, text_;
+  std::string chunk_;  // the SSE event being built (driver thread)
   std::int64_t created_ = 0;
   bool began_ = false;
 };

@@ -61,6 +61,8 @@ struct TwinEngine::Active {
   TimeNs submit_ns = 0;
   TimeNs last_token_ns = -1;
   std::int64_t tokens = 0;  // emitted so far
+  // With log_emissions: steady_clock ns when the first / latest token went to the adapter.
+  std::int64_t first_sent_steady_ns = -1, last_sent_steady_ns = -1;
 };
 
 struct TwinEngine::Listener final : SimListener {
@@ -156,6 +158,7 @@ TwinStatus TwinEngine::admit(TwinRequest& r, const AdmitParams& p) const {
 }
 
 void TwinEngine::submit(const std::shared_ptr<TwinRequest>& r) {
+  if (opts_.log_emissions) r->received_steady_ns = steady_ns(Clock::now());
   count(&TwinStats::accepted);
   post(Cmd{Cmd::Kind::kSubmit, r, nullptr, nullptr});
 }
@@ -193,6 +196,10 @@ void TwinEngine::on_token(std::uint64_t id, std::int64_t index, TimeNs t) {
   }
   a.last_token_ns = t;
   a.tokens = index + 1;
+  if (opts_.log_emissions) {  // the twin's send time of this token: its hand-off to the adapter
+    a.last_sent_steady_ns = steady_ns(Clock::now());
+    if (index == 0) a.first_sent_steady_ns = a.last_sent_steady_ns;
+  }
   a.request->on_token(index);
 }
 
@@ -206,6 +213,10 @@ void TwinEngine::on_request_done(const RequestRecord& rec) {
   if (opts_.log_emissions) {
     std::lock_guard lk(stats_mu_);
     times_[a.request->x_request_id].second = rec.finish_ns;
+    if (rec.status == RequestStatus::kOk) {
+      sent_.push_back({a.request->x_request_id, a.request->received_steady_ns, a.first_sent_steady_ns,
+                       a.last_sent_steady_ns, a.tokens});
+    }
   }
   if (rec.status != RequestStatus::kOk) {
     if (rec.status == RequestStatus::kRejected) count(&TwinStats::rejected);
@@ -281,7 +292,7 @@ void TwinEngine::run_driver() {
         in.max_new_tokens = c.request->max_new_tokens;
         in.min_new_tokens = c.request->output_tokens;
         in.output_tokens = c.request->output_tokens;
-        active_[id] = Active{c.request, now, -1, 0};
+        active_[id] = Active{c.request, now, -1, 0, -1, -1};
         in_flight_.store(static_cast<std::int64_t>(active_.size()), std::memory_order_relaxed);
         id_of_[c.request.get()] = id;
         if (opts_.log_emissions) {
@@ -340,5 +351,10 @@ std::map<std::string, std::pair<TimeNs, TimeNs>> TwinEngine::request_times() con
 }
 
 std::int64_t TwinEngine::steady_origin_ns() const { return steady_ns(t0_); }
+
+std::vector<TwinSentRecord> TwinEngine::sent_log() const {
+  std::lock_guard lk(stats_mu_);
+  return sent_;
+}
 
 }  // namespace servetwin::live

@@ -54,6 +54,8 @@ class TwinRequest {
   std::string prompt;
   // Set by the adapter.
   std::string x_request_id;
+  // With log_emissions: steady_clock ns when the engine took the request (TwinEngine::submit).
+  std::int64_t received_steady_ns = -1;
 };
 
 // What the adapter read from its wire request.
@@ -97,6 +99,7 @@ class TwinEngine {
   [[nodiscard]] std::map<std::string, std::int64_t> first_token_handoffs() const;
   [[nodiscard]] std::map<std::string, std::pair<TimeNs, TimeNs>> request_times() const;
   [[nodiscard]] std::int64_t steady_origin_ns() const;
+  [[nodiscard]] std::vector<TwinSentRecord> sent_log() const;
 
  private:
   struct Listener;
@@ -138,6 +141,7 @@ class TwinEngine {
   std::map<std::string, std::int64_t> emissions_;
   std::map<std::string, std::int64_t> handoffs_;
   std::map<std::string, std::pair<TimeNs, TimeNs>> times_;
+  std::vector<TwinSentRecord> sent_;
 };
 
 }  // namespace servetwin::live

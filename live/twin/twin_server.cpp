@@ -174,6 +174,8 @@ std::map<std::string, std::int64_t> TwinServer::first_token_handoffs() const {
   return impl_->engine->first_token_handoffs();
 }
 
+std::vector<TwinSentRecord> TwinServer::sent_log() const { return impl_->engine->sent_log(); }
+
 std::map<std::string, std::pair<TimeNs, TimeNs>> TwinServer::request_times() const {
   return impl_->engine->request_times();
 }

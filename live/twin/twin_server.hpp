@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "live/common/util.hpp"
 #include "sim/core/event_queue.hpp"
@@ -53,6 +54,16 @@ struct TwinOptions {
   int http_threads = 2;
 };
 
+// With log_emissions: what the twin sent for one finished request and when (steady_clock ns, same
+// host as the client): the request's receipt by the adapter, the hand-off of its first and last
+// tokens to the protocol adapter, and the number of tokens. The twin's own TTFT (first - received)
+// and ITL ((last - first) / (tokens - 1)), to compare a client's measurement with.
+struct TwinSentRecord {
+  std::string x_request_id;
+  std::int64_t received_ns = -1, first_token_sent_ns = -1, last_token_sent_ns = -1;
+  std::int64_t tokens = 0;
+};
+
 struct TwinStats {
   std::int64_t accepted = 0, rejected = 0, invalid = 0, completed = 0, cancelled = 0, messages = 0;
 };
@@ -84,6 +95,8 @@ class TwinServer {
   // With log_emissions: x-request-id -> (simulated submit time, simulated finish time), ns. The
   // engine's view of a run, to replay it in a batch simulation with the same arrival timing.
   [[nodiscard]] std::map<std::string, std::pair<TimeNs, TimeNs>> request_times() const;  // steady_clock ns at simulated time 0
+  // With log_emissions: one record per request that finished ok (TwinSentRecord).
+  [[nodiscard]] std::vector<TwinSentRecord> sent_log() const;
 
   struct Impl;
 

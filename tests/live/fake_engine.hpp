@@ -30,6 +30,19 @@ struct FakeEngineParams {
   bool spread_phases = false;
 };
 
+// The benchmarks' engine: independent streams (one token per step_ns per stream, no batching
+// cost, no prefill cost), room for twice `streams` requests.
+inline FakeEngineParams bench_stream_params(int streams, TimeNs step_ns, bool spread_phases) {
+  FakeEngineParams p;
+  p.max_concurrent = streams * 2;
+  p.step_base_ns = step_ns;
+  p.step_per_seq_ns = 0;
+  p.prefill_per_token_ns = 0;
+  p.independent_streams = true;
+  p.spread_phases = spread_phases;
+  return p;
+}
+
 class FakeEngine final : public ServingSim {
  public:
   FakeEngine(EventQueue& q, SimListener* l, FakeEngineParams p) : q_(q), l_(l), p_(p) {}

@@ -156,6 +156,49 @@ TEST(OpenAiWire, RequestBodiesTargetsAndChunks) {
   EXPECT_EQ(live::openai_error_message(R"({"object":"error","message":"too long"})"), "too long");
 }
 
+// The parser's one-pass fast path either declines a piece or reads exactly what the full parser
+// reads: well-formed chunks (completions, chat, usage, nulls, extra choices) and malformed ones
+// (wrong types, duplicates, error bodies, not JSON), in every API and streaming mode.
+TEST(OpenAiWire, FastPathAgreesWithTheFullParserOrDeclines) {
+  const std::vector<std::string> pieces = {
+      R"({"id":"cmpl-1","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":" a","logprobs":null,"finish_reason":null,"stop_reason":null}],"usage":null})",
+      R"({"choices":[{"index":0,"text":" b","finish_reason":"length","stop_reason":null}],"usage":{"prompt_tokens":5,"total_tokens":8,"completion_tokens":3}})",
+      R"({"choices":[{"delta":{"role":"assistant","content":"","reasoning_content":null},"logprobs":null,"finish_reason":null}]})",
+      R"({"choices":[{"delta":{"content":" x\u00e9\n"},"finish_reason":"stop"},{"delta":{"content":"other"}}]})",
+      R"({"choices":[{"message":{"role":"assistant","content":"whole"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":2}})",
+      R"({"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":3}})",
+      R"({"choices":null,"usage":{"prompt_tokens":null,"completion_tokens":7}})",
+      R"({"choices":[{"text":null,"delta":null,"finish_reason":null}]})",
+      R"({"nested":{"choices":{"text":1},"usage":[true]},"choices":[{"text":"ok","x":[{"finish_reason":3}]}]})",
+      R"({"choices":{}})", R"({"choices":[3]})", R"({"choices":[null]})", R"({"choices":[{"text":5}]})",
+      R"({"choices":[{"finish_reason":true}]})", R"({"choices":[{"delta":"s"}]})", R"({"choices":[{"delta":{"content":1}}]})",
+      R"({"choices":[{"message":[]}]})", R"({"usage":[]})", R"({"usage":{"completion_tokens":1.5}})",
+      R"({"usage":{"completion_tokens":"3"}})", R"({"usage":{"completion_tokens":-2}})",
+      R"({"usage":{"completion_tokens":18446744073709551615}})", R"({"choices":[{"text":"a"}],"choices":[{"text":"b"}]})",
+      R"({"choices":[{"text":"a","text":"b"}]})", R"({"error":{"message":"boom"}})", R"({"error":"plain"})",
+      "[1]", "null", "3", "\"s\"", "{not json", R"({"choices":[{"text":"a"}]} trailing)", "", "{}"};
+  int fast = 0;
+  for (const auto& piece : pieces) {
+    for (const bool chat : {false, true}) {
+      for (const bool stream : {false, true}) {
+        live::OpenAiPiece a, b;
+        const std::string full = live::parse_openai_piece_full(piece, chat, stream, b);
+        EXPECT_EQ(live::parse_openai_piece(piece, chat, stream, a), full) << piece;
+        if (!live::parse_openai_piece_fast(piece, chat, stream, a)) continue;
+        ++fast;
+        EXPECT_EQ(full, "") << piece;
+        EXPECT_EQ(a.has_choice, b.has_choice) << piece;
+        EXPECT_EQ(a.text, b.text) << piece;
+        EXPECT_EQ(a.finish_reason, b.finish_reason) << piece;
+        EXPECT_EQ(a.prompt_tokens, b.prompt_tokens) << piece;
+        EXPECT_EQ(a.completion_tokens, b.completion_tokens) << piece;
+        EXPECT_EQ(a.error, b.error) << piece;
+      }
+    }
+  }
+  EXPECT_GE(fast, 30);  // the well-formed pieces take the fast path
+}
+
 live::LoadConfig openai_config(int port, const std::filesystem::path& ds, const std::filesystem::path& out) {
   auto c = base_config(port, ds, out);
   c.target = "http://127.0.0.1:" + std::to_string(port);

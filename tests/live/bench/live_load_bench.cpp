@@ -13,10 +13,6 @@
 //                        [threads=0 (automatic)]
 // The overhead phase uses a slower engine step by default: it measures timestamp accuracy at 1000
 // concurrent streams, not throughput, and must not saturate the machine.
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -24,23 +20,13 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "tests/live/bench/bench_child.hpp"
 #include "tests/live/live_test_util.hpp"
 
 using namespace servetwin;
 using namespace servetwin::testing;
 
 namespace {
-
-FakeEngineParams bench_engine(int streams, TimeNs step_ns, bool spread) {
-  FakeEngineParams p;
-  p.max_concurrent = streams * 2;
-  p.step_base_ns = step_ns;
-  p.step_per_seq_ns = 0;
-  p.prefill_per_token_ns = 0;
-  p.independent_streams = true;
-  p.spread_phases = spread;
-  return p;
-}
 
 // What the twin reports after a phase (in this process or from the twin process).
 struct TwinReport {
@@ -53,7 +39,7 @@ struct TwinReport {
 int twin_process(char** argv) {
   live::TwinOptions o;
   o.log_emissions = std::atoi(argv[5]) != 0;
-  live::TwinServer twin(o, fake_factory(bench_engine(std::atoi(argv[2]), std::atoll(argv[3]), std::atoi(argv[4]) != 0)));
+  live::TwinServer twin(o, fake_factory(bench_stream_params(std::atoi(argv[2]), std::atoll(argv[3]), std::atoi(argv[4]) != 0)));
   std::cout << twin.start() << std::endl;
   while (std::cin.get() != EOF) {
   }
@@ -65,53 +51,20 @@ int twin_process(char** argv) {
   return 0;
 }
 
-// The twin in a child process (posix_spawn of this binary: no fork of a gRPC process).
+// The twin in a child process (`--twin` mode of this binary).
 class TwinChild {
  public:
-  TwinChild(const char* self, int streams, TimeNs step_ns, bool spread, bool log) {
-    int in[2], out[2];
-    if (pipe(in) != 0 || pipe(out) != 0) throw std::runtime_error("pipe");
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_addclose(&fa, in[1]);
-    posix_spawn_file_actions_addclose(&fa, out[0]);
-    std::vector<std::string> args = {self, "--twin", std::to_string(streams), std::to_string(step_ns),
-                                     spread ? "1" : "0", log ? "1" : "0"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    if (posix_spawn(&pid_, self, &fa, nullptr, argv.data(), environ) != 0) throw std::runtime_error("spawn");
-    posix_spawn_file_actions_destroy(&fa);
-    close(in[0]);
-    close(out[1]);
-    to_child_ = in[1];
-    from_child_ = fdopen(out[0], "r");
-    char line[64] = {};
-    if (fgets(line, sizeof line, from_child_) == nullptr) throw std::runtime_error("twin process did not start");
-    port_ = std::atoi(line);
-  }
-  [[nodiscard]] int port() const { return port_; }
+  TwinChild(const char* self, int streams, TimeNs step_ns, bool spread, bool log)
+      : child_(self, {"--twin", std::to_string(streams), std::to_string(step_ns), spread ? "1" : "0", log ? "1" : "0"}) {}
+  [[nodiscard]] int port() const { return child_.port(); }
   TwinReport finish() {
-    close(to_child_);
-    std::string text;
-    char buf[65536];
-    std::size_t n = 0;
-    while ((n = fread(buf, 1, sizeof buf, from_child_)) > 0) text.append(buf, n);
-    fclose(from_child_);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    const auto j = nlohmann::json::parse(text);
+    const auto j = nlohmann::json::parse(child_.finish());
     return {j["messages"].get<std::int64_t>(), j["emissions"].get<std::map<std::string, std::int64_t>>(),
             j["handoffs"].get<std::map<std::string, std::int64_t>>()};
   }
 
  private:
-  pid_t pid_ = 0;
-  int to_child_ = -1;
-  FILE* from_child_ = nullptr;
-  int port_ = 0;
+  BenchChild child_;
 };
 
 const char* g_self = nullptr;
@@ -154,7 +107,7 @@ nlohmann::json run_phase(int streams, double seconds, TimeNs step_ns, bool overh
   } else {
     live::TwinOptions o;
     o.log_emissions = overhead;
-    twin = std::make_unique<live::TwinServer>(o, fake_factory(bench_engine(streams, step_ns, spread)));
+    twin = std::make_unique<live::TwinServer>(o, fake_factory(bench_stream_params(streams, step_ns, spread)));
     port = twin->start();
   }
   auto cfg = base_config(port, ds_path, dir / "out");
