@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
   cfg.timeout_s = 60;
   cfg.poll_threads = 1;
   const double cpu0 = cpu_seconds(RUSAGE_SELF);
-  st::live::LoadRunner runner(cfg, st::live::read_dataset(ds_path));
+  st::live::LoadRunner runner(cfg, st::load_dataset(ds_path, ""));
   const auto res = runner.run(nullptr);
   const double client_cpu_s = cpu_seconds(RUSAGE_SELF) - cpu0;
   kill(pid, SIGTERM);
