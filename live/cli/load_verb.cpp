@@ -128,9 +128,9 @@ void apply_load_shape(const WorkloadOptions& w, live::LoadConfig& c) {
   if (w.concurrency.empty() == w.rate.empty()) throw UsageError("give --concurrency LIST or --rate LIST (one of them)");
   for (const double u : w.concurrency) c.concurrency.push_back(static_cast<int>(u));  // whole numbers (limits::kConcurrency)
   c.rates = w.rate;
-  if (w.arrival) {
-    if (c.rates.empty()) throw UsageError("--arrival applies to --rate (open loop) in load");
-    parse_arrival(*w.arrival);  // ConfigError naming the allowed forms
+  if (w.arrival == "waves") throw UsageError("--arrival waves is predict's only (load sends no synchronised waves)");
+  if (w.arrival && !c.rates.empty()) {  // as in predict, a closed loop ignores the open-loop process
+    parse_arrival(*w.arrival);          // ConfigError naming the allowed forms
     c.arrival = *w.arrival;
   }
   c.max_in_flight = static_cast<int>(w.max_in_flight.value_or(0));
