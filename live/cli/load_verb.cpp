@@ -4,7 +4,6 @@
 #include <atomic>
 #include <csignal>
 #include <iostream>
-#include <sstream>
 
 #include "live/load/openai_wire.hpp"
 #include "live/load/runner.hpp"
@@ -12,6 +11,9 @@
 #include "sim/catalog/catalog.hpp"
 #include "sim/cli/scenario_options.hpp"
 #include "sim/cli/verb_registry.hpp"
+#include "sim/cli/workload_options.hpp"
+#include "sim/workload/arrivals.hpp"
+#include "sim/workload/workload_choice.hpp"
 
 namespace servetwin::cli {
 namespace {
@@ -31,27 +33,6 @@ extern "C" void on_stop_signal(int sig) {
   sigaction(sig, &dfl, nullptr);  // async-signal-safe
 }
 
-template <class T>
-std::vector<T> parse_list(const std::string& s, const char* flag) {
-  std::vector<T> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    try {
-      std::size_t pos = 0;
-      T v{};
-      if constexpr (std::is_integral_v<T>) v = static_cast<T>(std::stoll(item, &pos));
-      else v = static_cast<T>(std::stod(item, &pos));
-      if (pos != item.size() || !(v > 0)) throw std::invalid_argument("bad");
-      out.push_back(v);
-    } catch (const std::exception&) {
-      throw UsageError(fmt::format("{}: '{}' is not a positive number (expected a comma-separated list)", flag, item));
-    }
-  }
-  if (out.empty()) throw UsageError(fmt::format("{} needs at least one value", flag));
-  return out;
-}
-
 double duration_flag(const std::string& s, const char* flag) {
   try {
     return live::parse_duration_s(s);
@@ -61,17 +42,17 @@ double duration_flag(const std::string& s, const char* flag) {
 }
 
 struct Opts {
-  std::string target, protocol = "tgis", model_id, model_name, api_key, ca, dataset, concurrency, rate, arrival = "poisson", duration,
+  std::string target, protocol = "tgis", model_id, model_name, api_key, ca, duration,
       warmup, timeout = "240s", out, ready_timeout = "60s", config_dir, formats, error_window = "5s",
       stall_timeout = "60s", reconnect_timeout = "30s", backoff_max = "10s", scrape_metrics, scrape_interval = "1s",
       engine_name;
   DeploymentOptions deployment;  // what the server runs (optional), for `validate --live`
+  WorkloadOptions workload;      // the same workload and arrival flags as predict
   bool tls = false, insecure = false, stream = false, unary = false, quiet = false, no_ignore_eos = false;
   double temperature = 0, max_error_rate = 0.5;
   bool no_backoff = false;
-  int max_in_flight = 0, connections = 1, threads = 0;
+  int connections = 1, threads = 0;
   std::int64_t requests = 0;
-  std::uint64_t seed = 0;
 };
 
 // Fault handling (docs/live.md, "Faults").
@@ -141,6 +122,31 @@ live::ServerObserverOptions observer_options(const Opts& o, bool openai) {
   return so;
 }
 
+// The stages and arrivals from predict's flags: --concurrency or --rate (one stage per value),
+// --arrival and --max-in-flight for the open loop.
+void apply_load_shape(const WorkloadOptions& w, live::LoadConfig& c) {
+  if (w.concurrency.empty() == w.rate.empty()) throw UsageError("give --concurrency LIST or --rate LIST (one of them)");
+  for (const double u : w.concurrency) c.concurrency.push_back(static_cast<int>(u));  // whole numbers (limits::kConcurrency)
+  c.rates = w.rate;
+  if (w.arrival == "waves") throw UsageError("--arrival waves is predict's only (load sends no synchronised waves)");
+  if (w.arrival && !c.rates.empty()) {  // as in predict, a closed loop ignores the open-loop process
+    parse_arrival(*w.arrival);          // ConfigError naming the allowed forms
+    c.arrival = *w.arrival;
+  }
+  c.max_in_flight = static_cast<int>(w.max_in_flight.value_or(0));
+  if (c.max_in_flight > 0 && c.rates.empty()) throw UsageError("--max-in-flight applies to --rate (open loop) only");
+}
+
+// Which prompts: --dataset, --input-tokens/--output-tokens or --workload (one of them).
+WorkloadChoice workload_choice(const WorkloadOptions& w) {
+  WorkloadChoice choice{w.dataset, synthetic_lengths(w), w.workload};
+  if (!w.dataset.empty() && !w.workload.empty()) throw UsageError("give --dataset or --workload, not both");
+  if (w.dataset.empty() && w.workload.empty() && !choice.lengths) {
+    throw UsageError("give --dataset FILE, --workload NAME or --input-tokens/--output-tokens");
+  }
+  return choice;
+}
+
 const VerbRegistration kLoad{Verb{
     "load", "Drive a live OpenAI-compatible HTTP, TGIS or Caikit gRPC server (llm-load-test semantics, streaming metrics)",
     [](CLI::App& cmd) -> std::function<int()> {
@@ -161,12 +167,7 @@ const VerbRegistration kLoad{Verb{
       cmd.add_option("--ca,--ca-file", o->ca, "PEM file with the root certificates for TLS (default: the system store)");
       cmd.add_flag("--insecure", o->insecure,
                    "gRPC: plaintext (the default); OpenAI over https: do not verify the server's certificate");
-      cmd.add_option("--dataset", o->dataset, "llm-load-test v1 JSON or v2 JSONL dataset")->required();
-      auto* conc = cmd.add_option("--concurrency", o->concurrency, "Closed loop: users, comma list = one stage each");
-      auto* rate = cmd.add_option("--rate", o->rate, "Open loop: requests/s, comma list = one stage each");
-      conc->excludes(rate);
-      cmd.add_option("--arrival", o->arrival, "Open-loop arrivals: poisson | constant | gamma:CV");
-      cmd.add_option("--max-in-flight", o->max_in_flight, "Open loop: cap on concurrent requests (arrivals wait)");
+      add_workload_options(cmd, o->workload);
       auto* dur = cmd.add_option("--duration", o->duration, "Measured time per stage (e.g. 60s, 2m)");
       auto* req = cmd.add_option("--requests", o->requests, "Measured requests per stage");
       dur->excludes(req);
@@ -179,7 +180,6 @@ const VerbRegistration kLoad{Verb{
       cmd.add_option("--out", o->out, "Output directory")->required();
       cmd.add_option("--formats", o->formats,
                      "Also write each stage as vLLM bench serve results and/or llm-d reports: vllm-bench, llm-d, all");
-      cmd.add_option("--seed", o->seed, "Seed for dataset order and arrivals");
       cmd.add_option("--ready-timeout", o->ready_timeout, "How long to wait for the server to become ready (0 = no readiness check)");
       cmd.add_option("--connections", o->connections, "HTTP/2 connections to spread requests over")
           ->check(CLI::Range(1, 256));
@@ -202,7 +202,6 @@ const VerbRegistration kLoad{Verb{
         c.target = o->target;
         try {
           c.protocol = live::protocol_from_string(o->protocol);
-          c.arrival = live::parse_arrival(o->arrival);
         } catch (const std::invalid_argument& e) {
           throw UsageError(e.what());
         }
@@ -232,13 +231,11 @@ const VerbRegistration kLoad{Verb{
         c.api_key = o->api_key;
         c.temperature = o->temperature;
         c.ignore_eos = !o->no_ignore_eos;
-        c.dataset_path = o->dataset;
-        if (o->concurrency.empty() && o->rate.empty()) throw UsageError("give --concurrency LIST or --rate LIST");
-        if (!o->concurrency.empty()) c.concurrency = parse_list<int>(o->concurrency, "--concurrency");
-        if (!o->rate.empty()) c.rates = parse_list<double>(o->rate, "--rate");
-        if (o->max_in_flight < 0) throw UsageError("--max-in-flight must be >= 0");
-        if (o->max_in_flight > 0 && c.rates.empty()) throw UsageError("--max-in-flight applies to --rate (open loop) only");
-        c.max_in_flight = o->max_in_flight;
+        apply_load_shape(o->workload, c);
+        // What the reports name as the dataset: the file, else the catalog workload, else "synthetic".
+        c.dataset_path = !o->workload.dataset.empty()    ? o->workload.dataset
+                         : !o->workload.workload.empty() ? "workload:" + o->workload.workload
+                                                         : std::string("synthetic");
         if (o->duration.empty() && o->requests <= 0) throw UsageError("give --duration D or --requests N (> 0)");
         if (!o->duration.empty()) {
           c.duration_s = duration_flag(o->duration, "--duration");
@@ -264,23 +261,21 @@ const VerbRegistration kLoad{Verb{
         c.stream = !o->unary;
         c.out_dir = o->out;
         if (!o->formats.empty()) c.out_formats = formats::parse_out_formats(o->formats);
-        c.seed = o->seed;
+        c.seed = o->workload.seed.value_or(Scenario{}.seed);  // predict's default seed
         c.connections = o->connections;
         c.poll_threads = o->threads;
         c.progress = !o->quiet;
+        const Catalog catalog =
+            Catalog::load(o->config_dir.empty() ? default_config_dir() : std::filesystem::path(o->config_dir));
+        std::string tokenizer;  // the served model's, for a dataset's token counts (as predict reads them)
         if (!o->deployment.d.model.empty()) {
           // Resolved now, so a wrong name fails before the load instead of at validation time.
-          const Catalog catalog =
-              Catalog::load(o->config_dir.empty() ? default_config_dir() : std::filesystem::path(o->config_dir));
-          c.server_deployment = to_json(resolve_deployment(catalog, o->deployment.resolved_flags()));
+          const DeploymentConfig d = resolve_deployment(catalog, o->deployment.resolved_flags());
+          c.server_deployment = to_json(d);
+          tokenizer = catalog.model(d.model).tokenizer;
         }
         apply_fault_options(*o, c);
-        live::Dataset ds;
-        try {
-          ds = live::read_dataset(c.dataset_path);
-        } catch (const std::exception& e) {
-          throw UsageError(std::string("--dataset: ") + e.what());
-        }
+        live::PromptSupply prompts(resolve_workload(catalog, workload_choice(o->workload), tokenizer));
         g_stop.store(false);
         g_cancel_now.store(false);
         struct sigaction sa{};
@@ -289,7 +284,7 @@ const VerbRegistration kLoad{Verb{
         sigaction(SIGINT, &sa, nullptr);
         sigaction(SIGTERM, &sa, nullptr);
         live::ServerObserver observer(observer_options(*o, openai), c.out_dir);
-        live::LoadRunner runner(c, std::move(ds));
+        live::LoadRunner runner(c, std::move(prompts));
         observer.start();
         live::LoadResult res;
         try {
@@ -299,7 +294,7 @@ const VerbRegistration kLoad{Verb{
         }
         if (const std::string note = observer.finish(res.t0); !note.empty()) std::cerr << "servetwin load: " << note << "\n";
         std::cerr << fmt::format("servetwin load: {} measured requests; wrote {}/summary.json, requests.csv, "
-                                 "messages.csv, llm-load-test/\n",
+                                 "messages.csv, schedule.csv, llm-load-test/\n",
                                  res.records.size(), c.out_dir.string());
         if (res.partial) {
           std::cerr << "servetwin load: partial run: " << res.partial_reason << "\n";

@@ -29,7 +29,7 @@ std::string parse_unary(const caikit_data_model::nlp::GeneratedTextResult& r, Ms
 }
 
 template <class Req>
-std::unique_ptr<Req> make_request(const DatasetEntry& e) {
+std::unique_ptr<Req> make_request(const PromptSample& e) {
   auto req = std::make_unique<Req>();
   req->set_text(e.text);
   req->set_max_new_tokens(e.max_new_tokens);
@@ -92,7 +92,7 @@ class CaikitTransport final : public GrpcTransport {
             {"service_check", {{"rpc", what}, {"answer", grpc_status_code_name(s.error_code())}}}};
   }
 
-  void send(LiveRecord rec, std::int64_t user_slot, const DatasetEntry& e) override {
+  void send(LiveRecord rec, std::int64_t user_slot, const PromptSample& e) override {
     using caikit::runtime::Nlp::ServerStreamingTextGenerationTaskRequest;
     using caikit::runtime::Nlp::TextGenerationTaskRequest;
     namespace nlp = caikit_data_model::nlp;

@@ -134,7 +134,7 @@ nlohmann::json llm_load_test_json(const LoadConfig& cfg, const StageWindow& w, c
   const auto colon = cfg.target.rfind(':');
   nlohmann::json config = {
       {"load_options",
-       {{"type", cfg.concurrency.empty() ? to_string(cfg.arrival) : "constant"},
+       {{"type", cfg.concurrency.empty() ? cfg.arrival : std::string("constant")},
         {"duration", target_duration_s}}},
       {"plugin", llm_load_test_plugin_name(cfg)},
       {"plugin_options",

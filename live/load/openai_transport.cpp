@@ -144,7 +144,7 @@ class OpenAiTransport final : public Transport {
     for (int i = 0; i < poll_threads; ++i) loops_.push_back(std::make_unique<Loop>());
     for (auto& l : loops_) l->thread = std::thread([io = &l->io] { io->run(); });
   }
-  void send(LiveRecord rec, std::int64_t user_slot, const DatasetEntry& e) override {
+  void send(LiveRecord rec, std::int64_t user_slot, const PromptSample& e) override {
     Loop& loop = *loops_[rec.rec.request_id % loops_.size()];
     const std::uint64_t id = rec.rec.request_id;
     auto* c = new OpenAiCall(*this, loop, std::move(rec), user_slot, make_request(openai_request_body(opts_, e), id));

@@ -38,7 +38,7 @@ HttpTarget parse_http_target(const std::string& url) {
 
 const char* openai_path(bool chat) { return chat ? "/v1/chat/completions" : "/v1/completions"; }
 
-std::string openai_request_body(const OpenAiRequestOptions& o, const DatasetEntry& e) {
+std::string openai_request_body(const OpenAiRequestOptions& o, const PromptSample& e) {
   nlohmann::ordered_json j;
   if (!o.model.empty()) j["model"] = o.model;
   if (o.chat) {

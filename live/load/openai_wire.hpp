@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "live/load/dataset.hpp"
+#include "sim/workload/dataset.hpp"
 
 namespace servetwin::live {
 
@@ -32,7 +32,7 @@ const char* openai_path(bool chat);
 // The JSON body for one dataset entry: max_tokens (chat: max_completion_tokens) = max_new_tokens,
 // min_tokens (vLLM extension) when min_new_tokens > 0, ignore_eos when set, temperature, and when
 // streaming `stream: true, stream_options: {include_usage: true}`.
-std::string openai_request_body(const OpenAiRequestOptions& o, const DatasetEntry& e);
+std::string openai_request_body(const OpenAiRequestOptions& o, const PromptSample& e);
 
 // What one parsed piece of an answer says: a stream chunk (one SSE event's JSON) or a whole
 // non-streaming response.

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "live/load/error_rate_breaker.hpp"
+#include "sim/workload/arrivals.hpp"
 #include "sim/metrics/stage_metrics.hpp"
 #include "sim/metrics/summary.hpp"
 
@@ -44,16 +45,18 @@ struct StageState {
   std::int64_t window_tokens = 0;
   int consecutive_unavailable = 0;
   TimeNs unavailable_since_ns = -1;  // when the current run of unavailable results began
-  std::vector<std::vector<std::size_t>> user_order;  // closed: per user; open: [0]
-  std::vector<std::size_t> user_cursor;
+  // The stage's requests (predict's source for the same seed and level): closed loop, each user's
+  // sequence (next_for_user); open loop, one sequence (next_open).
+  std::unique_ptr<RequestSource> source;
 };
 
 // The runner core: users, arrivals, timing, records, summaries, signals. It knows no protocol:
 // requests go out through `transport`, which reports each request's messages and end on its
 // polling threads (RequestHost).
 struct LoadRunner::Impl final : RequestHost {
+  Impl(LoadConfig c, PromptSupply p) : cfg(std::move(c)), prompts(std::move(p)) {}
   LoadConfig cfg;
-  Dataset ds;
+  PromptSupply prompts;
   Clock::time_point t0;
   std::chrono::system_clock::time_point t0_wall;
   std::unique_ptr<Transport> transport;
@@ -67,11 +70,11 @@ struct LoadRunner::Impl final : RequestHost {
   std::int64_t warmup_total = 0;
   bool abort = false;
   std::string abort_reason;
-  std::ofstream csv, warmup_csv, msg_csv;
+  std::ofstream csv, warmup_csv, msg_csv, schedule_csv;
   // Completed records wait here (guarded by `mu`) until the control thread writes them, at most
   // one control-loop tick (20 ms) later: the file writes and flushes stay off the polling threads,
   // which also receive every other stream's messages and timestamp them.
-  std::string csv_pending, warmup_pending, msg_pending;
+  std::string csv_pending, warmup_pending, msg_pending, schedule_pending;
   // Closed loop: users whose request completed, waiting for the control thread to send their next
   // one (guarded by `mu`; the completion wakes it). Creating a call is the most expensive thing a
   // completion would do on a polling thread.
@@ -85,7 +88,8 @@ struct LoadRunner::Impl final : RequestHost {
   [[nodiscard]] TimeNs now_ns() const override {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count();
   }
-  void launch(std::int64_t user);  // call without `mu` held
+  // Sends the user's next request (user -1: the open loop's next arrival, due at `scheduled_ns`).
+  void launch(std::int64_t user, TimeNs scheduled_ns = -1);  // call without `mu` held
   void register_live(InFlight* c) override {
     std::lock_guard lk(mu);
     live.insert(c);
@@ -140,9 +144,9 @@ int resolved_poll_threads(int requested) {
   return std::clamp(hw / 2, 1, 4);
 }
 
-void LoadRunner::Impl::launch(std::int64_t user) {
+void LoadRunner::Impl::launch(std::int64_t user, TimeNs scheduled_ns) {
   LiveRecord rec;
-  std::size_t entry = 0;
+  RequestShape shape;
   {
     std::lock_guard lk(mu);
     if (!st.sending || abort) return;
@@ -169,19 +173,19 @@ void LoadRunner::Impl::launch(std::int64_t user) {
       }
       ++st.measured_sent;
     }
-    const auto slot = static_cast<std::size_t>(user < 0 ? 0 : user);
-    auto& cursor = st.user_cursor[slot];
-    const auto& order = st.user_order[slot];
-    entry = order[cursor % order.size()];
-    ++cursor;
+    shape = user < 0 ? st.source->next_open() : st.source->next_for_user(user);
     ++st.in_flight;
     rec.warmup = warm;
     rec.rec.request_id = next_id++;
     rec.rec.stage = st.index;
     rec.rec.user_id = user;
     rec.rec.arrival_ns = t;
+    // The schedule as sent: open loop, the arrival as the arrival process placed it; closed loop, the send time.
+    fmt::format_to(std::back_inserter(schedule_pending), "{},{},{},{},{},{},{}\n", rec.rec.request_id, st.index, user,
+                   warm ? 1 : 0, (scheduled_ns >= 0 ? scheduled_ns : t) - st.start_ns, shape.input_tokens,
+                   shape.output_tokens);
   }
-  const DatasetEntry& e = ds.entries[entry];
+  const PromptSample e = prompts.prompt(shape, cfg.seed, rec.rec.request_id);
   // One entry per stream message (ack + one per token): no reallocation on the read path.
   rec.messages.reserve(static_cast<std::size_t>(std::max<std::int64_t>(e.max_new_tokens, 0)) + 2);
   rec.input_id = e.id;
@@ -352,22 +356,22 @@ void LoadRunner::Impl::cancel_all(const std::string& why) {
 }
 
 void LoadRunner::Impl::flush_records() {
-  std::string c, w, m;
+  std::string c, w, m, sched;
   {
     std::lock_guard lk(mu);
     c.swap(csv_pending);
     w.swap(warmup_pending);
     m.swap(msg_pending);
+    sched.swap(schedule_pending);
   }
+  if (!sched.empty() && schedule_csv) schedule_csv << sched << std::flush;
   if (!c.empty() && csv) csv << c << std::flush;
   if (!w.empty() && warmup_csv) warmup_csv << w << std::flush;
   if (!m.empty() && msg_csv) msg_csv << m << std::flush;
 }
 
-LoadRunner::LoadRunner(LoadConfig cfg, Dataset dataset) : impl_(new Impl) {
+LoadRunner::LoadRunner(LoadConfig cfg, PromptSupply prompts) : impl_(new Impl(std::move(cfg), std::move(prompts))) {
   disable_abseil_deadlock_detection();
-  impl_->cfg = std::move(cfg);
-  impl_->ds = std::move(dataset);
 }
 
 LoadRunner::~LoadRunner() {
@@ -384,13 +388,13 @@ LoadRunner::~LoadRunner() {
 
 namespace {
 
-nlohmann::json resolved_config(const LoadConfig& cfg, const Dataset& ds, const nlohmann::json& ready,
+nlohmann::json resolved_config(const LoadConfig& cfg, const PromptSupply& prompts, const nlohmann::json& ready,
                                const Transport& transport) {
   nlohmann::json loads;
   if (!cfg.concurrency.empty()) {
     loads = {{"mode", "closed-loop"}, {"concurrency", cfg.concurrency}};
   } else {
-    loads = {{"mode", "open-loop"}, {"rate_per_s", cfg.rates}, {"arrival", to_string(cfg.arrival)},
+    loads = {{"mode", "open-loop"}, {"rate_per_s", cfg.rates}, {"arrival", cfg.arrival},
              {"max_in_flight", cfg.max_in_flight}};
   }
   loads["duration_s"] = cfg.duration_s;
@@ -405,8 +409,7 @@ nlohmann::json resolved_config(const LoadConfig& cfg, const Dataset& ds, const n
           {"stream", cfg.stream},
           {"connections", cfg.connections},
           {"poll_threads", resolved_poll_threads(cfg.poll_threads)},
-          {"dataset", {{"path", cfg.dataset_path}, {"format", ds.format}, {"name", ds.name},
-                       {"entries", ds.entries.size()}}},
+          {"dataset", prompts.to_json(cfg.dataset_path)},
           {"loads", loads},
           {"seed", cfg.seed},
           {"readiness", ready}};
@@ -445,10 +448,14 @@ void LoadRunner::Impl::open_outputs() {
   csv.open(cfg.out_dir / "requests.csv", std::ios::binary | std::ios::trunc);
   warmup_csv.open(cfg.out_dir / "warmup_requests.csv", std::ios::binary | std::ios::trunc);
   msg_csv.open(cfg.out_dir / "messages.csv", std::ios::binary | std::ios::trunc);
-  if (!csv || !msg_csv || !warmup_csv) throw std::runtime_error("cannot write in " + cfg.out_dir.string());
+  schedule_csv.open(cfg.out_dir / "schedule.csv", std::ios::binary | std::ios::trunc);
+  if (!csv || !msg_csv || !warmup_csv || !schedule_csv) throw std::runtime_error("cannot write in " + cfg.out_dir.string());
   csv << request_csv_header() << '\n' << std::flush;
   warmup_csv << request_csv_header() << '\n' << std::flush;
   msg_csv << "request_id,seq,t_ns,generated_tokens\n" << std::flush;
+  // Every request sent (warm-up included) in send order: when the load plan put it, relative to the
+  // stage start, and the lengths it asked for (tests/cli/predict_load_parity.sh compares it with predict).
+  schedule_csv << "request_id,stage,user_id,warmup,scheduled_ns,input_tokens,output_tokens\n" << std::flush;
 }
 
 // Resets the stage state, labels the stage and sends the closed loop's first requests.
@@ -463,14 +470,7 @@ void LoadRunner::Impl::begin_stage(int s, StageWindow& w) {
     st.users = closed ? cfg.concurrency[si] : std::max(cfg.max_in_flight, 1);
     st.sending = true;
     st.start_ns = now_ns();
-    const std::size_t n = ds.entries.size();
-    if (closed) {
-      for (int u = 0; u < st.users; ++u) st.user_order.push_back(dataset_order(n, cfg.seed, static_cast<std::uint64_t>(u)));
-    } else {
-      // Open loop: one request sequence per stage, from a user index no closed-loop user takes.
-      st.user_order.push_back(dataset_order(n, cfg.seed, (1ULL << 32U) + static_cast<std::uint64_t>(s)));
-    }
-    st.user_cursor.assign(st.user_order.size(), 0);
+    st.source = prompts.stage_source(cfg.seed, closed ? cfg.concurrency[si] : cfg.rates[si]);
     delayed_launch.clear();
     if (closed && cfg.client_backoff) backoff.emplace(cfg.backoff, cfg.seed, static_cast<std::uint64_t>(s));
     else backoff.reset();
@@ -483,7 +483,7 @@ void LoadRunner::Impl::begin_stage(int s, StageWindow& w) {
     w.load = {{"concurrency", cfg.concurrency[si]}};
   } else {
     w.label = fmt::format("rate={}", cfg.rates[si]);
-    w.load = {{"rate_per_s", cfg.rates[si]}, {"arrival", to_string(cfg.arrival)}, {"max_in_flight", cfg.max_in_flight}};
+    w.load = {{"rate_per_s", cfg.rates[si]}, {"arrival", cfg.arrival}, {"max_in_flight", cfg.max_in_flight}};
   }
   w.start_ns = st.start_ns;
   if (closed) {
@@ -498,10 +498,13 @@ void LoadRunner::Impl::begin_stage(int s, StageWindow& w) {
 bool LoadRunner::Impl::control_stage(const std::atomic<bool>* stop, const std::atomic<bool>* cancel_now,
                                      const StageWindow& w, int nstages, bool tty) {
   const bool closed = !cfg.concurrency.empty();
-  std::optional<ArrivalGenerator> arrivals;
+  std::optional<ArrivalProcess> arrivals;
   TimeNs next_arrival = st.start_ns;
-  if (!closed) arrivals.emplace(cfg.arrival, cfg.rates[static_cast<std::size_t>(w.stage)], cfg.seed,
-                                static_cast<std::uint64_t>(w.stage));
+  if (!closed) {
+    ArrivalSpec spec = parse_arrival(cfg.arrival);
+    spec.rate_per_s = cfg.rates[static_cast<std::size_t>(w.stage)];
+    arrivals.emplace(stage_arrivals(spec, cfg.seed));
+  }
   bool interrupted = false;
   TimeNs cancelled_at = -1;  // when the rest in flight was cancelled (drain timeout, second signal)
   drain_since = -1;
@@ -555,7 +558,7 @@ bool LoadRunner::Impl::control_stage(const std::atomic<bool>* stop, const std::a
         slot = st.in_flight < cfg.max_in_flight;
       }
       if (slot) {
-        launch(-1);
+        launch(-1, next_arrival);
         next_arrival += arrivals->next_gap_ns();
         continue;
       }
@@ -634,7 +637,7 @@ nlohmann::json LoadRunner::Impl::write_summary(LoadResult& result, const nlohman
   const bool closed = !cfg.concurrency.empty();
   ScenarioResult sc;
   sc.name = fmt::format("live {} {}", to_string(cfg.protocol), cfg.target);
-  sc.resolved_config = resolved_config(cfg, ds, ready, *transport);
+  sc.resolved_config = resolved_config(cfg, prompts, ready, *transport);
   std::vector<RequestRecord> recs;
   recs.reserve(result.records.size());
   for (const auto& r : result.records) recs.push_back(r.rec);

@@ -19,8 +19,7 @@
 
 #include "sim/formats/write_formats.hpp"
 #include "live/common/util.hpp"
-#include "live/load/arrivals.hpp"
-#include "live/load/dataset.hpp"
+#include "live/load/prompt_supply.hpp"
 #include "live/load/transport.hpp"
 #include "sim/metrics/request_record.hpp"
 #include "sim/workload/client_backoff.hpp"
@@ -39,10 +38,10 @@ struct LoadConfig {
   std::string api_key;          // OpenAI: sent as `Authorization: Bearer ...` (empty = none)
   double temperature = 0;       // OpenAI: sampling temperature (0 = greedy, as the gRPC requests)
   bool ignore_eos = true;       // OpenAI (vLLM extension): generate exactly max_tokens
-  std::string dataset_path;
+  std::string dataset_path;     // as given (for the reports); the prompts come from the PromptSupply
   std::vector<int> concurrency;  // closed loop: one stage per value
   std::vector<double> rates;     // open loop (req/s): one stage per value
-  ArrivalSpec arrival;
+  std::string arrival = "poisson";  // open loop: sim/workload/arrivals.hpp's forms (poisson | constant | gamma:CV)
   int max_in_flight = 0;         // open loop cap (0 = none); arrivals wait for a free slot
   double duration_s = 0;         // measured part of each stage (0 = count requests instead)
   std::int64_t requests = 0;     // measured requests per stage (0 = use duration)
@@ -108,7 +107,7 @@ int resolved_poll_threads(int requested);
 
 class LoadRunner {
  public:
-  LoadRunner(LoadConfig cfg, Dataset dataset);
+  LoadRunner(LoadConfig cfg, PromptSupply prompts);
   ~LoadRunner();
   LoadRunner(const LoadRunner&) = delete;
   LoadRunner& operator=(const LoadRunner&) = delete;

@@ -55,7 +55,7 @@ class TgisTransport final : public GrpcTransport {
     return retry_until_ready(cfg_, what, attempt);
   }
 
-  void send(LiveRecord rec, std::int64_t user_slot, const DatasetEntry& e) override {
+  void send(LiveRecord rec, std::int64_t user_slot, const PromptSample& e) override {
     const std::uint64_t id = rec.rec.request_id;
     auto& stub = *stubs_[connection_of(id)];
     grpc::CompletionQueue* cq = queue_of(id);

@@ -20,7 +20,7 @@
 #include <utility>
 #include <vector>
 
-#include "live/load/dataset.hpp"
+#include "sim/workload/dataset.hpp"
 #include "sim/metrics/request_record.hpp"
 
 namespace servetwin::live {
@@ -153,7 +153,7 @@ class Transport {
   virtual void start(int poll_threads) = 0;
   // Sends one request: creates its InFlight (with `rec`, for `user_slot`), registers it with the
   // host, starts the exchange. Called from the control thread.
-  virtual void send(LiveRecord rec, std::int64_t user_slot, const DatasetEntry& entry) = 0;
+  virtual void send(LiveRecord rec, std::int64_t user_slot, const PromptSample& entry) = 0;
   // After every InFlight object is gone: stops the polling threads.
   virtual void stop() = 0;
   // The summary's per-stage status count key ("grpc_status_counts", "http_status_counts").

@@ -64,13 +64,14 @@ Dataset make_probe_dataset(const std::string& name, const std::vector<std::int64
   for (std::int64_t i = 0; i < count; ++i) {
     const std::int64_t target = tokens[static_cast<std::size_t>(i) % tokens.size()];
     const auto words = std::max<std::int64_t>(1, std::llround(static_cast<double>(target) / std::max(0.1, tokens_per_word)));
-    DatasetEntry e;
+    PromptSample e;
     e.id = name + "-" + std::to_string(i);
     for (std::int64_t w = 0; w < words; ++w) e.text += std::string(w == 0 ? "" : " ") + kWords[pick(rng)];
     e.input_tokens = target;
+    e.output_tokens = output_tokens;
     e.min_new_tokens = output_tokens;
     e.max_new_tokens = output_tokens;
-    ds.entries.push_back(std::move(e));
+    ds.samples.push_back(std::move(e));
   }
   return ds;
 }

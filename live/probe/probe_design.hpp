@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "live/load/dataset.hpp"
+#include "sim/workload/dataset.hpp"
 
 namespace servetwin::live {
 

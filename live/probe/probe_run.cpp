@@ -102,7 +102,7 @@ bool Prober::run_stage(const ProbePhase& p, const Dataset& ds, int concurrency, 
     c.concurrency = {concurrency};
   } else {
     c.rates = {p.burst_rate_per_s};
-    c.arrival = parse_arrival("constant");
+    c.arrival = "constant";
   }
   c.requests = requests;
   c.warmup_requests = warmup;

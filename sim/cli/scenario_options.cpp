@@ -47,19 +47,10 @@ void add_interval_level_option(CLI::App& cmd, double& level) {
 void add_scenario_options(CLI::App& cmd, ScenarioOptions& o) {
   add_deployment_options(cmd, o.deployment);
   cmd.add_option("--scenario", o.scenario_file, "Scenario YAML file (configs/scenarios)");
-  cmd.add_option("--workload", o.workload, "Catalog workload (servetwin list workloads)");
-  cmd.add_option("--dataset", o.dataset, "llm-load-test v1 JSON or v2 JSONL dataset file");
+  add_workload_options(cmd, o);
   cmd.add_option("--trace", o.trace, "Trace CSV: arrived_at,num_prefill_tokens,num_decode_tokens");
-  add_number_list_flag(cmd, "--concurrency", o.concurrency, limits::kConcurrency, "Closed-loop users per stage, e.g. 1,2,4");
-  add_number_list_flag(cmd, "--rate", o.rate, limits::kRatePerS, "Open-loop requests/s per stage, e.g. 1,2.5");
-  cmd.add_option("--arrival", o.arrival,
-                 "Open-loop arrivals: poisson, constant, gamma:CV; with --concurrency N: waves (N requests at once, the "
-                 "next N after the slowest ends)");
-  add_integer_flag(cmd, "--max-in-flight", o.max_in_flight, limits::kMaxInFlight,
-                   "Open loop: client-side cap on requests in flight");
   add_number_flag(cmd, "--duration", o.duration_s, limits::kDurationS, "Stage length in seconds (default 240)");
   add_integer_flag(cmd, "--requests", o.requests, limits::kRequests, "Stop sending after this many requests per stage");
-  add_seed_flag(cmd, "--seed", o.seed, "Seed for every random stream (default 42)");
   add_bytes_flag(cmd, "--max-memory", o.max_memory_bytes,
                  "Refuse a run predicted to need more memory, e.g. 4GB (default: 1 GB or a quarter of RAM if less)");
   cmd.add_option("--out", o.out, "Write summary.json and requests.csv to this directory");
@@ -87,6 +78,11 @@ std::vector<Scenario> scenarios_from_options(const ScenarioOptions& o, const std
     for (const auto& [k, v] : flag_deployment.engine_set) s.deployment.engine_set[k] = v;
     if (!o.workload.empty()) s.workload = o.workload;
     if (!o.dataset.empty()) s.dataset_path = o.dataset;
+    if (auto lengths = synthetic_lengths(o)) {
+      s.length_dists = std::move(lengths);
+      s.dataset_path.clear();  // the flags override a scenario file's dataset
+      s.synthetic_lengths = true;
+    }
     if (!o.trace.empty()) s.trace_path = o.trace;
     if (!o.concurrency.empty() && !o.rate.empty()) throw UsageError("give --concurrency or --rate, not both");
     if (!o.concurrency.empty()) {

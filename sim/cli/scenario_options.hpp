@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/cli/workload_options.hpp"
 #include "sim/scenario/scenario.hpp"
 
 namespace servetwin::cli {
@@ -25,14 +26,11 @@ void add_deployment_options(CLI::App& cmd, DeploymentOptions& o);
 
 // Options a scenario file may also set are std::optional: unset means "the file's value, else the
 // default", so an explicit flag always wins, even when it equals the default (`--seed 42`).
-struct ScenarioOptions {
+struct ScenarioOptions : WorkloadOptions {
   DeploymentOptions deployment;
-  std::string scenario_file, workload, dataset, trace, config_dir, out;
-  std::optional<std::string> arrival;
-  std::vector<double> concurrency, rate;
-  std::optional<std::int64_t> max_in_flight, requests, jobs;
+  std::string scenario_file, trace, config_dir, out;
+  std::optional<std::int64_t> requests, jobs;
   std::optional<double> duration_s;
-  std::optional<std::uint64_t> seed;
   std::optional<double> max_memory_bytes;  // --max-memory; default: default_memory_budget_bytes()
   bool json = false;
   bool client_backoff = false;  // --client-backoff (Scenario::client_backoff)

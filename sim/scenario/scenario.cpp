@@ -24,13 +24,10 @@
 #include "sim/workload/request_source.hpp"
 #include "sim/workload/trace.hpp"
 #include "sim/workload/wave_gate.hpp"
+#include "sim/workload/workload_choice.hpp"
 
 namespace servetwin {
 namespace {
-
-// Random streams of a stage are keyed by its load level, not its position in the list, so a level
-// gives the same result whether it runs alone or inside a sweep.
-int stream_id(double level) { return static_cast<int>(std::llround(level * 1000.0)); }
 
 
 // Throws ConfigError "<where> <problem>" when `v` is outside `limit`.
@@ -40,29 +37,20 @@ void check_limit(const std::string& where, double v, const Limit& limit) {
 }
 
 std::unique_ptr<RequestSource> make_source(const Catalog& catalog, const Scenario& s, int stage) {
-  const ModelSpec& model = catalog.model(s.deployment.model);
-  if (!s.dataset_path.empty()) return make_dataset_source(load_dataset(s.dataset_path, model.tokenizer), s.seed, stage);
-  if (s.length_dists) return make_synthetic_source(s.length_dists->first, s.length_dists->second, s.seed, stage);
-  if (s.fixed_input_tokens > 0) {
+  WorkloadChoice choice{s.dataset_path, s.length_dists, s.workload};
+  if (!choice.lengths && s.dataset_path.empty() && s.fixed_input_tokens > 0) {
     LengthDist in, out;
     in.mean = static_cast<double>(s.fixed_input_tokens);
     out.mean = static_cast<double>(std::max<std::int64_t>(1, s.fixed_output_tokens));
-    return make_synthetic_source(in, out, s.seed, stage);
+    choice.lengths.emplace(in, out);
   }
-  const WorkloadSpec& w = catalog.workload(s.workload);
-  if (w.kind == "dataset") {
-    return make_dataset_source(load_dataset(catalog.dir() / w.dataset_file, model.tokenizer), s.seed, stage);
-  }
-  if (w.kind == "synthetic") return make_synthetic_source(w.input, w.output, s.seed, stage);
-  if (w.kind == "shared_prefix") return make_shared_prefix_source(w, s.seed, stage);
-  throw ConfigError("workload '" + w.name + "': kind '" + w.kind +
-                    "' cannot drive a stage here; allowed: dataset, synthetic, shared_prefix (or --trace FILE)");
+  return resolve_workload(catalog, choice, catalog.model(s.deployment.model).tokenizer).make_source(s.seed, stage);
 }
 
 // Drives one stage: feeds requests to the simulated server and collects records.
 class StageDriver final : public SimListener {
  public:
-  StageDriver(const Scenario& s, int stage, int stream, EventQueue& q) : s_(s), stage_(stage), stream_(stream), q_(q) {
+  StageDriver(const Scenario& s, int stage, int stream, EventQueue& q) : s_(s), stage_(stage), q_(q) {
     end_ns_ = seconds_to_ns(s.duration_s);
     if (s.client_backoff) backoff_.emplace(ClientBackoffSpec{}, s.seed, static_cast<std::uint64_t>(stream));
   }
@@ -81,7 +69,7 @@ class StageDriver final : public SimListener {
   }
 
   void start_open(const ArrivalSpec& spec) {
-    arrivals_ = std::make_unique<ArrivalProcess>(spec, make_rng(s_.seed, "arrivals", static_cast<std::uint64_t>(stream_)));
+    arrivals_ = std::make_unique<ArrivalProcess>(stage_arrivals(spec, s_.seed));
     schedule_next_arrival(0);
   }
 
@@ -188,7 +176,7 @@ class StageDriver final : public SimListener {
     const TraceRow& r = (*trace_)[trace_order_[k]];
     q_.schedule(std::max(q_.now(), seconds_to_ns(r.arrived_at_s)), [this, k] {
       const TraceRow& row = (*trace_)[trace_order_[k]];
-      send(RequestShape{row.input_tokens, row.output_tokens, -1, 0}, -1, q_.now());
+      send(RequestShape{row.input_tokens, row.output_tokens, -1, 0, -1}, -1, q_.now());
       schedule_trace_row(k + 1);
     }, EventPriority::kLoadDriver);
   }
@@ -210,7 +198,6 @@ class StageDriver final : public SimListener {
 
   const Scenario& s_;
   int stage_;
-  int stream_;
   EventQueue& q_;
   ServingSim* sim_ = nullptr;
   RequestSource* src_ = nullptr;
@@ -305,10 +292,9 @@ nlohmann::json scenario_to_json(const Scenario& s) {
     j["workload"] = {{"kind", "fixed"}, {"input_tokens", s.fixed_input_tokens}, {"output_tokens", s.fixed_output_tokens}};
   }
   if (s.length_dists) {
-    auto dist = [](const LengthDist& d) {
-      return nlohmann::json{{"dist", d.kind}, {"mean", d.mean}, {"stddev", d.stddev}, {"min", d.min}, {"max", d.max}};
-    };
-    j["workload"] = {{"kind", "scaled"}, {"input", dist(s.length_dists->first)}, {"output", dist(s.length_dists->second)}};
+    j["workload"] = {{"kind", s.synthetic_lengths ? "synthetic" : "scaled"},
+                     {"input", length_dist_json(s.length_dists->first)},
+                     {"output", length_dist_json(s.length_dists->second)}};
   }
   j["dataset_path"] = s.dataset_path;
   j["trace_path"] = s.trace_path;
@@ -328,14 +314,14 @@ StageResult run_stage(const Catalog& catalog, const Scenario& s, int stage_index
   StageResult out;
   EventQueue q;
   const double level = s.load.levels.at(static_cast<std::size_t>(stage_index));
-  StageDriver driver(s, stage_index, stream_id(level), q);
+  StageDriver driver(s, stage_index, stage_stream_id(level), q);
   auto sim = make_sim ? make_sim(q, &driver) : make_serving_sim(catalog, s.deployment, q, &driver);
   std::unique_ptr<RequestSource> src;
   std::vector<TraceRow> trace;
   if (s.load.type == "trace") {
     trace = s.trace_rows.empty() ? load_trace_csv(s.trace_path) : s.trace_rows;
   } else {
-    src = make_source(catalog, s, stream_id(level));
+    src = make_source(catalog, s, stage_stream_id(level));
   }
   driver.attach(sim.get(), src.get());
   TimeNs window_start = 0, window_end = seconds_to_ns(s.duration_s);

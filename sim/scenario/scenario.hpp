@@ -50,6 +50,8 @@ struct Scenario {
   std::int64_t fixed_input_tokens = 0, fixed_output_tokens = 0;
   // Set: input and output lengths drawn from these (validate: a named dataset's shape scaled to a row's means).
   std::optional<std::pair<LengthDist, LengthDist>> length_dists;
+  // true: length_dists came from --input-tokens/--output-tokens (a synthetic workload), not validate's scaling.
+  bool synthetic_lengths = false;
   LoadSpec load;
   double duration_s = 240;               // stage length (closed: users stop sending; open: arrivals stop)
   std::int64_t max_requests = 0;         // stop sending after this many requests (0 = by duration)

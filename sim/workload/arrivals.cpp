@@ -4,6 +4,7 @@
 #include <boost/random/gamma_distribution.hpp>
 
 #include "sim/catalog/catalog.hpp"
+#include "sim/workload/request_source.hpp"
 
 namespace servetwin {
 
@@ -41,6 +42,10 @@ TimeNs ArrivalProcess::next_gap_ns() {
     gap_s = boost::random::gamma_distribution<double>(k, mean_s / k)(rng_);
   }
   return seconds_to_ns(gap_s);
+}
+
+ArrivalProcess stage_arrivals(const ArrivalSpec& spec, std::uint64_t seed) {
+  return {spec, make_rng(seed, "arrivals", static_cast<std::uint64_t>(stage_stream_id(spec.rate_per_s)))};
 }
 
 }  // namespace servetwin

@@ -28,4 +28,8 @@ class ArrivalProcess {
   Rng rng_;
 };
 
+// The open-loop arrivals of a stage at spec.rate_per_s, from the stage's random stream
+// (stage_stream_id): `predict` and `load` draw the same gaps for the same seed and rate.
+ArrivalProcess stage_arrivals(const ArrivalSpec& spec, std::uint64_t seed);
+
 }  // namespace servetwin

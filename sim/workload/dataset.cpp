@@ -98,6 +98,9 @@ Dataset load_v1(const std::filesystem::path& path, const nlohmann::json& doc, co
     // llm-load-test v1 sets min == max so the output length is fixed; otherwise the dataset's
     // response_len is the best estimate of what the model would generate.
     s.output_tokens = min_new == max_new || !e.contains("response_len") ? max_new : positive_int(e, "response_len", where);
+    if (min_new > max_new) throw ConfigError(where + ".input: 'min_new_tokens' must be <= 'max_new_tokens'");
+    s.min_new_tokens = min_new;
+    s.max_new_tokens = max_new;
     if (!llama2.empty()) {
       const auto it = llama2.find(s.id);
       if (it == llama2.end()) throw ConfigError(fmt::format("{}: id '{}' missing from {}", where, s.id, counts_path.string()));
@@ -137,6 +140,7 @@ Dataset load_v2(const std::filesystem::path& path, const std::string& content) {
     s.id = j.contains("index") ? j["index"].dump() : fmt::format("{}", line_no - 2);
     s.input_tokens = positive_int(j, "tok_input_length", where);
     s.output_tokens = positive_int(j, "tok_output_length", where);
+    s.min_new_tokens = s.max_new_tokens = s.output_tokens;
     const std::string sys = string_field(j, "system_prompt", "", where);
     const std::string question = string_field(j, "question", "", where);
     s.text = sys.empty() ? question : sys + "\n\n" + question;

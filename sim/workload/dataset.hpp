@@ -16,6 +16,10 @@ struct PromptSample {
   std::int64_t input_tokens = 0;
   std::int64_t output_tokens = 0;  // v1: min_new_tokens = max_new_tokens; v2: tok_output_length
   std::string text;                // prompt text as sent (system prompt + question)
+  // What a live run asks the server for (v1: the file's min/max_new_tokens; v2: both
+  // tok_output_length). The simulator uses output_tokens.
+  std::int64_t min_new_tokens = 0;
+  std::int64_t max_new_tokens = 0;
 };
 
 struct Dataset {

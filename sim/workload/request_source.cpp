@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <numeric>
 
@@ -38,12 +39,12 @@ class DatasetSource final : public RequestSource {
       portable_shuffle(st.order, st.rng);
       st.pos = 0;
     }
-    return shape(ds_.samples[st.order[st.pos++]]);
+    return shape(st.order[st.pos++]);
   }
 
   RequestShape next_open() override {
     boost::random::uniform_int_distribution<std::size_t> pick(0, ds_.samples.size() - 1);
-    return shape(ds_.samples[pick(open_rng_)]);
+    return shape(pick(open_rng_));
   }
 
   [[nodiscard]] std::string describe() const override {
@@ -59,7 +60,10 @@ class DatasetSource final : public RequestSource {
     std::vector<std::size_t> order;
     std::size_t pos = 0;
   };
-  static RequestShape shape(const PromptSample& s) { return RequestShape{s.input_tokens, s.output_tokens, -1, 0}; }
+  [[nodiscard]] RequestShape shape(std::size_t index) const {
+    const PromptSample& s = ds_.samples[index];
+    return RequestShape{s.input_tokens, s.output_tokens, -1, 0, static_cast<std::int64_t>(index)};
+  }
   template <class F>
   double mean(F f) const {
     double sum = 0;
@@ -82,7 +86,7 @@ class SyntheticSource final : public RequestSource {
   RequestShape next_open() override {
     const auto i = draw_length(in_, rng_);
     const auto o = draw_length(out_, rng_);
-    return RequestShape{i, o, -1, 0};
+    return RequestShape{i, o, -1, 0, -1};
   }
   [[nodiscard]] std::string describe() const override {
     return fmt::format("synthetic input {}({}, sd {}) output {}({}, sd {})", in_.kind, in_.mean, in_.stddev, out_.kind,
@@ -118,13 +122,15 @@ class SharedPrefixSource final : public RequestSource {
 
  private:
   RequestShape make(std::int64_t group) const {
-    return RequestShape{w_.system_prompt_tokens + w_.question_tokens, w_.output_tokens, group, w_.system_prompt_tokens};
+    return RequestShape{w_.system_prompt_tokens + w_.question_tokens, w_.output_tokens, group, w_.system_prompt_tokens, -1};
   }
   WorkloadSpec w_;
   Rng rng_;
 };
 
 }  // namespace
+
+int stage_stream_id(double level) { return static_cast<int>(std::llround(level * 1000.0)); }
 
 std::unique_ptr<RequestSource> make_dataset_source(Dataset ds, std::uint64_t seed, int stage) {
   return std::make_unique<DatasetSource>(std::move(ds), seed, stage);

@@ -18,7 +18,14 @@ struct RequestShape {
   std::int64_t output_tokens = 0;
   std::int64_t prefix_group = -1;
   std::int64_t shared_prefix_tokens = 0;
+  // Dataset sources: the index of the sample drawn (a live run sends its text); -1 otherwise.
+  std::int64_t sample_index = -1;
 };
+
+// The random-stream index of a stage at load level `level` (users or requests/s). Keyed by the
+// level, not the stage's position in the list, so a level gives the same requests and arrivals
+// whether it runs alone or inside a sweep, in `predict` and in `load` alike.
+int stage_stream_id(double level);
 
 class RequestSource {
  public:

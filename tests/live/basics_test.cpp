@@ -5,7 +5,8 @@
 
 #include <cmath>
 
-#include "live/load/arrivals.hpp"
+#include "live/load/prompt_supply.hpp"
+#include "sim/workload/workload_choice.hpp"
 #include "tests/live/live_test_util.hpp"
 
 namespace servetwin::testing {
@@ -13,16 +14,15 @@ namespace {
 
 const std::filesystem::path kShared = SERVETWIN_SHARED_DIR;
 
-TEST(LiveDataset, ReadsV1Json) {
-  const auto ds = live::read_dataset(kShared / "datasets/llm-load-test/openorca-subset-006.json");
-  EXPECT_EQ(ds.format, "llm-load-test-v1-json");
-  ASSERT_EQ(ds.entries.size(), 32U);
-  EXPECT_EQ(ds.entries[0].id, "t0.1091909");
-  EXPECT_EQ(ds.entries[0].min_new_tokens, 8);
-  EXPECT_EQ(ds.entries[0].max_new_tokens, 8);
-  EXPECT_EQ(ds.entries[0].input_tokens, 265);  // prompt_len (the per-entry CSV lists 265 too)
+// The live runner reads datasets with sim/workload's reader: what it sends (min/max_new_tokens).
+TEST(LiveDataset, ReadsV1JsonRequestLimits) {
+  const auto ds = load_dataset(kShared / "datasets/llm-load-test/openorca-subset-006.json", "");
+  ASSERT_EQ(ds.samples.size(), 32U);
+  EXPECT_EQ(ds.samples[0].id, "t0.1091909");
+  EXPECT_EQ(ds.samples[0].min_new_tokens, 8);
+  EXPECT_EQ(ds.samples[0].max_new_tokens, 8);
   std::int64_t out_sum = 0, out_max = 0;
-  for (const auto& e : ds.entries) {
+  for (const auto& e : ds.samples) {
     out_sum += e.max_new_tokens;
     out_max = std::max(out_max, e.max_new_tokens);
   }
@@ -30,65 +30,50 @@ TEST(LiveDataset, ReadsV1Json) {
   EXPECT_EQ(out_max, 377);
 }
 
-TEST(LiveDataset, ReadsV2JsonlSkippingMetadataLine) {
-  const auto ds = live::read_dataset(kShared / "datasets/llm-load-test/SISO_normal_granite-3.1-8b-instruct.jsonl");
-  EXPECT_EQ(ds.format, "llm-load-test-v2-jsonl");
-  ASSERT_EQ(ds.entries.size(), 4000U);
-  std::int64_t in_max = 0, out_max = 0;
-  for (const auto& e : ds.entries) {
-    in_max = std::max(in_max, e.input_tokens);
+TEST(LiveDataset, ReadsV2JsonlRequestLimits) {
+  const auto ds = load_dataset(kShared / "datasets/llm-load-test/SISO_normal_granite-3.1-8b-instruct.jsonl", "");
+  ASSERT_EQ(ds.samples.size(), 4000U);
+  std::int64_t out_max = 0;
+  for (const auto& e : ds.samples) {
     out_max = std::max(out_max, e.max_new_tokens);
     EXPECT_EQ(e.min_new_tokens, e.max_new_tokens);
+    EXPECT_EQ(e.max_new_tokens, e.output_tokens);
   }
-  EXPECT_EQ(in_max, 229);
   EXPECT_EQ(out_max, 238);
 }
 
-TEST(LiveDataset, MalformedLineNamesFileAndLine) {
-  const auto dir = temp_dir("bad-dataset");
-  {
-    std::ofstream f(dir / "bad.jsonl");
-    f << "{\"name\": \"x\"}\n{\"index\": 0, \"question\": \"q\", \"tok_input_length\": 3, \"tok_output_length\": 4}\n"
-      << "{\"index\": 1, \"question\": \"q\"}\n";
+// Synthetic prompts hit their token count on the twin's count (4 bytes per token), and differ by key.
+TEST(LivePrompts, SyntheticTextHasTheTwinTokenCount) {
+  for (const std::int64_t n : {1, 7, 512, 3000}) {
+    const std::string t = live::synthetic_prompt_text(n, 42, 3);
+    EXPECT_EQ(live::approx_token_count(t), n) << n;
   }
-  try {
-    live::read_dataset(dir / "bad.jsonl");
-    FAIL() << "expected an error";
-  } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("bad.jsonl:3"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("tok_input_length"), std::string::npos) << e.what();
-  }
+  EXPECT_NE(live::synthetic_prompt_text(64, 42, 3), live::synthetic_prompt_text(64, 42, 4));
+  EXPECT_EQ(live::synthetic_prompt_text(64, 42, 3), live::synthetic_prompt_text(64, 42, 3));
 }
 
-TEST(LiveDataset, OrderIsASeededPermutationPerUser) {
-  const auto a = live::dataset_order(50, 1, 0);
-  const auto b = live::dataset_order(50, 1, 0);
-  const auto c = live::dataset_order(50, 1, 1);
-  EXPECT_EQ(a, b);
-  EXPECT_NE(a, c);
-  auto s = a;
-  std::sort(s.begin(), s.end());
-  for (std::size_t i = 0; i < s.size(); ++i) EXPECT_EQ(s[i], i);
-}
-
-TEST(LiveArrivals, MeansAndVariability) {
-  for (const auto& spec : {std::string("poisson"), std::string("constant"), std::string("gamma:2")}) {
-    live::ArrivalGenerator g(live::parse_arrival(spec), 10.0, 3, 0);
-    const int n = 20000;
-    double sum = 0, sq = 0;
-    for (int i = 0; i < n; ++i) {
-      const double x = ns_to_seconds(g.next_gap_ns());
-      sum += x;
-      sq += x * x;
-    }
-    const double mean = sum / n;
-    const double cv = std::sqrt(sq / n - mean * mean) / mean;
-    EXPECT_NEAR(mean, 0.1, 0.005) << spec;
-    const double want_cv = spec == "constant" ? 0.0 : spec == "poisson" ? 1.0 : 2.0;
-    EXPECT_NEAR(cv, want_cv, 0.08) << spec;
+// The same seed and level give predict's request sequence (sim/workload's source, same stream).
+TEST(LivePrompts, StageSourceIsPredictsSource) {
+  LengthDist in, out;
+  in.kind = "normal";
+  in.mean = 300;
+  in.stddev = 80;
+  out.kind = "uniform";
+  out.min = 10;
+  out.max = 90;
+  ResolvedWorkload w;
+  w.lengths.emplace(in, out);
+  const live::PromptSupply supply(w);
+  auto live_src = supply.stage_source(9, 2.5);
+  auto sim_src = w.make_source(9, stage_stream_id(2.5));
+  for (std::uint64_t i = 0; i < 50; ++i) {
+    const RequestShape a = live_src->next_open(), b = sim_src->next_open();
+    ASSERT_EQ(a.input_tokens, b.input_tokens);
+    ASSERT_EQ(a.output_tokens, b.output_tokens);
+    const PromptSample p = supply.prompt(a, 9, i);
+    EXPECT_EQ(live::approx_token_count(p.text), a.input_tokens);
+    EXPECT_EQ(p.max_new_tokens, a.output_tokens);
   }
-  EXPECT_THROW(live::parse_arrival("gamma:-1"), std::invalid_argument);
-  EXPECT_THROW(live::parse_arrival("bursty"), std::invalid_argument);
 }
 
 TEST(LiveUtil, DurationsAndTokens) {

@@ -112,7 +112,7 @@ TEST(LiveE2E, CaikitStagesWarmupAndOpenLoop) {
     cfg.concurrency = {1, 4};
     cfg.requests = 8;
     cfg.warmup_requests = 3;
-    live::LoadRunner runner(cfg, live::read_dataset(ds_path));
+    live::LoadRunner runner(cfg, load_dataset(ds_path, ""));
     const auto res = runner.run(nullptr);
     ASSERT_FALSE(res.partial);
     ASSERT_EQ(res.stages.size(), 2U);
@@ -126,10 +126,10 @@ TEST(LiveE2E, CaikitStagesWarmupAndOpenLoop) {
     cfg.protocol = live::Protocol::kCaikit;
     cfg.model_id = "twin-model";
     cfg.rates = {40};
-    cfg.arrival = live::parse_arrival("poisson");
+    cfg.arrival = "poisson";
     cfg.duration_s = 1.5;
     cfg.max_in_flight = 16;
-    live::LoadRunner runner(cfg, live::read_dataset(ds_path));
+    live::LoadRunner runner(cfg, load_dataset(ds_path, ""));
     const auto res = runner.run(nullptr);
     ASSERT_FALSE(res.partial);
     // ~60 arrivals expected in 1.5 s at 40/s; Poisson noise stays well inside these bounds.
@@ -144,7 +144,7 @@ TEST(LiveE2E, CaikitStagesWarmupAndOpenLoop) {
     cfg.stream = false;
     cfg.concurrency = {2};
     cfg.requests = 4;
-    live::LoadRunner runner(cfg, live::read_dataset(ds_path));
+    live::LoadRunner runner(cfg, load_dataset(ds_path, ""));
     const auto res = runner.run(nullptr);
     ASSERT_EQ(res.records.size(), 4U);
     for (const auto& r : res.records) {
@@ -164,7 +164,7 @@ TEST(LiveE2E, OverloadCountsRejections) {
   auto cfg = base_config(port, ds_path, dir / "out");
   cfg.concurrency = {16};
   cfg.duration_s = 1.0;
-  live::LoadRunner runner(cfg, live::read_dataset(ds_path));
+  live::LoadRunner runner(cfg, load_dataset(ds_path, ""));
   const auto res = runner.run(nullptr);
   ASSERT_FALSE(res.partial) << res.partial_reason;
   std::int64_t rejected = 0, ok = 0;
@@ -210,7 +210,7 @@ TEST(LiveE2E, ServerKilledMidRunRecordsEveryRequest) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
     kill(pid, SIGKILL);
   });
-  live::LoadRunner runner(cfg, live::read_dataset(ds_path));
+  live::LoadRunner runner(cfg, load_dataset(ds_path, ""));
   const auto t_start = std::chrono::steady_clock::now();
   const auto res = runner.run(nullptr);
   killer.join();
@@ -285,7 +285,7 @@ TEST(LiveE2E, MalformedStreamsAreErrorsAndTheRunContinues) {
   auto cfg = base_config(port, ds_path, dir / "out");
   cfg.concurrency = {1};
   cfg.requests = 12;
-  live::LoadRunner runner(cfg, live::read_dataset(ds_path));
+  live::LoadRunner runner(cfg, load_dataset(ds_path, ""));
   const auto res = runner.run(nullptr);
   server->Shutdown();
   ASSERT_EQ(res.records.size(), 12U);
@@ -318,7 +318,7 @@ TEST(LiveE2E, InterruptWritesPartialSummary) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1000));
     stop.store(true);
   });
-  live::LoadRunner runner(cfg, live::read_dataset(ds_path));
+  live::LoadRunner runner(cfg, load_dataset(ds_path, ""));
   const auto t_start = std::chrono::steady_clock::now();
   const auto res = runner.run(&stop);
   sig.join();
@@ -339,7 +339,7 @@ TEST(LiveE2E, ReadinessFailureNamesWhatFailed) {
   cfg.concurrency = {1};
   cfg.requests = 1;
   cfg.ready_timeout_s = 0.5;
-  live::LoadRunner runner(cfg, live::read_dataset(ds_path));
+  live::LoadRunner runner(cfg, load_dataset(ds_path, ""));
   try {
     runner.run(nullptr);
     FAIL() << "expected a readiness error";

@@ -42,7 +42,7 @@ TEST(LiveFaults, WrongProtocolFailsAtReadinessBeforeLoad) {
     cfg.protocol = asked;
     cfg.concurrency = {4};
     cfg.duration_s = 5;
-    live::LoadRunner runner(cfg, live::read_dataset(ds_path));
+    live::LoadRunner runner(cfg, load_dataset(ds_path, ""));
     const auto t = Clock::now();
     try {
       runner.run(nullptr);
@@ -68,7 +68,7 @@ TEST(LiveFaults, CaikitReadinessRecordsTheServiceCheck) {
   cfg.protocol = live::Protocol::kCaikit;
   cfg.concurrency = {2};
   cfg.requests = 4;
-  live::LoadRunner runner(cfg, live::read_dataset(ds_path));
+  live::LoadRunner runner(cfg, load_dataset(ds_path, ""));
   const auto res = runner.run(nullptr);
   ASSERT_FALSE(res.partial) << res.partial_reason;
   const auto& ready = res.summary["scenarios"][0]["resolved_config"]["readiness"];
@@ -88,7 +88,7 @@ TEST(LiveFaults, OpenAiReadinessRefuses404) {
   auto cfg = fake_openai_config(twin.metrics_port(), ds_path, dir / "out");
   cfg.concurrency = {1};
   cfg.requests = 2;
-  live::LoadRunner runner(cfg, live::read_dataset(ds_path));
+  live::LoadRunner runner(cfg, load_dataset(ds_path, ""));
   const auto t = Clock::now();
   EXPECT_THROW(runner.run(nullptr), live::ProtocolMismatchError);
   EXPECT_LT(seconds_since(t), 2.0);
@@ -112,7 +112,7 @@ live::LoadResult run_with_500s(const std::string& tag, int fail_every, double du
   cfg.concurrency = {2};
   cfg.duration_s = duration_s;
   cfg.error_window_s = 1;
-  live::LoadRunner runner(cfg, live::read_dataset(ds_path));
+  live::LoadRunner runner(cfg, load_dataset(ds_path, ""));
   return runner.run(nullptr);
 }
 
@@ -155,7 +155,7 @@ TEST(LiveFaults, RetryAfterIsHonoured) {
   auto cfg = fake_openai_config(server.port(), ds_path, dir / "out");
   cfg.concurrency = {1};
   cfg.requests = 4;
-  live::LoadRunner runner(cfg, live::read_dataset(ds_path));
+  live::LoadRunner runner(cfg, load_dataset(ds_path, ""));
   const auto res = runner.run(nullptr);
   ASSERT_FALSE(res.partial) << res.partial_reason;
   ASSERT_EQ(res.records.size(), 4U);
@@ -184,7 +184,7 @@ TEST(LiveFaults, BackoffThrottlesRetriesOnResourceExhausted) {
     cfg.concurrency = {8};
     cfg.duration_s = 1.0;
     cfg.client_backoff = backoff;
-    live::LoadRunner runner(cfg, live::read_dataset(ds_path));
+    live::LoadRunner runner(cfg, load_dataset(ds_path, ""));
     const auto res = runner.run(nullptr);
     ASSERT_FALSE(res.partial) << res.partial_reason;
     for (const auto& r : res.records) rejected[backoff ? 1 : 0] += r.rec.status == RequestStatus::kRejected;
@@ -216,7 +216,7 @@ TEST(LiveFaults, StallTimeoutCancelsASilentRequest) {
   cfg.requests = 2;
   cfg.timeout_s = 30;
   cfg.stall_timeout_s = 0.5;
-  live::LoadRunner runner(cfg, live::read_dataset(ds_path));
+  live::LoadRunner runner(cfg, load_dataset(ds_path, ""));
   const auto t = Clock::now();
   const auto res = runner.run(nullptr);
   EXPECT_LT(seconds_since(t), 3.0);
@@ -243,7 +243,7 @@ TEST(LiveFaults, SecondSignalCancelsInFlightRequests) {
   cfg.timeout_s = 240;
   cfg.stall_timeout_s = 0;  // only the signals end it
   std::atomic<bool> stop{false}, cancel_now{false};
-  live::LoadRunner runner(cfg, live::read_dataset(ds_path));
+  live::LoadRunner runner(cfg, load_dataset(ds_path, ""));
   Clock::time_point second_at;
   std::thread signaller([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));

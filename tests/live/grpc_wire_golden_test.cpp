@@ -186,7 +186,7 @@ std::vector<std::string> wire_and_outputs(live::Protocol protocol, bool stream, 
   cfg.poll_threads = 1;  // recorded in resolved_config; the default depends on the machine
   std::vector<std::string> out;
   {
-    live::LoadRunner runner(cfg, live::read_dataset(ds_path));
+    live::LoadRunner runner(cfg, load_dataset(ds_path, ""));
     const auto res = runner.run(nullptr);
     out = log.lines();
     for (const auto& r : res.records) {

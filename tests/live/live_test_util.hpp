@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "live/common/util.hpp"
-#include "live/load/dataset.hpp"
+#include "sim/workload/dataset.hpp"
 #include "live/load/runner.hpp"
 #include "live/twin/twin_server.hpp"
 #include "sim/core/event_queue.hpp"
@@ -62,7 +62,7 @@ inline live::SimFactory fake_factory(FakeEngineParams p = {}) {
 // The same closed loop as `servetwin load --concurrency users --requests total`, run in simulated
 // time: every user submits at t=0 and its next request the moment the previous one finishes;
 // each user walks the dataset in the runner's order; lengths as the twin computes them.
-inline std::vector<RequestRecord> simulate_closed_loop(const live::SimFactory& factory, const live::Dataset& ds,
+inline std::vector<RequestRecord> simulate_closed_loop(const live::SimFactory& factory, const Dataset& ds,
                                                        int users, std::int64_t total, std::uint64_t seed,
                                                        std::uint64_t twin_seed,
                                                        const std::vector<TimeNs>& start_ns = {},
@@ -91,17 +91,14 @@ inline std::vector<RequestRecord> simulate_closed_loop(const live::SimFactory& f
   loop.served.assign(static_cast<std::size_t>(users), 0);
   EventQueue q;
   auto sim = factory(q, &loop);
-  std::vector<std::vector<std::size_t>> order;
-  std::vector<std::size_t> cursor(static_cast<std::size_t>(users), 0);
-  for (int u = 0; u < users; ++u) order.push_back(live::dataset_order(ds.entries.size(), seed, static_cast<std::uint64_t>(u)));
+  // Each user's prompts as the runner draws them: predict's dataset source for this level.
+  auto source = live::PromptSupply(ds).stage_source(seed, users);
   std::int64_t launched = 0;
   std::uint64_t next_id = 0;
   loop.next = [&](std::int64_t u, TimeNs t) {
     if (launched >= total) return;
     ++launched;
-    auto& c = cursor[static_cast<std::size_t>(u)];
-    const auto& e = ds.entries[order[static_cast<std::size_t>(u)][c % ds.entries.size()]];
-    ++c;
+    const auto& e = ds.samples[static_cast<std::size_t>(source->next_for_user(u).sample_index)];
     RequestInput in;
     in.id = next_id++;
     in.user_id = u;
@@ -247,7 +244,7 @@ inline TwinVsSim run_twin_vs_sim(const live::SimFactory& factory, std::uint64_t 
   r.cfg = base_config(port, ds_path, dir / "out");
   r.cfg.concurrency = {users};
   r.cfg.requests = total;
-  live::LoadRunner runner(r.cfg, live::read_dataset(ds_path));
+  live::LoadRunner runner(r.cfg, load_dataset(ds_path, ""));
   r.res = runner.run(nullptr);
   EXPECT_FALSE(r.res.partial) << r.res.partial_reason;
   EXPECT_EQ(static_cast<std::int64_t>(r.res.records.size()), total);
@@ -256,7 +253,7 @@ inline TwinVsSim run_twin_vs_sim(const live::SimFactory& factory, std::uint64_t 
     EXPECT_EQ(rec.rec.status, RequestStatus::kOk) << rec.rec.error;
     r.live_recs.push_back(rec.rec);
   }
-  r.sim_recs = simulate_closed_loop(factory, live::read_dataset(ds_path), users, total, r.cfg.seed, o.seed,
+  r.sim_recs = simulate_closed_loop(factory, load_dataset(ds_path, ""), users, total, r.cfg.seed, o.seed,
                                     timing.start_ns, timing.turnaround_ns, timing.gaps_ns);
   EXPECT_EQ(static_cast<std::int64_t>(r.sim_recs.size()), total);
   r.lm = metrics_of(r.live_recs);

@@ -99,7 +99,7 @@ TEST(OpenAiSse, RealVllmTranscriptByteByByte) {
 }
 
 TEST(OpenAiWire, RequestBodiesTargetsAndChunks) {
-  live::DatasetEntry e;
+  PromptSample e;
   e.text = "hello";
   e.max_new_tokens = 12;
   e.min_new_tokens = 12;
@@ -208,15 +208,15 @@ live::LoadConfig openai_config(int port, const std::filesystem::path& ds, const 
 }
 
 // Each dataset entry's exact output length (the test datasets have min == max).
-std::map<std::string, std::int64_t> output_by_id(const live::Dataset& ds) {
+std::map<std::string, std::int64_t> output_by_id(const Dataset& ds) {
   std::map<std::string, std::int64_t> out;
-  for (const auto& e : ds.entries) out[e.id] = e.max_new_tokens;
+  for (const auto& e : ds.samples) out[e.id] = e.max_new_tokens;
   return out;
 }
 
 // Runs cfg (2 users, 6 requests) and checks that every request is ok with the dataset's exact
 // output length, counted by `method`.
-std::vector<live::LiveRecord> run_six_exact(live::LoadConfig cfg, const live::Dataset& ds, const std::string& method) {
+std::vector<live::LiveRecord> run_six_exact(live::LoadConfig cfg, const Dataset& ds, const std::string& method) {
   cfg.concurrency = {2};
   cfg.requests = 6;
   live::LoadRunner runner(cfg, ds);
@@ -241,7 +241,7 @@ nlohmann::json read_summary(const std::filesystem::path& out) {
 TEST(OpenAiRunner, StreamingCompletionsExactCounts) {
   const auto dir = temp_dir("oai-stream");
   const auto ds_path = write_dataset(dir, 16, 5, 9);
-  const auto ds = live::read_dataset(ds_path);
+  const auto ds = load_dataset(ds_path, "");
   FakeOpenAiServer server([](const FakeOpenAiRequest&) { return FakeOpenAiReply{}; });
   auto cfg = openai_config(server.port(), ds_path, dir / "out");
   cfg.api_key = "sk-test";
@@ -290,7 +290,7 @@ TEST(OpenAiRunner, StreamingCompletionsExactCounts) {
 TEST(OpenAiRunner, ChatWithoutUsageCountsChunksAtEveryByteSplit) {
   const auto dir = temp_dir("oai-chat");
   const auto ds_path = write_dataset(dir, 8, 3, 6);
-  const auto ds = live::read_dataset(ds_path);
+  const auto ds = load_dataset(ds_path, "");
   FakeOpenAiServer server([](const FakeOpenAiRequest&) {
     FakeOpenAiReply r;
     r.usage = false;
@@ -307,7 +307,7 @@ TEST(OpenAiRunner, ChatWithoutUsageCountsChunksAtEveryByteSplit) {
 TEST(OpenAiRunner, NonStreamingTakesUsage) {
   const auto dir = temp_dir("oai-whole");
   const auto ds_path = write_dataset(dir, 8, 4, 7);
-  const auto ds = live::read_dataset(ds_path);
+  const auto ds = load_dataset(ds_path, "");
   FakeOpenAiServer server([](const FakeOpenAiRequest&) { return FakeOpenAiReply{}; });
   auto cfg = openai_config(server.port(), ds_path, dir / "out");
   cfg.stream = false;
@@ -336,7 +336,7 @@ TEST(OpenAiRunner, FaultsAreRecordedWithTheirClass) {
   auto cfg = openai_config(server.port(), ds_path, dir / "out");
   cfg.concurrency = {3};
   cfg.requests = 18;
-  live::LoadRunner runner(cfg, live::read_dataset(ds_path));
+  live::LoadRunner runner(cfg, load_dataset(ds_path, ""));
   const auto res = runner.run(nullptr);
   ASSERT_FALSE(res.partial) << res.partial_reason;
   ASSERT_EQ(res.records.size(), 18U);  // nothing lost
@@ -403,7 +403,7 @@ TEST(OpenAiRunner, ReplaysRealVllmAnswers) {
     cfg.stream = stream;
     cfg.concurrency = {1};
     cfg.requests = 4;
-    live::LoadRunner runner(cfg, live::read_dataset(ds_path));
+    live::LoadRunner runner(cfg, load_dataset(ds_path, ""));
     const auto res = runner.run(nullptr);
     ASSERT_EQ(res.records.size(), 4U);
     for (const auto& r : res.records) {
@@ -437,7 +437,7 @@ TEST(OpenAiRunner, StalledServerTimesOutPerRequest) {
   cfg.concurrency = {2};
   cfg.requests = 2;
   cfg.timeout_s = 0.5;
-  live::LoadRunner runner(cfg, live::read_dataset(ds_path));
+  live::LoadRunner runner(cfg, load_dataset(ds_path, ""));
   const auto t0 = std::chrono::steady_clock::now();
   const auto res = runner.run(nullptr);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
@@ -459,7 +459,7 @@ TEST(OpenAiRunner, TlsHandshakeFailureIsRecorded) {
   cfg.ready_timeout_s = 0;
   cfg.concurrency = {2};
   cfg.requests = 4;
-  live::LoadRunner runner(cfg, live::read_dataset(ds_path));
+  live::LoadRunner runner(cfg, load_dataset(ds_path, ""));
   const auto res = runner.run(nullptr);
   ASSERT_EQ(res.records.size(), 4U);
   for (const auto& r : res.records) {
@@ -470,7 +470,7 @@ TEST(OpenAiRunner, TlsHandshakeFailureIsRecorded) {
   // With readiness on, the run fails before the load, naming the check and the TLS error.
   cfg.ready_timeout_s = 0.3;
   cfg.out_dir = dir / "out2";
-  live::LoadRunner again(cfg, live::read_dataset(ds_path));
+  live::LoadRunner again(cfg, load_dataset(ds_path, ""));
   try {
     again.run(nullptr);
     ADD_FAILURE() << "expected a readiness failure";
@@ -498,7 +498,7 @@ TEST(OpenAiRunner, TlsWithCaFileSystemStoreAndInsecure) {
   cfg.concurrency = {2};
   cfg.requests = 4;
   auto run = [&](const live::LoadConfig& c) {
-    live::LoadRunner runner(c, live::read_dataset(ds_path));
+    live::LoadRunner runner(c, load_dataset(ds_path, ""));
     return runner.run(nullptr);
   };
   const auto trusted = run(cfg);
@@ -536,7 +536,7 @@ TEST(OpenAiRunner, InterruptWritesPartialSummary) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     stop.store(true);
   });
-  live::LoadRunner runner(cfg, live::read_dataset(ds_path));
+  live::LoadRunner runner(cfg, load_dataset(ds_path, ""));
   const auto res = runner.run(&stop);
   sig.join();
   EXPECT_TRUE(res.partial);

@@ -8,31 +8,9 @@
 # Usage (ctest): bash serve_cli.sh <servetwin-binary>
 set -euo pipefail
 bin=$1
-tmp=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "$0")/twin_script_lib.sh"
 "$bin" serve --help > /dev/null 2>&1 || { echo "serve verb not built; skipping"; exit 0; }
 deploy=(--model llama-2-7b --instance g5.2xlarge)
-
-# Starts a twin in the background; its port ends up in $tmp/$1.port.
-start_twin() {
-  local name=$1; shift
-  "$bin" serve --listen 127.0.0.1:0 --port-file "$tmp/$name.port" "${deploy[@]}" --run-for 60s "$@" \
-    > "$tmp/$name.log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 100); do [[ -s "$tmp/$name.port" ]] && break; sleep 0.1; done
-  [[ -s "$tmp/$name.port" ]] || { cat "$tmp/$name.log"; fail "$name did not start"; }
-}
-# Runs a command that must exit 2 with a message matching $1.
-expect_exit2() {
-  local pattern=$1; shift
-  local rc=0
-  timeout 20 "$@" > "$tmp/out.txt" 2>&1 || rc=$?
-  [[ $rc -eq 2 ]] || { cat "$tmp/out.txt"; fail "exit $rc (want 2): $*"; }
-  grep -q -- "$pattern" "$tmp/out.txt" || { cat "$tmp/out.txt"; fail "no '$pattern' in the error of: $*"; }
-}
 
 expect_exit2 "--run-for must be > 0" "$bin" serve "${deploy[@]}" --listen 127.0.0.1:0 --run-for 0
 expect_exit2 "--run-for must be > 0" "$bin" serve "${deploy[@]}" --listen 127.0.0.1:0 --run-for 0s

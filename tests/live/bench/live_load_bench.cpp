@@ -119,7 +119,7 @@ nlohmann::json run_phase(int streams, double seconds, TimeNs step_ns, bool overh
   cfg.timeout_s = 30;
   cfg.connections = connections;
   cfg.poll_threads = threads;
-  live::LoadRunner runner(cfg, live::read_dataset(ds_path));
+  live::LoadRunner runner(cfg, load_dataset(ds_path, ""));
   const auto wall_start = std::chrono::steady_clock::now();
   const auto cpu_start = read_host_cpu_ticks();
   const auto res = runner.run(nullptr);

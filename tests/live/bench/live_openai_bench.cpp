@@ -118,7 +118,7 @@ nlohmann::json run_phase(bool openai, int streams, double seconds, TimeNs step_n
   cfg.warmup_s = 0;
   cfg.timeout_s = 30;
   const Usage u0 = usage_now();
-  live::LoadRunner runner(cfg, live::read_dataset(ds_path));
+  live::LoadRunner runner(cfg, load_dataset(ds_path, ""));
   const auto res = runner.run(nullptr);
   const Usage u1 = usage_now();
   const double client_cpu_s = u1.cpu_s - u0.cpu_s;

@@ -1,0 +1,91 @@
+#!/bin/bash
+# Issue 16 item 4 / issue 18 item 4: `predict` and `load` (against the twin, `servetwin serve`) with the
+# same seed and scenario send the same requests: identical arrival times (relative to the stage start,
+# as scheduled) and the same prompt sequence, compared request by request (predict's requests.csv vs
+# load's schedule.csv). Also: synthetic prompts hit the requested token count on the twin (its usage
+# prompt_tokens), bad workload values exit 2 naming the flag and the allowed forms in both verbs, and
+# the comparison fails when the seeds differ (so it can fail).
+# Usage (ctest): bash predict_load_parity.sh <servetwin-binary> <source-dir> <shared-dir>
+set -euo pipefail
+bin=$1
+shared=$3
+twin_run_for=150s
+source "$(dirname "$0")/../live/twin_script_lib.sh"
+"$bin" serve --help > /dev/null 2>&1 || { echo "serve verb not built; skipping"; exit 0; }
+deploy=(--model llama-2-7b --instance g5.2xlarge --engine vllm)
+
+start_twin parity --protocol openai
+url=http://127.0.0.1:$(cat "$tmp/parity.port")
+
+# Runs predict and load with the same scenario flags ($1 = seed for load, $2 = out name, rest = flags).
+run_pair() {
+  local load_seed=$1 name=$2; shift 2
+  "$bin" predict "${deploy[@]}" --seed 7 "$@" --out "$tmp/$name-predict" > "$tmp/$name-predict.log" 2>&1 ||
+    { cat "$tmp/$name-predict.log"; fail "predict $name"; }
+  "$bin" load --protocol openai-completions --target "$url" "${deploy[@]}" --seed "$load_seed" "$@" --quiet \
+    --out "$tmp/$name-load" > "$tmp/$name-load.log" 2>&1 || { cat "$tmp/$name-load.log"; fail "load $name"; }
+}
+
+# Compares request by request; exit 1 with the first difference. Open loop: the n-th arrival's time and
+# lengths; closed loop: each user's sequence of lengths (as many as both sent).
+cat > "$tmp/compare.py" <<'PY'
+import csv, sys
+predict = list(csv.DictReader(open(sys.argv[1] + "/requests.csv")))
+sched = [r for r in csv.DictReader(open(sys.argv[2] + "/schedule.csv")) if r["warmup"] == "0"]
+served = {r["request_id"]: r for r in csv.DictReader(open(sys.argv[2] + "/requests.csv"))}
+mode = sys.argv[3]
+predict.sort(key=lambda r: int(r["request_id"]))
+def lengths(r): return (int(r["input_tokens"]), int(r["output_tokens"]))
+if mode == "open":
+    if len(predict) != len(sched): sys.exit(f"{len(predict)} predicted requests, {len(sched)} sent")
+    for i, (p, s) in enumerate(zip(predict, sched)):
+        if int(p["arrival_ns"]) != int(s["scheduled_ns"]):
+            sys.exit(f"request {i}: predict arrives at {p['arrival_ns']} ns, load scheduled {s['scheduled_ns']} ns")
+        if lengths(p) != lengths(s): sys.exit(f"request {i}: predict {lengths(p)}, load {lengths(s)}")
+else:
+    users = {}
+    for name, rows in (("predict", predict), ("load", sched)):
+        for r in rows: users.setdefault(r["user_id"], {}).setdefault(name, []).append(lengths(r))
+    for u, seqs in sorted(users.items()):
+        a, b = seqs.get("predict", []), seqs.get("load", [])
+        n = min(len(a), len(b))
+        if n < 3: sys.exit(f"user {u}: only {n} requests in common")
+        if a[:n] != b[:n]: sys.exit(f"user {u}: predict {a[:n]}, load {b[:n]}")
+# The twin counted each synthetic prompt as the asked length (its usage prompt_tokens).
+if len(sys.argv) > 4:
+    for s in sched:
+        got = served[s["request_id"]]
+        if lengths(got) != lengths(s): sys.exit(f"request {s['request_id']}: asked {lengths(s)}, server counted {lengths(got)}")
+print(f"{len(sched)} requests identical")
+PY
+
+open_flags=(--rate 20 --requests 40 --input-tokens normal:64,16 --output-tokens uniform:4,12)
+run_pair 7 open "${open_flags[@]}"
+python3 "$tmp/compare.py" "$tmp/open-predict" "$tmp/open-load" open usage || fail "open loop, same seed"
+run_pair 7 gamma --rate 15 --arrival gamma:2 --requests 30 --input-tokens 96 --output-tokens 6
+python3 "$tmp/compare.py" "$tmp/gamma-predict" "$tmp/gamma-load" open usage || fail "gamma arrivals, same seed"
+# A catalog workload (inference-perf shared_prefix: each group's system prompt is one shared text).
+run_pair 7 prefix --rate 10 --requests 20 --workload codegen
+python3 "$tmp/compare.py" "$tmp/prefix-predict" "$tmp/prefix-load" open usage || fail "shared-prefix workload, same seed"
+ds="$shared/datasets/llm-load-test/SISO_normal_granite-3.1-8b-instruct.jsonl"
+run_pair 7 closed --concurrency 3 --requests 24 --dataset "$ds"
+python3 "$tmp/compare.py" "$tmp/closed-predict" "$tmp/closed-load" closed || fail "closed loop, same seed"
+
+# The comparison can fail: another seed gives other arrival times and prompts.
+run_pair 8 other "${open_flags[@]}"
+if python3 "$tmp/compare.py" "$tmp/other-predict" "$tmp/other-load" open > "$tmp/other.txt" 2>&1; then
+  fail "seed 7 vs 8 compared equal"
+fi
+grep -q "request 0\|request 1:" "$tmp/other.txt" || { cat "$tmp/other.txt"; fail "seed mismatch not caught at the first requests"; }
+
+# Bad values: exit 2 naming the flag and the allowed forms, in both verbs (one parser).
+for verb in predict load; do
+  args=("$bin" "$verb" "${deploy[@]}" --rate 1 --requests 2)
+  [[ $verb == load ]] && args+=(--target "$url" --protocol openai-completions --out "$tmp/bad")
+  expect_exit2 "--input-tokens 'normal:5'.*allowed: N (fixed), normal:MEAN,SD" "${args[@]}" --input-tokens normal:5 --output-tokens 8
+  expect_exit2 "--output-tokens 'zipf:1,2'.*allowed:" "${args[@]}" --input-tokens 8 --output-tokens zipf:1,2
+  expect_exit2 "--input-tokens '12.5'" "${args[@]}" --input-tokens 12.5 --output-tokens 8
+  expect_exit2 "give both --input-tokens and --output-tokens" "${args[@]}" --input-tokens 8
+  expect_exit2 "allowed: poisson, constant, gamma:CV" "${args[@]}" --input-tokens 8 --output-tokens 8 --arrival bursty
+done
+echo OK
