@@ -148,7 +148,10 @@ Dataset load_v2(const std::filesystem::path& path, const std::string& content) {
 }  // namespace
 
 Dataset load_dataset(const std::filesystem::path& path, const std::string& tokenizer) {
-  const std::string content = read_file(path);
+  return parse_dataset(read_file(path), path, tokenizer);
+}
+
+Dataset parse_dataset(const std::string& content, const std::filesystem::path& path, const std::string& tokenizer) {
   Dataset ds;
   // v1 is one JSON document with a "dataset" array; v2 (JSONL) does not parse as one document.
   const nlohmann::json doc = nlohmann::json::parse(content, nullptr, /*allow_exceptions=*/false);
