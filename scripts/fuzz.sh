@@ -47,9 +47,11 @@ for name in "${names[@]}"; do
   corpus="$build/fuzz-corpus/$name" artifacts="$build/fuzz-artifacts/$name/"
   mkdir -p "$corpus" "$artifacts"
   log="$build/fuzz-$name.log"
+  inputs=("$corpus" "$here/fuzz/corpus/$name")
+  [[ -d "$here/fuzz/regressions/$name" ]] && inputs+=("$here/fuzz/regressions/$name")
   set +e
   "$build/fuzz/fuzz_$name" -max_total_time="$secs" -runs="$runs" -print_final_stats=1 -rss_limit_mb=2048 -timeout=10 \
-    -artifact_prefix="$artifacts" "$corpus" "$here/fuzz/corpus/$name" > "$log" 2>&1
+    -artifact_prefix="$artifacts" "${inputs[@]}" > "$log" 2>&1
   rc=$?
   set -e
   execs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log" | tail -1)
