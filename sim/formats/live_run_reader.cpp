@@ -121,7 +121,7 @@ LiveRun parse_live_run(const std::filesystem::path& dir, const LiveRunTexts& tex
   nlohmann::json s;
   try {
     s = nlohmann::json::parse(texts.summary_json);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
     throw ConfigError(fmt::format("{}: not valid JSON: {}", sfile, e.what()));
   }
   const auto& version = field(s, "schema_version", sfile, "");

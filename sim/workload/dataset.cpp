@@ -123,7 +123,7 @@ Dataset load_v2(const std::filesystem::path& path, const std::string& content) {
     nlohmann::json j;
     try {
       j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
       throw ConfigError(fmt::format("{}:{}: invalid JSON: {}", path.string(), line_no, e.what()));
     }
     if (line_no == 1) {  // metadata line, skipped as llm-load-test v2 does
