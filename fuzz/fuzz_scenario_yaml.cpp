@@ -1,11 +1,11 @@
 // libFuzzer target: scenario YAML files (`predict --scenario FILE`).
-#include "fuzz/fuzz_input_file.hpp"
+#include "fuzz/fuzz_input.hpp"
 #include "sim/catalog/catalog.hpp"
 #include "sim/scenario/scenario_file.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {
-    servetwin::load_scenario_file(servetwin::fuzz::write_input("scenario.yaml", data, size));
+    (void)servetwin::parse_scenario_text(servetwin::fuzz::as_text(data, size), "fuzz-input/scenario.yaml");
   } catch (const servetwin::ConfigError&) {
   }
   return 0;

@@ -17,7 +17,7 @@ if [[ $mode == asan ]]; then
   flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
   live=OFF
   targets=(servetwin sim_tests fuzz_trace_csv_replay fuzz_scenario_yaml_replay fuzz_catalog_yaml_replay
-           fuzz_dataset_replay fuzz_published_csv_replay fuzz_live_run_replay)
+           fuzz_dataset_replay fuzz_published_csv_replay fuzz_live_run_replay fuzz_openai_sse_replay)
   # Everything but calibrate (its own library) and the scripts that need the live verbs or Jupyter.
   tests=(-E "NOT_BUILT|^calibrate|cli\\.(live_validate|output_schema|seed_notebook|validation_notebook)")
 else

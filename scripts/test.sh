@@ -3,6 +3,11 @@
 # The real serving engines (vLLM on the CPU; docs/real-engines.md) are installed first by
 # scripts/engines/setup.sh into .venv-engines (~3 min and ~8 GB the first time, ~1 s after) and their
 # tests (ctest label `engines`) run with the rest; SERVETWIN_ENGINES=0 skips both.
+# Then every parser is fuzzed for SERVETWIN_FUZZ_SECONDS (default 5) under ASan + UBSan
+# (scripts/fuzz.sh: a clang build of the parsers alone, 146 CPU-seconds cold, ~1.5-2.5 min on 2 idle
+# cores, plus ~40 s of fuzzing; docs/reliability.md "In CI"),
+# which also replays the seed corpora and the regression inputs instrumented; SERVETWIN_SANITIZE=0
+# skips it. The full ASan/TSan suites (scripts/sanitize.sh) are too slow for CI and run offline.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${SERVETWIN_BUILD_DIR:-$here/build}"
@@ -13,5 +18,9 @@ if [[ $SERVETWIN_ENGINES != 0 ]]; then
     || { echo "test: scripts/engines/setup.sh failed (SERVETWIN_ENGINES=0 skips the engines)" >&2; exit 1; }
 fi
 cmake --build "$build" -j "$(nproc)" --target bench >&2
-cd "$build"
-ctest --output-on-failure -j "$(nproc)" "$@"
+rc=0
+(cd "$build" && ctest --output-on-failure -j "$(nproc)" "$@") || rc=$?
+if [[ ${SERVETWIN_SANITIZE:-1} != 0 ]]; then
+  "$here/scripts/fuzz.sh" "${SERVETWIN_FUZZ_SECONDS:-5}" || rc=1
+fi
+exit "$rc"

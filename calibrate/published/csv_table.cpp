@@ -13,10 +13,14 @@ namespace servetwin::calibrate {
 CsvTable CsvTable::read(const std::filesystem::path& path) {
   std::ifstream in(path);
   if (!in) throw ConfigError(path.string() + ": cannot open");
+  return parse(in, path.string());
+}
+
+CsvTable CsvTable::parse(std::istream& in, const std::string& path) {
   CsvTable t;
-  t.path_ = path.string();
+  t.path_ = path;
   std::string line;
-  if (!std::getline(in, line)) throw ConfigError(path.string() + ": empty file");
+  if (!std::getline(in, line)) throw ConfigError(path + ": empty file");
   if (!line.empty() && line.back() == '\r') line.pop_back();
   t.header_ = split_csv_record(line);
   std::size_t lineno = 1;
@@ -26,7 +30,7 @@ CsvTable CsvTable::read(const std::filesystem::path& path) {
     if (line.empty()) continue;
     auto cells = split_csv_record(line);
     if (cells.size() != t.header_.size())
-      throw ConfigError(path.string() + ":" + std::to_string(lineno) + ": " + std::to_string(cells.size()) +
+      throw ConfigError(path + ":" + std::to_string(lineno) + ": " + std::to_string(cells.size()) +
                         " cells, header has " + std::to_string(t.header_.size()));
     t.cells_.push_back(std::move(cells));
   }

@@ -1,6 +1,7 @@
 #pragma once
 // A minimal CSV reader for the published tables (plain numeric/text cells, no quoted commas).
 #include <filesystem>
+#include <istream>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,8 @@ namespace servetwin::calibrate {
 class CsvTable {
  public:
   static CsvTable read(const std::filesystem::path& path);  // throws ConfigError if unreadable
+  // The same from a stream; `path` names the input in errors (read() calls this).
+  static CsvTable parse(std::istream& in, const std::string& path);
   [[nodiscard]] std::size_t rows() const { return cells_.size(); }
   [[nodiscard]] bool has(const std::string& column) const;
   [[nodiscard]] std::size_t column(const std::string& name) const;  // throws ConfigError naming the file

@@ -300,25 +300,58 @@ Catalog Catalog::load(const std::filesystem::path& config_dir) {
   auto cached = cache.read();
   const bool from_cache = cached.has_value();
   const ParsedFiles parsed = from_cache ? ParsedFiles(std::move(*cached)) : parse_all(all_paths);
-  std::size_t next_parsed = 0;
+  std::vector<std::vector<std::string>> names_per_kind;
+  for (const auto& files : files_per_kind) {
+    auto& names = names_per_kind.emplace_back();
+    for (const auto& path : files) names.push_back(path.string());
+  }
+  c.add_documents(names_per_kind, [&parsed](std::size_t i) { return parsed.take(i); });
+  if (!from_cache) cache.write(parsed.copies());  // reached only when every file loaded cleanly
+  return c;
+}
+
+Catalog Catalog::from_texts(const std::filesystem::path& config_dir, const Texts& files) {
+  Catalog c;
+  c.dir_ = config_dir;
+  for (const auto& [kind, texts] : files) {
+    if (normalize_kind(kind) != kind) {
+      throw ConfigError(fmt::format("unknown catalog kind '{}'; allowed: {}", kind, yamlx::join(kKinds)));
+    }
+  }
+  std::vector<std::vector<std::string>> names_per_kind;
+  std::vector<const std::pair<std::string, std::string>*> all;  // (name, text) in load order
+  for (const auto& info : kind_table()) {
+    auto& names = names_per_kind.emplace_back();
+    const auto it = files.find(info.dir);
+    if (it == files.end()) continue;
+    for (const auto& file : it->second) {
+      names.push_back(file.first);
+      all.push_back(&file);
+    }
+  }
+  c.add_documents(names_per_kind, [&all](std::size_t i) {
+    return std::make_shared<const yamlx::DocNode>(yamlx::load_text(all[i]->second, all[i]->first));
+  });
+  return c;
+}
+
+void Catalog::add_documents(const std::vector<std::vector<std::string>>& files_per_kind, const DocAt& doc_at) {
+  std::size_t next_doc = 0;
   std::size_t kind_index = 0;
   for (const auto& info : kind_table()) {
     const std::string kind = info.dir;
-    c.documents_[kind];
-    c.index_[kind];
-    for (const auto& path : files_per_kind[kind_index]) {
-      const std::string file = path.string();
-      const ParsedFiles::Doc doc = parsed.take(next_parsed++);
+    documents_[kind];
+    index_[kind];
+    for (const auto& file : files_per_kind[kind_index]) {
+      const std::shared_ptr<const yamlx::DocNode> doc = doc_at(next_doc++);
       check_document_kind(*doc, file, info);
-      const EntryNames entry = add_entry(c, kind, *doc, file, c.files_[kind]);
-      index_names(c.index_[kind], c.files_[kind], kind, entry, *doc, file);
-      c.files_[kind][entry.name] = file;
-      c.documents_[kind][entry.name] = doc;  // converted to JSON only when shown
+      const EntryNames entry = add_entry(*this, kind, *doc, file, files_[kind]);
+      index_names(index_[kind], files_[kind], kind, entry, *doc, file);
+      files_[kind][entry.name] = file;
+      documents_[kind][entry.name] = doc;  // converted to JSON only when shown
     }
     ++kind_index;
   }
-  if (!from_cache) cache.write(parsed.copies());  // reached only when every file loaded cleanly
-  return c;
 }
 
 void Catalog::use_parse_cache(const std::filesystem::path& cache_dir) { parse_cache_dir() = cache_dir; }

@@ -3,6 +3,7 @@
 // Errors (unknown key, wrong type, out-of-range value, missing source) throw ConfigError naming
 // file, line, key and what is allowed; the CLI turns ConfigError into exit code 2.
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -33,6 +34,11 @@ class Catalog {
   static Catalog load(const std::filesystem::path& config_dir);
   // Loads default_config_dir() ($SERVETWIN_CONFIG_DIR or the shipped configs/).
   static Catalog load();
+  // A catalog from in-memory files: kind directory (kinds()) -> (file name used in errors, YAML text),
+  // each kind's files in the order given. `config_dir` anchors workloads' dataset paths. load() parses
+  // its files and interprets them through the same code, so the errors are the same.
+  using Texts = std::map<std::string, std::vector<std::pair<std::string, std::string>>>;
+  static Catalog from_texts(const std::filesystem::path& config_dir, const Texts& files);
   // Process-wide: keep parsed YAML in `cache_dir` across runs (parse_cache.hpp); empty = off (default).
   static void use_parse_cache(const std::filesystem::path& cache_dir);
 
@@ -77,6 +83,11 @@ class Catalog {
   std::map<std::string, WorkloadSpec> workloads;
 
  private:
+  // Interprets parsed files in load order: `files_per_kind` lists each kind's file names (kind_table()
+  // order), `doc_at(i)` returns the i-th file's document overall (or throws its parse error).
+  using DocAt = std::function<std::shared_ptr<const yamlx::DocNode>(std::size_t)>;
+  void add_documents(const std::vector<std::vector<std::string>>& files_per_kind, const DocAt& doc_at);
+
   std::filesystem::path dir_;
   // kind -> canonical name -> the entry's parsed file (shared: catalogs are copied by value).
   std::map<std::string, std::map<std::string, std::shared_ptr<const yamlx::DocNode>>> documents_;

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <fstream>
 #include <set>
+#include <sstream>
 #include <utility>
 
 namespace servetwin::yamlx {
@@ -130,15 +132,23 @@ nlohmann::json to_json(const DocNode& node) {
   return nullptr;
 }
 
-DocNode load_file(const std::filesystem::path& file) {
+DocNode load_text(const std::string& text, const std::string& file) {
   try {
-    return from_yaml(YAML::LoadFile(file.string()));
+    return from_yaml(YAML::Load(text));
   } catch (const YAML::ParserException& e) {
-    fail(file.string(), e.mark.line, "(syntax)", "YAML syntax error: " + e.msg, "valid YAML 1.2");
-  } catch (const YAML::BadFile&) {
+    fail(file, e.mark.line, "(syntax)", "YAML syntax error: " + e.msg, "valid YAML 1.2");
+  }
+}
+
+DocNode load_file(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
     throw ConfigError(fmt::format("{}:1: key '(file)': cannot read file; allowed: a readable *.yaml file",
                                   file.string()));
   }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return load_text(text.str(), file.string());
 }
 
 MapReader::MapReader(const DocNode& node, std::string file, std::string path, std::vector<std::string> allowed_keys,

@@ -42,7 +42,9 @@ struct Range {
 // booleans become numbers/booleans, quoted scalars stay strings. Maps keep sorted keys (nlohmann).
 nlohmann::json to_json(const DocNode& node);
 
-// Loads a file; YAML syntax errors become ConfigError with the parser's line.
+// Parses YAML text; syntax errors become ConfigError naming `file` (a path or a display name) and the
+// parser's line. load_file reads the file and calls load_text, so both give the same errors.
+DocNode load_text(const std::string& text, const std::string& file);
 DocNode load_file(const std::filesystem::path& file);
 
 class MapReader {

@@ -12,13 +12,15 @@
 namespace servetwin {
 namespace {
 
+[[noreturn]] void throw_cannot_open(const std::filesystem::path& p) {
+  throw ConfigError(fmt::format("{}: cannot open (a live run directory holds summary.json and requests.csv, "
+                                "written by `servetwin load --out DIR`)",
+                                p.string()));
+}
+
 std::string slurp(const std::filesystem::path& p) {
   std::ifstream f(p, std::ios::binary);
-  if (!f) {
-    throw ConfigError(fmt::format("{}: cannot open (a live run directory holds summary.json and requests.csv, "
-                                  "written by `servetwin load --out DIR`)",
-                                  p.string()));
-  }
+  if (!f) throw_cannot_open(p);
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();
@@ -53,8 +55,11 @@ TimeNs ns_field(const nlohmann::json& obj, const char* key, const std::string& f
 }  // namespace
 
 std::vector<RequestRecord> read_request_csv(const std::filesystem::path& path) {
-  std::istringstream in(slurp(path));
-  const std::string file = path.string();
+  return parse_request_csv(slurp(path), path.string());
+}
+
+std::vector<RequestRecord> parse_request_csv(const std::string& text, const std::string& file) {
+  std::istringstream in(text);
   std::string line;
   if (!std::getline(in, line)) throw ConfigError(fmt::format("{}: empty file (expected the header row)", file));
   if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -101,14 +106,22 @@ LiveRun read_live_run(const std::filesystem::path& dir) {
   if (!std::filesystem::is_directory(dir)) {
     throw ConfigError(fmt::format("{}: not a directory (expected the --out DIR of `servetwin load`)", dir.string()));
   }
+  LiveRunTexts texts;
+  texts.summary_json = slurp(dir / "summary.json");
+  if (std::filesystem::exists(dir / "requests.csv")) texts.requests_csv = slurp(dir / "requests.csv");
+  // Warmup requests loaded the server before each window; older runs may lack the file.
+  if (std::filesystem::exists(dir / "warmup_requests.csv")) texts.warmup_csv = slurp(dir / "warmup_requests.csv");
+  return parse_live_run(dir, texts);
+}
+
+LiveRun parse_live_run(const std::filesystem::path& dir, const LiveRunTexts& texts) {
   LiveRun run;
   run.dir = dir;
-  const auto summary_path = dir / "summary.json";
-  const std::string sfile = summary_path.string();
+  const std::string sfile = (dir / "summary.json").string();
   nlohmann::json s;
   try {
-    s = nlohmann::json::parse(slurp(summary_path));
-  } catch (const nlohmann::json::parse_error& e) {
+    s = nlohmann::json::parse(texts.summary_json);
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
     throw ConfigError(fmt::format("{}: not valid JSON: {}", sfile, e.what()));
   }
   const auto& version = field(s, "schema_version", sfile, "");
@@ -145,9 +158,9 @@ LiveRun read_live_run(const std::filesystem::path& dir) {
     ls.window_end_ns = ns_field(w, "end_ns", sfile, path + "window.");
     run.stages.push_back(std::move(ls));
   }
-  run.requests = read_request_csv(dir / "requests.csv");
-  // Warmup requests loaded the server before each window; older runs may lack the file.
-  if (std::filesystem::exists(dir / "warmup_requests.csv")) run.warmup = read_request_csv(dir / "warmup_requests.csv");
+  if (!texts.requests_csv) throw_cannot_open(dir / "requests.csv");
+  run.requests = parse_request_csv(*texts.requests_csv, (dir / "requests.csv").string());
+  if (texts.warmup_csv) run.warmup = parse_request_csv(*texts.warmup_csv, (dir / "warmup_requests.csv").string());
   return run;
 }
 

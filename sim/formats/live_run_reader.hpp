@@ -5,6 +5,7 @@
 // Lives in sim/ and knows only the file formats (docs/output-schema.md), never live/ code.
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,8 +41,19 @@ struct LiveRun {
 // not produced by the live runner, or a missing required field.
 LiveRun read_live_run(const std::filesystem::path& dir);
 
+// The files of a live run directory, read (read_live_run reads them and calls parse_live_run, which
+// names dir/summary.json, dir/requests.csv, ... in errors).
+struct LiveRunTexts {
+  std::string summary_json;
+  std::optional<std::string> requests_csv;  // absent: an error, named after the summary's checks
+  std::optional<std::string> warmup_csv;  // absent in older runs
+};
+LiveRun parse_live_run(const std::filesystem::path& dir, const LiveRunTexts& texts);
+
 // Reads a per-request CSV in the shared schema (request_csv_header()). Throws ConfigError naming
 // file and line.
 std::vector<RequestRecord> read_request_csv(const std::filesystem::path& path);
+// The same from the file's text; `file` names it in errors (read_request_csv calls this).
+std::vector<RequestRecord> parse_request_csv(const std::string& text, const std::string& file);
 
 }  // namespace servetwin

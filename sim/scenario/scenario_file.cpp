@@ -76,10 +76,8 @@ Scenario read_deployment(const MapReader& d, const Scenario& base) {
   return s;
 }
 
-}  // namespace
-
-std::vector<Scenario> load_scenario_file(const std::filesystem::path& path) {
-  const DocNode doc = yamlx::load_file(path);
+// The scenarios of a parsed scenario file; `path` names it in errors and anchors relative paths.
+std::vector<Scenario> scenarios_from_document(const yamlx::DocNode& doc, const std::filesystem::path& path) {
   const MapReader root(doc, path.string(), "",
                        {"kind", "name", "description", "workload", "dataset", "trace", "duration_s", "requests", "seed",
                         "load", "deployments"},
@@ -105,6 +103,16 @@ std::vector<Scenario> load_scenario_file(const std::filesystem::path& path) {
   out.reserve(deployments.size());
   for (const auto& d : deployments) out.push_back(read_deployment(d, base));
   return out;
+}
+
+}  // namespace
+
+std::vector<Scenario> load_scenario_file(const std::filesystem::path& path) {
+  return scenarios_from_document(yamlx::load_file(path), path);
+}
+
+std::vector<Scenario> parse_scenario_text(const std::string& text, const std::filesystem::path& path) {
+  return scenarios_from_document(yamlx::load_text(text, path.string()), path);
 }
 
 }  // namespace servetwin

@@ -11,6 +11,7 @@
 //   deployments:
 //     - {model: meta-llama/Llama-2-7b-hf, instance: g5.2xlarge, tp: 1, engine: tgis-rhoai-2024q1}
 #include <filesystem>
+#include <string>
 #include <vector>
 
 #include "sim/scenario/scenario.hpp"
@@ -18,5 +19,8 @@
 namespace servetwin {
 
 std::vector<Scenario> load_scenario_file(const std::filesystem::path& path);
+// The same from the file's text (both read the document through the same code): `path` names it in
+// errors, gives the default name (its stem) and anchors relative dataset/trace paths.
+std::vector<Scenario> parse_scenario_text(const std::string& text, const std::filesystem::path& path);
 
 }  // namespace servetwin

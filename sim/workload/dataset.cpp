@@ -126,7 +126,7 @@ Dataset load_v2(const std::filesystem::path& path, const std::string& content) {
     nlohmann::json j;
     try {
       j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
       throw ConfigError(fmt::format("{}:{}: invalid JSON: {}", path.string(), line_no, e.what()));
     }
     if (line_no == 1) {  // metadata line, skipped as llm-load-test v2 does
@@ -152,7 +152,10 @@ Dataset load_v2(const std::filesystem::path& path, const std::string& content) {
 }  // namespace
 
 Dataset load_dataset(const std::filesystem::path& path, const std::string& tokenizer) {
-  const std::string content = read_file(path);
+  return parse_dataset(read_file(path), path, tokenizer);
+}
+
+Dataset parse_dataset(const std::string& content, const std::filesystem::path& path, const std::string& tokenizer) {
   Dataset ds;
   // v1 is one JSON document with a "dataset" array; v2 (JSONL) does not parse as one document.
   const nlohmann::json doc = nlohmann::json::parse(content, nullptr, /*allow_exceptions=*/false);

@@ -33,5 +33,8 @@ struct Dataset {
 // for v1 files with a llama2 counts sibling and tokenizer == "llama2", those counts are used.
 // Throws ConfigError naming the file, entry and field on malformed input.
 Dataset load_dataset(const std::filesystem::path& path, const std::string& tokenizer);
+// The same from the file's content (load_dataset calls this): `path` names it in errors, gives the
+// default name (its stem) and locates a v1 file's llama2 counts sibling (read when it exists).
+Dataset parse_dataset(const std::string& content, const std::filesystem::path& path, const std::string& tokenizer);
 
 }  // namespace servetwin

@@ -4,7 +4,6 @@
 
 #include <charconv>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include "sim/catalog/catalog.hpp"
@@ -30,7 +29,7 @@ std::vector<std::string> split_csv_simple(const std::string& line) {
 }
 
 // One cell read strictly (whole field, finite, integer where asked) and checked against `limit`.
-double trace_number(const std::filesystem::path& path, int line_no, const char* column, const std::string& text,
+double trace_number(const std::string& path, int line_no, const char* column, const std::string& text,
                     const Limit& limit) {
   double v = 0;
   bool ok = false;
@@ -42,12 +41,12 @@ double trace_number(const std::filesystem::path& path, int line_no, const char* 
     ok = parse_finite_double(text, v);
   }
   if (!ok) {
-    throw ConfigError(fmt::format("{}:{}: column '{}': '{}' is not {}; allowed: {}", path.string(), line_no, column, text,
+    throw ConfigError(fmt::format("{}:{}: column '{}': '{}' is not {}; allowed: {}", path, line_no, column, text,
                                   limit.integer ? "an integer" : "a finite number", describe_limit(limit)));
   }
   const std::string problem = limit_violation(v, limit);
   if (!problem.empty()) {
-    throw ConfigError(fmt::format("{}:{}: column '{}': {} {}", path.string(), line_no, column, text, problem));
+    throw ConfigError(fmt::format("{}:{}: column '{}': {} {}", path, line_no, column, text, problem));
   }
   return v;
 }
@@ -57,8 +56,12 @@ double trace_number(const std::filesystem::path& path, int line_no, const char* 
 std::vector<TraceRow> load_trace_csv(const std::filesystem::path& path) {
   std::ifstream in(path);
   if (!in) throw ConfigError(fmt::format("{}: cannot open trace file", path.string()));
+  return parse_trace_csv(in, path.string());
+}
+
+std::vector<TraceRow> parse_trace_csv(std::istream& in, const std::string& path) {
   std::string line;
-  if (!std::getline(in, line)) throw ConfigError(fmt::format("{}: empty trace file", path.string()));
+  if (!std::getline(in, line)) throw ConfigError(fmt::format("{}: empty trace file", path));
   const auto header = split_csv_simple(line);
   int c_at = -1, c_in = -1, c_out = -1;
   for (std::size_t i = 0; i < header.size(); ++i) {
@@ -68,7 +71,7 @@ std::vector<TraceRow> load_trace_csv(const std::filesystem::path& path) {
   }
   if (c_at < 0 || c_in < 0 || c_out < 0) {
     throw ConfigError(fmt::format("{}:1: header must contain arrived_at, num_prefill_tokens, num_decode_tokens",
-                                  path.string()));
+                                  path));
   }
   std::vector<TraceRow> rows;
   int line_no = 1;
@@ -78,7 +81,7 @@ std::vector<TraceRow> load_trace_csv(const std::filesystem::path& path) {
     const auto cells = split_csv_simple(line);
     auto cell = [&](int c, const char* name) -> const std::string& {
       if (static_cast<std::size_t>(c) >= cells.size()) {
-        throw ConfigError(fmt::format("{}:{}: missing column '{}'", path.string(), line_no, name));
+        throw ConfigError(fmt::format("{}:{}: missing column '{}'", path, line_no, name));
       }
       return cells[static_cast<std::size_t>(c)];
     };
@@ -89,15 +92,15 @@ std::vector<TraceRow> load_trace_csv(const std::filesystem::path& path) {
     r.output_tokens = static_cast<std::int64_t>(trace_number(path, line_no, "num_decode_tokens",
                                                              cell(c_out, "num_decode_tokens"), limits::kTokensPerRequest));
     if (rows.size() >= static_cast<std::size_t>(limits::kTraceRows.hi)) {
-      throw ConfigError(fmt::format("{}:{}: more than {:g} rows; allowed: {}", path.string(), line_no,
+      throw ConfigError(fmt::format("{}:{}: more than {:g} rows; allowed: {}", path, line_no,
                                     limits::kTraceRows.hi, describe_limit(limits::kTraceRows)));
     }
     if (!rows.empty() && r.arrived_at_s < rows.back().arrived_at_s) {
-      throw ConfigError(fmt::format("{}:{}: arrived_at must not decrease", path.string(), line_no));
+      throw ConfigError(fmt::format("{}:{}: arrived_at must not decrease", path, line_no));
     }
     rows.push_back(r);
   }
-  if (rows.empty()) throw ConfigError(fmt::format("{}: trace has no rows", path.string()));
+  if (rows.empty()) throw ConfigError(fmt::format("{}: trace has no rows", path));
   return rows;
 }
 

@@ -3,6 +3,8 @@
 // (arrival in seconds from the start, as in ../shared/bench), extra columns ignored.
 #include <cstdint>
 #include <filesystem>
+#include <istream>
+#include <string>
 #include <vector>
 
 namespace servetwin {
@@ -15,5 +17,7 @@ struct TraceRow {
 
 // Throws ConfigError naming file, line and column for malformed rows or unsorted arrivals.
 std::vector<TraceRow> load_trace_csv(const std::filesystem::path& path);
+// The same from a stream; `path` names the input in errors (load_trace_csv calls this).
+std::vector<TraceRow> parse_trace_csv(std::istream& in, const std::string& path);
 
 }  // namespace servetwin
