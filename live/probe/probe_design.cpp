@@ -27,13 +27,14 @@ std::vector<ProbePhase> design_probe(const ProbeDesignOptions& o) {
   ProbePhase decode{"decode", "inter-token time vs the number of requests in decode (short prompts)",
                     {32}, kDecodeOutputTokens, batches, 0, 0, 0, {}};
   phases.push_back(decode);
-  // Long prompts at every batch the KV cache holds them at (no preemption inside the probe): the same
-  // batches at two contexts separate the per-context-token cost from the per-sequence cost.
+  // Long prompts at every batch the KV cache holds them at (no preemption inside the probe) and one
+  // step's budget prefills them together: the same batches at two contexts separate the
+  // per-context-token cost from the per-sequence cost.
   const std::int64_t long_prompt = std::max<std::int64_t>(64, std::llround(0.4 * static_cast<double>(max_prompt)));
   ProbePhase context{"decode-context", "inter-token time vs context tokens in the batch (long prompts)",
                      {long_prompt}, kDecodeOutputTokens, {}, 0, 0, 0, {}};
   for (const int c : batches) {
-    std::int64_t prompt = long_prompt;
+    std::int64_t prompt = std::min<std::int64_t>(long_prompt, std::llround(kDecodeKvShare * static_cast<double>(o.step_token_budget) / c));
     if (o.kv_tokens > 0) {
       const std::int64_t block = std::max<std::int64_t>(1, o.kv_block_tokens);
       const auto blocks_per_request = static_cast<std::int64_t>(kDecodeKvShare * static_cast<double>(o.kv_tokens / block) / c);

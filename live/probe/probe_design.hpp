@@ -36,7 +36,9 @@ struct ProbePhase {
 // stage's median over 3 rounds is what the fit uses.
 constexpr double kDecodeRounds = 3;
 // Share of the KV cache the long-prompt decode stages may fill (the rest is slack for the prompt
-// lengths, which are only as exact as the tokens-per-word estimate): no preemption in the probe.
+// lengths, which are only as exact as the tokens-per-word estimate): no preemption in the probe. The
+// same share of one step's token budget bounds a round's prompts, so that a round's prefills end in one
+// step and its users decode in step (a prefill chunked over two steps staggers the rounds).
 constexpr double kDecodeKvShare = 0.7;
 
 struct ProbeDesignOptions {
@@ -45,6 +47,9 @@ struct ProbeDesignOptions {
   int burst_requests = 48;
   std::int64_t kv_tokens = 0;              // the server's KV cache in tokens (0 = unknown: not limited)
   std::int64_t kv_block_tokens = 16;       // its block size (KV is allocated in whole blocks)
+  // Prompt tokens one step may take (vLLM's max_num_batched_tokens; not observable from outside: 2048
+  // is the API server's default on CPU and small GPUs, a larger budget only makes the cut stricter).
+  std::int64_t step_token_budget = 2048;
   double scale = 1.0;                      // request counts x scale (>= 1 request each), from the budget
 };
 

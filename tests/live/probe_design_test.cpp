@@ -26,8 +26,11 @@ TEST(ProbeDesign, DecodeAtEveryBatchAndTwoContexts) {
   ASSERT_NE(context, nullptr);
   EXPECT_EQ(decode->concurrency, (std::vector<int>{1, 2, 4, 8}));
   EXPECT_EQ(context->concurrency, decode->concurrency);
-  // No KV size known: 40% of the longest prompt (2048 - 64) at every batch.
-  EXPECT_EQ(context->per_stage_input_tokens, (std::vector<std::int64_t>(4, 794)));
+  // No KV size known: 40% of the longest prompt (2048 - 64), cut so that a round's prompts take at most
+  // 70% of one step's 2,048-token budget.
+  EXPECT_EQ(context->per_stage_input_tokens, (std::vector<std::int64_t>{794, 717, 358, 179}));
+  for (std::size_t i = 0; i < context->concurrency.size(); ++i)
+    EXPECT_LE(context->concurrency[i] * context->per_stage_input_tokens[i], 2048);
 }
 
 TEST(ProbeDesign, LongPromptsFitTheKvCache) {
@@ -45,11 +48,11 @@ TEST(ProbeDesign, LongPromptsFitTheKvCache) {
     const std::int64_t blocks = c * ((prompt + context->output_tokens + 127) / 128);
     EXPECT_LE(static_cast<double>(blocks), kDecodeKvShare * 40) << "batch " << c << " prompt " << prompt;
   }
-  EXPECT_EQ(context->per_stage_input_tokens.back(), 3 * 128 - context->output_tokens);  // batch 8: 3 blocks each
-  // A cache too small for long prompts at batch 8 drops that stage rather than preempting.
+  // A cache too small for long prompts at batch 4 and 8 (10 blocks) drops those stages rather than preempting.
   o.kv_tokens = 10 * 128;
   const auto small = design_probe(o);
   EXPECT_EQ(phase(small, "decode-context")->concurrency, (std::vector<int>{1, 2}));
+  EXPECT_EQ(phase(small, "decode-context")->per_stage_input_tokens, (std::vector<std::int64_t>{794, 3 * 128 - 64}));
 }
 
 TEST(ProbeDesign, RoundsScaleWithTheBudget) {
