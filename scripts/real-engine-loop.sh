@@ -6,23 +6,33 @@
 #   closed loop, concurrency 1..32, two workload shapes (A: 128 in / 64 out, B: 512 in / 32 out);
 #   Poisson rates from 0.3x to 1.5x the rate the fit predicts at saturation (shape A);
 #   a restart with a KV cache small enough that vLLM preempts (--num-gpu-blocks-override), shape B.
-# --short is the CI version (ctest engines.real_loop): shape A only, concurrency 1..16, no Poisson,
+# --short is the CI version (ctest engines.real_loop): shape A only, concurrency 1..8, no Poisson,
 # a smaller probe and preemption run.
-# Usage: scripts/real-engine-loop.sh [--short] [--out DIR] [--servetwin BIN] [--doc FILE] [--reps N]
+# --protocol: the front end probed and loaded: openai (vLLM's OpenAI HTTP server), tgis
+# (vllm-tgis-adapter's fmaas gRPC) or caikit (Caikit runtime -> the adapter). The server metrics come
+# from vLLM's /metrics on its HTTP port in every case (the adapter's, for tgis and caikit).
+# Usage: scripts/real-engine-loop.sh [--short] [--protocol openai|tgis|caikit] [--out DIR] [--servetwin BIN] [--doc FILE]
 # Exit: 0 = bars met, 1 = a bar missed (the table says which), 2 = bad usage / engine not installed.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
-short=0 out="$repo/out/real-engine-loop" bin="$repo/build/servetwin" doc=""
+short=0 out="$repo/out/real-engine-loop" bin="$repo/build/servetwin" doc="" protocol=openai
 while (($#)); do
   case "$1" in
     --short) short=1; shift ;;
     --out) out=$2; shift 2 ;;
     --servetwin) bin=$2; shift 2 ;;
     --doc) doc=$2; shift 2 ;;
-    *) echo "real-engine-loop: unknown option '$1' (allowed: --short --out DIR --servetwin BIN --doc FILE)" >&2; exit 2 ;;
+    --protocol) protocol=$2; shift 2 ;;
+    *) echo "real-engine-loop: unknown option '$1' (allowed: --short --protocol P --out DIR --servetwin BIN --doc FILE)" >&2; exit 2 ;;
   esac
 done
+case "$protocol" in
+  openai) engine=vllm-openai ;;
+  tgis) engine=vllm-tgis ;;
+  caikit) engine=caikit ;;
+  *) echo "real-engine-loop: --protocol '$protocol': allowed values: openai, tgis, caikit" >&2; exit 2 ;;
+esac
 [[ -x $bin ]] || { echo "real-engine-loop: no servetwin binary at $bin (--servetwin)" >&2; exit 2; }
 py="${SERVETWIN_ENGINES_VENV:-$repo/.venv-engines}/bin/python"
 [[ -x $py ]] || { echo "real-engine-loop: engine not installed (no $py); run scripts/engines/setup.sh" >&2; exit 2; }
@@ -36,11 +46,12 @@ log() { echo "real-engine-loop: $* ($(date -u +%H:%M:%S), load $(cut -d' ' -f1 /
 # stage costs the same at every load. The short loop keeps one server: its KV cache is small from the
 # start (the probe reads the size from the server's /metrics), small enough that shape B preempts at
 # preempt_conc users while shape A at <= 8 users never fills it (8 x 2 blocks of 128 tokens).
+# The probe decodes at every batch up to max_num_seqs, so the sweep's batches are inside the fit's range.
 if ((short)); then
-  seqs=8 budget=240s probe_conc=4 burst=20 conc_a=1,2,4,8 shapes=(A) rates=0 preempt_blocks=40 preempt_conc=12
+  seqs=8 budget=300s probe_conc=8 burst=20 conc_a=1,2,4,8 shapes=(A) rates=0 preempt_blocks=40 preempt_conc=12
   stage_s=25 warm_s=5s small_kv_from_start=1
 else
-  seqs=16 budget=5m probe_conc=8 burst=40 conc_a=1,2,4,8,16,32 shapes=(A B) rates=1 preempt_blocks=24 preempt_conc=16
+  seqs=16 budget=6m probe_conc=16 burst=40 conc_a=1,2,4,8,16,32 shapes=(A B) rates=1 preempt_blocks=24 preempt_conc=16
   stage_s=40 warm_s=8s small_kv_from_start=0
 fi
 # Shapes: input tokens (BOS included), output tokens.
@@ -50,13 +61,23 @@ for s in A B; do
     --seed 21 --out "$out/shape$s.jsonl" >/dev/null
 done
 
-start_args=(--port-file "$srv" --max-num-seqs "$seqs")
-((small_kv_from_start)) && start_args+=(-- --num-gpu-blocks-override "$preempt_blocks")
-"$eng/start.sh" vllm-openai "${start_args[@]}" >&2
-target="127.0.0.1:$(cat "$srv")"
-log "probe ($budget)"
-"$bin" calibrate probe --target "$target" --protocol openai --budget "$budget" --max-concurrency "$probe_conc" \
-  --burst "$burst" --out "$out/probe.json"
+# Where each protocol's server is reached and where its vLLM metrics are (HTTP /metrics).
+start_server() {  # start_server [-- extra vLLM args]
+  "$eng/start.sh" "$engine" --port-file "$srv" --max-num-seqs "$seqs" "$@" >&2
+  target="127.0.0.1:$(cat "$srv")"
+  case "$protocol" in
+    openai) metrics="http://$target/metrics" load_target=(--target "http://$target" --protocol openai-completions) ;;
+    tgis) metrics="http://127.0.0.1:$(cat "$srv.http")/metrics"
+      load_target=(--target "$target" --protocol tgis --model-id tiny-llama) ;;
+    caikit) metrics="http://127.0.0.1:$(cat "$srv.tgis.http")/metrics"
+      load_target=(--target "$target" --protocol caikit --model-id tiny-llama) ;;
+  esac
+}
+if ((small_kv_from_start)); then start_server -- --num-gpu-blocks-override "$preempt_blocks"; else start_server; fi
+log "probe ($budget, $protocol)"
+model_id=(); [[ $protocol != openai ]] && model_id=(--model-id tiny-llama)
+"$bin" calibrate probe --target "$target" --protocol "$protocol" "${model_id[@]}" --metrics-url "$metrics" \
+  --budget "$budget" --max-concurrency "$probe_conc" --burst "$burst" --out "$out/probe.json"
 "$bin" calibrate fit --in "$out/probe.json" --out "$out/profile" \
   --hf-config "$repo/configs/real-engines/tiny-llama/config.json" --model-name tiny-llama | tee "$out/fit.txt" >&2
 read -r -a flags < "$out/profile/predict-flags.txt"
@@ -67,8 +88,8 @@ sweep() {  # name dataset warmup load-flags...
   local es=(); [[ -n $engine_set ]] && es=(--engine-set "$engine_set")
   "$bin" predict "${flags[@]}" "${es[@]}" --dataset "$ds" "$@" --out "$out/$name/predicted" --json > /dev/null
   log "load $name"
-  "$bin" load --target "http://$target" --protocol openai-completions --dataset "$ds" "$@" --warmup "$warmup" --quiet \
-    --scrape-metrics auto --scrape-interval 0.5s --out "$out/$name/live" "${flags[@]}" "${es[@]}"
+  "$bin" load "${load_target[@]}" --dataset "$ds" "$@" --warmup "$warmup" --quiet \
+    --scrape-metrics "$metrics" --scrape-interval 0.5s --out "$out/$name/live" "${flags[@]}" "${es[@]}"
   "$bin" validate --live "$out/$name/live" --config-dir "${flags[1]}" --json "$out/$name/validate.json" > "$out/$name/validate.txt"
 }
 engine_set=""
@@ -85,8 +106,7 @@ fi
 # Preemption: a KV cache of preempt_blocks x 128 tokens (full loop: restart the server with it).
 if ((!small_kv_from_start)); then
   "$eng/stop.sh" "$srv.pid" >&2
-  "$eng/start.sh" vllm-openai --port-file "$srv" --max-num-seqs "$seqs" -- --num-gpu-blocks-override "$preempt_blocks" >&2
-  target="127.0.0.1:$(cat "$srv")"
+  start_server -- --num-gpu-blocks-override "$preempt_blocks"
   engine_set="num_gpu_blocks_override=$((preempt_blocks - 1))"  # less V1's null block, as calibrate fit does
 fi
 sweep preempt-B "$out/shapeB.jsonl" 0 --concurrency "$preempt_conc" --requests $((2 * preempt_conc))
@@ -95,5 +115,6 @@ grep -E 'non-default args|version' "$srv.log" | sed -E 's/^.*\] //' | head -3 > 
 
 report=(/usr/bin/python3 "$eng/loop_report.py" --out "$out" --probe "$out/probe.json" --fit "$out/profile/fit.json")
 [[ -n $doc ]] && report+=(--doc "$doc")
-((short)) && report+=(--title "short loop (CI)")
+((short)) && report+=(--title "short loop (CI), protocol $protocol")
+((short)) || report+=(--title "full loop, protocol $protocol")
 "${report[@]}"

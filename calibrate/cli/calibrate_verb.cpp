@@ -137,11 +137,15 @@ int do_probe_fit(const FitOpts& o) {
   std::cout << fmt::format(
       "probe fit -> {}/ (catalog/, fit.json, predict-flags.txt)\n"
       "  TTFT of a lone request = {:.2f} ms + {:.4f} ms/token x p + {:.3g} ms x p^2   (median APE {:.1f}%, {} requests, p {}..{})\n"
-      "  inter-token time = {:.2f} ms + {:.3f} ms x batch + {:.3g} ms x context tokens   (median APE {:.1f}%, {} requests, batch {:.1f}..{:.1f})\n"
+      "  inter-token time = {:.2f} ms + {:.3f} ms x batch + {:.3g} ms x context tokens   (median APE {:.1f}%, {} stages, batch {:.1f}..{:.1f}, context {:.0f}..{:.0f})\n"
       "  admission limit seen in the burst: {} of {}\n  predict with: {}\n",
       o.out, 1e3 * fit.ttft.coef[0], 1e3 * fit.ttft.coef[1], 1e3 * fit.ttft.coef[2], 100 * fit.ttft.median_ape, fit.ttft.n,
       fit.prompt_min, fit.prompt_max, 1e3 * fit.decode.coef[0], 1e3 * fit.decode.coef[1], 1e3 * fit.decode.coef[2],
-      100 * fit.decode.median_ape, fit.decode.n, fit.batch_min, fit.batch_max, fit.admission_limit, fit.burst_requests, flags);
+      100 * fit.decode.median_ape, fit.decode.n, fit.batch_min, fit.batch_max, fit.context_min, fit.context_max, fit.admission_limit, fit.burst_requests, flags);
+  for (const auto& r : fit.decode_rows)
+    std::cout << fmt::format("    {} c={}: batch {:.2f}, context {:.0f}: {:.2f} ms measured, {:.2f} ms fitted ({:+.1f}%, {} requests)\n", r.phase,
+                             r.stage_concurrency, r.x[1], r.x[2], 1e3 * r.measured_s, 1e3 * r.predicted_s,
+                             100 * (r.predicted_s - r.measured_s) / r.measured_s, r.requests);
   for (const auto& n : fit.notes) std::cout << "  note: " << n << "\n";
   return kExitOk;
 }

@@ -56,6 +56,35 @@ struct CatalogTerms {
   long long blocks = 0;
 };
 
+// The decode line s + q·batch into the simulator's step: cpu_step_ns + batch·cpu_seq_ns + the GEMMs,
+// which cost max(tokens x FLOPs / peak, weight bytes / bandwidth) (sim/cost/cost_model.cpp).
+//  - q at least one token's GEMMs at the prefill rate (token_gemm_s): the GEMMs are compute-bound from
+//    batch 1; memory is free, cpu_seq_ns = q - token_gemm_s, cpu_step_ns = s.
+//  - q below it (decode GEMMs that read the weights once per step whatever the batch: a GPU, or a CPU
+//    whose small-batch GEMMs are bound by the weight reads): charging each decode token the prefill
+//    rate would make the simulated line steeper than the measured one. The GEMMs are memory-bound up to
+//    the largest batch probed (n*), where their time reaches the compute line: weight reads take
+//    n*·token_gemm_s of the step (at most s), cpu_step_ns = s less that, cpu_seq_ns = q. Past n* the
+//    simulated slope is q + token_gemm_s (an extrapolation: fit.json's range of validity says so).
+void split_decode_costs(const ProbeFit& fit, double weight_bytes, double token_gemm_s, CatalogTerms& t) {
+  const double s = fit.decode.coef[0], q = fit.decode.coef[1];
+  if (q >= token_gemm_s) {
+    t.step_s = s;
+    t.seq_s = q - token_gemm_s;
+    return;
+  }
+  const double n_star = std::min(std::max(1.0, fit.batch_max), s / token_gemm_s);
+  const double weight_read_s = n_star * token_gemm_s;
+  if (weight_read_s <= 0) {  // no fixed cost to carry the weight reads: compute-bound after all
+    t.step_s = s;
+    t.seq_s = 0;
+    return;
+  }
+  t.mem_bw = weight_bytes / weight_read_s;
+  t.step_s = s - weight_read_s;
+  t.seq_s = q;
+}
+
 // The device: per-token GEMM work at the rate the prompt-token cost implies (efficiency 1, no ramp),
 // memory so fast that only the fitted attention terms cost time; the engine: the rest of the costs.
 CatalogTerms catalog_terms(const ProbeFit& fit, const ModelSpec& m, const ProbeCatalogOptions& o) {
@@ -67,10 +96,9 @@ CatalogTerms catalog_terms(const ProbeFit& fit, const ModelSpec& m, const ProbeC
   const double lm_head_s = 2 * h * m.vocab_size / t.peak;
   // Causal prefill attention: 4·(p²/2)·hd·q per layer at peak·eff = c·p².
   t.attn_eff = fit.ttft.coef[2] > 0 ? std::min(1e3, L * 2 * hd * q / (t.peak * fit.ttft.coef[2])) : 1.0;
+  split_decode_costs(fit, layer_flops_per_token + 2 * h * m.vocab_size, t.per_token_s + lm_head_s, t);
   const double kv_bytes = L * 2 * kv * hd * 2;
   t.decode_eff = fit.decode.coef[2] > 0 ? kv_bytes / (t.mem_bw * fit.decode.coef[2]) : 1.0;
-  t.step_s = fit.decode.coef[0];
-  t.seq_s = std::max(0.0, fit.decode.coef[1] - t.per_token_s - lm_head_s);
   t.api_s = std::max(0.0, fit.ttft.coef[0] - t.step_s - t.seq_s - lm_head_s);
   const auto& cc = fit.server_cache_config;
   t.block = o.block_size > 0 ? o.block_size : cc.contains("block_size") ? std::stoi(cc["block_size"].get<std::string>()) : 16;
@@ -92,7 +120,7 @@ void write_device(const fs::path& cat, const CatalogTerms& t, const ProbeCatalog
              fmt::format("# A probed endpoint's hardware as the simulator sees it: effective rates fitted by\n"
                          "# servetwin calibrate fit (fit.json), not a datasheet.\nkind: gpu\nname: {}\naliases: []\n"
                          "vendor: nvidia  # required by the GPU schema; not used by the cost model\narchitecture: ampere  # idem\nmemory_bytes: {{value: 1024, unit: GiB, source: \"{}: KV from num_gpu_blocks_override\"}}\n"
-                         "mem_bw_bytes_s: {{value: {:.6g}, source: \"{}: effectively free; attention cost via attn_decode_bw_eff\"}}\n"
+                         "mem_bw_bytes_s: {{value: {:.6g}, source: \"{}: weight bytes / the decode GEMMs' memory-bound time (10^15 = free: compute-bound decode); attention cost via attn_decode_bw_eff\"}}\n"
                          "peak_fp16_flops: {{value: {:.6g}, source: \"{}: per prompt token {:.4g} s\"}}\n"
                          "usable_memory_bytes: {{value: 1024, unit: GiB, source: \"unused\"}}\n"
                          "peak_fp8_flops: {{value: 0, source: \"not probed\"}}\nsm_count: {{value: 1, source: \"unused\"}}\n"
@@ -123,8 +151,8 @@ std::string engine_yaml(const ProbeFit& fit, const CatalogTerms& t, const ProbeC
       "  block_size: {{value: {}, source: \"{}\"}}\n  num_gpu_blocks_override: {{value: {}, source: \"{} less vLLM V1's null block\"}}\n"
       "  max_num_seqs: {{value: {}, source: \"{}\"}}\n  max_num_batched_tokens: {{value: {}, source: \"{}\"}}\n"
       "  watermark: {{value: 0, source: \"V1 has none\"}}\n"
-      "  cpu_step_ns: {{value: {:.0f}, source: \"{}: decode intercept\"}}\n"
-      "  cpu_seq_ns: {{value: {:.0f}, source: \"{}: decode per-sequence slope less one token's GEMM and LM head\"}}\n"
+      "  cpu_step_ns: {{value: {:.0f}, source: \"{}: decode intercept (less the weight reads when memory-bound)\"}}\n"
+      "  cpu_seq_ns: {{value: {:.0f}, source: \"{}: decode per-sequence slope (less one token's GEMM and LM head when compute-bound)\"}}\n"
       "  cpu_layer_ns: {{value: 0, source: \"folded into cpu_step_ns\"}}\n"
       "  cuda_graph_decode: {{value: false, source: \"no per-layer term\"}}\n"
       "  custom_allreduce_max_bytes: {{value: 0, source: \"TP1\"}}\n"
@@ -143,18 +171,20 @@ void write_fit_json(const ProbeFit& fit, const CatalogTerms& t, const fs::path& 
   for (const auto* set : {&fit.ttft_rows, &fit.decode_rows})
     for (const auto& r : *set)
       rows.push_back({{"phase", r.phase}, {"concurrency", r.stage_concurrency}, {"x", {r.x[0], r.x[1], r.x[2]}},
-                      {"measured_s", r.measured_s}, {"predicted_s", r.predicted_s}});
+                      {"requests", r.requests}, {"measured_s", r.measured_s}, {"predicted_s", r.predicted_s}});
   const json doc = {
       {"schema", "servetwin.probe-fit.v1"},
       {"server_engine", fit.server_engine},
       {"ttft_s", {{"form", "a + b*p + c*p^2 (p prompt tokens, lone requests)"}, {"coef", fit.ttft.coef},
                   {"n", fit.ttft.n}, {"median_ape", fit.ttft.median_ape}, {"max_ape", fit.ttft.max_ape}}},
       {"itl_s", {{"form", "s + q*batch + k*context_tokens_in_batch (prefill inside the span removed)"}, {"coef", fit.decode.coef},
+                 {"rows", "one per decode stage: medians of its requests"},
                  {"n", fit.decode.n}, {"median_ape", fit.decode.median_ape}, {"max_ape", fit.decode.max_ape}}},
       {"admission_limit", fit.admission_limit},
       {"validity", {{"prompt_tokens", {fit.prompt_min, fit.prompt_max}}, {"decode_batch", {fit.batch_min, fit.batch_max}},
+                    {"context_tokens_in_batch", {fit.context_min, fit.context_max}},
                     {"context_tokens_in_batch_max", fit.context_max}}},
-      {"catalog", {{"peak_flops", t.peak}, {"attn_prefill_flops_eff", t.attn_eff}, {"attn_decode_bw_eff", t.decode_eff},
+      {"catalog", {{"peak_flops", t.peak}, {"mem_bw_bytes_s", t.mem_bw}, {"attn_prefill_flops_eff", t.attn_eff}, {"attn_decode_bw_eff", t.decode_eff},
                    {"cpu_step_ns", t.step_s * 1e9}, {"cpu_seq_ns", t.seq_s * 1e9}, {"api_ttft_ns", t.api_s * 1e9},
                    {"block_size", t.block}, {"num_gpu_blocks_override", t.blocks}, {"max_num_seqs", t.seqs},
                    {"max_num_batched_tokens", t.budget}}},

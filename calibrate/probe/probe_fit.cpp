@@ -20,6 +20,10 @@ using nlohmann::json;
 // measures the prefill, and its decode residue is a small difference of two large numbers).
 constexpr double kMaxPrefillShare = 0.25;
 
+struct DecodeSample {
+  double itl_s = 0, batch = 0, context = 0;
+};
+
 struct Req {
   double in = 0, out = 0, arrival = 0, first = 0, finish = 0;
   bool ok = false, warmup = false;
@@ -114,6 +118,82 @@ void fit_lone_ttft(const std::vector<std::pair<std::string, std::vector<Req>>>& 
   }
 }
 
+// A prompt's prefill work as the lone-request TTFT fit prices it, less the fixed part a: b·p + c·p²
+// (the causal-attention term is most of a long prompt's prefill on a CPU).
+double prefill_cost_s(const LinearFit& ttft, double prompt_tokens) {
+  return ttft.coef[1] * prompt_tokens + ttft.coef[2] * prompt_tokens * prompt_tokens;
+}
+
+// One decode stage's requests: each request's inter-token time over its decode span with the prefill
+// of requests whose first token came inside the span taken out (prefill_cost_s), and the time
+// averages of the batch and context beside it. Rows mostly made of prefill are counted, not kept.
+std::vector<DecodeSample> decode_samples(const std::vector<Req>& reqs, const LinearFit& ttft, int& prefill_dominated) {
+  std::vector<DecodeSample> out;
+  for (const auto& r : reqs) {
+    if (!r.ok || r.warmup || r.out < 2) continue;
+    const double steps = r.out - 1;
+    const double itl = (r.finish - r.first) / steps;
+    double batch = 0, context = 0, prefill_s = 0;
+    overlap(reqs, r.first, r.finish, batch, context);
+    // Users of one round get their first tokens from the same step, a client-side jitter apart: only a
+    // first token half a step or more after this one's is another request's prefill inside the span.
+    for (const auto& o : reqs)
+      if (o.ok && o.first >= r.first + 0.5 * itl && o.first <= r.finish) prefill_s += prefill_cost_s(ttft, o.in);
+    const double prefill_share_s = prefill_s / steps;
+    if (prefill_share_s > kMaxPrefillShare * itl) {
+      ++prefill_dominated;
+      continue;
+    }
+    out.push_back({itl - prefill_share_s, batch, context});
+  }
+  return out;
+}
+
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Decode: one row per stage (the medians of its requests), so that every stage (batch x context)
+// weighs the same whatever its request count, and one slow request moves no coefficient.
+void fit_decode(const std::vector<std::pair<std::string, std::vector<Req>>>& stages, const json& phases,
+                const std::string& where, ProbeFit& f) {
+  f.batch_min = f.context_min = std::numeric_limits<double>::infinity();
+  int prefill_dominated = 0;
+  for (std::size_t si = 0; si < stages.size(); ++si) {
+    const auto& [name, reqs] = stages[si];
+    if (name == "burst") {
+      f.admission_limit = most_decoding_together(reqs);
+      f.burst_requests = static_cast<int>(reqs.size());
+      continue;
+    }
+    if (name != "decode" && name != "decode-context") continue;
+    const std::vector<DecodeSample> samples = decode_samples(reqs, f.ttft, prefill_dominated);
+    if (samples.empty()) continue;
+    std::vector<double> itl, batch, context;
+    for (const auto& d : samples) {
+      itl.push_back(d.itl_s);
+      batch.push_back(d.batch);
+      context.push_back(d.context);
+    }
+    ProbeRow row{name, phases[si].value("concurrency", 0), {1.0, median_of(batch), median_of(context), 0}, median_of(itl), 0};
+    row.requests = static_cast<int>(samples.size());
+    if (row.measured_s <= 0) continue;
+    f.decode_rows.push_back(row);
+    f.batch_min = std::min(f.batch_min, row.x[1]);
+    f.batch_max = std::max(f.batch_max, row.x[1]);
+    f.context_min = std::min(f.context_min, row.x[2]);
+    f.context_max = std::max(f.context_max, row.x[2]);
+  }
+  if (prefill_dominated > 0)
+    f.notes.push_back(fmt::format("{} decode requests left out: other requests' prefill was over {:.0f}% of their inter-token time",
+                                  prefill_dominated, 100 * kMaxPrefillShare));
+  if (f.decode_rows.size() < 2 || f.batch_max - f.batch_min < 0.5)
+    throw ConfigError(where + ": the decode phases need ok requests at 2 or more batch sizes to fit the step cost");
+  f.decode = fit_rows(f.decode_rows, 3);
+}
+
 }  // namespace
 
 std::vector<double> nnls_small(const std::vector<std::vector<double>>& x, const std::vector<double>& y,
@@ -167,48 +247,7 @@ ProbeFit fit_probe(const json& probe, const std::string& where) {
     throw ConfigError(where + ": phases[].requests: " + e.what());
   }
   fit_lone_ttft(stages, where, f);
-  const double per_prompt_token_s = f.ttft.coef[1];
-  // Decode: inter-token time vs batch and context, prefill work inside the span taken out.
-  f.batch_min = std::numeric_limits<double>::infinity();
-  int prefill_dominated = 0;
-  for (std::size_t si = 0; si < stages.size(); ++si) {
-    const auto& [name, reqs] = stages[si];
-    const int conc = probe["phases"][si].value("concurrency", 0);
-    if (name == "burst") {
-      f.admission_limit = most_decoding_together(reqs);
-      f.burst_requests = static_cast<int>(reqs.size());
-      continue;
-    }
-    if (name != "decode" && name != "decode-context") continue;
-    for (const auto& r : reqs) {
-      if (!r.ok || r.warmup || r.out < 2) continue;
-      double batch = 0, context = 0, prefill_tokens = 0;
-      overlap(reqs, r.first, r.finish, batch, context);
-      for (const auto& o : reqs)
-        if (o.ok && o.first > r.first && o.first <= r.finish) prefill_tokens += o.in;
-      const double steps = r.out - 1;
-      const double itl = (r.finish - r.first) / steps;
-      const double prefill_share_s = per_prompt_token_s * prefill_tokens / steps;
-      // A row whose time is mostly other requests' prefill says little about decode and much about
-      // how the prefill fell into steps (chunking, the budget): left out, counted in the notes.
-      if (prefill_share_s > kMaxPrefillShare * itl) {
-        ++prefill_dominated;
-        continue;
-      }
-      ProbeRow row{name, conc, {1.0, batch, context, 0}, itl - prefill_share_s, 0};
-      if (row.measured_s <= 0) continue;
-      f.decode_rows.push_back(row);
-      f.batch_min = std::min(f.batch_min, batch);
-      f.batch_max = std::max(f.batch_max, batch);
-      f.context_max = std::max(f.context_max, context);
-    }
-  }
-  if (prefill_dominated > 0)
-    f.notes.push_back(fmt::format("{} decode rows left out: other requests' prefill was over {:.0f}% of their inter-token time",
-                                  prefill_dominated, 100 * kMaxPrefillShare));
-  if (f.decode_rows.empty() || f.batch_max - f.batch_min < 0.5)
-    throw ConfigError(where + ": the decode phases need ok requests at 2 or more batch sizes to fit the step cost");
-  f.decode = fit_rows(f.decode_rows, 3);
+  fit_decode(stages, probe["phases"], where, f);
   return f;
 }
 

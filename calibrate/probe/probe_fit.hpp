@@ -4,7 +4,8 @@
 //  - TTFT of lone requests = a + b·p + c·p² (p prompt tokens): a = API time + one step's fixed cost,
 //    b = cost per prompt token, c = the causal-attention term;
 //  - inter-token time in the decode phases = s + q·batch + k·(context tokens in the batch), after the
-//    prefill tokens that other requests ran inside the span (b per token) are taken out;
+//    prefill tokens that other requests ran inside the span (b per token) are taken out: s the per-step
+//    cost, q the per-sequence cost, k the per-context-token cost; one row per stage (its medians);
 //  - the admission limit: the most requests decoding together in the burst.
 // Every fit is non-negative least squares on relative error. The coefficients then become a device
 // (GPU spec + hardware profile whose compute rate and attention bandwidth reproduce b, c and k) and
@@ -24,6 +25,7 @@ struct ProbeRow {
   double x[4] = {0, 0, 0, 0};  // regressors of this row's model
   double measured_s = 0;
   double predicted_s = 0;
+  int requests = 1;            // requests behind the row (a decode row is a stage's medians)
 };
 
 struct LinearFit {
@@ -39,7 +41,7 @@ struct ProbeFit {
   int admission_limit = 0;         // most requests decoding together in the burst (0 = no burst)
   int burst_requests = 0;
   std::int64_t prompt_min = 0, prompt_max = 0;
-  double batch_min = 0, batch_max = 0, context_max = 0;
+  double batch_min = 0, batch_max = 0, context_min = 0, context_max = 0;
   nlohmann::json server_engine, server_cache_config;
   bool probe_complete = false;
   std::vector<std::string> notes;

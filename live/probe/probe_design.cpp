@@ -7,6 +7,13 @@
 
 namespace servetwin::live {
 
+namespace {
+// Output tokens of the decode stages: long enough that a stage's steps are mostly decode steps.
+constexpr std::int64_t kDecodeOutputTokens = 64;
+}  // namespace
+
+std::int64_t decode_rounds(double scale) { return std::max<std::int64_t>(1, std::llround(kDecodeRounds * scale)); }
+
 std::vector<ProbePhase> design_probe(const ProbeDesignOptions& o) {
   auto n = [&o](double base) { return std::max<std::int64_t>(1, std::llround(base * o.scale)); };
   const std::int64_t max_prompt = std::max<std::int64_t>(64, o.max_context_tokens - 64);
@@ -16,34 +23,53 @@ std::vector<ProbePhase> design_probe(const ProbeDesignOptions& o) {
   for (int c = 1; c <= o.max_concurrency; c *= 2) batches.push_back(c);
   std::vector<ProbePhase> phases;
   phases.push_back({"prefill", "TTFT of one request on an idle server vs prompt tokens", lengths, 2, {1}, 0,
-                    n(3) * static_cast<std::int64_t>(lengths.size()), 1});
+                    n(3) * static_cast<std::int64_t>(lengths.size()), 1, {}});
   ProbePhase decode{"decode", "inter-token time vs the number of requests in decode (short prompts)",
-                    {32}, 48, batches, 0, 0, 0};
-  decode.requests_per_stage = 0;  // per stage: 2 rounds of c users (set per stage by the runner: 2c x scale)
+                    {32}, kDecodeOutputTokens, batches, 0, 0, 0, {}};
   phases.push_back(decode);
+  // Long prompts at every batch the KV cache holds them at (no preemption inside the probe) and one
+  // step's budget prefills them together: the same batches at two contexts separate the
+  // per-context-token cost from the per-sequence cost.
   const std::int64_t long_prompt = std::max<std::int64_t>(64, std::llround(0.4 * static_cast<double>(max_prompt)));
-  phases.push_back({"decode-context", "inter-token time vs context tokens in the batch (long prompts)",
-                    {long_prompt}, 48, {1, std::max(2, o.max_concurrency / 4)}, 0, 0, 0});
+  ProbePhase context{"decode-context", "inter-token time vs context tokens in the batch (long prompts)",
+                     {long_prompt}, kDecodeOutputTokens, {}, 0, 0, 0, {}};
+  for (const int c : batches) {
+    std::int64_t prompt = std::min<std::int64_t>(long_prompt, std::llround(kDecodeKvShare * static_cast<double>(o.step_token_budget) / c));
+    if (o.kv_tokens > 0) {
+      const std::int64_t block = std::max<std::int64_t>(1, o.kv_block_tokens);
+      const auto blocks_per_request = static_cast<std::int64_t>(kDecodeKvShare * static_cast<double>(o.kv_tokens / block) / c);
+      prompt = std::min(prompt, blocks_per_request * block - kDecodeOutputTokens);
+    }
+    if (prompt < 4 * decode.input_tokens.front()) continue;  // too close to the short prompts to tell contexts apart
+    context.concurrency.push_back(c);
+    context.per_stage_input_tokens.push_back(prompt);
+  }
+  if (!context.concurrency.empty()) phases.push_back(context);
   phases.push_back({"burst", "requests sent at once: how many the server runs together (admission limit)",
-                    {32}, 16, {}, 1000.0, o.burst_requests, 0});
+                    {32}, 16, {}, 1000.0, o.burst_requests, 0, {}});
   return phases;
 }
 
-double estimate_probe_s(const std::vector<ProbePhase>& phases, double decode_step_s, double prefill_s_per_token) {
+double estimate_probe_s(const std::vector<ProbePhase>& phases, double decode_step_s, double prefill_s_per_token, double scale) {
   double total = 0;
   for (const auto& p : phases) {
     double mean_in = 0;
     for (auto t : p.input_tokens) mean_in += static_cast<double>(t);
     mean_in /= static_cast<double>(std::max<std::size_t>(1, p.input_tokens.size()));
-    const double per_request = mean_in * prefill_s_per_token + static_cast<double>(p.output_tokens) * decode_step_s;
+    const double decode_s = static_cast<double>(p.output_tokens) * decode_step_s;
     if (p.concurrency.empty()) {
-      total += static_cast<double>(p.requests_per_stage) * per_request / 4;  // batched: a few times faster
+      total += static_cast<double>(p.requests_per_stage) * (mean_in * prefill_s_per_token + decode_s) / 4;  // batched: a few times faster
       continue;
     }
-    for (int c : p.concurrency) {
-      const double rounds = p.requests_per_stage > 0 ? static_cast<double>(p.requests_per_stage + p.warmup_per_stage) / c : 3;
-      // A step at batch c costs more than at 1; 1 + c/16 is a guess for the estimate only (the watchdog enforces the budget).
-      total += rounds * per_request * (1.0 + c / 16.0);
+    for (std::size_t i = 0; i < p.concurrency.size(); ++i) {
+      const int c = p.concurrency[i];
+      const double in = i < p.per_stage_input_tokens.size() ? static_cast<double>(p.per_stage_input_tokens[i]) : mean_in;
+      // Stages of rounds x c requests (one warm-up round): a round takes one request's time.
+      const double rounds = p.requests_per_stage > 0 ? static_cast<double>(p.requests_per_stage + p.warmup_per_stage) / c
+                                                     : 1 + static_cast<double>(decode_rounds(scale));
+      // A round: c prefills, then decode steps at batch c, which cost more than at 1 (1 + c/16 is a guess
+      // for the estimate only; the watchdog enforces the budget).
+      total += rounds * (c * in * prefill_s_per_token + decode_s * (1.0 + c / 16.0));
     }
   }
   return total;

@@ -3,9 +3,11 @@
 // each phase isolates one cost so that `calibrate fit` can solve for it.
 //  - prefill: one request at a time (idle engine), prompt lengths spread over the model's range,
 //    2 output tokens: TTFT vs prompt tokens = API + one prefill step (per token, per token pair);
-//  - decode: closed loop of c users with short fixed prompts and fixed outputs: the inter-token time
-//    vs the batch in decode;
-//  - decode-context: the same at long prompts: the inter-token time vs the context held in the batch;
+//  - decode: closed loop of c users (1, 2, 4, ... max) with short fixed prompts and fixed outputs, several
+//    rounds per stage: the inter-token time vs the batch in decode;
+//  - decode-context: the same batches at long prompts (as long as the KV cache holds at that batch):
+//    the inter-token time vs the context held in the batch, so that per-step, per-sequence and
+//    per-context-token costs can be told apart;
 //  - burst: many requests at once: how many the server runs together (its admission limit).
 // Prompts are random words, so the probe needs no tokenizer: a first request measures the server's
 // tokens per word, the token counts the fit uses are the ones the server reports.
@@ -23,14 +25,31 @@ struct ProbePhase {
   std::int64_t output_tokens = 0;
   std::vector<int> concurrency;            // closed loop stages (empty: open-loop burst)
   double burst_rate_per_s = 0;             // open loop: all requests sent within ~0.1 s
-  std::int64_t requests_per_stage = 0;     // per stage (burst: the whole burst)
+  std::int64_t requests_per_stage = 0;     // per stage (burst: the whole burst); 0 = rounds x c
   std::int64_t warmup_per_stage = 0;
+  // Closed-loop stages with requests_per_stage 0: per_stage_input_tokens[i] is stage i's prompt length
+  // (empty: input_tokens for every stage).
+  std::vector<std::int64_t> per_stage_input_tokens;
 };
+
+// Closed-loop rounds of c users measured per decode stage (at scale 1), after one warm-up round: a
+// stage's median over 3 rounds is what the fit uses.
+constexpr double kDecodeRounds = 3;
+// Share of the KV cache the long-prompt decode stages may fill (the rest is slack for the prompt
+// lengths, which are only as exact as the tokens-per-word estimate): no preemption in the probe. The
+// same share of one step's token budget bounds a round's prompts, so that a round's prefills end in one
+// step and its users decode in step (a prefill chunked over two steps staggers the rounds).
+constexpr double kDecodeKvShare = 0.7;
 
 struct ProbeDesignOptions {
   std::int64_t max_context_tokens = 2048;  // the server's max model length (prompt + output)
   int max_concurrency = 16;                // largest decode batch to probe
   int burst_requests = 48;
+  std::int64_t kv_tokens = 0;              // the server's KV cache in tokens (0 = unknown: not limited)
+  std::int64_t kv_block_tokens = 16;       // its block size (KV is allocated in whole blocks)
+  // Prompt tokens one step may take (vLLM's max_num_batched_tokens; not observable from outside: 2048
+  // is the API server's default on CPU and small GPUs, a larger budget only makes the cut stricter).
+  std::int64_t step_token_budget = 2048;
   double scale = 1.0;                      // request counts x scale (>= 1 request each), from the budget
 };
 
@@ -38,7 +57,11 @@ std::vector<ProbePhase> design_probe(const ProbeDesignOptions& o);
 
 // Rough wall time the design needs, from the first request's measured step times: used to scale
 // the request counts to the budget. decode_step_s: one decode step at batch 1; prefill_s_per_token.
-double estimate_probe_s(const std::vector<ProbePhase>& phases, double decode_step_s, double prefill_s_per_token);
+// scale: the design's (decode stages run decode_rounds(scale) rounds after their warm-up round).
+double estimate_probe_s(const std::vector<ProbePhase>& phases, double decode_step_s, double prefill_s_per_token, double scale);
+
+// Measured rounds of a closed-loop decode stage at a design scale: kDecodeRounds x scale, at least 1.
+std::int64_t decode_rounds(double scale);
 
 // `count` prompts of about `tokens` tokens each (words x tokens_per_word), random words from a
 // fixed English word list, seeded: no two prompts share a leading word run (no prefix-cache hits).

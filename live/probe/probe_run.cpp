@@ -189,12 +189,18 @@ int Prober::run_design(const FirstLook& look) {
   d.max_context_tokens = doc_["max_context_tokens"].get<std::int64_t>();
   d.max_concurrency = o_.max_concurrency;
   d.burst_requests = o_.burst_requests;
+  const json& cache = doc_["server_cache_config"];
+  if (cache.contains("num_gpu_blocks") && cache.contains("block_size")) {
+    d.kv_block_tokens = std::stoll(cache["block_size"].get<std::string>());
+    d.kv_tokens = std::stoll(cache["num_gpu_blocks"].get<std::string>()) * d.kv_block_tokens;
+  }
   const double prefill_s_per_token = look.ttft_s / std::max(1.0, kCheckWords * look.tokens_per_word);
-  const double full_s = estimate_probe_s(design_probe(d), look.itl_s, prefill_s_per_token);
+  const double full_s = estimate_probe_s(design_probe(d), look.itl_s, prefill_s_per_token, 1.0);
   const double left_s = o_.budget_s - elapsed_s();
   d.scale = std::min(1.0, 0.8 * left_s / std::max(1e-3, full_s));
-  const double least_s = estimate_probe_s(design_probe(ProbeDesignOptions{d.max_context_tokens, o_.max_concurrency, o_.burst_requests, 0.0}),
-                                          look.itl_s, prefill_s_per_token);
+  ProbeDesignOptions least = d;
+  least.scale = 0.0;
+  const double least_s = estimate_probe_s(design_probe(least), look.itl_s, prefill_s_per_token, 0.0);
   if (least_s > left_s) {
     const std::string msg = fmt::format(
         "--budget {:.0f}s is too small for this server: at its measured speed (TTFT {:.2f} s for {:.0f} tokens, "
@@ -212,11 +218,15 @@ int Prober::run_design(const FirstLook& look) {
       if (!run_stage(p, b, 0, p.requests_per_stage, 0)) return 1;
       continue;
     }
-    for (int c : p.concurrency) {
+    for (std::size_t i = 0; i < p.concurrency.size(); ++i) {
+      const int c = p.concurrency[i];
+      // Whole rounds of c users (at least one), so that the users stay in step (same lengths).
       const std::int64_t requests = p.requests_per_stage > 0 ? p.requests_per_stage
-                                                             : std::max<std::int64_t>(c, std::llround(2.0 * c * d.scale));
+                                                             : c * decode_rounds(d.scale);
       const std::int64_t warmup = p.requests_per_stage > 0 ? p.warmup_per_stage : c;
-      const Dataset s = make_probe_dataset(p.name, p.input_tokens, requests + warmup + c, output, look.tokens_per_word,
+      const std::vector<std::int64_t> lengths = i < p.per_stage_input_tokens.size()
+                                                    ? std::vector<std::int64_t>{p.per_stage_input_tokens[i]} : p.input_tokens;
+      const Dataset s = make_probe_dataset(p.name, lengths, requests + warmup + c, output, look.tokens_per_word,
                                            o_.seed + static_cast<std::uint64_t>(c) * 101U + p.name.size());
       if (!run_stage(p, s, c, requests, warmup)) return 1;
     }
@@ -255,7 +265,7 @@ int Prober::run() {
       t.join();
     }
   } join{watchdog, stop_};
-  const ProbePhase check{"length-check", "tokens per word of the server's tokenizer, first step times", {0}, 8, {1}, 0, 2, 1};
+  const ProbePhase check{"length-check", "tokens per word of the server's tokenizer, first step times", {0}, 8, {1}, 0, 2, 1, {}};
   Dataset ds = make_probe_dataset("length-check", {static_cast<std::int64_t>(kCheckWords)}, 3, 8, 1.0, o_.seed);
   if (!run_stage(check, ds, 1, 2, 1)) return 1;
   const FirstLook look = first_look(doc_["phases"].back(), kCheckWords);
