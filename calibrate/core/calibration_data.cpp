@@ -202,7 +202,7 @@ CalibrationData load_calibration(const std::filesystem::path& path) {
   json j;
   try {
     j = json::parse(in);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     throw ConfigError(path.string() + ": not valid JSON: " + e.what());
   }
   return calibration_from_json(j, path.string());

@@ -61,7 +61,11 @@ SweepStream::SweepStream(const std::filesystem::path& dir, const nlohmann::json&
   const auto grid = dir / "sweep.grid.json";
   if (resume && std::filesystem::exists(grid)) {
     std::ifstream in(grid);
-    const nlohmann::json before = nlohmann::json::parse(in);
+    // A torn or edited grid file is bad input to --resume, not a crash.
+    const nlohmann::json before = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+    if (before.is_discarded()) {
+      throw ConfigError(fmt::format("--resume: {} is not valid JSON; use another --out or drop --resume", grid.string()));
+    }
     if (before != fingerprint) {
       throw ConfigError(fmt::format("--resume: {} holds a different sweep ({}); use another --out or drop --resume",
                                     dir.string(), before.dump()));
@@ -86,8 +90,11 @@ void SweepStream::index_line(const std::string& line, std::uint64_t offset) {
   e.cannot_run = p.contains("cannot_run");
   e.meets_slo = !e.cannot_run && !p.contains("slo_violations");
   if (!e.cannot_run) {
-    const auto& usd = p["cost"].value("usd_per_1m_output_tokens", nlohmann::json(nullptr));
-    e.usd_per_1m = usd.is_number() ? usd.get<double>() : 0.0;
+    // find(), not operator[]: a resumed line without "cost" must not reach const operator[]'s undefined case.
+    const auto cost = p.find("cost");
+    const bool has_usd = cost != p.end() && cost->is_object() && cost->contains("usd_per_1m_output_tokens") &&
+                         (*cost)["usd_per_1m_output_tokens"].is_number();
+    e.usd_per_1m = has_usd ? (*cost)["usd_per_1m_output_tokens"].get<double>() : 0.0;
   }
   entries_.push_back(e);
 }

@@ -66,4 +66,13 @@ rc=$?
 set -e
 [[ $rc -eq 2 ]] || { echo "resume of a different grid: exit $rc, expected 2" >&2; exit 1; }
 grep -q "different sweep" "$tmp/err" || { echo "no clear message for a different grid" >&2; cat "$tmp/err" >&2; exit 1; }
+
+# A torn grid file (a crash while writing it, or an edit) is bad input to --resume: exit 2 naming the file.
+printf '{"models": [' > "$tmp/killed/sweep.grid.json"
+set +e
+"$bin" sweep "${grid[@]}" --out "$tmp/killed" --resume > /dev/null 2> "$tmp/err"
+rc=$?
+set -e
+[[ $rc -eq 2 ]] || { echo "resume with a torn sweep.grid.json: exit $rc, expected 2" >&2; cat "$tmp/err" >&2; exit 1; }
+grep -q "sweep.grid.json is not valid JSON" "$tmp/err" || { echo "no clear message for a torn grid" >&2; cat "$tmp/err" >&2; exit 1; }
 echo "sweep stream/resume: ok"
