@@ -28,8 +28,8 @@ HeapTrimmer::~HeapTrimmer() {
 
 void HeapTrimmer::run() {
   std::unique_lock lk(mu_);
-  // malloc_trim locks one arena at a time while it walks it (a few ms at the soak's heap), so it
-  // runs on its own thread, never on the driver's.
+  // malloc_trim locks one arena at a time while it walks its free chunks, so it runs on its own
+  // thread, never on the driver's (which then waits at most for one arena's walk on a malloc).
   while (!cv_.wait_for(lk, period_, [this] { return stop_; })) {
     lk.unlock();
     trim_heap();

@@ -50,8 +50,8 @@ bool loopback_port_in_use(const std::string& host_port) {
   return in_use;
 }
 
-// Often enough that the soak's 5-s RSS samples see the trimmed heap; a trim costs a few ms of
-// one background thread.
+// Often enough that the soak's 5-s RSS samples see the trimmed heap; a trim runs on its own
+// background thread (heap_trimmer.cpp).
 constexpr std::chrono::milliseconds kHeapTrimPeriod{2000};
 
 }  // namespace
