@@ -1,5 +1,5 @@
 // libFuzzer target: live run records (`validate --live DIR`): the input up to its first NUL byte is
-// summary.json, the rest requests.csv; both readers run.
+// summary.json, the rest requests.csv (and, the same bytes, schedule.csv); the readers run.
 #include <algorithm>
 
 #include "fuzz/fuzz_input.hpp"
@@ -13,6 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   servetwin::LiveRunTexts texts;
   texts.summary_json = servetwin::fuzz::as_text(data, summary_size);
   texts.requests_csv = servetwin::fuzz::as_text(data + size - rest, rest);
+  texts.schedule_csv = texts.requests_csv;
   try {
     (void)servetwin::parse_request_csv(*texts.requests_csv, "fuzz-input/requests.csv");
   } catch (const servetwin::ConfigError&) {

@@ -181,9 +181,10 @@ void LoadRunner::Impl::launch(std::int64_t user, TimeNs scheduled_ns) {
     rec.rec.user_id = user;
     rec.rec.arrival_ns = t;
     // The schedule as sent: open loop, the arrival as the arrival process placed it; closed loop, the send time.
-    fmt::format_to(std::back_inserter(schedule_pending), "{},{},{},{},{},{},{}\n", rec.rec.request_id, st.index, user,
-                   warm ? 1 : 0, (scheduled_ns >= 0 ? scheduled_ns : t) - st.start_ns, shape.input_tokens,
-                   shape.output_tokens);
+    // sample_index: the dataset prompt (-1: synthetic), so `validate --live` can replay prompt reuse.
+    fmt::format_to(std::back_inserter(schedule_pending), "{},{},{},{},{},{},{},{}\n", rec.rec.request_id, st.index,
+                   user, warm ? 1 : 0, (scheduled_ns >= 0 ? scheduled_ns : t) - st.start_ns, shape.input_tokens,
+                   shape.output_tokens, shape.sample_index);
   }
   const PromptSample e = prompts.prompt(shape, cfg.seed, rec.rec.request_id);
   // One entry per stream message (ack + one per token): no reallocation on the read path.
@@ -455,7 +456,7 @@ void LoadRunner::Impl::open_outputs() {
   msg_csv << "request_id,seq,t_ns,generated_tokens\n" << std::flush;
   // Every request sent (warm-up included) in send order: when the load plan put it, relative to the
   // stage start, and the lengths it asked for (tests/cli/predict_load_parity.sh compares it with predict).
-  schedule_csv << "request_id,stage,user_id,warmup,scheduled_ns,input_tokens,output_tokens\n" << std::flush;
+  schedule_csv << "request_id,stage,user_id,warmup,scheduled_ns,input_tokens,output_tokens,sample_index\n" << std::flush;
 }
 
 // Resets the stage state, labels the stage and sends the closed loop's first requests.

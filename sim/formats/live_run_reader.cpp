@@ -111,6 +111,7 @@ LiveRun read_live_run(const std::filesystem::path& dir) {
   if (std::filesystem::exists(dir / "requests.csv")) texts.requests_csv = slurp(dir / "requests.csv");
   // Warmup requests loaded the server before each window; older runs may lack the file.
   if (std::filesystem::exists(dir / "warmup_requests.csv")) texts.warmup_csv = slurp(dir / "warmup_requests.csv");
+  if (std::filesystem::exists(dir / "schedule.csv")) texts.schedule_csv = slurp(dir / "schedule.csv");
   return parse_live_run(dir, texts);
 }
 
@@ -161,6 +162,7 @@ LiveRun parse_live_run(const std::filesystem::path& dir, const LiveRunTexts& tex
   if (!texts.requests_csv) throw_cannot_open(dir / "requests.csv");
   run.requests = parse_request_csv(*texts.requests_csv, (dir / "requests.csv").string());
   if (texts.warmup_csv) run.warmup = parse_request_csv(*texts.warmup_csv, (dir / "warmup_requests.csv").string());
+  if (texts.schedule_csv) run.prompt_of = parse_schedule_prompts(*texts.schedule_csv, (dir / "schedule.csv").string());
   return run;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/formats/live_schedule_reader.hpp"
 #include "sim/metrics/request_record.hpp"
 
 namespace servetwin {
@@ -29,6 +30,7 @@ struct LiveRun {
   std::vector<LiveStage> stages;
   std::vector<RequestRecord> requests;  // requests.csv (measured)
   std::vector<RequestRecord> warmup;    // warmup_requests.csv (sent before each window; may be empty)
+  PromptOfRequest prompt_of;           // schedule.csv: the dataset prompt each request sent (may be empty)
   // Runs read from another tool's file (sim/formats): which format, the model the file names
   // (empty if none), and where each re-simulation input came from (field -> "FILE: field ...").
   std::string format = "servetwin-load-dir";
@@ -47,6 +49,7 @@ struct LiveRunTexts {
   std::string summary_json;
   std::optional<std::string> requests_csv;  // absent: an error, named after the summary's checks
   std::optional<std::string> warmup_csv;  // absent in older runs
+  std::optional<std::string> schedule_csv;  // absent in older runs
 };
 LiveRun parse_live_run(const std::filesystem::path& dir, const LiveRunTexts& texts);
 

@@ -15,7 +15,8 @@ bool replayable(const RequestRecord& r) { return r.status == RequestStatus::kOk 
 // Drives the engine: fixed-time submissions for open-loop requests, a per-user chain for closed loops.
 class Replay final : public SimListener {
  public:
-  Replay(int stage, std::vector<RequestRecord> requests) : stage_(stage) {
+  Replay(int stage, std::vector<RequestRecord> requests, const ReplayOptions& options)
+      : stage_(stage), until_ns_(options.keep_sending_until_ns), prompt_of_(options.prompt_of) {
     std::sort(requests.begin(), requests.end(), [](const RequestRecord& a, const RequestRecord& b) {
       return std::tie(a.user_id, a.arrival_ns, a.request_id) < std::tie(b.user_id, b.arrival_ns, b.request_id);
     });
@@ -26,13 +27,14 @@ class Replay final : public SimListener {
         users_[r.user_id].push_back(std::move(r));
       }
     }
+    for (const auto& [user, seq] : users_) learn_pattern(user, seq);
   }
 
   void start(EventQueue& q, ServingSim& sim) {
     q_ = &q;
     sim_ = &sim;
     for (const auto& r : open_) {
-      if (replayable(r)) submit(r, r.arrival_ns);
+      if (replayable(r)) submit(r, r.arrival_ns, prompt_of(r.request_id));
     }
     for (auto& [user, seq] : users_) {
       next_[user] = 0;
@@ -65,15 +67,50 @@ class Replay final : public SimListener {
       ++k;
       if (replayable(cur)) {
         user_of_[cur.request_id] = user;
-        submit(cur, t);
+        submit(cur, t, prompt_of(cur.request_id));
         return;
       }
       // Not replayed: the user waited for it as long as it took live.
       t += std::max<TimeNs>(0, cur.finish_ns - cur.arrival_ns);
     }
+    extend(user, t);
   }
 
-  void submit(const RequestRecord& r, TimeNs at) {
+  // The user's replayable requests and median turnaround, repeated after the recorded ones.
+  void learn_pattern(std::int64_t user, const std::vector<RequestRecord>& seq) {
+    std::vector<TimeNs> gaps;
+    for (std::size_t k = 0; k < seq.size(); ++k) {
+      if (replayable(seq[k])) pattern_[user].push_back(seq[k]);
+      if (k > 0 && seq[k - 1].finish_ns >= 0) gaps.push_back(std::max<TimeNs>(0, seq[k].arrival_ns - seq[k - 1].finish_ns));
+    }
+    if (gaps.empty()) return;
+    std::nth_element(gaps.begin(), gaps.begin() + static_cast<std::ptrdiff_t>(gaps.size() / 2), gaps.end());
+    turnaround_[user] = gaps[gaps.size() / 2];
+  }
+
+  // After the user's recorded requests: more of the same while the live window was open.
+  void extend(std::int64_t user, TimeNs t) {
+    const auto& pattern = pattern_[user];
+    if (until_ns_ < 0 || pattern.empty()) return;
+    t += turnaround_[user];
+    if (t >= until_ns_) return;
+    std::size_t& n = extended_[user];
+    RequestRecord r = pattern[n % pattern.size()];
+    ++n;
+    const std::int64_t prompt = prompt_of(r.request_id);
+    r.request_id = kReplayExtensionIdBase + next_extension_id_++;
+    user_of_[r.request_id] = user;
+    submit(r, t, prompt);
+  }
+
+  [[nodiscard]] std::int64_t prompt_of(std::uint64_t request_id) const {
+    if (prompt_of_ == nullptr) return -1;
+    const auto it = prompt_of_->find(request_id);
+    return it == prompt_of_->end() ? -1 : it->second;
+  }
+
+  // `prompt` >= 0: the dataset prompt the request sent; the same prompt is the same prefix.
+  void submit(const RequestRecord& r, TimeNs at, std::int64_t prompt) {
     RequestInput in;
     in.id = r.request_id;
     in.user_id = r.user_id;
@@ -82,10 +119,16 @@ class Replay final : public SimListener {
     in.output_tokens = std::max<std::int64_t>(1, r.output_tokens);
     in.max_new_tokens = in.output_tokens;
     in.min_new_tokens = in.output_tokens;
+    if (prompt >= 0) {
+      in.prefix_group = prompt;
+      in.shared_prefix_tokens = in.input_tokens;
+    }
     sim_->submit(in, std::max(at, q_->now()));
   }
 
   int stage_;
+  TimeNs until_ns_;
+  const PromptOfRequest* prompt_of_;
   EventQueue* q_ = nullptr;
   ServingSim* sim_ = nullptr;
   std::vector<RequestRecord> open_;
@@ -93,13 +136,17 @@ class Replay final : public SimListener {
   std::map<std::int64_t, std::size_t> next_;
   std::map<std::uint64_t, std::int64_t> user_of_;
   std::vector<RequestRecord> done_;
+  std::map<std::int64_t, std::vector<RequestRecord>> pattern_;
+  std::map<std::int64_t, TimeNs> turnaround_;
+  std::map<std::int64_t, std::size_t> extended_;
+  std::uint64_t next_extension_id_ = 0;
 };
 
 }  // namespace
 
 LiveStageReplay resimulate_live_stage(const Catalog& catalog, const DeploymentConfig& deployment, int stage,
-                                      std::vector<RequestRecord> requests) {
-  Replay replay(stage, std::move(requests));
+                                      std::vector<RequestRecord> requests, const ReplayOptions& options) {
+  Replay replay(stage, std::move(requests), options);
   EventQueue q;
   auto sim = make_serving_sim(catalog, deployment, q, &replay);
   replay.start(q, *sim);

@@ -8,15 +8,31 @@
 // last message), so the prediction depends on the engine model only, not on the live latencies
 // being predicted. Requests that did not finish ok live (rejected, errors, timeouts) are not
 // replayed (their length is unknown); in a closed loop the user is busy for their live duration.
+//
+// Duration-mode closed loops (`keep_sending_until_ns`): the live users kept sending until the window
+// closed, so the simulated users do too. Without that, a simulated engine faster than the server
+// runs out of recorded requests early, and its window throughput is capped at the live count: a
+// too-fast model would score a throughput error near zero. After its recorded requests, a user
+// repeats their lengths in order, each sent its median recorded turnaround after the previous one
+// finished, while the send time is before the window's end; those requests get ids from
+// kReplayExtensionIdBase up.
+//
+// Prompt reuse (`prompt_of`, from the run's schedule.csv): requests that sent the same dataset
+// prompt share that whole prompt as a prefix (prefix_group = the sample index), so an engine model
+// with prefix caching serves a repeat's full cached blocks as vLLM V1 does (all but the last token).
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "sim/formats/live_schedule_reader.hpp"
 #include "sim/metrics/request_record.hpp"
 #include "sim/scenario/deployment.hpp"
 
 namespace servetwin {
 
 class Catalog;
+
+inline constexpr std::uint64_t kReplayExtensionIdBase = std::uint64_t{1} << 62;
 
 struct LiveStageReplay {
   std::vector<RequestRecord> records;  // simulated records of the replayed requests (live request ids)
@@ -26,7 +42,12 @@ struct LiveStageReplay {
 // `requests`: every request the runner sent in this stage, warmup included (they loaded the
 // server too). `deployment` must be resolved. Throws ConfigError / DoesNotFitError when the engine
 // model cannot be built for the deployment.
+struct ReplayOptions {
+  TimeNs keep_sending_until_ns = -1;           // < 0: replay the recorded requests only
+  const PromptOfRequest* prompt_of = nullptr;  // null or empty: no request repeats another's prompt
+};
+
 LiveStageReplay resimulate_live_stage(const Catalog& catalog, const DeploymentConfig& deployment, int stage,
-                                      std::vector<RequestRecord> requests);
+                                      std::vector<RequestRecord> requests, const ReplayOptions& options = {});
 
 }  // namespace servetwin

@@ -77,9 +77,9 @@ StageRequests stage_requests(const LiveRun& run, int stage_index) {
 
 // Errors of the re-simulation name where the deployment came from (`where`).
 LiveStageReplay resimulate_stage(const Catalog& catalog, const DeploymentConfig& d, const std::string& where,
-                                 int stage_index, std::vector<RequestRecord> replay) {
+                                 int stage_index, std::vector<RequestRecord> replay, const ReplayOptions& options) {
   try {
-    return resimulate_live_stage(catalog, d, stage_index, std::move(replay));
+    return resimulate_live_stage(catalog, d, stage_index, std::move(replay), options);
   } catch (const DoesNotFitError& e) {
     throw ConfigError(fmt::format("{}: the deployment cannot run: {}", where, e.what()));
   } catch (const ConfigError& e) {
@@ -165,7 +165,9 @@ nlohmann::json live_metric_notes() {
   return {
       {"replay", "each stage is re-simulated with the live run's requests (lengths as the server reported them); "
                  "closed loop: each user's next request follows its previous simulated finish after the recorded "
-                 "client turnaround; open loop: recorded send times; warmup requests replayed, not scored"},
+                 "client turnaround, and in duration mode users keep sending (the recorded lengths again, the "
+                 "median turnaround) until the window ends; open loop: recorded send times; warmup requests "
+                 "replayed, not scored"},
       {"itl_mean_ms", "pooled gaps sum(e2e-ttft)/sum(out-1) on both sides"},
       {"tpot_mean_ms", "(e2e - ttft)/(out - 1) per request, averaged over requests"},
       {"throughput_output_tok_s", "output tokens of requests finished in the window / window (duration mode: the "
@@ -245,10 +247,18 @@ nlohmann::json run_live_validation(const Catalog& catalog, const LiveValidateOpt
       src["unsupported"].push_back({{"source_id", id}, {"reason", "no request completed ok in the live stage"}});
       continue;
     }
-    const LiveStageReplay sim = resimulate_stage(catalog, d, dep.where, st.index, std::move(reqs.replay));
+    // Duration-mode closed loops keep sending until the window ends; repeated prompts share their
+    // prefix (live_resimulate.hpp).
+    ReplayOptions replay_options;
+    replay_options.keep_sending_until_ns = duration_mode && st.closed_loop ? st.window_end_ns : -1;
+    replay_options.prompt_of = &run.prompt_of;
+    const LiveStageReplay sim = resimulate_stage(catalog, d, dep.where, st.index, std::move(reqs.replay), replay_options);
     std::vector<RequestRecord> sim_measured;
+    std::size_t extended = 0;
     for (const auto& r : sim.records) {
-      if (reqs.measured.count(r.request_id) != 0) sim_measured.push_back(r);
+      const bool extension = r.request_id >= kReplayExtensionIdBase;
+      extended += extension;
+      if (extension || reqs.measured.count(r.request_id) != 0) sim_measured.push_back(r);
     }
     const auto [ws, we] = predicted_window(st, duration_mode, sim_measured, reqs.measured);
     const StageMetrics pm = compute_stage_metrics(sim_measured, st.index, ws, we);
@@ -258,7 +268,7 @@ nlohmann::json run_live_validation(const Catalog& catalog, const LiveValidateOpt
     nlohmann::json row = stage_row_header(ctx, st, id);
     add_metric_columns(row, lm, pm, signed_errors);
     row["requests"] = {{"measured", lm.requests}, {"measured_ok", lm.completed}, {"replayed", sim.records.size()},
-                       {"predicted_ok", pm.completed}};
+                       {"extended", extended}, {"predicted_ok", pm.completed}};
     row["window_ns"] = {{"measured", {st.window_start_ns, st.window_end_ns}}, {"predicted", {ws, we}}};
     row["engine"] = engine_columns(pm, sim.engine_stats);
     if (const auto scraped = opts.dir / "metrics.csv"; std::filesystem::is_regular_file(scraped)) {

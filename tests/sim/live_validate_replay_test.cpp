@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -108,6 +109,24 @@ TEST(LiveValidateReader, ErrorsNameFileAndField) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(LiveValidateReader, ScheduleSampleIndexPerRequest) {
+  const std::string head = "request_id,stage,user_id,warmup,scheduled_ns,input_tokens,output_tokens,sample_index\n";
+  const auto m = parse_schedule_prompts(head + "0,0,0,1,5,512,32,17\n4,0,1,0,9,512,32,-1\n9,1,0,0,3,128,64,0\n", "s.csv");
+  EXPECT_EQ(m.size(), 2U);  // the synthetic prompt (-1) is left out
+  EXPECT_EQ(m.at(0), 17);
+  EXPECT_EQ(m.at(9), 0);
+  // A run written before the column existed: nothing is known to repeat.
+  EXPECT_TRUE(parse_schedule_prompts("request_id,stage,user_id,warmup,scheduled_ns,input_tokens,output_tokens\n0,0,0,1,5,512,32\n", "s.csv").empty());
+  for (const std::string bad : {"0,0,0,1,5,512,32,1.5\n", "0,0,0,1,5,512,32\n", "0,0,0,1,5,512,32,-2\n"}) {
+    try {
+      (void)parse_schedule_prompts(head + bad, "s.csv");
+      ADD_FAILURE() << bad;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("s.csv:2"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(LiveValidateReplay, ClosedLoopFollowsSimulatedFinishPlusRecordedTurnaround) {
   const Catalog catalog = Catalog::load(default_config_dir());
   DeploymentConfig d;
@@ -139,6 +158,69 @@ TEST(LiveValidateReplay, ClosedLoopFollowsSimulatedFinishPlusRecordedTurnaround)
   // turnaround 2 ms.
   EXPECT_EQ(sim[3].arrival_ns, sim[1].finish_ns + 5 * ms + 3 * ms + 2 * ms);
   EXPECT_NE(sim[1].finish_ns, 400 * ms);  // the replay used the engine model, not the live finish
+}
+
+// A simulated engine faster than the live server must not run out of requests before the window
+// closes (that capped predicted window throughput at the live count).
+TEST(LiveValidateReplay, DurationModeClosedLoopKeepsSendingUntilTheWindowEnds) {
+  const Catalog catalog = Catalog::load(default_config_dir());
+  DeploymentConfig d;
+  d.model = "llama-2-7b";
+  d.instance = "g5.2xlarge";
+  d = resolve_deployment(catalog, d);
+  const TimeNs ms = kNsPerMs;
+  // Live: slow (2 s per request), turnarounds 4, 6, 5 ms (median 5 ms); second length 200 tokens.
+  std::vector<RequestRecord> live = {req(1, 0, 0, 2000 * ms), req(2, 0, 2004 * ms, 4000 * ms),
+                                     req(3, 0, 4006 * ms, 6000 * ms), req(4, 0, 6005 * ms, 8000 * ms)};
+  live[1].input_tokens = 200;
+  const TimeNs until = 20000 * ms;
+  const auto recorded_only = resimulate_live_stage(catalog, d, 0, live);
+  EXPECT_EQ(recorded_only.records.size(), 4U);
+  ReplayOptions opts;
+  opts.keep_sending_until_ns = until;
+  const auto out = resimulate_live_stage(catalog, d, 0, live, opts);
+  std::vector<RequestRecord> recs = out.records;
+  std::sort(recs.begin(), recs.end(), [](const auto& a, const auto& b) { return a.arrival_ns < b.arrival_ns; });
+  ASSERT_GT(recs.size(), 4U);
+  for (std::size_t k = 0; k < recs.size(); ++k) {
+    EXPECT_LT(recs[k].arrival_ns, until) << k;
+    if (k < 4) {
+      EXPECT_LT(recs[k].request_id, kReplayExtensionIdBase) << k;
+      continue;
+    }
+    EXPECT_GE(recs[k].request_id, kReplayExtensionIdBase) << k;
+    EXPECT_EQ(recs[k].input_tokens, k % 4 == 1 ? 200 : 100) << k;  // the recorded lengths, in order
+    EXPECT_EQ(recs[k].arrival_ns, recs[k - 1].finish_ns + 5 * ms) << k;  // the median turnaround
+  }
+  EXPECT_GE(recs.back().finish_ns + 5 * ms, until);  // the next one would have been sent after the window
+}
+
+// The same dataset prompt sent again shares its whole prompt as a prefix: vLLM V1's prefix cache
+// serves all its full blocks but the one holding the last token.
+TEST(LiveValidateReplay, RepeatedDatasetPromptHitsThePrefixCache) {
+  const Catalog catalog = Catalog::load(default_config_dir());
+  DeploymentConfig d;
+  d.model = "llama-2-7b";
+  d.instance = "g5.2xlarge";
+  d.engine = "vllm-0.15";
+  d = resolve_deployment(catalog, d);
+  const TimeNs ms = kNsPerMs;
+  std::vector<RequestRecord> live = {req(1, 0, 0, 1000 * ms), req(2, 0, 1005 * ms, 2000 * ms),
+                                     req(3, 0, 2005 * ms, 3000 * ms)};
+  for (auto& r : live) r.input_tokens = 512;
+  const PromptOfRequest prompt_of = {{1, 7}, {2, 7}, {3, 8}};  // 2 repeats 1's prompt; 3 is new
+  ReplayOptions opts;
+  opts.prompt_of = &prompt_of;
+  const auto with = resimulate_live_stage(catalog, d, 0, live, opts);
+  const auto without = resimulate_live_stage(catalog, d, 0, live);
+  const std::int64_t block = 16;  // the vllm-0.15 preset's block size
+  EXPECT_EQ(with.engine_stats.at("engine_specific").at("prefix_cache_hit_tokens").get<std::int64_t>(), (512 - 1) / block * block);
+  EXPECT_EQ(without.engine_stats.at("engine_specific").at("prefix_cache_hit_tokens").get<std::int64_t>(), 0);
+  std::map<std::uint64_t, TimeNs> ttft_with, ttft_without;
+  for (const auto& r : with.records) ttft_with[r.request_id] = r.first_token_ns - r.arrival_ns;
+  for (const auto& r : without.records) ttft_without[r.request_id] = r.first_token_ns - r.arrival_ns;
+  EXPECT_LT(ttft_with[2], ttft_without[2]);  // the repeat prefills one block, not 32
+  EXPECT_EQ(ttft_with[3], ttft_without[3]);  // a new prompt gains nothing
 }
 
 }  // namespace
