@@ -39,6 +39,15 @@ RequestRecord req(std::uint64_t id, std::int64_t user, TimeNs arrival, TimeNs fi
   return r;
 }
 
+// Llama-2-7B on one A10G (g5.2xlarge), the given engine preset or the default one.
+DeploymentConfig llama7b_on_g5(const Catalog& catalog, const std::string& engine = "") {
+  DeploymentConfig d;
+  d.model = "llama-2-7b";
+  d.instance = "g5.2xlarge";
+  if (!engine.empty()) d.engine = engine;
+  return resolve_deployment(catalog, d);
+}
+
 nlohmann::json live_summary() {
   return {{"schema_version", kSummarySchemaVersion},
           {"producer", "live"},
@@ -129,10 +138,7 @@ TEST(LiveValidateReader, ScheduleSampleIndexPerRequest) {
 
 TEST(LiveValidateReplay, ClosedLoopFollowsSimulatedFinishPlusRecordedTurnaround) {
   const Catalog catalog = Catalog::load(default_config_dir());
-  DeploymentConfig d;
-  d.model = "llama-2-7b";
-  d.instance = "g5.2xlarge";
-  d = resolve_deployment(catalog, d);
+  const DeploymentConfig d = llama7b_on_g5(catalog);
   // User 0: ok, then a rejected request (not replayed: the user waits its live 3 ms), then ok.
   // User 1 starts 20 ms in. Open-loop request 9 arrives at its recorded time.
   const TimeNs ms = kNsPerMs;
@@ -164,10 +170,7 @@ TEST(LiveValidateReplay, ClosedLoopFollowsSimulatedFinishPlusRecordedTurnaround)
 // closes (that capped predicted window throughput at the live count).
 TEST(LiveValidateReplay, DurationModeClosedLoopKeepsSendingUntilTheWindowEnds) {
   const Catalog catalog = Catalog::load(default_config_dir());
-  DeploymentConfig d;
-  d.model = "llama-2-7b";
-  d.instance = "g5.2xlarge";
-  d = resolve_deployment(catalog, d);
+  const DeploymentConfig d = llama7b_on_g5(catalog);
   const TimeNs ms = kNsPerMs;
   // Live: slow (2 s per request), turnarounds 4, 6, 5 ms (median 5 ms); second length 200 tokens.
   std::vector<RequestRecord> live = {req(1, 0, 0, 2000 * ms), req(2, 0, 2004 * ms, 4000 * ms),
@@ -199,11 +202,7 @@ TEST(LiveValidateReplay, DurationModeClosedLoopKeepsSendingUntilTheWindowEnds) {
 // serves all its full blocks but the one holding the last token.
 TEST(LiveValidateReplay, RepeatedDatasetPromptHitsThePrefixCache) {
   const Catalog catalog = Catalog::load(default_config_dir());
-  DeploymentConfig d;
-  d.model = "llama-2-7b";
-  d.instance = "g5.2xlarge";
-  d.engine = "vllm-0.15";
-  d = resolve_deployment(catalog, d);
+  const DeploymentConfig d = llama7b_on_g5(catalog, "vllm-0.15");
   const TimeNs ms = kNsPerMs;
   std::vector<RequestRecord> live = {req(1, 0, 0, 1000 * ms), req(2, 0, 1005 * ms, 2000 * ms),
                                      req(3, 0, 2005 * ms, 3000 * ms)};
