@@ -360,16 +360,19 @@ void OpenAiCall::on_header(TimeNs t) {
   on_stream_bytes(t, {});  // body bytes that came with the header, then the next read
 }
 
-// One socket read; the handler takes the timestamp before anything else.
+// One socket read; the handler takes the timestamp before anything else. Plain HTTP reads the
+// socket itself: beast::tcp_stream's per-operation layer (timeout and rate-limit bookkeeping, a
+// work-tracked executor) costs more per event than the read, and no deadline uses it here.
 void OpenAiCall::read_stream() {
   auto& buf = conn_->buffer;
-  conn_->visit([this, &buf](auto& s) {
-    s.async_read_some(buf.prepare(beast::read_size(buf, 65536)), [this](const beast::error_code& ec, std::size_t n) {
-      const TimeNs t = t_.host_.now_ns();  // timestamp on receipt, before any processing
-      conn_->buffer.commit(n);
-      on_stream_bytes(t, ec);
-    });
-  });
+  const auto into = buf.prepare(beast::read_size(buf, 65536));
+  auto on_read = [this](const beast::error_code& ec, std::size_t n) {
+    const TimeNs t = t_.host_.now_ns();  // timestamp on receipt, before any processing
+    conn_->buffer.commit(n);
+    on_stream_bytes(t, ec);
+  };
+  if (conn_->tls) conn_->tls->async_read_some(into, std::move(on_read));
+  else conn_->plain->socket().async_read_some(into, std::move(on_read));
 }
 
 // Everything buffered so far: parsed (HTTP framing), its events handled, then the next read or the end.

@@ -1,6 +1,22 @@
 #include "live/load/sse.hpp"
 
+#include <cstring>
+
 namespace servetwin::live {
+
+namespace {
+
+// The index of the first "\n" or "\r" at or after `from`, or bytes.size().
+std::size_t line_end(std::string_view bytes, std::size_t from) {
+  const char* begin = bytes.data() + from;
+  const std::size_t n = bytes.size() - from;
+  const auto* lf = static_cast<const char*>(std::memchr(begin, '\n', n));
+  const std::size_t span = lf != nullptr ? static_cast<std::size_t>(lf - begin) : n;
+  const auto* cr = static_cast<const char*>(std::memchr(begin, '\r', span));
+  return from + (cr != nullptr ? static_cast<std::size_t>(cr - begin) : span);
+}
+
+}  // namespace
 
 std::string SseSplitter::feed(std::string_view bytes, EventSink& sink) {
   std::size_t i = 0;
@@ -12,10 +28,9 @@ std::string SseSplitter::feed(std::string_view bytes, EventSink& sink) {
       ++i;
       continue;
     }
-    // Whole runs of line bytes at once (one event is ~300 bytes). A plain loop: find_first_of
-    // searches its set once per byte.
-    std::size_t end = i;
-    while (end < bytes.size() && bytes[end] != '\n' && bytes[end] != '\r') ++end;
+    // Whole runs of line bytes at once (one event is ~300 bytes): the next "\n", then any "\r"
+    // before it (two memchr; find_first_of would search its set once per byte).
+    const std::size_t end = line_end(bytes, i);
     if (end == bytes.size()) {
       line_.append(bytes.substr(i));
       after_cr_ = false;
