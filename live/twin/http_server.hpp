@@ -28,8 +28,9 @@ struct HttpReply {
 
 // One request's answer. Thread-safe: the engine's driver thread answers most requests. Either
 // reply() once, or stream_begin() then stream_send()* then stream_finish(). The stream's header
-// goes out with its first data; each stream_send() is one HTTP chunk (several when the connection
-// is behind: then queued events go out together).
+// goes out with its first data; each stream_send() is one HTTP chunk, written at once from the
+// calling thread when the connection is idle (when it is behind, the data queued meanwhile goes
+// out together, in one chunk).
 class HttpExchange {
  public:
   virtual ~HttpExchange() = default;
