@@ -7,7 +7,12 @@
 // Connections: HTTP/1.1 keep-alive, pooled per context (created on demand, so the pool grows to
 // the number of requests in flight, i.e. the stage's concurrency, and is reused across requests);
 // a reused connection that the server closed while idle is replaced once, transparently.
-// Per-request deadline: the connection's expiry (beast::tcp_stream), set when the request starts.
+// Per-request deadline: one timer per polling thread for all of its requests (DeadlineWatch), not
+// beast::tcp_stream's expiry, which arms and cancels a timer around every read.
+//
+// Per SSE event the polling thread does one socket read (raw bytes into the connection's buffer),
+// takes the timestamp, runs Beast's HTTP parser over everything buffered (chunked framing), splits
+// the body into events and parses each: no timer, no post, no allocation once the buffers grew.
 #include <fmt/format.h>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -19,7 +24,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <nlohmann/json.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <limits>
+#include <map>
 #include <optional>
 #include <thread>
 
@@ -59,11 +66,39 @@ bool set_sni(beast::ssl_stream<beast::tcp_stream>& s, const std::string& host) {
                   const_cast<char*>(host.c_str())) == 1;
 }
 
-// An io_context, its thread, and its idle connections (touched on that thread only).
+class OpenAiCall;
+
+// The deadlines of one polling thread's requests, with one timer armed at the earliest: a request
+// past its deadline has its connection closed, which ends its pending I/O (a timeout). Requests
+// start in deadline order (one timeout per run), so the timer fires about once per timeout.
+class DeadlineWatch {
+ public:
+  using Entry = std::multimap<SteadyTime, OpenAiCall*>::iterator;
+  explicit DeadlineWatch(asio::io_context& io) : timer_(io) {}
+  Entry add(SteadyTime deadline, OpenAiCall* call) {
+    const Entry e = calls_.emplace(deadline, call);
+    arm();
+    return e;
+  }
+  void remove(Entry e) { calls_.erase(e); }  // the armed wait, if any, finds nothing and stops
+  void stop() { timer_.cancel(); }
+
+ private:
+  void arm();
+  void fire();
+  asio::steady_timer timer_;
+  std::multimap<SteadyTime, OpenAiCall*> calls_;
+  bool waiting_ = false;
+  SteadyTime armed_at_{};
+};
+
+// An io_context, its thread, its idle connections and its requests' deadlines (touched on that
+// thread only).
 struct Loop {
   asio::io_context io{1};
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
   std::vector<std::unique_ptr<HttpConnection>> idle;
+  DeadlineWatch deadlines{io};
   std::thread thread;
 };
 
@@ -75,6 +110,7 @@ class OpenAiCall final : public InFlight {
  public:
   OpenAiCall(OpenAiTransport& t, Loop& loop, LiveRecord rec, std::int64_t user_slot, http::request<http::string_body> req);
   void start();
+  void on_deadline();  // DeadlineWatch: the deadline passed; the watch has dropped this request
 
  protected:
   void abort_io() override;
@@ -86,14 +122,16 @@ class OpenAiCall final : public InFlight {
   void read_header();
   void on_header(TimeNs t);
   void read_stream();
+  void on_stream_bytes(TimeNs t, beast::error_code ec);
+  void parse_buffered(beast::error_code& ec);
   void consume_body(TimeNs t);
-  bool handle_event(TimeNs t, const std::string& data);
+  bool handle_event(TimeNs t, std::string_view data);
   void read_whole(bool error_body);
   void on_whole(TimeNs t, bool error_body);
   void retry_fresh();
   void fail(const beast::error_code& ec, const char* stage);
   void end(CallOutcome o, bool keep_connection);
-  [[nodiscard]] bool before_deadline() const { return std::chrono::steady_clock::now() < deadline_; }
+  [[nodiscard]] bool before_deadline() const { return !timed_out_ && std::chrono::steady_clock::now() < deadline_; }
 
   OpenAiTransport& t_;
   Loop& loop_;
@@ -101,10 +139,11 @@ class OpenAiCall final : public InFlight {
   bool reused_ = false;
   bool ended_ = false;
   SteadyTime deadline_;
+  std::optional<DeadlineWatch::Entry> watch_;  // while the request is in its loop's DeadlineWatch
+  bool timed_out_ = false;
   http::request<http::string_body> req_;
   std::optional<http::response_parser<http::string_body>> parser_;
   SseSplitter sse_;
-  std::vector<std::string> events_;
   std::int64_t chunks_ = 0;  // SSE events that carried output text
   std::optional<std::int64_t> usage_prompt_, usage_completion_;
   std::string finish_reason_;
@@ -153,7 +192,10 @@ class OpenAiTransport final : public Transport {
   }
   void stop() override {
     for (auto& l : loops_) {
-      asio::post(l->io, [lp = l.get()] { lp->idle.clear(); });
+      asio::post(l->io, [lp = l.get()] {
+        lp->idle.clear();
+        lp->deadlines.stop();
+      });
       l->work.reset();
     }
     for (auto& l : loops_) {
@@ -203,12 +245,37 @@ OpenAiCall::OpenAiCall(OpenAiTransport& t, Loop& loop, LiveRecord rec, std::int6
                                                         std::chrono::duration<double>(t.cfg_.timeout_s))),
       req_(std::move(req)) {}
 
+void DeadlineWatch::arm() {
+  if (calls_.empty()) return;
+  const SteadyTime first = calls_.begin()->first;
+  if (waiting_ && first >= armed_at_) return;
+  waiting_ = true;
+  armed_at_ = first;
+  timer_.expires_at(first);  // cancels an earlier wait (its handler sees operation_aborted)
+  timer_.async_wait([this](const beast::error_code& ec) {
+    if (ec == asio::error::operation_aborted) return;
+    waiting_ = false;
+    fire();
+  });
+}
+
+void DeadlineWatch::fire() {
+  const SteadyTime now = std::chrono::steady_clock::now();
+  while (!calls_.empty() && calls_.begin()->first <= now) {
+    OpenAiCall* c = calls_.begin()->second;
+    calls_.erase(calls_.begin());
+    c->on_deadline();
+  }
+  arm();
+}
+
 // On the loop's thread from here on.
 void OpenAiCall::start() {
   if (!cancel_reason().empty()) {  // cancelled before it started
     fail(asio::error::operation_aborted, "start");
     return;
   }
+  watch_ = loop_.deadlines.add(deadline_, this);
   if (!loop_.idle.empty()) {
     conn_ = std::move(loop_.idle.back());
     loop_.idle.pop_back();
@@ -220,8 +287,16 @@ void OpenAiCall::start() {
   connect();
 }
 
+void OpenAiCall::on_deadline() {
+  watch_.reset();
+  timed_out_ = true;
+  if (conn_ && !ended_) {
+    beast::error_code ignored;
+    conn_->lowest().socket().close(ignored);  // the pending operation ends: fail() says timeout
+  }
+}
+
 void OpenAiCall::connect() {
-  conn_->lowest().expires_at(deadline_);
   conn_->lowest().async_connect(t_.endpoints_, [this](const beast::error_code& ec, const tcp::endpoint&) {
     if (ec) return fail(ec, "connect");
     conn_->lowest().socket().set_option(tcp::no_delay(true));
@@ -243,7 +318,6 @@ void OpenAiCall::handshake() {
 }
 
 void OpenAiCall::write() {
-  conn_->lowest().expires_at(deadline_);
   parser_.emplace();
   // No limit: a stream's body is consumed and cleared as it arrives. (Not boost::none: Boost 1.74
   // compares a Content-Length against the optional, and every length exceeds "none".)
@@ -282,39 +356,77 @@ void OpenAiCall::on_header(TimeNs t) {
   if (parser_->get().result_int() != 200) return read_whole(true);
   if (!t_.opts_.stream) return read_whole(false);
   on_message(t, MsgInfo{});  // the ack: the response has started, no output yet
-  consume_body(t);           // body bytes that came with the header
-  if (ended_) return;
-  if (parser_->is_done()) return end(CallOutcome{}, false);
-  read_stream();
+  if (parser_->is_done()) return end(CallOutcome{}, false);  // no body at all
+  on_stream_bytes(t, {});  // body bytes that came with the header, then the next read
 }
 
+// One socket read; the handler takes the timestamp before anything else. Plain HTTP reads the
+// socket itself: beast::tcp_stream's per-operation layer (timeout and rate-limit bookkeeping, a
+// work-tracked executor) costs more per event than the read, and no deadline uses it here.
 void OpenAiCall::read_stream() {
-  conn_->visit([this](auto& s) {
-    http::async_read_some(s, conn_->buffer, *parser_, [this](const beast::error_code& ec, std::size_t) {
-      const TimeNs t = t_.host_.now_ns();  // timestamp on receipt, before any processing
-      consume_body(t);
-      if (ended_) return;
-      if (ec) return fail(ec, "read stream");
-      if (!parser_->is_done()) return read_stream();
-      if (!done_seen_) set_protocol_error("SSE stream ended without data: [DONE]");
-      CallOutcome o;
-      o.code = 200;
-      o.code_name = "200";
-      end(o, parser_->keep_alive() && done_seen_);
-    });
-  });
+  auto& buf = conn_->buffer;
+  const auto into = buf.prepare(beast::read_size(buf, 65536));
+  auto on_read = [this](const beast::error_code& ec, std::size_t n) {
+    const TimeNs t = t_.host_.now_ns();  // timestamp on receipt, before any processing
+    conn_->buffer.commit(n);
+    on_stream_bytes(t, ec);
+  };
+  if (conn_->tls) conn_->tls->async_read_some(into, std::move(on_read));
+  else conn_->plain->socket().async_read_some(into, std::move(on_read));
+}
+
+// Everything buffered so far: parsed (HTTP framing), its events handled, then the next read or the end.
+void OpenAiCall::on_stream_bytes(TimeNs t, beast::error_code ec) {
+  beast::error_code parse_ec;
+  parse_buffered(parse_ec);
+  consume_body(t);
+  if (ended_) return;
+  if (!parse_ec && ec == asio::error::eof) {
+    // As Beast's read: the end of the connection completes a body that runs to it, else the
+    // message is partial; end_of_stream when no byte of the answer came.
+    if (parser_->got_some()) parser_->put_eof(parse_ec);
+    else parse_ec = http::error::end_of_stream;
+    if (!parse_ec) ec = {};
+  }
+  if (parse_ec) return fail(parse_ec, "read stream");
+  if (ec) return fail(ec, "read stream");
+  if (!parser_->is_done()) return read_stream();
+  if (!done_seen_) set_protocol_error("SSE stream ended without data: [DONE]");
+  CallOutcome o;
+  o.code = 200;
+  o.code_name = "200";
+  end(o, parser_->keep_alive() && done_seen_);
+}
+
+// Runs the parser over the connection's buffer (every complete chunk; a partial one waits for
+// more bytes); the chunks' data lands in the parser's body.
+void OpenAiCall::parse_buffered(beast::error_code& ec) {
+  auto& buf = conn_->buffer;
+  parser_->eager(true);
+  while (buf.size() > 0 && !parser_->is_done()) {
+    const std::size_t used = parser_->put(buf.data(), ec);
+    buf.consume(used);
+    if (ec == http::error::need_more) {
+      ec = {};
+      return;
+    }
+    if (ec || used == 0) return;
+  }
 }
 
 // Splits the body bytes received so far into SSE events and handles them; the body is cleared.
 void OpenAiCall::consume_body(TimeNs t) {
   std::string& body = parser_->get().body();
   if (body.empty()) return;
-  events_.clear();
-  const std::string err = sse_.feed(body, events_);
+  struct Sink final : SseSplitter::EventSink {
+    Sink(OpenAiCall& c, TimeNs at) : call(c), t(at) {}
+    bool on_event(std::string_view data) override { return call.handle_event(t, data); }
+    OpenAiCall& call;
+    TimeNs t;
+  } sink(*this, t);
+  const std::string err = sse_.feed(body, sink);
   body.clear();
-  for (const auto& ev : events_) {
-    if (!handle_event(t, ev)) return;
-  }
+  if (ended_) return;
   if (!err.empty()) {
     set_protocol_error(err);
     CallOutcome o;
@@ -324,7 +436,7 @@ void OpenAiCall::consume_body(TimeNs t) {
 }
 
 // One SSE event's data. Returns false when the request ended (protocol error, in-stream error).
-bool OpenAiCall::handle_event(TimeNs t, const std::string& data) {
+bool OpenAiCall::handle_event(TimeNs t, std::string_view data) {
   auto stop_with = [&](const std::string& protocol_error) {
     set_protocol_error(protocol_error);
     CallOutcome o;
@@ -429,7 +541,7 @@ void OpenAiCall::fail(const beast::error_code& ec, const char* stage) {
     o.failure = RequestStatus::kUnfinished;
     o.code_name = "cancelled";
     o.error = "cancelled by runner: " + why;
-  } else if (ec == beast::error::timeout || !before_deadline()) {
+  } else if (ec == beast::error::timeout || timed_out_ || !before_deadline()) {
     o.failure = RequestStatus::kTimeout;
     o.code_name = "timeout";
     o.error = fmt::format("timeout: no complete answer within {} s ({})", t_.cfg_.timeout_s, stage);
@@ -453,10 +565,11 @@ void OpenAiCall::fail(const beast::error_code& ec, const char* stage) {
 void OpenAiCall::end(CallOutcome o, bool keep_connection) {
   if (ended_) return;
   ended_ = true;
+  if (watch_) loop_.deadlines.remove(*watch_);
+  watch_.reset();
   if (o.token_count_method.empty() && t_.opts_.stream) o.token_count_method = usage_completion_ ? "usage" : "chunks";
   if (conn_) {
     if (keep_connection && cancel_reason().empty()) {
-      conn_->lowest().expires_never();
       loop_.idle.push_back(std::move(conn_));
     } else {
       beast::error_code ignored;

@@ -17,14 +17,29 @@ namespace servetwin::live {
 
 class SseSplitter {
  public:
-  // Appends the data of every event completed by `bytes` to `events`. Returns "" or, for the first
-  // malformed line, a description (the splitter then stays failed: later feeds return it again).
+  // Receives each completed event's data (a view valid during the call only); returns false to
+  // stop feeding (the rest of the bytes is dropped: the caller's stream has ended).
+  class EventSink {
+   public:
+    virtual bool on_event(std::string_view data) = 0;
+
+   protected:
+    ~EventSink() = default;
+  };
+  // Hands the data of every event completed by `bytes` to `sink`, in order. Returns "" or, for the
+  // first malformed line, a description (the splitter then stays failed: later feeds return it
+  // again). A line that `bytes` holds whole is not copied; the buffers keep their capacity, so a
+  // stream of events costs no allocation once they have grown.
+  std::string feed(std::string_view bytes, EventSink& sink);
+  // The same, appending each event's data to `events`.
   std::string feed(std::string_view bytes, std::vector<std::string>& events);
   // True when bytes of an unfinished line or event are buffered (a stream that ends here was cut).
   [[nodiscard]] bool pending() const { return !line_.empty() || has_data_; }
 
  private:
-  std::string take_line(std::vector<std::string>& events);
+  // One complete line (without its end). Returns "" or the malformed-line error; `go_on` false
+  // when the sink asked to stop.
+  std::string take_line(std::string_view line, EventSink& sink, bool& go_on);
   std::string line_;   // the current, unfinished line
   std::string data_;   // the current event's data so far
   bool has_data_ = false;

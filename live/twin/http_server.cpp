@@ -13,6 +13,7 @@
 #include <optional>
 #include <thread>
 
+#include "live/twin/http_chunk_send.hpp"
 #include "live/twin/twin_server.hpp"
 
 namespace servetwin::live {
@@ -28,13 +29,18 @@ constexpr std::uint64_t kMaxBodyBytes = 64ULL << 20U;  // far above any prompt t
 
 class Session;
 
-// The answer to one request. Producers (any thread) fill an outbox under mu_; the session's strand
-// drains it with one write in flight at a time, so many tokens queued between two writes go out in
-// one chunk (what an ASGI server does under load, too).
+// The answer to one request. A streamed event goes out from the producer's thread (the engine's
+// driver) in one non-blocking sendmsg while no write of the session's strand is queued or in
+// flight (http_chunk_send.hpp); otherwise producers fill an outbox under mu_ and the strand drains
+// it with one write in flight at a time, so many tokens queued between two writes go out in one
+// chunk (what an ASGI server does under load, too). The strand owns the socket's write side from
+// schedule() until a pump finds nothing left to write; a direct send takes mu_ and happens only
+// while the strand does not own it, and never after the exchange closed (the socket's fd is closed
+// only after that, under mu_, so a direct send never reaches a closed or reused fd).
 class Exchange final : public HttpExchange, public std::enable_shared_from_this<Exchange> {
  public:
-  Exchange(std::shared_ptr<Session> s, unsigned version, bool keep_alive)
-      : session_(std::move(s)), version_(version), keep_alive_(keep_alive) {}
+  Exchange(std::shared_ptr<Session> s, int fd, unsigned version, bool keep_alive)
+      : session_(std::move(s)), fd_(fd), version_(version), keep_alive_(keep_alive) {}
 
   void reply(HttpReply r) override {
     std::lock_guard lk(mu_);
@@ -46,19 +52,22 @@ class Exchange final : public HttpExchange, public std::enable_shared_from_this<
     std::lock_guard lk(mu_);
     if (full_ || began_) return;
     began_ = true;
-    stream_status_ = status;
-    stream_type_ = std::move(content_type);
+    header_ = chunked_response_header(status, content_type, version_, keep_alive_);
   }
   void stream_send(const std::string& data) override {
     std::lock_guard lk(mu_);
     if (!began_ || end_ || data.empty()) return;
+    if (send_direct(data, false)) return;
     pending_ += data;
     schedule();
   }
-  void stream_end() override {
+  void stream_finish(const std::string& data) override {
     std::lock_guard lk(mu_);
     if (!began_ || end_) return;
     end_ = true;
+    // Either way the strand completes the exchange (and reads the connection's next request).
+    if (send_direct(data, true)) end_sent_ = true;
+    else pending_ += data;
     schedule();
   }
   void on_disconnect(std::function<void()> f) override {
@@ -72,26 +81,33 @@ class Exchange final : public HttpExchange, public std::enable_shared_from_this<
 
  private:
   void schedule();  // mu_ held
+  // mu_ held. Sends the header (if not out yet), `data` as a chunk and, when `last`, the last
+  // chunk, from this thread; false when the strand owns the socket (nothing was sent).
+  bool send_direct(const std::string& data, bool last);
   void finished(beast::error_code ec);
+  void write_then_pump(net::const_buffer b);
 
   std::shared_ptr<Session> session_;
+  int fd_;  // the session's socket, for direct sends
   unsigned version_;
   bool keep_alive_;
 
   std::mutex mu_;
   std::optional<HttpReply> full_;
   bool began_ = false, end_ = false, scheduled_ = false;
-  unsigned stream_status_ = 200;
-  std::string stream_type_;
-  std::string pending_;
+  bool strand_owns_ = false;  // a pump is queued or a strand write is in flight
+  bool closed_ = false;       // no more writes: the client went away or the answer is complete
+  bool header_out_ = false;   // the stream's header was sent (or is in raw_)
+  bool end_sent_ = false;     // the last chunk was sent (or is in raw_)
+  std::string header_;        // the stream's header bytes
+  std::string pending_;       // event data not yet framed
+  std::string raw_;           // framed bytes a direct send left over
   std::function<void()> on_disconnect_;
 
   // Strand-only state.
-  bool writing_ = false, header_sent_ = false, end_sent_ = false, done_ = false;
+  bool writing_ = false, done_ = false;
   std::string wbuf_;
   std::unique_ptr<http::response<http::string_body>> full_msg_;
-  std::unique_ptr<http::response<http::empty_body>> header_msg_;
-  std::unique_ptr<http::response_serializer<http::empty_body>> header_sr_;
 };
 
 class Session final : public std::enable_shared_from_this<Session> {
@@ -162,7 +178,8 @@ class Session final : public std::enable_shared_from_this<Session> {
     v.body = req.body();
     v.content_type = std::string(req[http::field::content_type]);
     v.x_request_id = std::string(req["x-request-id"]);
-    current_ = std::make_shared<Exchange>(shared_from_this(), req.version(), req.keep_alive());
+    current_ = std::make_shared<Exchange>(shared_from_this(), stream_.socket().native_handle(), req.version(),
+                                          req.keep_alive());
     watch_disconnect(current_);
     handler_(v, current_);
   }
@@ -187,9 +204,18 @@ class Session final : public std::enable_shared_from_this<Session> {
 };
 
 void Exchange::schedule() {
+  strand_owns_ = true;
   if (scheduled_) return;
   scheduled_ = true;
   net::post(session_->executor(), [self = shared_from_this()] { self->pump(); });
+}
+
+bool Exchange::send_direct(const std::string& data, bool last) {
+  if (strand_owns_ || closed_) return false;
+  const std::string_view prefix = header_out_ ? std::string_view() : std::string_view(header_);
+  header_out_ = true;
+  if (!send_chunk_now(fd_, prefix, data, last, raw_) || !raw_.empty()) schedule();  // the strand writes the rest
+  return true;
 }
 
 void Exchange::client_gone() {
@@ -201,6 +227,7 @@ void Exchange::client_gone() {
     f = std::move(on_disconnect_);
     on_disconnect_ = nullptr;
     end_ = true;  // accept nothing more
+    closed_ = true;
   }
   if (f) f();
   session_->response_done(net::error::connection_reset, false);
@@ -213,7 +240,20 @@ void Exchange::finished(beast::error_code ec) {
     return;
   }
   done_ = true;
+  {
+    std::lock_guard lk(mu_);
+    closed_ = true;
+  }
   session_->response_done(ec, keep_alive_);
+}
+
+void Exchange::write_then_pump(net::const_buffer b) {
+  writing_ = true;
+  net::async_write(session_->stream(), b, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    self->writing_ = false;
+    if (ec) return self->client_gone();
+    self->pump();
+  });
 }
 
 void Exchange::pump() {
@@ -234,22 +274,19 @@ void Exchange::pump() {
     http::async_write(stream, *full_msg_, [self](beast::error_code ec, std::size_t) { self->finished(ec); });
     return;
   }
-  if (!began_) return;
-  if (!header_sent_) {
-    header_msg_ = std::make_unique<http::response<http::empty_body>>(static_cast<http::status>(stream_status_), version_);
-    header_msg_->set(http::field::content_type, stream_type_);
-    header_msg_->keep_alive(keep_alive_);
-    header_msg_->chunked(true);
-    header_sr_ = std::make_unique<http::response_serializer<http::empty_body>>(*header_msg_);
-    lk.unlock();
-    writing_ = true;
-    http::async_write_header(stream, *header_sr_, [self](beast::error_code ec, std::size_t) {
-      self->writing_ = false;
-      self->header_sent_ = true;
-      if (ec) return self->client_gone();
-      self->pump();
-    });
+  if (!began_) {
+    strand_owns_ = false;
     return;
+  }
+  // Order on the wire: what a direct send left over, the header, the queued events, the last chunk.
+  if (!raw_.empty() || (!header_out_ && !header_.empty())) {
+    wbuf_.clear();
+    if (!header_out_) wbuf_.swap(header_);
+    wbuf_ += raw_;
+    raw_.clear();
+    header_out_ = true;
+    lk.unlock();
+    return write_then_pump(net::buffer(wbuf_));
   }
   if (!pending_.empty()) {
     wbuf_.clear();
@@ -268,7 +305,13 @@ void Exchange::pump() {
     lk.unlock();
     writing_ = true;
     net::async_write(stream, http::make_chunk_last(), [self](beast::error_code ec, std::size_t) { self->finished(ec); });
+    return;
   }
+  if (end_sent_) {  // the last chunk went out directly: the answer is complete
+    lk.unlock();
+    return finished({});
+  }
+  strand_owns_ = false;  // nothing to write: direct sends may go ahead
 }
 
 }  // namespace

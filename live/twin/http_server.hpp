@@ -27,15 +27,18 @@ struct HttpReply {
 };
 
 // One request's answer. Thread-safe: the engine's driver thread answers most requests. Either
-// reply() once, or stream_begin() then stream_send()* then stream_end(). The stream's headers go
-// out with its first data.
+// reply() once, or stream_begin() then stream_send()* then stream_finish(). The stream's header
+// goes out with its first data; each stream_send() is one HTTP chunk, written at once from the
+// calling thread when the connection is idle (when it is behind, the data queued meanwhile goes
+// out together, in one chunk).
 class HttpExchange {
  public:
   virtual ~HttpExchange() = default;
   virtual void reply(HttpReply r) = 0;
   virtual void stream_begin(unsigned status, std::string content_type) = 0;
   virtual void stream_send(const std::string& data) = 0;
-  virtual void stream_end() = 0;
+  // Sends `data` (if any) as the last chunk with data, then ends the stream.
+  virtual void stream_finish(const std::string& data) = 0;
   // Called once (on a server thread) if the client goes away before the answer is complete.
   virtual void on_disconnect(std::function<void()> f) = 0;
 };

@@ -184,14 +184,20 @@ class OpenAiRequest final : public TwinRequest {
       text_ += placeholder_word(i);
       return;
     }
-    std::string& out = chunk_;  // reused: no allocation per token once it has grown
-    out.clear();
+    // Held until the engine's pass ends (flush) or the request ends in it (on_done): one write
+    // per pass, and the last token shares its write with the end.
+    std::string& out = held_;  // reused: no allocation per token once it has grown
     if (i == 0) begin(out);
     const bool last = i + 1 == output_tokens;
     append_chunk(out, quoted_placeholder_word(i), last ? finish_reason(stop) : nullptr, i + 1);
     if (i == 0) engine_.log_first_token_handoff(*this);
-    ex_->stream_send(out);
     engine_.count_message();
+  }
+
+  void flush() override {
+    if (held_.empty()) return;
+    ex_->stream_send(held_);
+    held_.clear();
   }
 
   void on_done(std::int64_t sent) override {
@@ -201,6 +207,7 @@ class OpenAiRequest final : public TwinRequest {
       return;
     }
     std::string out;
+    out.swap(held_);
     if (sent == 0) begin(out);
     if (sent < output_tokens || sent == 0) append_chunk(out, "\"\"", reason, sent);
     if (p_.include_usage) {
@@ -208,8 +215,7 @@ class OpenAiRequest final : public TwinRequest {
       out += "]," R"("usage":)" + usage_json(input_tokens, sent) + "}\n\n";
     }
     out += "data: [DONE]\n\n";
-    ex_->stream_send(out);
-    ex_->stream_end();
+    ex_->stream_finish(out);
   }
 
   void on_fail(const TwinStatus& s) override {
@@ -219,8 +225,9 @@ class OpenAiRequest final : public TwinRequest {
       return;
     }
     // Headers are out: vLLM reports a failure inside the stream, then ends it.
-    ex_->stream_send("data: " + error_reply(s).body + "\n\ndata: [DONE]\n\n");
-    ex_->stream_end();
+    std::string out;
+    out.swap(held_);
+    ex_->stream_finish(out + "data: " + error_reply(s).body + "\n\ndata: [DONE]\n\n");
   }
 
   std::atomic<bool> cancelled_by_client_{false};
@@ -314,7 +321,7 @@ class OpenAiRequest final : public TwinRequest {
   std::shared_ptr<HttpExchange> ex_;
   OpenAiParams p_;
   std::string head_, id_, model_, text_;
-  std::string chunk_;  // the SSE event being built (driver thread)
+  std::string held_;  // SSE events of this pass not written yet (driver thread)
   std::int64_t created_ = 0;
   bool began_ = false;
 };

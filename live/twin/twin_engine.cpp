@@ -201,6 +201,7 @@ void TwinEngine::on_token(std::uint64_t id, std::int64_t index, TimeNs t) {
     if (index == 0) a.first_sent_steady_ns = a.last_sent_steady_ns;
   }
   a.request->on_token(index);
+  touched_.push_back(a.request);
 }
 
 void TwinEngine::on_request_done(const RequestRecord& rec) {
@@ -318,6 +319,8 @@ void TwinEngine::run_driver() {
     }
     cmds.clear();
     queue_->run_until(std::max(wall_ns(), queue_->now()));
+    for (auto& r : touched_) r->flush();
+    touched_.clear();
   }
 }
 

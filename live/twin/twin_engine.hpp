@@ -45,6 +45,10 @@ class TwinRequest {
   virtual void on_token(std::int64_t index) = 0;       // driver thread; index < output_tokens
   virtual void on_done(std::int64_t tokens_sent) = 0;  // driver thread; final, engine finished ok
   virtual void on_fail(const TwinStatus& s) = 0;       // any thread; final
+  // Driver thread, at the end of each pass of the engine's clock in which on_token was called: an
+  // adapter may hold a pass's output and write it here, in one piece (a request's last token and
+  // its end, which come in the same pass, go out together).
+  virtual void flush() {}
 
   // Filled by TwinEngine::admit.
   std::int64_t input_tokens = 0;
@@ -133,6 +137,7 @@ class TwinEngine {
   std::unordered_map<std::uint64_t, Active> active_;
   std::unordered_map<TwinRequest*, std::uint64_t> id_of_;
   std::uint64_t next_id_ = 1;
+  std::vector<std::shared_ptr<TwinRequest>> touched_;  // got on_token this pass (flushed at its end)
 
   mutable std::mutex stats_mu_;
   TwinStats st_;

@@ -176,7 +176,21 @@ TEST(OpenAiWire, FastPathAgreesWithTheFullParserOrDeclines) {
       R"({"usage":{"completion_tokens":"3"}})", R"({"usage":{"completion_tokens":-2}})",
       R"({"usage":{"completion_tokens":18446744073709551615}})", R"({"choices":[{"text":"a"}],"choices":[{"text":"b"}]})",
       R"({"choices":[{"text":"a","text":"b"}]})", R"({"error":{"message":"boom"}})", R"({"error":"plain"})",
-      "[1]", "null", "3", "\"s\"", "{not json", R"({"choices":[{"text":"a"}]} trailing)", "", "{}"};
+      "[1]", "null", "3", "\"s\"", "{not json", R"({"choices":[{"text":"a"}]} trailing)", "", "{}",
+      // Strings: escapes, \u with and without surrogate pairs, raw UTF-8, and what JSON forbids.
+      R"({"choices":[{"text":"q\"b\\s\/f\b\f\n\r\t"}]})", R"({"choices":[{"text":"\u0041\u00e9\u20ac\ud83d\ude00"}]})",
+      R"({"choices":[{"text":"\ud83d"}]})", R"({"choices":[{"text":"\ude00x"}]})", R"({"choices":[{"text":"\ud83d\u0041"}]})",
+      R"({"choices":[{"text":"\u00G1"}]})", R"({"choices":[{"text":"\x"}]})", "{\"choices\":[{\"text\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"}]}",
+      "{\"choices\":[{\"text\":\"\xc3\"}]}", "{\"choices\":[{\"text\":\"\xc0\xaf\"}]}", "{\"choices\":[{\"text\":\"\xed\xa0\x80\"}]}",
+      "{\"choices\":[{\"text\":\"\xf4\x90\x80\x80\"}]}", "{\"choices\":[{\"text\":\"a\tb\"}]}", "{\"choices\":[{\"text\":\"a\x7f\"}]}",
+      // Numbers, literals, structure.
+      R"({"usage":{"completion_tokens":007}})", R"({"usage":{"completion_tokens":0}})", R"({"usage":{"completion_tokens":-0}})",
+      R"({"usage":{"completion_tokens":3e2}})", R"({"created":1.5e3,"choices":[]})", R"({"created":-1,"choices":[]})",
+      R"({"x":[true,false,null,{"a":[]}],"choices":[]})", R"({"x":tru})", R"({"x":nul})", R"({"choices":[],})", R"({"choices":[1,]})",
+      R"({"a":1 "b":2})", " \t\r\n{ \"choices\" : [ { \"text\" : \"w\" } ] } \n", R"({"ch\u006fices":[{"text":"k"}]})",
+      "\xef\xbb\xbf{\"choices\":[]}", R"({"":1,"choices":[{"text":"e"}]})", R"({"x":{"error":1},"choices":[]})",
+      R"({"usage":{"prompt_tokens":123456789012345678,"completion_tokens":1234567890123456789}})",
+      std::string(70, '[') + std::string(70, ']'), "{\"x\":" + std::string(70, '[') + std::string(70, ']') + "}"};
   int fast = 0;
   for (const auto& piece : pieces) {
     for (const bool chat : {false, true}) {
