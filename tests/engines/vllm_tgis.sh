@@ -6,7 +6,8 @@
 # fewer, when vLLM merges deltas for a lagging consumer; counted) with a cumulative count that ends at the length, and the totals equal to the server's own Prometheus
 # counters (vllm:prompt_tokens_total, vllm:generation_tokens_total). Error cases recorded as the
 # server reports them: a prompt over max_model_len and max_new_tokens over the adapter's limit
-# (both INVALID_ARGUMENT with the adapter's message).
+# (both INVALID_ARGUMENT with the adapter's message). Synthetic prompts (--input-tokens) have exactly
+# the drawn length as the server counts it (the adapter's Tokenize, asked before the load).
 # Usage (ctest): bash vllm_tgis.sh <servetwin-binary> <repo-dir>
 set -euo pipefail
 bin=$1
@@ -35,6 +36,11 @@ prompt0=$(scrape vllm:prompt_tokens_total)
 gen0=$(scrape vllm:generation_tokens_total)
 run_load stream "$tmp/ok.jsonl" 6
 run_load unary "$tmp/ok.jsonl" 6 --unary
+# Synthetic prompts (issue 16 item 4): the runner asks the adapter's Tokenize before the load, so the
+# server's input_token_count equals each drawn --input-tokens length exactly (vLLM adds a BOS).
+"$bin" load --target "$target" --protocol tgis --model-id tiny-llama --input-tokens uniform:8,300 --output-tokens 16 \
+  --concurrency 2 --requests 6 --seed 5 --timeout 120s --out "$tmp/synthetic" --quiet > "$tmp/synthetic.log" 2>&1 \
+  || { cat "$tmp/synthetic.log"; fail "load synthetic"; }
 prompt1=$(scrape vllm:prompt_tokens_total)
 gen1=$(scrape vllm:generation_tokens_total)
 
@@ -54,9 +60,24 @@ for mode in ("stream", "unary"):
             merged += merged_tokens(c[1:], 16)
     stage = json.load(open(f"{tmp}/{mode}/summary.json"))["scenarios"][0]["stages"][0]
     assert stage["metrics"]["completed"] == 6 and stage["grpc_status_counts"] == {"OK": 6}, stage
-# The server's counters also saw the readiness probe (ModelInfo: no tokens), nothing else.
+# Synthetic: each request's server count (input_token_count) = the length drawn for it (schedule.csv).
+import csv
+asked = {r["request_id"]: int(r["input_tokens"]) for r in csv.DictReader(open(f"{tmp}/synthetic/schedule.csv"))}
+rows = list(csv.DictReader(open(f"{tmp}/synthetic/requests.csv")))
+assert len(rows) == 6, rows
+for r in rows:
+    assert r["status"] == "ok" and int(r["output_tokens"]) == 16, r
+    assert int(r["input_tokens"]) == asked[r["request_id"]], (r["request_id"], r["input_tokens"], asked[r["request_id"]])
+summary = json.load(open(f"{tmp}/synthetic/summary.json"))["scenarios"][0]
+plan, check = summary["resolved_config"]["prompt_tokens"], summary["stages"][0]["prompt_token_check"]
+assert plan["method"] == "tokenize" and plan["offset_tokens"] == 1, plan
+assert check["mismatches"] == 0 and check["requests_counted"] == 6, check
+total_in += sum(int(r["input_tokens"]) for r in rows)
+total_out += sum(int(r["output_tokens"]) for r in rows)
+print(f"ok: 6 synthetic prompts of {sorted(asked.values())} tokens counted exactly so by the server; plan: {plan['detail']}")
+# The server's counters also saw the readiness probe (ModelInfo) and Tokenize (no tokens), nothing else.
 assert (server_prompt, server_gen) == (total_in, total_out), (server_prompt, server_gen, total_in, total_out)
-print(f"ok: 12 requests, {total_in} prompt / {total_out} generated tokens = the server's counters; "
+print(f"ok: 18 requests, {total_in} prompt / {total_out} generated tokens = the server's counters; "
       f"{merged} of 96 streamed tokens arrived merged with the next")
 PY
 
