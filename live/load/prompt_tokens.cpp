@@ -93,11 +93,11 @@ std::string check_samples(const PromptTokenPlan& plan, const std::vector<TokenSa
 PromptTokenPlan calibrate_prompt_tokens(Transport& transport, std::uint64_t seed) {
   PromptTokenPlan fallback;
   const ServerTokenCounts alone = transport.count_tokens(synthetic_pieces());
-  const std::string call = alone.call.empty() ? std::string("the tokenizer call") : alone.call;
   if (!alone.error.empty()) {
-    fallback.detail = fmt::format("{}: {}", call, alone.error);
+    fallback.detail = alone.call.empty() ? alone.error : fmt::format("{}: {}", alone.call, alone.error);
     return fallback;
   }
+  const std::string& call = alone.call;
   std::string error;
   PromptTokenPlan plan = plan_from_piece_counts(alone.counts, error);
   if (!error.empty()) {

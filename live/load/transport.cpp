@@ -20,7 +20,7 @@ std::unique_ptr<Transport> make_transport(const LoadConfig& cfg, RequestHost& ho
 }
 
 ServerTokenCounts Transport::count_tokens(const std::vector<std::string>& /*texts*/) {
-  return {"", {}, "the protocol has no tokenizer call"};
+  return {"", {}, "no tokenizer call in this protocol"};
 }
 
 const char* llm_load_test_plugin_name(const LoadConfig& cfg) {

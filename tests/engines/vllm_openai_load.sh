@@ -52,7 +52,7 @@ fi
 import csv, json, sys
 tmp, server_prompt, server_gen = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 sys.path.insert(0, sys.argv[4])
-from load_checks import load_rows, merged_tokens
+from load_checks import load_rows, merged_tokens, synthetic_exact
 total_in = total_out = merged = 0
 for mode in ("stream", "unary"):
     rows, counts = load_rows(f"{tmp}/{mode}", 6, 40, 16)
@@ -67,21 +67,10 @@ for mode in ("stream", "unary"):
     stage = json.load(open(f"{tmp}/{mode}/summary.json"))["scenarios"][0]["stages"][0]
     assert stage["metrics"]["completed"] == 6, stage["metrics"]
     assert stage.get("token_count_methods") == {"usage": 6}, stage.get("token_count_methods")
-# Synthetic: each request's server count (usage.prompt_tokens) = the length drawn for it (schedule.csv).
-asked = {r["request_id"]: int(r["input_tokens"]) for r in csv.DictReader(open(f"{tmp}/synthetic/schedule.csv"))}
-rows = list(csv.DictReader(open(f"{tmp}/synthetic/requests.csv")))
-assert len(rows) == 8, rows
-for r in rows:
-    assert r["status"] == "ok" and int(r["output_tokens"]) == 16, r
-    assert int(r["input_tokens"]) == asked[r["request_id"]], (r["request_id"], r["input_tokens"], asked[r["request_id"]])
-summary = json.load(open(f"{tmp}/synthetic/summary.json"))["scenarios"][0]
-plan = summary["resolved_config"]["prompt_tokens"]
-check = summary["stages"][0]["prompt_token_check"]
-assert plan["method"] == "tokenize" and plan["offset_tokens"] == 1, plan
-assert check["mismatches"] == 0 and check["requests_counted"] == 8, check
+# Synthetic: each request's server count (usage.prompt_tokens) = the length drawn for it.
+rows, _ = synthetic_exact(f"{tmp}/synthetic", 8, 16, "tokenize", 1)
 total_in += sum(int(r["input_tokens"]) for r in rows)
 total_out += sum(int(r["output_tokens"]) for r in rows)
-print(f"ok: 8 synthetic prompts of {sorted(asked.values())} tokens counted exactly so by the server; plan: {plan['detail']}")
 assert (server_prompt, server_gen) == (total_in, total_out), (server_prompt, server_gen, total_in, total_out)
 print(f"ok: 20 requests, {total_in} prompt / {total_out} generated tokens = the server's counters (POST /tokenize adds "
       f"nothing); counts from usage; {merged} of 96 streamed tokens arrived merged with the next")

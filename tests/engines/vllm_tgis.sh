@@ -48,7 +48,7 @@ gen1=$(scrape vllm:generation_tokens_total)
 import json, sys
 tmp, server_prompt, server_gen = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 sys.path.insert(0, sys.argv[4])
-from load_checks import load_rows, merged_tokens
+from load_checks import load_rows, merged_tokens, synthetic_exact
 total_in = total_out = merged = 0
 for mode in ("stream", "unary"):
     rows, counts = load_rows(f"{tmp}/{mode}", 6, 40, 16, stop_reason="MAX_TOKENS")
@@ -60,21 +60,10 @@ for mode in ("stream", "unary"):
             merged += merged_tokens(c[1:], 16)
     stage = json.load(open(f"{tmp}/{mode}/summary.json"))["scenarios"][0]["stages"][0]
     assert stage["metrics"]["completed"] == 6 and stage["grpc_status_counts"] == {"OK": 6}, stage
-# Synthetic: each request's server count (input_token_count) = the length drawn for it (schedule.csv).
-import csv
-asked = {r["request_id"]: int(r["input_tokens"]) for r in csv.DictReader(open(f"{tmp}/synthetic/schedule.csv"))}
-rows = list(csv.DictReader(open(f"{tmp}/synthetic/requests.csv")))
-assert len(rows) == 6, rows
-for r in rows:
-    assert r["status"] == "ok" and int(r["output_tokens"]) == 16, r
-    assert int(r["input_tokens"]) == asked[r["request_id"]], (r["request_id"], r["input_tokens"], asked[r["request_id"]])
-summary = json.load(open(f"{tmp}/synthetic/summary.json"))["scenarios"][0]
-plan, check = summary["resolved_config"]["prompt_tokens"], summary["stages"][0]["prompt_token_check"]
-assert plan["method"] == "tokenize" and plan["offset_tokens"] == 1, plan
-assert check["mismatches"] == 0 and check["requests_counted"] == 6, check
+# Synthetic: each request's server count (input_token_count) = the length drawn for it.
+rows, _ = synthetic_exact(f"{tmp}/synthetic", 6, 16, "tokenize", 1)
 total_in += sum(int(r["input_tokens"]) for r in rows)
 total_out += sum(int(r["output_tokens"]) for r in rows)
-print(f"ok: 6 synthetic prompts of {sorted(asked.values())} tokens counted exactly so by the server; plan: {plan['detail']}")
 # The server's counters also saw the readiness probe (ModelInfo) and Tokenize (no tokens), nothing else.
 assert (server_prompt, server_gen) == (total_in, total_out), (server_prompt, server_gen, total_in, total_out)
 print(f"ok: 18 requests, {total_in} prompt / {total_out} generated tokens = the server's counters; "

@@ -23,16 +23,20 @@ std::vector<TimeNs> predict_gaps(const ArrivalSpec& spec, std::uint64_t seed, in
   return out;
 }
 
-TEST(OpenLoopSchedule, WithoutWarmupItIsPredictsProcess) {
-  const auto spec = poisson(20);
-  live::OpenLoopSchedule s(spec, 7, 1000, 0, 0);
-  TimeNs t = 1000;
+// From here on `s` sends measured requests at `t` and then predict's gaps (seed 7), 50 of them.
+void expect_predicts_arrivals_from(live::OpenLoopSchedule& s, const ArrivalSpec& spec, TimeNs t) {
   for (const TimeNs gap : predict_gaps(spec, 7, 50)) {
     EXPECT_FALSE(s.warmup());
     EXPECT_EQ(s.due_ns(), t);
     s.advance();
     t += gap;
   }
+}
+
+TEST(OpenLoopSchedule, WithoutWarmupItIsPredictsProcess) {
+  const auto spec = poisson(20);
+  live::OpenLoopSchedule s(spec, 7, 1000, 0, 0);
+  expect_predicts_arrivals_from(s, spec, 1000);
 }
 
 TEST(OpenLoopSchedule, CountedWarmupLeavesPredictsGapsToTheMeasuredRequests) {
@@ -43,14 +47,8 @@ TEST(OpenLoopSchedule, CountedWarmupLeavesPredictsGapsToTheMeasuredRequests) {
     s.advance();
   }
   ASSERT_FALSE(s.warmup());
-  TimeNs t = s.due_ns();
-  EXPECT_GT(t, 0);
-  for (const TimeNs gap : predict_gaps(spec, 7, 50)) {
-    EXPECT_EQ(s.due_ns(), t);
-    EXPECT_FALSE(s.warmup());
-    s.advance();
-    t += gap;
-  }
+  EXPECT_GT(s.due_ns(), 0);
+  expect_predicts_arrivals_from(s, spec, s.due_ns());
 }
 
 TEST(OpenLoopSchedule, TimedWarmupEndsAtItsEndAndTheMeasuredRequestsStartThere) {
@@ -64,12 +62,7 @@ TEST(OpenLoopSchedule, TimedWarmupEndsAtItsEndAndTheMeasuredRequestsStartThere) 
     ++warmups;
   }
   EXPECT_GT(warmups, 5);  // ~20 expected in 1 s at 20/s
-  TimeNs t = start + warm;
-  for (const TimeNs gap : predict_gaps(spec, 7, 50)) {
-    EXPECT_EQ(s.due_ns(), t);
-    s.advance();
-    t += gap;
-  }
+  expect_predicts_arrivals_from(s, spec, start + warm);
 }
 
 // The warm-up's own gaps are not predict's (an independent stream).
