@@ -4,11 +4,13 @@
 #include <atomic>
 #include <csignal>
 #include <iostream>
+#include <optional>
 
 #include "live/load/openai_wire.hpp"
 #include "live/load/runner.hpp"
 #include "live/load/server_observer.hpp"
 #include "sim/catalog/catalog.hpp"
+#include "sim/cli/numeric_flags.hpp"
 #include "sim/cli/scenario_options.hpp"
 #include "sim/cli/verb_registry.hpp"
 #include "sim/cli/workload_options.hpp"
@@ -42,7 +44,7 @@ double duration_flag(const std::string& s, const char* flag) {
 }
 
 struct Opts {
-  std::string target, protocol = "tgis", model_id, model_name, api_key, ca, duration,
+  std::string target, protocol = "tgis", model_id, model_name, api_key, ca,
       warmup, timeout = "240s", out, ready_timeout = "60s", config_dir, formats, error_window = "5s",
       stall_timeout = "60s", reconnect_timeout = "30s", backoff_max = "10s", scrape_metrics, scrape_interval = "1s",
       engine_name;
@@ -53,6 +55,7 @@ struct Opts {
   bool no_backoff = false;
   int connections = 1, threads = 0;
   std::int64_t requests = 0;
+  std::optional<double> duration_s;  // --duration, read as predict reads it (add_duration_flag)
 };
 
 // Fault handling (docs/live.md, "Faults").
@@ -137,13 +140,12 @@ void apply_load_shape(const WorkloadOptions& w, live::LoadConfig& c) {
   if (c.max_in_flight > 0 && c.rates.empty()) throw UsageError("--max-in-flight applies to --rate (open loop) only");
 }
 
-// Which prompts: --dataset, --input-tokens/--output-tokens or --workload (one of them).
+// Which prompts: --dataset, --input-tokens/--output-tokens or --workload (one of them); none of them:
+// predict's default workload (Scenario::workload), so both verbs send the same requests.
 WorkloadChoice workload_choice(const WorkloadOptions& w) {
   WorkloadChoice choice{w.dataset, synthetic_lengths(w), w.workload};
   if (!w.dataset.empty() && !w.workload.empty()) throw UsageError("give --dataset or --workload, not both");
-  if (w.dataset.empty() && w.workload.empty() && !choice.lengths) {
-    throw UsageError("give --dataset FILE, --workload NAME or --input-tokens/--output-tokens");
-  }
+  if (w.dataset.empty() && w.workload.empty() && !choice.lengths) choice.workload = Scenario{}.workload;
   return choice;
 }
 
@@ -168,7 +170,8 @@ const VerbRegistration kLoad{Verb{
       cmd.add_flag("--insecure", o->insecure,
                    "gRPC: plaintext (the default); OpenAI over https: do not verify the server's certificate");
       add_workload_options(cmd, o->workload);
-      auto* dur = cmd.add_option("--duration", o->duration, "Measured time per stage (e.g. 60s, 2m)");
+      auto* dur = add_duration_flag(cmd, "--duration", o->duration_s, limits::kDurationS,
+                                    "Measured time per stage: 60s, 2m, 500ms or a bare number of seconds (as predict)");
       auto* req = cmd.add_option("--requests", o->requests, "Measured requests per stage");
       dur->excludes(req);
       cmd.add_option("--warmup", o->warmup, "Per stage, excluded: a duration (10s) or a request count (20)");
@@ -232,15 +235,13 @@ const VerbRegistration kLoad{Verb{
         c.temperature = o->temperature;
         c.ignore_eos = !o->no_ignore_eos;
         apply_load_shape(o->workload, c);
-        // What the reports name as the dataset: the file, else the catalog workload, else "synthetic".
-        c.dataset_path = !o->workload.dataset.empty()    ? o->workload.dataset
-                         : !o->workload.workload.empty() ? "workload:" + o->workload.workload
-                                                         : std::string("synthetic");
-        if (o->duration.empty() && o->requests <= 0) throw UsageError("give --duration D or --requests N (> 0)");
-        if (!o->duration.empty()) {
-          c.duration_s = duration_flag(o->duration, "--duration");
-          if (!(c.duration_s > 0)) throw UsageError("--duration must be > 0");
-        }
+        const WorkloadChoice choice = workload_choice(o->workload);
+        // What the reports name as the dataset: the file, else synthetic lengths, else the catalog workload.
+        c.dataset_path = !choice.dataset_path.empty() ? choice.dataset_path
+                         : choice.lengths             ? std::string("synthetic")
+                                                      : "workload:" + choice.workload;
+        if (!o->duration_s && o->requests <= 0) throw UsageError("give --duration D or --requests N (> 0)");
+        c.duration_s = o->duration_s.value_or(0);  // > 0 when given (limits::kDurationS)
         c.requests = o->requests;
         if (!o->warmup.empty()) {
           if (live::has_duration_unit(o->warmup)) {
@@ -275,7 +276,7 @@ const VerbRegistration kLoad{Verb{
           tokenizer = catalog.model(d.model).tokenizer;
         }
         apply_fault_options(*o, c);
-        live::PromptSupply prompts(resolve_workload(catalog, workload_choice(o->workload), tokenizer));
+        live::PromptSupply prompts(resolve_workload(catalog, choice, tokenizer));
         g_stop.store(false);
         g_cancel_now.store(false);
         struct sigaction sa{};

@@ -1,7 +1,9 @@
 #pragma once
-// A small blocking HTTP/1.1 GET over plain TCP, for the side requests a run makes to a server
-// (Prometheus /metrics, vLLM's /version and /v1/models): not on any request's timing path.
+// A small blocking HTTP/1.1 exchange over plain TCP, for the side requests a run makes to a server
+// (Prometheus /metrics, vLLM's /version and /v1/models, POST /tokenize): not on any request's timing path.
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace servetwin::live {
 
@@ -13,5 +15,10 @@ struct HttpGetResult {
 
 // GET http://host:port{path} with a whole-exchange deadline. Never throws.
 HttpGetResult http_get(const std::string& host, const std::string& port, const std::string& path, double timeout_s);
+
+// POST http://host:port{path} with a JSON body and extra headers (e.g. Authorization). Never throws.
+HttpGetResult http_post_json(const std::string& host, const std::string& port, const std::string& path,
+                             const std::string& json_body,
+                             const std::vector<std::pair<std::string, std::string>>& headers, double timeout_s);
 
 }  // namespace servetwin::live

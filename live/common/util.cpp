@@ -6,6 +6,8 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "sim/core/parse_number.hpp"
+
 namespace servetwin::live {
 
 Protocol protocol_from_string(const std::string& s) {
@@ -43,22 +45,10 @@ bool has_duration_unit(const std::string& s) {
 }
 
 double parse_duration_s(const std::string& s) {
-  std::size_t pos = 0;
   double v = 0;
-  try {
-    v = std::stod(s, &pos);
-  } catch (const std::exception&) {
-    throw std::invalid_argument("bad duration '" + s + "' (use e.g. 500ms, 30s, 2m, 1h or plain seconds)");
-  }
-  const std::string unit = s.substr(pos);
-  double mult = 0;
-  if (unit.empty() || unit == "s") mult = 1;
-  else if (unit == "ms") mult = 1e-3;
-  else if (unit == "m") mult = 60;
-  else if (unit == "h") mult = 3600;
-  else throw std::invalid_argument("bad duration unit in '" + s + "' (allowed: ms, s, m, h)");
+  if (!parse_duration_seconds(s, v)) throw std::invalid_argument("bad duration '" + s + "' (allowed: " + kDurationForms + ")");
   if (v < 0) throw std::invalid_argument("negative duration '" + s + "'");
-  return v * mult;
+  return v;
 }
 
 bool is_loopback_address(const std::string& host_port) {

@@ -30,6 +30,7 @@
 #include <optional>
 #include <thread>
 
+#include "live/load/openai_tokenize.hpp"
 #include "live/load/openai_wire.hpp"
 #include "live/load/runner.hpp"
 #include "live/load/sse.hpp"
@@ -202,6 +203,10 @@ class OpenAiTransport final : public Transport {
       if (l->thread.joinable()) l->thread.join();
     }
     loops_.clear();
+  }
+  ServerTokenCounts count_tokens(const std::vector<std::string>& texts) override {
+    constexpr double kTokenizeTimeoutS = 10;  // per text; a tokenizer answers in milliseconds
+    return openai_tokenize(target_, cfg_.api_key, opts_.model, opts_.chat, texts, kTokenizeTimeoutS);
   }
   [[nodiscard]] const char* status_counts_key() const override { return "http_status_counts"; }
   [[nodiscard]] bool uses_tls() const override { return target_.tls; }

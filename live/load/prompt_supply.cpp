@@ -3,26 +3,20 @@
 #include <boost/random/uniform_int_distribution.hpp>
 #include <fmt/format.h>
 
-#include <array>
+#include <algorithm>
 
 #include "sim/core/rng.hpp"
 #include "sim/workload/length_dist.hpp"
 
 namespace servetwin::live {
 
-std::string synthetic_prompt_text(std::int64_t tokens, std::uint64_t seed, std::uint64_t key) {
-  // Each piece is exactly 4 bytes (the twin's token) and a frequent English word with its leading
-  // space. All 28 are single tokens of the project's byte-level BPE (configs/real-engines/tiny-llama/
-  // tokenizer.json, checked with the `tokenizers` package: 200 random texts of 1-700 pieces encode to
-  // exactly one token per piece, plus BOS); " now", " our", " see", " day" were dropped for being two.
-  static constexpr std::array<const char*, 28> kPieces{
-      " the", " and", " for", " you", " not", " are", " but", " can", " all", " was", " one", " has", " her", " him",
-      " his", " how", " its", " may", " new", " old", " out", " two", " way", " who", " did", " get", " say", " she"};
+std::string synthetic_prompt_text(std::int64_t pieces, std::uint64_t seed, std::uint64_t key,
+                                  const PromptTokenPlan& plan) {
   auto rng = make_rng(seed, "synthetic-prompt", key);
-  boost::random::uniform_int_distribution<std::size_t> pick(0, kPieces.size() - 1);
+  boost::random::uniform_int_distribution<std::size_t> pick(0, plan.piece_count() - 1);
   std::string text;
-  text.reserve(static_cast<std::size_t>(std::max<std::int64_t>(tokens, 0)) * 4);
-  for (std::int64_t i = 0; i < tokens; ++i) text += kPieces[pick(rng)];
+  text.reserve(static_cast<std::size_t>(std::max<std::int64_t>(pieces, 0)) * 4);
+  for (std::int64_t i = 0; i < pieces; ++i) text += plan.piece(pick(rng));
   return text;
 }
 
@@ -33,16 +27,25 @@ std::unique_ptr<RequestSource> PromptSupply::stage_source(std::uint64_t seed, do
   return w_.make_source(seed, stage_stream_id(level));
 }
 
-PromptSample PromptSupply::prompt(const RequestShape& shape, std::uint64_t seed, std::uint64_t request_id) const {
+std::unique_ptr<RequestSource> PromptSupply::warmup_source(std::uint64_t seed, double level) const {
+  return w_.make_source(derive_seed(seed, "warmup-requests"), stage_stream_id(level));
+}
+
+PromptSample PromptSupply::prompt(const RequestShape& shape, std::uint64_t seed, std::uint64_t request_id,
+                                  const PromptTokenPlan& plan) const {
   if (shape.sample_index >= 0) return w_.dataset->samples.at(static_cast<std::size_t>(shape.sample_index));
   PromptSample p;
   p.id = fmt::format("synthetic-{}", request_id);
   p.input_tokens = shape.input_tokens;
   p.output_tokens = p.min_new_tokens = p.max_new_tokens = shape.output_tokens;
-  // shared_prefix: the group's system prompt is the same text for every request of the group.
-  const std::int64_t prefix = shape.prefix_group >= 0 ? shape.shared_prefix_tokens : 0;
-  if (prefix > 0) p.text = synthetic_prompt_text(prefix, seed, (1ULL << 40U) + static_cast<std::uint64_t>(shape.prefix_group));
-  p.text += synthetic_prompt_text(shape.input_tokens - prefix, seed, request_id);
+  // shared_prefix: the group's system prompt is the same text for every request of the group. The
+  // server's own tokens (the plan's offset) come out of the request's own part.
+  const std::int64_t pieces = plan.pieces_for(shape.input_tokens);
+  const std::int64_t prefix = std::min(shape.prefix_group >= 0 ? shape.shared_prefix_tokens : 0, pieces);
+  if (prefix > 0) {
+    p.text = synthetic_prompt_text(prefix, seed, (1ULL << 40U) + static_cast<std::uint64_t>(shape.prefix_group), plan);
+  }
+  p.text += synthetic_prompt_text(pieces - prefix, seed, request_id, plan);
   return p;
 }
 

@@ -16,6 +16,8 @@
 #include <thread>
 
 #include "live/load/error_rate_breaker.hpp"
+#include "live/load/open_loop_schedule.hpp"
+#include "live/load/prompt_token_check.hpp"
 #include "sim/workload/arrivals.hpp"
 #include "sim/metrics/stage_metrics.hpp"
 #include "sim/metrics/summary.hpp"
@@ -50,8 +52,10 @@ struct StageState {
   int consecutive_unavailable = 0;
   TimeNs unavailable_since_ns = -1;  // when the current run of unavailable results began
   // The stage's requests (predict's source for the same seed and level): closed loop, each user's
-  // sequence (next_for_user); open loop, one sequence (next_open).
+  // sequence (next_for_user); open loop, one sequence (next_open). Warm-up requests draw from their
+  // own source, so the measured requests are predict's whatever the warm-up.
   std::unique_ptr<RequestSource> source;
+  std::unique_ptr<RequestSource> warmup_source;
 };
 
 // The runner core: users, arrivals, timing, records, summaries, signals. It knows no protocol:
@@ -64,6 +68,10 @@ struct LoadRunner::Impl final : RequestHost {
   Clock::time_point t0;
   std::chrono::system_clock::time_point t0_wall;
   std::unique_ptr<Transport> transport;
+  // How synthetic prompts hit the server's token count (prompt_tokens.hpp); replaced, under `mu`,
+  // when a first response teaches the offset. Null for a dataset's prompts.
+  std::shared_ptr<const PromptTokenPlan> token_plan;
+  void learn_prompt_tokens(const LiveRecord& rec);  // under `mu`
 
   std::mutex mu;
   std::condition_variable cv;  // signalled when a request completes
@@ -92,8 +100,9 @@ struct LoadRunner::Impl final : RequestHost {
   [[nodiscard]] TimeNs now_ns() const override {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count();
   }
-  // Sends the user's next request (user -1: the open loop's next arrival, due at `scheduled_ns`).
-  void launch(std::int64_t user, TimeNs scheduled_ns = -1);  // call without `mu` held
+  // Sends the user's next request (user -1: the open loop's next arrival, due at `scheduled_ns`,
+  // a warm-up request when `open_loop_warmup` says so). Call without `mu` held.
+  void launch(std::int64_t user, TimeNs scheduled_ns = -1, std::optional<bool> open_loop_warmup = std::nullopt);
   void register_live(InFlight* c) override {
     std::lock_guard lk(mu);
     live.insert(c);
@@ -148,20 +157,24 @@ int resolved_poll_threads(int requested) {
   return std::clamp(hw / 2, 1, 4);
 }
 
-void LoadRunner::Impl::launch(std::int64_t user, TimeNs scheduled_ns) {
+void LoadRunner::Impl::launch(std::int64_t user, TimeNs scheduled_ns, std::optional<bool> open_loop_warmup) {
   LiveRecord rec;
   RequestShape shape;
+  std::shared_ptr<const PromptTokenPlan> plan;
   {
     std::lock_guard lk(mu);
     if (!st.sending || abort) return;
+    plan = token_plan;
     const TimeNs t = now_ns();
     if (st.window_end_ns >= 0 && t >= st.window_end_ns) {
       st.sending = false;
       cv.notify_all();
       return;
     }
-    const bool warm = (cfg.warmup_s > 0 && st.window_start_ns < 0 && t < st.start_ns + seconds_to_ns(cfg.warmup_s)) ||
-                      (cfg.warmup_requests > 0 && st.warmup_sent < cfg.warmup_requests);
+    const bool warm = open_loop_warmup ? *open_loop_warmup
+                                       : (cfg.warmup_s > 0 && st.window_start_ns < 0 &&
+                                          t < st.start_ns + seconds_to_ns(cfg.warmup_s)) ||
+                                             (cfg.warmup_requests > 0 && st.warmup_sent < cfg.warmup_requests);
     if (warm) {
       ++st.warmup_sent;
     } else {
@@ -177,7 +190,8 @@ void LoadRunner::Impl::launch(std::int64_t user, TimeNs scheduled_ns) {
       }
       ++st.measured_sent;
     }
-    shape = user < 0 ? st.source->next_open() : st.source->next_for_user(user);
+    RequestSource& source = warm ? *st.warmup_source : *st.source;
+    shape = user < 0 ? source.next_open() : source.next_for_user(user);
     ++st.in_flight;
     rec.warmup = warm;
     rec.rec.request_id = next_id++;
@@ -190,7 +204,10 @@ void LoadRunner::Impl::launch(std::int64_t user, TimeNs scheduled_ns) {
                    user, warm ? 1 : 0, (scheduled_ns >= 0 ? scheduled_ns : t) - st.start_ns, shape.input_tokens,
                    shape.output_tokens, shape.sample_index);
   }
-  const PromptSample e = prompts.prompt(shape, cfg.seed, rec.rec.request_id);
+  const PromptSample e = plan ? prompts.prompt(shape, cfg.seed, rec.rec.request_id, *plan)
+                              : prompts.prompt(shape, cfg.seed, rec.rec.request_id);
+  rec.requested_input_tokens = e.input_tokens;
+  if (plan && shape.sample_index < 0) rec.prompt_pieces = plan->pieces_for(shape.input_tokens);
   // One entry per stream message (ack + one per token): no reallocation on the read path.
   rec.messages.reserve(static_cast<std::size_t>(std::max<std::int64_t>(e.max_new_tokens, 0)) + 2);
   rec.input_id = e.id;
@@ -262,6 +279,7 @@ void LoadRunner::Impl::complete(InFlight* c, LiveRecord rec, const CallOutcome& 
   std::lock_guard lk(mu);
   live.erase(c);
   --st.in_flight;
+  learn_prompt_tokens(rec);
   if (rec.warmup) {
     ++warmup_total;
     warmup_pending += request_line;
@@ -285,6 +303,18 @@ void LoadRunner::Impl::complete(InFlight* c, LiveRecord rec, const CallOutcome& 
   if (next) schedule_next(user, o, t_done);
   if (next || (!st.sending && st.in_flight == 0) || (!st.closed && cfg.max_in_flight > 0) || abort) {
     cv.notify_all();
+  }
+}
+
+void LoadRunner::Impl::learn_prompt_tokens(const LiveRecord& rec) {
+  if (!token_plan || token_plan->method == "tokenize" || rec.prompt_pieces < 0 || rec.rec.input_tokens <= 0) return;
+  // The common case, a response that agrees with the learned offset, copies nothing.
+  if (token_plan->method == "first-response" && rec.rec.input_tokens - rec.prompt_pieces == token_plan->offset_tokens) {
+    return;
+  }
+  PromptTokenPlan next = *token_plan;
+  if (learn_offset_from_response(next, rec.prompt_pieces, rec.rec.input_tokens)) {
+    token_plan = std::make_shared<const PromptTokenPlan>(std::move(next));
   }
 }
 
@@ -476,6 +506,7 @@ void LoadRunner::Impl::begin_stage(int s, StageWindow& w) {
     st.sending = true;
     st.start_ns = now_ns();
     st.source = prompts.stage_source(cfg.seed, closed ? cfg.concurrency[si] : cfg.rates[si]);
+    st.warmup_source = prompts.warmup_source(cfg.seed, closed ? cfg.concurrency[si] : cfg.rates[si]);
     delayed_launch.clear();
     if (closed && cfg.client_backoff) backoff.emplace(cfg.backoff, cfg.seed, static_cast<std::uint64_t>(s));
     else backoff.reset();
@@ -503,12 +534,11 @@ void LoadRunner::Impl::begin_stage(int s, StageWindow& w) {
 bool LoadRunner::Impl::control_stage(const std::atomic<bool>* stop, const std::atomic<bool>* cancel_now,
                                      const StageWindow& w, int nstages, bool tty) {
   const bool closed = !cfg.concurrency.empty();
-  std::optional<ArrivalProcess> arrivals;
-  TimeNs next_arrival = st.start_ns;
+  std::optional<OpenLoopSchedule> arrivals;
   if (!closed) {
     ArrivalSpec spec = parse_arrival(cfg.arrival);
     spec.rate_per_s = cfg.rates[static_cast<std::size_t>(w.stage)];
-    arrivals.emplace(stage_arrivals(spec, cfg.seed));
+    arrivals.emplace(spec, cfg.seed, st.start_ns, seconds_to_ns(cfg.warmup_s), cfg.warmup_requests);
   }
   bool interrupted = false;
   TimeNs cancelled_at = -1;  // when the rest in flight was cancelled (drain timeout, second signal)
@@ -556,15 +586,15 @@ bool LoadRunner::Impl::control_stage(const std::atomic<bool>* stop, const std::a
       std::cerr << "servetwin load: warning: requests still in flight 5 s after cancellation\n";
       break;
     }
-    if (sending && !closed && now >= next_arrival) {
+    if (sending && !closed && now >= arrivals->due_ns()) {
       bool slot = true;
       if (cfg.max_in_flight > 0) {
         std::lock_guard lk(mu);
         slot = st.in_flight < cfg.max_in_flight;
       }
       if (slot) {
-        launch(-1, next_arrival);
-        next_arrival += arrivals->next_gap_ns();
+        launch(-1, arrivals->due_ns(), arrivals->warmup());
+        arrivals->advance();
         continue;
       }
     }
@@ -576,7 +606,7 @@ bool LoadRunner::Impl::control_stage(const std::atomic<bool>* stop, const std::a
     std::unique_lock lk(mu);
     if (!launch_pending.empty()) continue;
     TimeNs wake = now + 20 * kNsPerMs;
-    if (sending && !closed && next_arrival > now) wake = std::min(wake, next_arrival);
+    if (sending && !closed && arrivals->due_ns() > now) wake = std::min(wake, arrivals->due_ns());
     cv.wait_until(lk, t0 + std::chrono::nanoseconds(wake));
   }
   return interrupted;
@@ -646,6 +676,7 @@ nlohmann::json LoadRunner::Impl::write_summary(LoadResult& result, const nlohman
   ScenarioResult sc;
   sc.name = fmt::format("live {} {}", to_string(cfg.protocol), cfg.target);
   sc.resolved_config = resolved_config(cfg, prompts, ready, *transport);
+  if (token_plan) sc.resolved_config["prompt_tokens"] = token_plan->to_json();
   std::vector<RequestRecord> recs;
   recs.reserve(result.records.size());
   for (const auto& r : result.records) recs.push_back(r.rec);
@@ -669,6 +700,7 @@ nlohmann::json LoadRunner::Impl::write_summary(LoadResult& result, const nlohman
                             {"tt_ack_ms", {{"n", a.n}, {"mean", a.mean}, {"p50", a.p50}, {"p99", a.p99}}},
                             {transport->status_counts_key(), codes}};
     if (!count_methods.empty()) stage["token_count_methods"] = count_methods;
+    stage["prompt_token_check"] = prompt_token_check(result.records, w.stage, token_plan.get());
     if (!w.client_backoff.is_null()) stage["client_backoff"] = w.client_backoff;
     sc.stages.push_back(std::move(stage));
     const auto llt = llm_load_test_json(cfg, w, result.records, t0_wall);
@@ -692,6 +724,13 @@ LoadResult LoadRunner::run(const std::atomic<bool>* stop, const std::atomic<bool
   // --ready-timeout 0: no check (an endpoint without a readiness route, or a test of request faults).
   const nlohmann::json ready =
       cfg.ready_timeout_s > 0 ? I.transport->wait_until_ready() : nlohmann::json{{"skipped", true}};
+  if (I.prompts.synthetic()) {
+    I.token_plan = std::make_shared<const PromptTokenPlan>(calibrate_prompt_tokens(*I.transport, cfg.seed));
+    if (cfg.progress) {
+      std::cerr << fmt::format("servetwin load: prompt tokens: {}, offset {}: {}\n", I.token_plan->method,
+                               I.token_plan->offset_tokens, I.token_plan->detail);
+    }
+  }
   I.transport->start(resolved_poll_threads(cfg.poll_threads));
   I.open_outputs();
 

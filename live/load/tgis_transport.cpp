@@ -1,4 +1,5 @@
-// TGIS (fmaas.GenerationService) over gRPC: GenerateStream / Generate, readiness by ModelInfo.
+// TGIS (fmaas.GenerationService) over gRPC: GenerateStream / Generate, readiness by ModelInfo,
+// the server's token counts by Tokenize (for synthetic prompts, prompt_tokens.hpp).
 // Requests as llm-load-test sends them: GREEDY, min/max_new_tokens from the dataset; streaming
 // asks for ResponseOptions.generated_tokens.
 #include <fmt/format.h>
@@ -53,6 +54,26 @@ class TgisTransport final : public GrpcTransport {
               {"max_new_tokens", resp.max_new_tokens()}};
     };
     return retry_until_ready(cfg_, what, attempt);
+  }
+
+  ServerTokenCounts count_tokens(const std::vector<std::string>& texts) override {
+    ServerTokenCounts out{"TGIS fmaas.GenerationService/Tokenize", {}, {}};
+    auto stub = fmaas::GenerationService::NewStub(make_grpc_channel(cfg_, 0));
+    grpc::ClientContext ctx;
+    set_attempt_deadline(ctx, std::chrono::seconds(10));
+    fmaas::BatchedTokenizeRequest req;
+    req.set_model_id(cfg_.model_id);
+    for (const auto& t : texts) req.add_requests()->set_text(t);
+    fmaas::BatchedTokenizeResponse resp;
+    const auto s = stub->Tokenize(&ctx, req, &resp);
+    if (!s.ok()) {
+      out.error = std::string(grpc_status_code_name(s.error_code())) + ": " + s.error_message();
+    } else if (resp.responses_size() != static_cast<int>(texts.size())) {
+      out.error = fmt::format("{} results for {} texts", resp.responses_size(), texts.size());
+    } else {
+      for (const auto& r : resp.responses()) out.counts.push_back(r.token_count());
+    }
+    return out;
   }
 
   void send(LiveRecord rec, std::int64_t user_slot, const PromptSample& e) override {

@@ -19,6 +19,10 @@ std::unique_ptr<Transport> make_transport(const LoadConfig& cfg, RequestHost& ho
   return nullptr;
 }
 
+ServerTokenCounts Transport::count_tokens(const std::vector<std::string>& /*texts*/) {
+  return {"", {}, "no tokenizer call in this protocol"};
+}
+
 const char* llm_load_test_plugin_name(const LoadConfig& cfg) {
   switch (cfg.protocol) {
     case Protocol::kTgis: return "tgis_grpc_plugin";

@@ -36,6 +36,10 @@ struct LiveRecord {
   std::string status_message;   // the protocol's status text
   std::string status_name;      // what the summary's status counts key on ("OK", "RESOURCE_EXHAUSTED", "429")
   std::string token_count_method;  // OpenAI: "usage" or "chunks" (gRPC: the server's cumulative count, "")
+  // The prompt's length as asked for (the drawn synthetic length, or the dataset's count), and for a
+  // synthetic prompt the pieces sent (-1: a dataset's text). rec.input_tokens is the server's count.
+  std::int64_t requested_input_tokens = 0;
+  std::int64_t prompt_pieces = -1;
   std::vector<std::pair<TimeNs, std::int64_t>> messages;  // arrival time, cumulative generated tokens
 };
 
@@ -64,6 +68,13 @@ struct CallOutcome {
 };
 
 class InFlight;
+
+// The server's own token count of some texts (its tokenizer, the tokens it adds included).
+struct ServerTokenCounts {
+  std::string call;                  // what was asked, e.g. "POST /tokenize"; "" = nothing
+  std::vector<std::int64_t> counts;  // one per text when the server counted them
+  std::string error;                 // why not (no such call, HTTP 404, UNIMPLEMENTED, ...); "" = counted
+};
 
 // What a transport sees of the runner core.
 class RequestHost {
@@ -162,6 +173,10 @@ class Transport {
   [[nodiscard]] virtual bool uses_tls() const = 0;
   // What this protocol adds to the summary's resolved_config (under its name); null = nothing.
   [[nodiscard]] virtual nlohmann::json resolved_config_extra() const { return nullptr; }
+  // The server's token count of each text through the protocol's tokenizer call, for synthetic
+  // prompts (prompt_tokens.hpp). Called from the control thread after wait_until_ready(), before
+  // start(); a few short requests that generate nothing. Never throws.
+  virtual ServerTokenCounts count_tokens(const std::vector<std::string>& texts);
 };
 
 // The transport for cfg.protocol. `host` outlives it.

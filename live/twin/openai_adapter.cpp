@@ -394,6 +394,14 @@ class OpenAiFrontEnd {
       if (!post) return ex->reply(not_allowed());
       return generate(path == "/v1/completions" ? Api::kCompletions : Api::kChat, req, ex);
     }
+    if (path == "/tokenize") {
+      if (!post) return ex->reply(not_allowed());
+      try {
+        return ex->reply(tokenize_reply(engine_, req.body));
+      } catch (const TwinStatus& s) {
+        return ex->reply(error_reply(s));
+      }
+    }
     if (req.method != "GET") return ex->reply(not_allowed());
     if (path == "/v1/models") return ex->reply(models());
     if (path == "/health") return ex->reply(HttpReply{200, "", "", {}});  // vLLM: 200, no body

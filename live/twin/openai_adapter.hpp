@@ -9,5 +9,7 @@ namespace servetwin::live {
 HttpHandler make_openai_handler(TwinEngine& engine);
 HttpHandler make_metrics_handler(TwinEngine& engine);
 HttpReply metrics_reply(TwinEngine& engine);
+// POST /tokenize (tokenize_adapter.cpp); throws TwinStatus on a bad request or another model.
+HttpReply tokenize_reply(const TwinEngine& engine, const std::string& body);
 
 }  // namespace servetwin::live

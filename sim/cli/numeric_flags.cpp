@@ -49,6 +49,23 @@ CLI::Option* add_number_flag(CLI::App& cmd, const std::string& name, std::option
       name, [&out, name, limit](const std::string& text) { out = parse_bounded(name, text, limit); }, help);
 }
 
+CLI::Option* add_duration_flag(CLI::App& cmd, const std::string& name, std::optional<double>& out, const Limit& limit,
+                               const std::string& help) {
+  return cmd.add_option_function<std::string>(
+      name,
+      [&out, name, limit](const std::string& text) {
+        double v = 0;
+        if (!parse_duration_seconds(text, v)) {
+          throw CLI::ValidationError(name + " '" + text + "': not a duration; allowed: " + kDurationForms + ", " +
+                                     describe_limit(limit));
+        }
+        const std::string problem = limit_violation(v, limit);
+        if (!problem.empty()) throw CLI::ValidationError(name + " " + text + ": " + problem);
+        out = v;
+      },
+      help);
+}
+
 CLI::Option* add_integer_flag(CLI::App& cmd, const std::string& name, std::optional<std::int64_t>& out,
                               const Limit& limit, const std::string& help) {
   return cmd.add_option_function<std::string>(

@@ -20,6 +20,10 @@ CLI::Option* add_integer_flag(CLI::App& cmd, const std::string& name, std::optio
 // Comma-separated list, each item checked against `limit`.
 CLI::Option* add_number_list_flag(CLI::App& cmd, const std::string& name, std::vector<double>& out,
                                   const Limit& limit, const std::string& help);
+// A duration in seconds within `limit`: "500ms", "30s", "2m", "1h" or a bare number of seconds
+// (parse_duration_seconds; `predict` and `load` read --duration alike).
+CLI::Option* add_duration_flag(CLI::App& cmd, const std::string& name, std::optional<double>& out, const Limit& limit,
+                               const std::string& help);
 // A seed: any integer in [0, 2^64 - 1].
 CLI::Option* add_seed_flag(CLI::App& cmd, const std::string& name, std::optional<std::uint64_t>& out,
                            const std::string& help);

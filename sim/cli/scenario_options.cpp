@@ -49,7 +49,8 @@ void add_scenario_options(CLI::App& cmd, ScenarioOptions& o) {
   cmd.add_option("--scenario", o.scenario_file, "Scenario YAML file (configs/scenarios)");
   add_workload_options(cmd, o);
   cmd.add_option("--trace", o.trace, "Trace CSV: arrived_at,num_prefill_tokens,num_decode_tokens");
-  add_number_flag(cmd, "--duration", o.duration_s, limits::kDurationS, "Stage length in seconds (default 240)");
+  add_duration_flag(cmd, "--duration", o.duration_s, limits::kDurationS,
+                    "Stage length: 30s, 2m, 500ms or a bare number of seconds (default 240)");
   add_integer_flag(cmd, "--requests", o.requests, limits::kRequests, "Stop sending after this many requests per stage");
   add_bytes_flag(cmd, "--max-memory", o.max_memory_bytes,
                  "Refuse a run predicted to need more memory, e.g. 4GB (default: 1 GB or a quarter of RAM if less)");

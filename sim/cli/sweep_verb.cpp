@@ -231,7 +231,8 @@ const VerbRegistration kSweep{Verb{
       cmd.add_option("--engine-set", o->engine_set, "Override an engine setting, KEY=VALUE (repeatable)");
       cmd.add_option("--workload", o->workload, "Catalog workload (default openorca-32)");
       cmd.add_option("--slo", o->slo, "Constraints, e.g. ttft_p99_ms<=2000,tpot_mean_ms<=100");
-      add_number_flag(cmd, "--duration", o->duration_s, limits::kDurationS, "Seconds per point (default 240)");
+      add_duration_flag(cmd, "--duration", o->duration_s, limits::kDurationS,
+                        "Per point: 30s, 2m, 500ms or a bare number of seconds (default 240)");
       add_seed_flag(cmd, "--seed", o->seed, "Seed (default 42)");
       add_integer_flag(cmd, "--jobs", o->jobs, limits::kJobs,
                        "Parallel simulations per process (default: the cores, shared among MPI ranks)");

@@ -1,5 +1,6 @@
 #include "sim/core/parse_number.hpp"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <system_error>
@@ -38,6 +39,27 @@ bool parse_int64(std::string_view text, std::int64_t& out) { return parse_whole(
 bool parse_uint64(std::string_view text, std::uint64_t& out) {
   if (!text.empty() && text.front() == '-') return false;
   return parse_whole(text, out);
+}
+
+bool parse_duration_seconds(std::string_view text, double& out) {
+  struct Unit {
+    std::string_view suffix;
+    double seconds;
+  };
+  // "ms" before "s" and "m": the longest suffix that matches.
+  static constexpr std::array<Unit, 4> kUnits{{{"ms", 1e-3}, {"s", 1}, {"m", 60}, {"h", 3600}}};
+  double factor = 1;
+  for (const Unit& u : kUnits) {
+    if (text.size() > u.suffix.size() && text.substr(text.size() - u.suffix.size()) == u.suffix) {
+      text.remove_suffix(u.suffix.size());
+      factor = u.seconds;
+      break;
+    }
+  }
+  double v = 0;
+  if (!parse_finite_double(text, v) || !std::isfinite(v * factor)) return false;
+  out = v * factor;
+  return true;
 }
 
 }  // namespace servetwin

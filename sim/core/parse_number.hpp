@@ -17,4 +17,10 @@ bool parse_int64(std::string_view text, std::int64_t& out);
 // A non-negative whole decimal integer up to 2^64 - 1 (seeds); false for "-1".
 bool parse_uint64(std::string_view text, std::uint64_t& out);
 
+// A duration in seconds: a finite number with an optional unit ms | s | m | h ("500ms", "30s", "2m",
+// "1.5h"; a bare number is seconds), as `predict` and `load` both read --duration. False otherwise.
+bool parse_duration_seconds(std::string_view text, double& out);
+// The forms parse_duration_seconds accepts, for messages.
+inline constexpr const char* kDurationForms = "a number with unit ms, s, m or h (500ms, 30s, 2m; a bare number is seconds)";
+
 }  // namespace servetwin

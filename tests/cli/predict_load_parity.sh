@@ -31,15 +31,18 @@ run_pair() {
 cat > "$tmp/compare.py" <<'PY'
 import csv, sys
 predict = list(csv.DictReader(open(sys.argv[1] + "/requests.csv")))
-sched = [r for r in csv.DictReader(open(sys.argv[2] + "/schedule.csv")) if r["warmup"] == "0"]
+sent = list(csv.DictReader(open(sys.argv[2] + "/schedule.csv")))
+sched = [r for r in sent if r["warmup"] == "0"]
 served = {r["request_id"]: r for r in csv.DictReader(open(sys.argv[2] + "/requests.csv"))}
 mode = sys.argv[3]
 predict.sort(key=lambda r: int(r["request_id"]))
+# After warm-up requests the measured arrivals start where the warm-up ended: compare times from there.
+shift = int(sched[0]["scheduled_ns"]) - int(predict[0]["arrival_ns"]) if len(sched) < len(sent) and sched and predict else 0
 def lengths(r): return (int(r["input_tokens"]), int(r["output_tokens"]))
 if mode == "open":
     if len(predict) != len(sched): sys.exit(f"{len(predict)} predicted requests, {len(sched)} sent")
     for i, (p, s) in enumerate(zip(predict, sched)):
-        if int(p["arrival_ns"]) != int(s["scheduled_ns"]):
+        if int(p["arrival_ns"]) != int(s["scheduled_ns"]) - shift:
             sys.exit(f"request {i}: predict arrives at {p['arrival_ns']} ns, load scheduled {s['scheduled_ns']} ns")
         if lengths(p) != lengths(s): sys.exit(f"request {i}: predict {lengths(p)}, load {lengths(s)}")
 else:
@@ -71,6 +74,26 @@ ds="$shared/datasets/llm-load-test/SISO_normal_granite-3.1-8b-instruct.jsonl"
 run_pair 7 closed --concurrency 3 --requests 24 --dataset "$ds"
 python3 "$tmp/compare.py" "$tmp/closed-predict" "$tmp/closed-load" closed || fail "closed loop, same seed"
 
+# Warm-up requests draw from their own sequence: the measured requests are predict's (open loop: the same
+# lengths and gaps, from the end of the warm-up; closed loop: each user's sequence from its first measured one).
+run_load_only() {  # run_load_only NAME FLAGS...: load alone (predict has no warm-up)
+  local name=$1; shift
+  "$bin" load --protocol openai-completions --target "$url" "${deploy[@]}" --seed 7 "$@" --quiet --out "$tmp/$name" \
+    > "$tmp/$name.log" 2>&1 || { cat "$tmp/$name.log"; fail "load $name"; }
+}
+run_load_only warm-open "${open_flags[@]}" --warmup 5
+python3 "$tmp/compare.py" "$tmp/open-predict" "$tmp/warm-open" open usage || fail "open loop after 5 warm-up requests"
+run_load_only warm-timed "${open_flags[@]}" --warmup 1s
+python3 "$tmp/compare.py" "$tmp/open-predict" "$tmp/warm-timed" open usage || fail "open loop after a 1 s warm-up"
+run_load_only warm-closed --concurrency 3 --requests 24 --dataset "$ds" --warmup 4
+python3 "$tmp/compare.py" "$tmp/closed-predict" "$tmp/warm-closed" closed || fail "closed loop after 4 warm-up requests"
+
+# No workload flag: load sends predict's default workload (openorca-32), the same requests.
+run_pair 7 default --rate 10 --requests 12
+python3 "$tmp/compare.py" "$tmp/default-predict" "$tmp/default-load" open || fail "default workload, same seed"
+python3 -c "import json,sys; p=json.load(open(sys.argv[1]))['scenarios'][0]['resolved_config']['dataset']['path']; sys.exit(0 if p == 'workload:openorca-32' else p)" \
+  "$tmp/default-load/summary.json" || fail "load's default workload not recorded"
+
 # The comparison can fail: another seed gives other arrival times and prompts.
 run_pair 8 other "${open_flags[@]}"
 if python3 "$tmp/compare.py" "$tmp/other-predict" "$tmp/other-load" open > "$tmp/other.txt" 2>&1; then
@@ -87,5 +110,16 @@ for verb in predict load; do
   expect_exit2 "--input-tokens '12.5'" "${args[@]}" --input-tokens 12.5 --output-tokens 8
   expect_exit2 "give both --input-tokens and --output-tokens" "${args[@]}" --input-tokens 8
   expect_exit2 "allowed: poisson, constant, gamma:CV" "${args[@]}" --input-tokens 8 --output-tokens 8 --arrival bursty
+  # --duration: the same forms in both verbs (a time with unit ms, s, m, h, or bare seconds).
+  dargs=("$bin" "$verb" "${deploy[@]}" --rate 1)  # no --requests: load refuses it beside --duration
+  [[ $verb == load ]] && dargs+=(--target "$url" --protocol openai-completions --out "$tmp/bad")
+  expect_exit2 "--duration '5x': not a duration; allowed: a number with unit ms, s, m or h" "${dargs[@]}" --duration 5x
+  expect_exit2 "--duration 0s: " "${dargs[@]}" --duration 0s
+done
+# A duration with a unit is the same stage as its seconds (predict: the resolved duration_s).
+for d in 90 90s 1.5m 90000ms; do
+  "$bin" predict "${deploy[@]}" --rate 1 --duration "$d" --json > "$tmp/dur-$d.json" 2> /dev/null || fail "predict --duration $d"
+  python3 -c "import json,sys; d=json.load(open(sys.argv[1]))['scenarios'][0]['resolved_config']['duration_s']; sys.exit(0 if d == 90 else f'--duration {sys.argv[2]}: {d}')" "$tmp/dur-$d.json" "$d" \
+    || fail "predict --duration $d"
 done
 echo OK

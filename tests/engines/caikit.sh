@@ -5,7 +5,7 @@
 # length and the tokenizer's input count, as reported through Caikit; the stream is one message with
 # the input count, then one per token (cumulative 0..16); `mm-model-id` routing: an unknown id is
 # NOT_FOUND; the adapter's INVALID_ARGUMENT errors (prompt too long, max_new_tokens over 1024) come
-# through Caikit unchanged.
+# through Caikit unchanged. Synthetic prompts: the offset from the first (warm-up) response, then exact.
 # Usage (ctest): bash caikit.sh <servetwin-binary> <repo-dir>
 set -euo pipefail
 bin=$1
@@ -29,8 +29,13 @@ run_load unary tiny-llama ok 4 --unary
 run_load wrong-model no-such-model ok 2
 run_load too-long tiny-llama too-long 1
 run_load too-many tiny-llama too-many 1
+# Synthetic prompts (issue 16 item 4): Caikit has no tokenizer call, so the first response's input count
+# teaches the offset (vLLM's BOS); the 2 warm-up requests take it, the measured ones are exact.
+"$bin" load --target "$target" --protocol caikit --model-id tiny-llama --input-tokens uniform:8,300 --output-tokens 16 \
+  --concurrency 2 --requests 6 --warmup 2 --seed 5 --timeout 120s --out "$tmp/synthetic" --quiet > "$tmp/synthetic.log" 2>&1 \
+  || { cat "$tmp/synthetic.log"; fail "load synthetic"; }
 
-/usr/bin/python3 - "$tmp" <<'PY'
+/usr/bin/python3 - "$tmp" "$(dirname "$0")" <<'PY'
 import csv, sys
 tmp = sys.argv[1]
 for mode in ("stream", "unary"):
@@ -53,5 +58,8 @@ for case, text in expect.items():
     rows = list(csv.DictReader(open(f"{tmp}/{case}/requests.csv")))
     assert rows and all(r["status"] == "error" and text in r["error"] for r in rows), (case, rows)
     print(f"ok: {case}: error '{rows[0]['error']}'")
+sys.path.insert(0, sys.argv[2])
+from load_checks import synthetic_exact
+synthetic_exact(f"{tmp}/synthetic", 6, 16, "first-response", 1)  # Caikit: no tokenizer call
 PY
 echo "PASS"

@@ -4,6 +4,7 @@ A run directory (`load --out DIR`) holds requests.csv (one row per request) and 
 stream message: the cumulative generated-token count when it arrived).
 """
 import csv
+import json
 
 
 def load_rows(run_dir, n_requests, input_tokens, output_tokens, stop_reason=None):
@@ -33,3 +34,24 @@ def merged_tokens(token_steps, output_tokens):
     assert token_steps and token_steps[-1] == output_tokens, token_steps
     assert all(b > a for a, b in zip(token_steps, token_steps[1:])), token_steps
     return output_tokens - len(token_steps)
+
+
+def synthetic_exact(run_dir, n_requests, output_tokens, method, offset):
+    """A synthetic run (`load --input-tokens`): every measured request ok with the forced output length, its
+    prompt as the server counted it (requests.csv input_tokens) = the length drawn for it (schedule.csv), and
+    summary.json's plan (resolved_config.prompt_tokens) and check (stages[0].prompt_token_check) agree.
+    Returns (rows, plan)."""
+    asked = {r["request_id"]: int(r["input_tokens"]) for r in csv.DictReader(open(f"{run_dir}/schedule.csv"))}
+    rows = list(csv.DictReader(open(f"{run_dir}/requests.csv")))
+    assert len(rows) == n_requests, (run_dir, rows)
+    for r in rows:
+        assert r["status"] == "ok" and int(r["output_tokens"]) == output_tokens, (run_dir, r)
+        assert int(r["input_tokens"]) == asked[r["request_id"]], (run_dir, r["request_id"], r["input_tokens"],
+                                                                  asked[r["request_id"]])
+    summary = json.load(open(f"{run_dir}/summary.json"))["scenarios"][0]
+    plan, check = summary["resolved_config"]["prompt_tokens"], summary["stages"][0]["prompt_token_check"]
+    assert plan["method"] == method and plan["offset_tokens"] == offset, plan
+    assert check["mismatches"] == 0 and check["requests_counted"] == n_requests, check
+    print(f"ok: {n_requests} synthetic prompts of {sorted(int(r['input_tokens']) for r in rows)} tokens, each counted "
+          f"so by the server; plan: {plan['detail']}")
+    return rows, plan

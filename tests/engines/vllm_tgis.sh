@@ -6,7 +6,8 @@
 # fewer, when vLLM merges deltas for a lagging consumer; counted) with a cumulative count that ends at the length, and the totals equal to the server's own Prometheus
 # counters (vllm:prompt_tokens_total, vllm:generation_tokens_total). Error cases recorded as the
 # server reports them: a prompt over max_model_len and max_new_tokens over the adapter's limit
-# (both INVALID_ARGUMENT with the adapter's message).
+# (both INVALID_ARGUMENT with the adapter's message). Synthetic prompts (--input-tokens) have exactly
+# the drawn length as the server counts it (the adapter's Tokenize, asked before the load).
 # Usage (ctest): bash vllm_tgis.sh <servetwin-binary> <repo-dir>
 set -euo pipefail
 bin=$1
@@ -35,6 +36,11 @@ prompt0=$(scrape vllm:prompt_tokens_total)
 gen0=$(scrape vllm:generation_tokens_total)
 run_load stream "$tmp/ok.jsonl" 6
 run_load unary "$tmp/ok.jsonl" 6 --unary
+# Synthetic prompts (issue 16 item 4): the runner asks the adapter's Tokenize before the load, so the
+# server's input_token_count equals each drawn --input-tokens length exactly (vLLM adds a BOS).
+"$bin" load --target "$target" --protocol tgis --model-id tiny-llama --input-tokens uniform:8,300 --output-tokens 16 \
+  --concurrency 2 --requests 6 --seed 5 --timeout 120s --out "$tmp/synthetic" --quiet > "$tmp/synthetic.log" 2>&1 \
+  || { cat "$tmp/synthetic.log"; fail "load synthetic"; }
 prompt1=$(scrape vllm:prompt_tokens_total)
 gen1=$(scrape vllm:generation_tokens_total)
 
@@ -42,7 +48,7 @@ gen1=$(scrape vllm:generation_tokens_total)
 import json, sys
 tmp, server_prompt, server_gen = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 sys.path.insert(0, sys.argv[4])
-from load_checks import load_rows, merged_tokens
+from load_checks import load_rows, merged_tokens, synthetic_exact
 total_in = total_out = merged = 0
 for mode in ("stream", "unary"):
     rows, counts = load_rows(f"{tmp}/{mode}", 6, 40, 16, stop_reason="MAX_TOKENS")
@@ -54,9 +60,13 @@ for mode in ("stream", "unary"):
             merged += merged_tokens(c[1:], 16)
     stage = json.load(open(f"{tmp}/{mode}/summary.json"))["scenarios"][0]["stages"][0]
     assert stage["metrics"]["completed"] == 6 and stage["grpc_status_counts"] == {"OK": 6}, stage
-# The server's counters also saw the readiness probe (ModelInfo: no tokens), nothing else.
+# Synthetic: each request's server count (input_token_count) = the length drawn for it.
+rows, _ = synthetic_exact(f"{tmp}/synthetic", 6, 16, "tokenize", 1)
+total_in += sum(int(r["input_tokens"]) for r in rows)
+total_out += sum(int(r["output_tokens"]) for r in rows)
+# The server's counters also saw the readiness probe (ModelInfo) and Tokenize (no tokens), nothing else.
 assert (server_prompt, server_gen) == (total_in, total_out), (server_prompt, server_gen, total_in, total_out)
-print(f"ok: 12 requests, {total_in} prompt / {total_out} generated tokens = the server's counters; "
+print(f"ok: 18 requests, {total_in} prompt / {total_out} generated tokens = the server's counters; "
       f"{merged} of 96 streamed tokens arrived merged with the next")
 PY
 

@@ -248,7 +248,7 @@ bool FakeOpenAiServer::Impl::answer(Stream& s, tcp::socket& sock, const http::re
   const std::int64_t n = r.body.value(chat ? "max_completion_tokens" : "max_tokens", 16);
   if (!r.body.value("stream", false)) {
     return write_json(s, http::status::ok,
-                      !reply.raw_body.empty() ? reply.raw_body : whole_response_json(chat, n, prompt_tokens_of(r.body)),
+                      !reply.raw_body.empty() ? reply.raw_body : whole_response_json(chat, n, prompt_tokens_of(r.body) + reply.prompt_token_offset),
                       req.keep_alive());
   }
   return stream(s, sock, req, r, reply);
@@ -298,7 +298,7 @@ bool FakeOpenAiServer::Impl::stream(Stream& s, tcp::socket& sock, const http::re
     }
     const bool include_usage =
         r.body.contains("stream_options") && r.body["stream_options"].value("include_usage", false);
-    if (reply.usage && include_usage) send("data: " + usage_json(chat, prompt_tokens_of(r.body), n) + "\n\n");
+    if (reply.usage && include_usage) send("data: " + usage_json(chat, prompt_tokens_of(r.body) + reply.prompt_token_offset, n) + "\n\n");
     send("data: [DONE]\n\n");
   }
   if (!ec) asio::write(s, http::make_chunk_last(), ec);

@@ -23,6 +23,7 @@ struct FakeOpenAiReply {
   bool usage = true;                 // streams: send the usage chunk (when the client asked for it)
   std::size_t chunk_bytes = 0;       // 0: one HTTP chunk per SSE event; N: the body in N-byte chunks
   int token_gap_us = 0;              // pause before each token after the first (benchmark pacing)
+  int prompt_token_offset = 0;       // added to usage.prompt_tokens (a server that prepends a BOS: 1)
   // Replayed as is instead of the generated answer: the SSE body of a stream, the JSON of a
   // non-streaming answer, or the error body of kStatus (e.g. a real server's transcript).
   std::string raw_body;

@@ -609,5 +609,34 @@ TEST(TwinHttpWire, StreamedCompletionIsHeaderThenWholeEventChunksThenTheLastChun
   EXPECT_NE(sse.find("data: [DONE]\n\n"), std::string::npos);
 }
 
+// POST /tokenize as vLLM answers it (TokenizeResponse: count, max_model_len, tokens, token_strs):
+// the count the twin charges the prompt (usage.prompt_tokens), so a runner can ask the twin and a real
+// server the same way; chat messages count as the chat request does; another model is vLLM's 404.
+TEST(TwinOpenAi, TokenizeCountsWhatUsageCharges) {
+  OpenAiTwin t;
+  const auto r = post(t.port, "/tokenize", {{"model", "m"}, {"prompt", kPrompt}});
+  ASSERT_EQ(r.status, 200U) << r.body;
+  const auto j = json::parse(r.body);
+  EXPECT_EQ(j["count"], 4);
+  EXPECT_EQ(j["tokens"].size(), 4U);
+  EXPECT_EQ(j["max_model_len"], 4096);
+  EXPECT_TRUE(j["token_strs"].is_null());
+  const auto strs = json::parse(post(t.port, "/tokenize", {{"prompt", kPrompt}, {"return_token_strs", true}}).body);
+  EXPECT_EQ(strs["token_strs"], json::array({"0123", "4567", "89ab", "cdef"}));
+  EXPECT_EQ(strs["tokens"], j["tokens"]);
+  const json msgs = json::array({{{"role", "user"}, {"content", kPrompt + kPrompt}}});
+  EXPECT_EQ(json::parse(post(t.port, "/tokenize", {{"messages", msgs}}).body)["count"], 8);
+  const auto usage = json::parse(post(t.port, "/v1/completions", {{"prompt", kPrompt}, {"max_tokens", 1}}).body);
+  EXPECT_EQ(usage["usage"]["prompt_tokens"], j["count"]);
+  const auto wrong = post(t.port, "/tokenize", {{"model", "other"}, {"prompt", kPrompt}});
+  EXPECT_EQ(wrong.status, 404U);
+  EXPECT_EQ(json::parse(wrong.body)["error"]["message"], "The model `other` does not exist.");
+  EXPECT_EQ(post(t.port, "/tokenize", {{"max_tokens", 1}}).status, 400U);
+  EXPECT_EQ(get(t.port, "/tokenize").status, 405U);
+  const auto real = transcript("vllm-0.11.2-tokenize.json");
+  if (!std::filesystem::exists(real)) GTEST_SKIP() << "no vLLM transcript at " << real;
+  EXPECT_EQ(shape(nlohmann::ordered_json::parse(r.body)), shape(nlohmann::ordered_json::parse(read_file(real))));
+}
+
 }  // namespace
 }  // namespace servetwin::testing

@@ -37,6 +37,28 @@ TEST(StrictNumbers, IntegersRejectFractionsExponentsAndOverflow) {
   EXPECT_FALSE(parse_uint64("18446744073709551616", u));
 }
 
+// --duration in predict, sweep and load: a number with unit ms, s, m or h, or bare seconds.
+TEST(StrictNumbers, DurationsTakeOneUnitOrNone) {
+  double v = -1;
+  ASSERT_TRUE(parse_duration_seconds("90", v));
+  EXPECT_DOUBLE_EQ(v, 90);
+  ASSERT_TRUE(parse_duration_seconds("90s", v));
+  EXPECT_DOUBLE_EQ(v, 90);
+  ASSERT_TRUE(parse_duration_seconds("1.5m", v));
+  EXPECT_DOUBLE_EQ(v, 90);
+  ASSERT_TRUE(parse_duration_seconds("90000ms", v));
+  EXPECT_DOUBLE_EQ(v, 90);
+  ASSERT_TRUE(parse_duration_seconds("2h", v));
+  EXPECT_DOUBLE_EQ(v, 7200);
+  ASSERT_TRUE(parse_duration_seconds("-1s", v));  // the sign is the caller's range check
+  EXPECT_DOUBLE_EQ(v, -1);
+  for (const char* bad : {"", "s", "5x", "5 s", " 5s", "5sec", "5ss", "nan", "infs", "1e400s", "5s5"}) {
+    v = -7;
+    EXPECT_FALSE(parse_duration_seconds(bad, v)) << bad;
+    EXPECT_DOUBLE_EQ(v, -7) << bad;
+  }
+}
+
 TEST(Limits, NamesTheRangeAndRejectsNonIntegers) {
   EXPECT_EQ(limit_violation(512, limits::kConcurrency), "");
   EXPECT_EQ(limit_violation(1e9, limits::kConcurrency), "out of range; allowed: an integer in [1, 10000] users");
