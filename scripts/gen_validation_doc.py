@@ -127,6 +127,10 @@ def main():
                 w(f"- {reason} ({len(ids)} rows): " + ", ".join(f"`{i}`" for i in ids))
             w("")
     interval_section(w, report)
+    # Static text: the BLIS tail diagnosis (issue 17), prose with its own measured numbers.
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "validation_blis_tails.md")) as f:
+        w(f.read().rstrip("\n"))
+    w("")
     w("## Metric definitions")
     w("")
     for k, v in report.get("metric_notes", {}).items():

@@ -216,7 +216,8 @@ EntryNames add_workload(Catalog& c, const yamlx::DocNode& root, const std::strin
   const MapReader r(root, file, "",
                     with_common({"aliases", "type", "description", "dataset_file", "dataset_format", "token_counts_file",
                                  "tokenizer", "input", "output", "system_prompt_tokens", "question_tokens",
-                                 "output_tokens", "num_groups", "users_per_group", "stages", "extra"}),
+                                 "output_tokens", "num_groups", "users_per_group", "prompts_in_rotation", "stages",
+                                 "extra"}),
                     root.line());
   WorkloadSpec w = parse_workload(r, config_dir);
   // The spellings published rows use (validate: sharegpt_v3, ...).

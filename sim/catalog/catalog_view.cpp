@@ -244,7 +244,8 @@ nlohmann::json entry_json(const Catalog& c, const std::string& kind_in, const st
     j = {{"name", w.name}, {"type", w.kind}, {"description", w.description}, {"dataset_file", w.dataset_file},
          {"dataset_format", w.dataset_format}, {"token_counts_file", w.token_counts_file}, {"tokenizer", w.tokenizer},
          {"input", dist_json(w.input)}, {"output", dist_json(w.output)}, {"num_groups", w.num_groups},
-         {"users_per_group", w.users_per_group}, {"system_prompt_tokens", w.system_prompt_tokens},
+         {"users_per_group", w.users_per_group}, {"prompts_in_rotation", w.prompts_in_rotation},
+         {"system_prompt_tokens", w.system_prompt_tokens},
          {"question_tokens", w.question_tokens}, {"output_tokens", w.output_tokens}, {"stages", stages},
          {"extra", w.extra}};
   } else {

@@ -218,7 +218,8 @@ WorkloadSpec parse_workload(const MapReader& r, const std::filesystem::path& con
   need("tokenizer", file_based);
   need("input", w.kind == "synthetic");
   need("output", w.kind == "synthetic");
-  for (const char* k : {"system_prompt_tokens", "question_tokens", "output_tokens", "num_groups", "users_per_group"}) {
+  for (const char* k : {"system_prompt_tokens", "question_tokens", "output_tokens", "num_groups", "users_per_group",
+                        "prompts_in_rotation"}) {
     need(k, w.kind == "shared_prefix");
   }
   if (file_based) {
@@ -252,6 +253,7 @@ WorkloadSpec parse_workload(const MapReader& r, const std::filesystem::path& con
     w.output_tokens = r.sourced_int("output_tokens", Range::between(1, 1e7), true);
     w.num_groups = r.sourced_int("num_groups", Range::between(1, 1e6), false, 0);
     w.users_per_group = r.sourced_int("users_per_group", Range::between(1, 1e6), false, 0);
+    w.prompts_in_rotation = r.sourced_int("prompts_in_rotation", Range::between(1, 1e6), false, 0);
   }
   for (const auto& s : r.child_list("stages", {"rate_rps", "duration_s"}, false)) {
     WorkloadSpec::Stage st;

@@ -147,6 +147,11 @@ struct WorkloadSpec {
   // shared_prefix (inference-perf): system prompt shared by users of a group
   int num_groups = 0, users_per_group = 0;
   int system_prompt_tokens = 0, question_tokens = 0, output_tokens = 0;
+  // > 0: the load generator pre-generates this many whole prompts (system prompt + question) and sends them
+  // in rotation, request k sending prompt k mod N, so each prompt repeats verbatim (inference-perf's
+  // shared_prefix datagen: num_groups x num_prompts_per_group prompts, data_index % len(prompts)).
+  // 0: every request has its own question; only the group's system prompt is shared.
+  int prompts_in_rotation = 0;
   std::string token_counts_file;    // relative to configs/: per-entry token counts (dataset kind)
   std::string tokenizer;            // tokenizer the dataset's token counts refer to
   // Published load stages that go with the workload (shared_prefix: the BLIS stage schedule).

@@ -90,6 +90,7 @@ void EngineBase::maybe_start_step() {
   const auto duration = std::max<TimeNs>(1, static_cast<TimeNs>(std::llround(current_.cost.total_ns)));
   current_.end_ns = now() + duration;
   busy_ = true;
+  ++steps_started_;
   if (step_observer_) step_observer_(current_);
   for (auto& item : current_.items) {
     if (item.req->rec.ack_ns < 0) item.req->rec.ack_ns = now();

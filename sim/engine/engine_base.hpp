@@ -91,6 +91,9 @@ class EngineBase : public ServingSim {
   // For engines: kick the step loop (e.g. after an admission changed what can run).
   void maybe_start_step();
   [[nodiscard]] TimeNs now() const { return queue_.now(); }
+  // Whether a step is executing now, and how many steps have started so far (the running one included).
+  [[nodiscard]] bool step_running() const { return busy_; }
+  [[nodiscard]] std::uint64_t steps_started() const { return steps_started_; }
   void finish_request(SimRequest& req, RequestStatus status, const std::string& error = "");
 
   EventQueue& queue_;
@@ -110,6 +113,7 @@ class EngineBase : public ServingSim {
   std::unordered_map<std::uint64_t, std::unique_ptr<SimRequest>> live_;  // lookup only, never iterated
   std::size_t in_flight_ = 0;
   bool busy_ = false;
+  std::uint64_t steps_started_ = 0;
   Step current_;
   // Statistics.
   std::uint64_t steps_ = 0, prefill_steps_ = 0, mixed_steps_ = 0, decode_steps_ = 0;

@@ -32,6 +32,9 @@ VllmEngine::VllmEngine(EventQueue& queue, SimListener* listener, CostModel cost,
   if (limits_.chunked_prefill && mode_ != Mode::kV1) {
     throw ConfigError("vllm: enable_chunked_prefill is modelled for scheduler v1 only; allowed with v0/static: false");
   }
+  if (async_scheduling_ && mode_ != Mode::kV1) {
+    throw ConfigError("vllm: async_scheduling is modelled for scheduler v1 only; allowed with v0/static: false");
+  }
   if (limits_.prefill_padding && mode_ != Mode::kV0) {
     throw ConfigError("vllm: prefill_padding is modelled for scheduler v0 only; allowed with v1/static: false");
   }
@@ -81,6 +84,7 @@ VllmEngine::KvSizing VllmEngine::read_settings(const ModelSpec& model, const Gpu
   api_finish_ns_ = static_cast<TimeNs>(s.number("api_finish_ns", 0, 0, 1e12));
   api_token_ns_ = s.number("api_token_ns", 0, 0, 1e10);
   kv_offload_bytes_ = s.number("kv_cpu_offload_bytes", 0, 0, 1e14);
+  async_scheduling_ = s.flag("async_scheduling", false);
   // Which validation rows the preset's fitted values came from; `servetwin validate` refuses to
   // score those rows with this preset (configs/validation/sources/*.yaml define each set).
   (void)s.text("fitted_on", "none");
@@ -158,11 +162,11 @@ EngineBase::Admission VllmEngine::admit(SimRequest& req) {
       if (it == api_pending_.end()) return;  // cancelled meanwhile
       SimRequest* r = it->second;
       api_pending_.erase(it);
-      commit_.enqueue(r);
+      enqueue_for_scheduler(r);
       maybe_start_step();
     }, EventPriority::kArrival);
   } else {
-    commit_.enqueue(&req);
+    enqueue_for_scheduler(&req);
   }
   if (mode_ == Mode::kStatic && !state_.batch_forming()) {
     // A static batch is the requests submitted together: form it after every arrival at this instant
@@ -176,8 +180,37 @@ EngineBase::Admission VllmEngine::admit(SimRequest& req) {
   return {};
 }
 
-bool VllmEngine::plan_step(TimeNs /*now*/, Step& step) {
-  const bool any = planner_->plan(state_, commit_, step);
+// Async scheduling (vllm_scheduling.md §1.3; V1 EngineCore with a batch queue of two): while step N runs on
+// the GPU, step N+1 is already scheduled, and the engine core drains its input queue only between steps. A
+// request that arrives while step N runs is first seen when step N+2 is scheduled, so under load its first
+// token comes one step later than with synchronous scheduling. An idle engine core schedules it at once, and
+// requests arriving at the instant a step was planned count as drained with it (a burst at t = 0).
+void VllmEngine::enqueue_for_scheduler(SimRequest* r) {
+  if (async_scheduling_ && step_running() && now() > planned_at_ns_) {
+    async_held_.push_back({r, steps_started()});
+  } else {
+    commit_.enqueue(r);
+  }
+}
+
+void VllmEngine::release_async_held(bool all) {
+  // Planning step steps_started() + 1 now: requests held during step `tag` join from step tag + 2 on.
+  auto seen = [&](const AsyncHeld& h) { return all || h.tag < steps_started(); };
+  for (const AsyncHeld& h : async_held_) {
+    if (seen(h)) commit_.enqueue(h.req);
+  }
+  async_held_.erase(std::remove_if(async_held_.begin(), async_held_.end(), seen), async_held_.end());
+}
+
+bool VllmEngine::plan_step(TimeNs now, Step& step) {
+  planned_at_ns_ = now;
+  release_async_held(false);
+  bool any = planner_->plan(state_, commit_, step);
+  if (!any && !async_held_.empty()) {
+    // Nothing else to run: the scheduled-ahead step was empty, so the held requests go now.
+    release_async_held(true);
+    any = planner_->plan(state_, commit_, step);
+  }
   update_ledger();
   if (any && observer_) observer_(step, state_.free_blocks());
   return any;
@@ -203,6 +236,9 @@ void VllmEngine::on_step_done(const Step& step) {
 void VllmEngine::on_cancel(SimRequest& req) {
   if (state_.seq(&req).req != &req) return;
   api_pending_.erase(req.in.id);
+  async_held_.erase(std::remove_if(async_held_.begin(), async_held_.end(),
+                                   [&](const AsyncHeld& h) { return h.req == &req; }),
+                    async_held_.end());
   commit_.close(req);
   commit_.remove(&req);
   update_ledger();

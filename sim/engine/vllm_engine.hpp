@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 #include "sim/engine/batch_planner.hpp"
 #include "sim/engine/capacity_policy.hpp"
@@ -57,6 +58,11 @@ class VllmEngine final : public EngineBase {
   // Sizes the paged KV cache from the memory left after weights and activations (§3).
   BlockPool size_kv_cache(const ModelSpec& model, const GpuSpec& gpu, const KvSizing& k);
   void update_ledger();
+  // Puts an admitted request in the scheduler's waiting queue, or, under async scheduling while a step
+  // runs, holds it until the step after the next one is planned (see vllm_engine.cpp).
+  void enqueue_for_scheduler(SimRequest* r);
+  // Moves held requests into the waiting queue: those the scheduler can see by now, or all of them.
+  void release_async_held(bool all);
 
   // Settings.
   Mode mode_ = Mode::kV1;
@@ -76,6 +82,14 @@ class VllmEngine final : public EngineBase {
   PagedState state_;
   PagedCommit commit_{state_};
   std::unordered_map<std::uint64_t, SimRequest*> api_pending_;  // in the API server, not yet queued
+  // Async scheduling (V1, default from 0.14): requests that reached the engine core while step `tag` ran.
+  bool async_scheduling_ = false;
+  struct AsyncHeld {
+    SimRequest* req;
+    std::uint64_t tag;
+  };
+  std::vector<AsyncHeld> async_held_;
+  TimeNs planned_at_ns_ = -1;  // when the running step was planned
 };
 
 }  // namespace servetwin

@@ -105,17 +105,22 @@ class SharedPrefixSource final : public RequestSource {
   SharedPrefixSource(const WorkloadSpec& w, std::uint64_t seed, int stage)
       : w_(w), rng_(make_rng(seed, "shared-prefix", static_cast<std::uint64_t>(stage))) {}
   RequestShape next_for_user(std::int64_t user) override {
+    if (w_.prompts_in_rotation > 0) return next_in_rotation();
     const std::int64_t users = std::max(1, w_.num_groups * std::max(1, w_.users_per_group));
     const std::int64_t group = (user % users) / std::max(1, w_.users_per_group);
     return make(group);
   }
   RequestShape next_open() override {
+    if (w_.prompts_in_rotation > 0) return next_in_rotation();
     boost::random::uniform_int_distribution<std::int64_t> pick(0, std::max(1, w_.num_groups) - 1);
     return make(pick(rng_));
   }
   [[nodiscard]] std::string describe() const override {
-    return fmt::format("shared_prefix {}: {} groups x {} users, system {} + question {} -> {} tokens", w_.name,
-                       w_.num_groups, w_.users_per_group, w_.system_prompt_tokens, w_.question_tokens, w_.output_tokens);
+    const std::string rotation =
+        w_.prompts_in_rotation > 0 ? fmt::format(", {} whole prompts sent in rotation", w_.prompts_in_rotation) : "";
+    return fmt::format("shared_prefix {}: {} groups x {} users, system {} + question {} -> {} tokens{}", w_.name,
+                       w_.num_groups, w_.users_per_group, w_.system_prompt_tokens, w_.question_tokens, w_.output_tokens,
+                       rotation);
   }
   [[nodiscard]] double mean_input_tokens() const override { return w_.system_prompt_tokens + w_.question_tokens; }
   [[nodiscard]] double mean_output_tokens() const override { return w_.output_tokens; }
@@ -124,8 +129,19 @@ class SharedPrefixSource final : public RequestSource {
   RequestShape make(std::int64_t group) const {
     return RequestShape{w_.system_prompt_tokens + w_.question_tokens, w_.output_tokens, group, w_.system_prompt_tokens, -1};
   }
+  // inference-perf sends its pre-generated prompts in order (data_index % len(prompts)): the k-th request
+  // repeats prompt k mod N verbatim, so the whole prompt, not only the system prompt, is a cacheable prefix.
+  // Each prompt is its own prefix group: the system prompt shared between the prompts of one group is
+  // cached once per prompt instead of once per group, which differs only while the first N requests run.
+  RequestShape next_in_rotation() {
+    const std::int64_t prompt = sent_ % w_.prompts_in_rotation;
+    ++sent_;
+    const std::int64_t tokens = w_.system_prompt_tokens + w_.question_tokens;
+    return RequestShape{tokens, w_.output_tokens, prompt, tokens, -1};
+  }
   WorkloadSpec w_;
   Rng rng_;
+  std::int64_t sent_ = 0;  // requests drawn so far (the rotation index)
 };
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "sim/catalog/catalog.hpp"
+#include "sim/workload/request_source.hpp"
 #include "sim/metrics/request_record.hpp"
 #include "sim/catalog/model_params.hpp"
 
@@ -195,6 +196,7 @@ TEST(CatalogShipped, PublishedWorkloadsOfOpenLoopAndSeedSetsResolve) {
   EXPECT_EQ(codegen.output_tokens, 247);
   EXPECT_EQ(codegen.num_groups, 11);
   EXPECT_EQ(codegen.users_per_group, 4);
+  EXPECT_EQ(codegen.prompts_in_rotation, 44);  // inference-perf sends its 11 x 4 prompts in rotation
   ASSERT_EQ(codegen.stages.size(), 2U);
   EXPECT_DOUBLE_EQ(codegen.stages[1].rate_rps, 10.0);
   const WorkloadSpec& orca = shipped().workload("openorca-32");
@@ -266,6 +268,28 @@ TEST(CatalogShipped, EveryNumberInOwnedKindsHasASource) {
   const Catalog& c = shipped();
   for (const char* kind : {"models", "gpus", "instances", "interconnects", "workloads"}) {
     for (const auto& name : c.names(kind)) expect_sourced(c.document(kind, name), std::string(kind) + ":" + name);
+  }
+}
+
+// inference-perf's shared_prefix datagen sends prompt k mod N (N = system prompts x users): each whole
+// prompt repeats verbatim, so it is one prefix group whose every full block is cacheable. Without the
+// rotation only the system prompt is shared (the earlier model of the BLIS workloads).
+TEST(CatalogShipped, SharedPrefixPromptsRepeatInRotation) {
+  WorkloadSpec w = shipped().workload("codegen");
+  auto source = make_shared_prefix_source(w, 42, 0);
+  for (std::int64_t k = 0; k < 100; ++k) {
+    const RequestShape r = source->next_open();
+    EXPECT_EQ(r.prefix_group, k % 44) << k;
+    EXPECT_EQ(r.input_tokens, 566);
+    EXPECT_EQ(r.shared_prefix_tokens, 566);
+  }
+  w.prompts_in_rotation = 0;
+  auto fresh = make_shared_prefix_source(w, 42, 0);
+  for (int k = 0; k < 100; ++k) {
+    const RequestShape r = fresh->next_open();
+    EXPECT_GE(r.prefix_group, 0);
+    EXPECT_LT(r.prefix_group, 11);
+    EXPECT_EQ(r.shared_prefix_tokens, 100);
   }
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sim/catalog/catalog.hpp"
+#include "sim/core/event_priority.hpp"
 #include "sim/engine/engine_settings.hpp"
 #include "tests/sim/scheduler_table.hpp"
 #include "sim/engine/engine_registry.hpp"
@@ -33,6 +34,9 @@ struct Harness {
     const GpuSpec& gpu = catalog.gpu("H100-SXM");
     // No API or CPU delays: the tables are about scheduling, not timing.
     for (const char* k : {"api_ttft_ns", "api_finish_ns", "api_token_ns"}) overrides.emplace(k, "0");
+    // Synchronous scheduling unless a test asks for async (V1AsyncScheduling*): the tables below are
+    // about which step a request joins when it is already waiting.
+    overrides.emplace("async_scheduling", "false");
     EngineSettings settings(catalog.engine(preset), overrides);
     CostModel cost(model, gpu, catalog.profile(gpu.name), catalog.interconnect("none"), 1, "fp16", EngineCostParams{});
     engine = std::make_unique<VllmEngine>(q, &rec, std::move(cost), model, gpu, settings);
@@ -78,6 +82,57 @@ TEST(VllmScheduler, V1ChunkedPrefillTable) {
   ASSERT_EQ(h.rec.done.size(), 2u);
   EXPECT_EQ(h.rec.done.at(1).output_tokens, 3);
   EXPECT_EQ(h.rec.done.at(2).output_tokens, 2);
+}
+
+// V1 async scheduling (vllm_scheduling.md §1.3, default from 0.14): step N+1 is scheduled while step N runs,
+// so B, arriving during A's first step, joins one step later than with synchronous scheduling.
+std::vector<Row> rows_with_arrival_during_first_step(const std::string& async) {
+  auto o = small(10);
+  o["async_scheduling"] = async;
+  Harness h(o);
+  h.submit(1, 4, 3);  // idle engine: A is scheduled at once (step 1)
+  h.q.schedule(1, [&h] { h.submit(2, 4, 2); }, EventPriority::kArrival);  // during step 1
+  h.run();
+  EXPECT_EQ(h.rec.done.size(), 2u);
+  return h.rows;
+}
+
+TEST(VllmScheduler, V1AsyncSchedulingJoinsOneStepLater) {
+  const std::vector<Row> sync = {
+      {{{1, 4, true}}, 9},                   // A's prompt (1 block)
+      {{{1, 0, true}, {2, 4, true}}, 7},     // B joins the next step
+      {{{1, 0, true}, {2, 0, true}}, 6},     // A's third token ends it; B's second ends B
+  };
+  EXPECT_EQ(rows_with_arrival_during_first_step("false"), sync);
+  const std::vector<Row> async = {
+      {{{1, 4, true}}, 9},
+      {{{1, 0, true}}, 8},                   // step 2 was scheduled while step 1 ran: no B
+      {{{1, 0, true}, {2, 4, true}}, 7},     // B from step 3 on; A ends
+      {{{2, 0, true}}, 8},
+  };
+  EXPECT_EQ(rows_with_arrival_during_first_step("true"), async);
+}
+
+// Async scheduling never delays a request that finds the engine idle, or requests that arrive at the
+// instant a step is planned (drained with it), nor work when the step scheduled ahead would be empty.
+TEST(VllmScheduler, V1AsyncSchedulingIdleEngineAndBurstRunAtOnce) {
+  auto o = small(10);
+  o["async_scheduling"] = "true";
+  Harness h(o);
+  h.submit(1, 4, 1);
+  h.submit(2, 4, 1);  // same instant as A: drained with it, joins the next step like synchronous scheduling
+  h.run();
+  const std::vector<Row> expected = {
+      {{{1, 4, true}}, 9},
+      {{{2, 4, true}}, 9},
+  };
+  EXPECT_EQ(h.rows, expected);
+  // A lone request arriving during the last step of the previous one is not held behind an empty step.
+  Harness g(o);
+  g.submit(1, 4, 1);
+  g.q.schedule(1, [&g] { g.submit(2, 4, 1); }, EventPriority::kArrival);
+  g.run();
+  EXPECT_EQ(g.rows, expected);
 }
 
 // V1: a running request that cannot get a block preempts the most recently admitted one
