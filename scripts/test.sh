@@ -7,10 +7,9 @@
 # under ASan + UBSan (scripts/fuzz.sh: a clang build of the parsers alone, which also replays the seed
 # corpora and the regression inputs instrumented). SERVETWIN_SANITIZE=full adds the test suite under
 # ASan + UBSan (scripts/sanitize.sh: a clang -O1 build of servetwin, sim_tests, calibrate_tests and the
-# fuzz replays; tests asserting wall-clock or memory bars left out by name). Not the default yet: its
-# build alone measured ~1,300 CPU-s (~11 min on 2 idle cores) and no run has finished on the shared
-# machine; the TSan run (scripts/sanitize.sh --tsan) is not called at all (Debian's gRPC is not
-# TSan-built). docs/reliability.md "Sanitizers" and "In CI" have the numbers.
+# fuzz replays; tests asserting wall-clock or memory bars left out by name). Not the default: build
+# ~1,300 CPU-s + run ~480 CPU-s = ~15 min on 2 idle cores, over the ~12 min budget. The TSan run
+# (scripts/sanitize.sh --tsan) is not called at all (Debian's gRPC is not TSan-built). docs/reliability.md "Sanitizers" and "In CI" have the numbers.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${SERVETWIN_BUILD_DIR:-$here/build}"
