@@ -18,15 +18,7 @@ if [[ "${1:-}" == "--runs" ]]; then runs="${2:?--runs needs a count}"; shift 2; 
 secs="${1:-10}"
 shift || true
 
-packages=(clang libclang-rt-14-dev)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  if [[ $(id -u) -ne 0 ]]; then echo "fuzz: run as root: apt-get install -y ${missing[*]}" >&2; exit 1; fi
-  apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-fi
+"$here/scripts/ensure_clang.sh"
 
 launcher=()
 command -v ccache > /dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)

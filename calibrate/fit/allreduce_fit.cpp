@@ -92,7 +92,10 @@ std::map<int, AllReduceModel> fit_allreduce(const std::vector<CollectivePoint>& 
     if (p.collective == "all_reduce" && p.n >= 2 && p.bytes >= min_bytes && p.bytes <= max_bytes && p.time_ns > 0)
       by_n[p.n].push_back(&p);
   std::map<int, AllReduceModel> out;
-  for (const auto& [n, pts] : by_n) {
+  for (const auto& entry : by_n) {
+    // Named, not a structured binding: clang 14 (the sanitizer builds) cannot capture bindings.
+    const int n = entry.first;
+    const auto& pts = entry.second;
     if (pts.size() < 2) continue;
     const double factor = 2.0 * (n - 1) / n;
     const auto rows = static_cast<Eigen::Index>(pts.size());

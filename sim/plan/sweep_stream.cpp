@@ -198,7 +198,10 @@ SweepOutcome summarize_sweep(SweepStream& stream, const nlohmann::json& skipped)
 }
 
 void write_sweep_document(std::ostream& os, SweepStream& stream, const SweepOutcome& outcome, const std::string& slo) {
-  const auto& [ok, failing, cannot_run] = outcome;
+  // Named members, not a structured binding: clang 14 (the sanitizer builds) cannot capture bindings.
+  const auto& ok = outcome.ranked;
+  const auto& failing = outcome.failing;
+  const auto& cannot_run = outcome.cannot_run;
   os << "{\n";
   write_array(os, "cannot_run", cannot_run.size(), [&](std::size_t i) { return cannot_run[i]; });
   write_array(os, "failing_slo", failing.size(), [&](std::size_t i) { return stream.read_point(failing[i]); });
