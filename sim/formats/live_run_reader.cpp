@@ -115,7 +115,22 @@ LiveRun read_live_run(const std::filesystem::path& dir) {
   return parse_live_run(dir, texts);
 }
 
+namespace {
+LiveRun parse_live_run_unchecked(const std::filesystem::path& dir, const LiveRunTexts& texts);
+}  // namespace
+
 LiveRun parse_live_run(const std::filesystem::path& dir, const LiveRunTexts& texts) {
+  // A field of the wrong JSON type (e.g. "partial": [] or a numeric "label") throws nlohmann's
+  // type_error from value()/get(): bad input, named after the summary like every other field error.
+  try {
+    return parse_live_run_unchecked(dir, texts);
+  } catch (const nlohmann::json::exception& e) {
+    throw ConfigError(fmt::format("{}: a field has the wrong type: {}", (dir / "summary.json").string(), e.what()));
+  }
+}
+
+namespace {
+LiveRun parse_live_run_unchecked(const std::filesystem::path& dir, const LiveRunTexts& texts) {
   LiveRun run;
   run.dir = dir;
   const std::string sfile = (dir / "summary.json").string();
@@ -165,5 +180,7 @@ LiveRun parse_live_run(const std::filesystem::path& dir, const LiveRunTexts& tex
   if (texts.schedule_csv) run.prompt_of = parse_schedule_prompts(*texts.schedule_csv, (dir / "schedule.csv").string());
   return run;
 }
+
+}  // namespace
 
 }  // namespace servetwin
