@@ -39,6 +39,9 @@ crashed=0
 printf '%-16s %12s %10s %8s\n' target executions exec/s crashes
 for name in "${names[@]}"; do
   corpus="$build/fuzz-corpus/$name" artifacts="$build/fuzz-artifacts/$name/"
+  # This run's findings only: an input from an earlier run (already copied to fuzz/regressions, or
+  # fixed) must not count again.
+  rm -rf "$artifacts"
   mkdir -p "$corpus" "$artifacts"
   log="$build/fuzz-$name.log"
   inputs=("$corpus" "$here/fuzz/corpus/$name")

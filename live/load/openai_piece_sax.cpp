@@ -137,7 +137,11 @@ class PieceScanner {
     if (slot != Slot::kNone && slot != Slot::kPromptTokens && slot != Slot::kCompletionTokens) return false;
     const char* start = p_;
     std::int64_t v = 0;
-    while (p_ < end_ && *p_ >= '0' && *p_ <= '9') v = v * 10 + (*p_++ - '0');
+    // Accumulate only while the value fits (18 digits); longer runs are scanned, then declined.
+    while (p_ < end_ && *p_ >= '0' && *p_ <= '9') {
+      if (p_ - start < 18) v = v * 10 + (*p_ - '0');
+      ++p_;
+    }
     const auto digits = p_ - start;
     if (digits == 0 || digits > 18 || (digits > 1 && *start == '0')) return false;
     if (p_ < end_ && (*p_ == '.' || *p_ == 'e' || *p_ == 'E')) return false;
