@@ -28,7 +28,7 @@ std::unique_ptr<RequestSource> PromptSupply::stage_source(std::uint64_t seed, do
 }
 
 std::unique_ptr<RequestSource> PromptSupply::warmup_source(std::uint64_t seed, double level) const {
-  return w_.make_source(derive_seed(seed, "warmup-requests"), stage_stream_id(level));
+  return w_.make_warmup_source(seed, stage_stream_id(level));
 }
 
 PromptSample PromptSupply::prompt(const RequestShape& shape, std::uint64_t seed, std::uint64_t request_id,

@@ -23,8 +23,12 @@ void portable_shuffle(std::vector<std::size_t>& v, Rng& rng) {
 
 class DatasetSource final : public RequestSource {
  public:
-  DatasetSource(Dataset ds, std::uint64_t seed, int stage)
-      : ds_(std::move(ds)), seed_(seed), stage_(stage), open_rng_(make_rng(seed, "dataset-open", stage)) {}
+  DatasetSource(Dataset ds, std::uint64_t seed, int stage, DatasetWalk walk)
+      : ds_(std::move(ds)),
+        seed_(seed),
+        stage_(stage),
+        walk_(walk),
+        open_rng_(make_rng(seed, walk == DatasetWalk::kFromEnd ? "dataset-open-warmup" : "dataset-open", stage)) {}
 
   RequestShape next_for_user(std::int64_t user) override {
     auto& st = users_[user];
@@ -39,7 +43,8 @@ class DatasetSource final : public RequestSource {
       portable_shuffle(st.order, st.rng);
       st.pos = 0;
     }
-    return shape(st.order[st.pos++]);
+    const std::size_t k = st.pos++;
+    return shape(walk_ == DatasetWalk::kFromEnd ? st.order[st.order.size() - 1 - k] : st.order[k]);
   }
 
   RequestShape next_open() override {
@@ -74,6 +79,7 @@ class DatasetSource final : public RequestSource {
   Dataset ds_;
   std::uint64_t seed_;
   int stage_;
+  DatasetWalk walk_;
   Rng open_rng_;
   std::map<std::int64_t, UserState> users_;
 };
@@ -148,8 +154,8 @@ class SharedPrefixSource final : public RequestSource {
 
 int stage_stream_id(double level) { return static_cast<int>(std::llround(level * 1000.0)); }
 
-std::unique_ptr<RequestSource> make_dataset_source(Dataset ds, std::uint64_t seed, int stage) {
-  return std::make_unique<DatasetSource>(std::move(ds), seed, stage);
+std::unique_ptr<RequestSource> make_dataset_source(Dataset ds, std::uint64_t seed, int stage, DatasetWalk walk) {
+  return std::make_unique<DatasetSource>(std::move(ds), seed, stage, walk);
 }
 std::unique_ptr<RequestSource> make_synthetic_source(const LengthDist& input, const LengthDist& output,
                                                      std::uint64_t seed, int stage) {

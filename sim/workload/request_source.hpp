@@ -41,7 +41,13 @@ class RequestSource {
 };
 
 // Dataset samples; `seed` and `stage` select the RNG streams.
-std::unique_ptr<RequestSource> make_dataset_source(Dataset ds, std::uint64_t seed, int stage);
+// kFromEnd: each user walks the same seeded permutation as kFromStart, from its last sample back,
+// so a runner's warm-up requests (kFromEnd) never send a prompt its measured requests (kFromStart,
+// predict's sequence) send, while a user's warm-ups and measured requests together stay within one
+// pass; a repeated prompt would be a prefix-cache hit on the server and distort what is measured.
+enum class DatasetWalk { kFromStart, kFromEnd };
+std::unique_ptr<RequestSource> make_dataset_source(Dataset ds, std::uint64_t seed, int stage,
+                                                   DatasetWalk walk = DatasetWalk::kFromStart);
 std::unique_ptr<RequestSource> make_synthetic_source(const LengthDist& input, const LengthDist& output,
                                                      std::uint64_t seed, int stage);
 // inference-perf shared_prefix: `groups` system prompts, each shared by `users_per_group` users.

@@ -1,6 +1,7 @@
 #include "sim/workload/workload_choice.hpp"
 
 #include "sim/catalog/catalog.hpp"
+#include "sim/core/rng.hpp"
 
 namespace servetwin {
 
@@ -8,6 +9,11 @@ std::unique_ptr<RequestSource> ResolvedWorkload::make_source(std::uint64_t seed,
   if (dataset) return make_dataset_source(*dataset, seed, stream);
   if (lengths) return make_synthetic_source(lengths->first, lengths->second, seed, stream);
   return make_shared_prefix_source(*shared_prefix, seed, stream);
+}
+
+std::unique_ptr<RequestSource> ResolvedWorkload::make_warmup_source(std::uint64_t seed, int stream) const {
+  if (dataset) return make_dataset_source(*dataset, seed, stream, DatasetWalk::kFromEnd);
+  return make_source(derive_seed(seed, "warmup-requests"), stream);
 }
 
 ResolvedWorkload resolve_workload(const Catalog& catalog, const WorkloadChoice& choice, const std::string& tokenizer) {

@@ -28,6 +28,9 @@ struct ResolvedWorkload {
   std::optional<WorkloadSpec> shared_prefix;                 // inference-perf shared_prefix workload
   // The stage's source; `stream` = stage_stream_id(level).
   [[nodiscard]] std::unique_ptr<RequestSource> make_source(std::uint64_t seed, int stream) const;
+  // Warm-up requests' draws: a dataset's prompts from the other end of each user's walk (no prompt of
+  // the measured requests repeated); synthetic lengths from their own seeded stream.
+  [[nodiscard]] std::unique_ptr<RequestSource> make_warmup_source(std::uint64_t seed, int stream) const;
 };
 
 // Precedence: dataset_path, then lengths, then the catalog workload. `tokenizer` is the served
