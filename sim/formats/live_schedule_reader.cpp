@@ -7,18 +7,10 @@
 
 #include "sim/catalog/catalog.hpp"
 #include "sim/core/parse_number.hpp"
+#include "sim/metrics/request_record.hpp"
 
 namespace servetwin {
 namespace {
-
-std::vector<std::string> split_commas(const std::string& line) {
-  std::vector<std::string> out;
-  std::string cell;
-  std::istringstream in(line);
-  while (std::getline(in, cell, ',')) out.push_back(cell);
-  if (!line.empty() && line.back() == ',') out.emplace_back();
-  return out;
-}
 
 std::int64_t whole_integer(const std::string& s, const std::string& where, const char* col) {
   std::int64_t v = 0;
@@ -36,7 +28,7 @@ PromptOfRequest parse_schedule_prompts(const std::string& text, const std::strin
   std::string line;
   if (!std::getline(in, line)) return out;
   if (!line.empty() && line.back() == '\r') line.pop_back();
-  const auto header = split_commas(line);
+  const auto header = split_csv_record(line);
   std::size_t id_col = header.size(), sample_col = header.size();
   for (std::size_t i = 0; i < header.size(); ++i) {
     if (header[i] == "request_id") id_col = i;
@@ -46,7 +38,7 @@ PromptOfRequest parse_schedule_prompts(const std::string& text, const std::strin
   for (std::size_t n = 2; std::getline(in, line); ++n) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) continue;
-    const auto cells = split_commas(line);
+    const auto cells = split_csv_record(line);
     const std::string where = fmt::format("{}:{}", file, n);
     if (cells.size() != header.size()) {
       throw ConfigError(fmt::format("{}: {} columns, the header has {}", where, cells.size(), header.size()));
