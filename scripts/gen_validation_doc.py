@@ -99,6 +99,10 @@ def main():
     w("Regenerate: `servetwin validate --data ../shared/validation/published/*.csv --json build/validate.json && "
       "/usr/bin/python3 scripts/gen_validation_doc.py build/validate.json docs/validation.md`.")
     w("")
+    w("Out of sample: public measurements outside ../shared (TensorRT-LLM 0.12 on H200, H100, A100 and L40S), run as "
+      "checks and never fitted, are in [out_of_sample.md](out_of_sample.md) (hand-written; guarded by "
+      "`ctest -R validate_out_of_sample`).")
+    w("")
     c = report["coverage"]
     w(f"**Coverage:** {c['ran']} of {c['rows']} rows ran ({100 * c['fraction']:.1f} %); every other row is listed "
       "below with its reason.")

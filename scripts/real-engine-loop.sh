@@ -60,6 +60,25 @@ for s in A B; do
   "$py" "$eng/make_dataset.py" --input-tokens "${shape_in[$s]}" --output-tokens "${shape_out[$s]}" --count 256 \
     --seed 21 --out "$out/shape$s.jsonl" >/dev/null
 done
+# Sentinels (docs/real-engines.md, "Server drift"): a few lone requests of shape A, own prompts, run right
+# after the probe and after every sweep, so that loop_report.py can tell a server that changed speed
+# between the probe (its reference phase of the same shape) and a stage from a model error. Each run and sweep is logged in timeline.tsv
+# (kind, name, start and end in Unix ns).
+"$py" "$eng/make_dataset.py" --input-tokens "${shape_in[A]}" --output-tokens "${shape_out[A]}" --count 64 \
+  --seed 22 --out "$out/sentinel.jsonl" >/dev/null
+# The probe's reference phase: lone requests of the sentinels' shape, one per interleaved decode pass
+# (prompts of their own: no prefix-cache hit on a sentinel's), the speed the sentinels are compared with.
+"$py" "$eng/make_dataset.py" --input-tokens "${shape_in[A]}" --output-tokens "${shape_out[A]}" --count 64 \
+  --seed 23 --out "$out/reference.jsonl" >/dev/null
+sentinel_requests=6 sentinel_runs=0
+mkdir -p "$out/sentinels"; : > "$out/timeline.tsv"
+sentinel() {  # name
+  local t0; t0=$(date +%s%N); sentinel_runs=$((sentinel_runs + 1))
+  "$bin" load "${load_target[@]}" --dataset "$out/sentinel.jsonl" --concurrency 1 --requests "$sentinel_requests" \
+    --warmup 0 --seed $((100 + sentinel_runs)) --quiet --out "$out/sentinels/$1" >/dev/null \
+    || log "sentinel $1 failed: no drift measurement there"
+  echo "sentinel $1 $t0 $(date +%s%N)" >> "$out/timeline.tsv"
+}
 
 # Where each protocol's server is reached and where its vLLM metrics are (HTTP /metrics).
 start_server() {  # start_server [-- extra vLLM args]
@@ -77,7 +96,9 @@ if ((small_kv_from_start)); then start_server -- --num-gpu-blocks-override "$pre
 log "probe ($budget, $protocol)"
 model_id=(); [[ $protocol != openai ]] && model_id=(--model-id tiny-llama)
 "$bin" calibrate probe --target "$target" --protocol "$protocol" "${model_id[@]}" --metrics-url "$metrics" \
-  --budget "$budget" --max-concurrency "$probe_conc" --burst "$burst" --out "$out/probe.json"
+  --budget "$budget" --max-concurrency "$probe_conc" --burst "$burst" --reference-dataset "$out/reference.jsonl" \
+  --out "$out/probe.json"
+sentinel after-probe
 "$bin" calibrate fit --in "$out/probe.json" --out "$out/profile" \
   --hf-config "$repo/configs/real-engines/tiny-llama/config.json" --model-name tiny-llama | tee "$out/fit.txt" >&2
 read -r -a flags < "$out/profile/predict-flags.txt"
@@ -88,8 +109,11 @@ sweep() {  # name dataset warmup load-flags...
   local es=(); [[ -n $engine_set ]] && es=(--engine-set "$engine_set")
   "$bin" predict "${flags[@]}" "${es[@]}" --dataset "$ds" "$@" --out "$out/$name/predicted" --json > /dev/null
   log "load $name"
+  local t0; t0=$(date +%s%N)
   "$bin" load "${load_target[@]}" --dataset "$ds" "$@" --warmup "$warmup" --quiet \
     --scrape-metrics "$metrics" --scrape-interval 0.5s --out "$out/$name/live" "${flags[@]}" "${es[@]}"
+  echo "sweep $name $t0 $(date +%s%N)" >> "$out/timeline.tsv"
+  sentinel "after-$name"
   "$bin" validate --live "$out/$name/live" --config-dir "${flags[1]}" --json "$out/$name/validate.json" > "$out/$name/validate.txt"
 }
 engine_set=""
@@ -107,6 +131,7 @@ fi
 if ((!small_kv_from_start)); then
   "$eng/stop.sh" "$srv.pid" >&2
   start_server -- --num-gpu-blocks-override "$preempt_blocks"
+  sentinel after-restart
   engine_set="num_gpu_blocks_override=$((preempt_blocks - 1))"  # less V1's null block, as calibrate fit does
 fi
 sweep preempt-B "$out/shapeB.jsonl" 0 --concurrency "$preempt_conc" --requests $((2 * preempt_conc))

@@ -37,8 +37,13 @@ cuda_args=()
 if [[ -x /usr/local/cuda/bin/nvcc ]] && ! command -v nvcc >/dev/null; then
   cuda_args+=(-DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc)
 fi
+# SERVETWIN_UNITY_BUILD=ON|OFF (scripts/test.sh sets ON): how a new build directory compiles, in unity
+# batches or file by file (CMakeLists.txt); an existing one keeps its setting.
+unity_args=()
+if [[ -n ${SERVETWIN_UNITY_BUILD:-} ]]; then unity_args+=(-DSERVETWIN_UNITY_BUILD="$SERVETWIN_UNITY_BUILD"); fi
 if [[ ! -f "$build/build.ninja" ]]; then
   echo "setup: configuring $build" >&2
-  cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSERVETWIN_WERROR=ON "${cuda_args[@]}" >&2
+  cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSERVETWIN_WERROR=ON "${cuda_args[@]}" \
+    "${unity_args[@]}" >&2
 fi
 cmake --build "$build" -j "$(nproc)" "$@" >&2

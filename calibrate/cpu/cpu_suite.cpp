@@ -62,8 +62,8 @@ CalibrationData run_cpu_suite(const CpuSuiteOptions& o) {
   d.tp = o.tp;
   d.dtype = "fp32";
   d.date_utc = utc_now_iso8601();
-  d.sources.push_back("servetwin calibrate run --device cpu");
-  d.notes.push_back("CPU rehearsal: Eigen fp32 GEMM, single thread; peaks are the best measured figures, not a datasheet");
+  d.sources.emplace_back("servetwin calibrate run --device cpu");
+  d.notes.emplace_back("CPU rehearsal: Eigen fp32 GEMM, single thread; peaks are the best measured figures, not a datasheet");
 
   // GEMM at the model's per-GPU shapes: C[M,N] = A[M,K] * W[K,N].
   double best_flops = 0;
@@ -171,15 +171,15 @@ CalibrationData run_cpu_suite(const CpuSuiteOptions& o) {
   }
   for (const int ctx : {2048, 8192, 32768}) {
     const int batch = 4;
-    Matrix kc = Matrix::Random(static_cast<Eigen::Index>(batch) * ctx, kv_heads * hd), vc = kc;
+    Matrix kc = Matrix::Random(static_cast<Eigen::Index>(batch) * ctx, static_cast<Eigen::Index>(kv_heads) * hd), vc = kc;
     Eigen::VectorXf qv = Eigen::VectorXf::Random(hd);
     const auto st = time_ns(
         [&] {
           float acc = 0;
           for (int b = 0; b < batch; ++b)
             for (int h = 0; h < kv_heads; ++h) {
-              const auto kb = kc.block(static_cast<Eigen::Index>(b) * ctx, h * hd, ctx, hd);
-              const auto vb = vc.block(static_cast<Eigen::Index>(b) * ctx, h * hd, ctx, hd);
+              const auto kb = kc.block(static_cast<Eigen::Index>(b) * ctx, static_cast<Eigen::Index>(h) * hd, ctx, hd);
+              const auto vb = vc.block(static_cast<Eigen::Index>(b) * ctx, static_cast<Eigen::Index>(h) * hd, ctx, hd);
               const Eigen::VectorXf s = kb * qv;
               acc += (vb.transpose() * s).sum();
             }

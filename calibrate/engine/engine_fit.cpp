@@ -65,7 +65,7 @@ MessageTimes read_message_csv(const std::filesystem::path& path) {
   return out;
 }
 
-EngineFit fit_engine(const std::vector<RequestRecord>& all, int scenario, const MessageTimes* messages,
+EngineFit fit_engine(const std::vector<RequestRecord>& records, int scenario, const MessageTimes* messages,
                      const std::vector<RequestRecord>* context) {
   std::vector<const RequestRecord*> ok;  // every completed request that occupied the engine
   std::set<const RequestRecord*> fitted;  // those that give rows (not the context ones)
@@ -73,7 +73,7 @@ EngineFit fit_engine(const std::vector<RequestRecord>& all, int scenario, const 
     return r.scenario == scenario && r.status == RequestStatus::kOk && r.first_token_ns >= r.arrival_ns &&
            r.finish_ns >= r.first_token_ns && r.arrival_ns >= 0;
   };
-  for (const auto& r : all)
+  for (const auto& r : records)
     if (usable(r)) ok.push_back(&r), fitted.insert(&r);
   if (ok.size() < 4) throw ConfigError("engine fit: fewer than 4 completed requests in the records");
   if (context != nullptr)
@@ -98,6 +98,7 @@ EngineFit fit_engine(const std::vector<RequestRecord>& all, int scenario, const 
     double seqs = 0, tokens = 0;
   };
   std::vector<std::pair<std::int64_t, const RequestRecord*>> firsts;
+  firsts.reserve(ok.size());
   for (const auto* r : ok) firsts.emplace_back(r->first_token_ns, r);
   std::sort(firsts.begin(), firsts.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<PrefillStep> prefills;

@@ -143,6 +143,7 @@ std::map<int, AllReduceModel> fit_allreduce(const std::vector<CollectivePoint>& 
     // Starts: the weighted-LS line, and a generic (10 us, 100 GB/s) line; floors at the fastest
     // and a typical sample. The loss is piecewise, so keep the best of the runs.
     std::vector<double> times;
+    times.reserve(pts.size());
     for (const auto* p : pts) times.push_back(p->time_ns);
     std::sort(times.begin(), times.end());
     const double t_typ = times[times.size() / 2];

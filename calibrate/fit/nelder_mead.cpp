@@ -6,7 +6,7 @@
 
 namespace servetwin::calibrate {
 
-MinimizeResult nelder_mead(const std::function<double(const std::vector<double>&)>& f, std::vector<double> x0,
+MinimizeResult nelder_mead(const std::function<double(const std::vector<double>&)>& f, const std::vector<double>& x0,
                            double initial_step, int max_iterations, double tolerance) {
   const std::size_t n = x0.size();
   std::vector<std::vector<double>> pts(n + 1, x0);

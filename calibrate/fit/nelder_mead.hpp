@@ -13,7 +13,7 @@ struct MinimizeResult {
   int iterations = 0;
 };
 
-MinimizeResult nelder_mead(const std::function<double(const std::vector<double>&)>& f, std::vector<double> x0,
+MinimizeResult nelder_mead(const std::function<double(const std::vector<double>&)>& f, const std::vector<double>& x0,
                            double initial_step = 0.3, int max_iterations = 4000, double tolerance = 1e-12);
 
 }  // namespace servetwin::calibrate

@@ -85,6 +85,7 @@ LatencyRate fit_latency_rate(const std::vector<double>& x, const std::vector<dou
   r.latency_ns = c(0);
   r.rate = 1e9 / c(1);
   std::vector<double> ape;
+  ape.reserve(idx.size());
   for (const std::size_t j : idx) ape.push_back(std::abs(r.latency_ns + x[j] / r.rate * 1e9 - t_ns[j]) / t_ns[j]);
   r.errors = summarize_errors(ape);
   r.n = idx.size();
@@ -203,10 +204,10 @@ ProfileFit fit_profile(const CalibrationData& data, const ProfileFitOptions& opt
   // Per-kernel latencies the cost model lacks a term for, folded into the per-layer overhead.
   double layer_ns = 0;
   std::vector<std::string> parts;
-  if (f.has_gemm) layer_ns += kGemmsPerLayer * f.gemm.model.latency_ns, parts.push_back("4 GEMM latencies");
+  if (f.has_gemm) layer_ns += kGemmsPerLayer * f.gemm.model.latency_ns, parts.emplace_back("4 GEMM latencies");
   if (f.has_elementwise)
-    layer_ns += kElementwisePerLayer * f.elementwise.latency_ns, parts.push_back("5 elementwise latencies");
-  if (f.has_decode) layer_ns += kAttentionPerLayer * f.decode.latency_ns, parts.push_back("1 decode-attention latency");
+    layer_ns += kElementwisePerLayer * f.elementwise.latency_ns, parts.emplace_back("5 elementwise latencies");
+  if (f.has_decode) layer_ns += kAttentionPerLayer * f.decode.latency_ns, parts.emplace_back("1 decode-attention latency");
   if (!parts.empty()) {
     p.layer_overhead_ns = fitted(layer_ns, src + "; sum of fitted per-kernel latencies (" + joined(parts, " + ") +
                                                "). Kernel-side only: excludes host launch gaps");
@@ -235,8 +236,10 @@ ProfileFit fit_profile(const CalibrationData& data, const ProfileFitOptions& opt
   return f;
 }
 
-void splitwise_decode_check(ProfileFit& f, const std::vector<SplitwiseRow>& rows, const std::string& hardware,
-                            const ModelGeometry& g) {
+void splitwise_decode_check(ProfileFit& fit, const std::vector<SplitwiseRow>& rows, const std::string& hardware,
+                            const ModelGeometry& llama2_70b) {
+  ProfileFit& f = fit;  // short names for the formulas below
+  const ModelGeometry& g = llama2_70b;
   const HardwareProfile& p = f.profile;
   // Medians of token_time per (TP, batch, prompt) over the rows with 128 output tokens (the rows whose
   // e2e time is consistent, per the Splitwise README).
@@ -263,6 +266,7 @@ void splitwise_decode_check(ProfileFit& f, const std::vector<SplitwiseRow>& rows
       if (it != models.end()) ar_ns = it->second.predict_ns(batch * g.hidden * 2.0);
     }
     layer_ns += 2 * ar_ns;
+    // NOLINTNEXTLINE(bugprone-integer-division): a GPU's LM-head shard is a whole number of vocabulary rows
     const double lm_ns = f.gemm.model.predict_ns(batch, g.vocab / tp, g.hidden, f.peak_fp16_flops, f.mem_bw_bytes_s, "lm_head");
     const double predicted_ns = g.layers * layer_ns + lm_ns;
     residual_ms.push_back((measured_ns - predicted_ns) / 1e6);
@@ -279,7 +283,7 @@ void splitwise_decode_check(ProfileFit& f, const std::vector<SplitwiseRow>& rows
                                   "not in this profile); kernel-only median APE {:.0f}%",
                                   hardware, residual_ms.size(), residual_ms[residual_ms.size() / 2],
                                   100 * summarize_errors(ape).median_ape));
-    f.sources.push_back("../shared/calibration/splitwise/perf_model.csv (decode check only)");
+    f.sources.emplace_back("../shared/calibration/splitwise/perf_model.csv (decode check only)");
   }
 }
 
@@ -421,7 +425,8 @@ LoadedProfile load_profile(const std::filesystem::path& path) {
   return lp;
 }
 
-CheckResult check_profile(const LoadedProfile& lp, const CalibrationData& data) {
+CheckResult check_profile(const LoadedProfile& profile, const CalibrationData& data) {
+  const LoadedProfile& lp = profile;  // lp.profile reads better than profile.profile
   CheckResult r;
   GemmModel g;
   g.eff_max = lp.profile.gemm_eff_max.value;

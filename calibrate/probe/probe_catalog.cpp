@@ -52,6 +52,7 @@ std::string sourced(double v, const std::string& provenance, const std::string& 
 // What the fitted coefficients become in the catalog's terms (docs/calibration.md, "Probe an endpoint").
 struct CatalogTerms {
   double per_token_s = 0, peak = 0, mem_bw = 1e15, attn_eff = 1, decode_eff = 1, step_s = 0, seq_s = 0, api_s = 0;
+  double gemm_eff = 1;  // the GEMMs' share of `peak` (below 1 only when attention runs faster than they do)
   int block = 16, seqs = 0, budget = 2048;
   long long blocks = 0;
 };
@@ -96,6 +97,16 @@ CatalogTerms catalog_terms(const ProbeFit& fit, const ModelSpec& m, const ProbeC
   const double lm_head_s = 2 * h * m.vocab_size / t.peak;
   // Causal prefill attention: 4·(p²/2)·hd·q per layer at peak·eff = c·p².
   t.attn_eff = fit.ttft.coef[2] > 0 ? std::min(1e3, L * 2 * hd * q / (t.peak * fit.ttft.coef[2])) : 1.0;
+  if (t.attn_eff > 1) {
+    // Attention ran at a higher FLOP rate than the GEMMs (on a CPU both are software kernels, and the
+    // GEMM rate is only what the prompt-token cost implies). The catalog keeps efficiencies in (0, 1]:
+    // the device's peak becomes the attention rate and the GEMMs get their share of it, so every
+    // simulated cost is the same as with attn_eff > 1 (sim/cost/cost_model.cpp: gemm time uses
+    // peak x gemm_eff_max, prefill attention peak x attn_prefill_flops_eff).
+    t.peak *= t.attn_eff;
+    t.gemm_eff = 1 / t.attn_eff;
+    t.attn_eff = 1;
+  }
   split_decode_costs(fit, layer_flops_per_token + 2 * h * m.vocab_size, t.per_token_s + lm_head_s, t);
   const double kv_bytes = L * 2 * kv * hd * 2;
   t.decode_eff = fit.decode.coef[2] > 0 ? kv_bytes / (t.mem_bw * fit.decode.coef[2]) : 1.0;
@@ -131,16 +142,33 @@ void write_device(const fs::path& cat, const CatalogTerms& t, const ProbeCatalog
              fmt::format("kind: hardware_profile\nname: {0}\ngpu: {0}\ngemm_eff_max: {1}\ngemm_m_half_tokens: {2}\n"
                          "gemm_bw_eff: {3}\nattn_prefill_flops_eff: {4}\nattn_decode_bw_eff: {5}\nelementwise_bw_eff: {3}\n"
                          "step_overhead_ns: {6}\nlayer_overhead_ns: {6}\ncopy_bw_eff: {3}\n",
-                         o.device_name, sourced(1, "fitted", src + ": gemm rate is the device peak"),
+                         o.device_name,
+                         t.gemm_eff < 1 ? sourced(t.gemm_eff, "fitted", src + ": gemm rate / the prefill attention rate (the peak)")
+                                        : sourced(1, "fitted", src + ": gemm rate is the device peak"),
                          sourced(0, "assumed", "probe fit: no ramp"), sourced(1, "assumed", "probe fit: memory free"),
                          sourced(attn_eff, "fitted", src + ": TTFT p^2 term"),
                          sourced(decode_eff, "fitted", src + ": decode context term"),
                          sourced(0, "assumed", "probe fit: in the engine's cpu_step_ns")));
 }
 
+// The lone requests' TTFT, measured / fitted, in probe order: the front end's per-request spread, which the
+// simulator samples per request (sim/engine/front_end_spread.hpp). Empty when the fit has fewer than 3 rows.
+std::string ttft_spread_ratios(const ProbeFit& fit) {
+  std::string out;
+  if (fit.ttft_rows.size() < 3) return out;
+  for (const auto& r : fit.ttft_rows) {
+    if (r.predicted_s <= 0) return "";
+    out += fmt::format("{}{:.4f}", out.empty() ? "" : ",", r.measured_s / r.predicted_s);
+  }
+  return out;
+}
+
 std::string engine_yaml(const ProbeFit& fit, const CatalogTerms& t, const ProbeCatalogOptions& o) {
   const std::string src = "servetwin calibrate fit of a probe (fit.json)";
   const auto& cc = fit.server_cache_config;
+  const std::string spread = ttft_spread_ratios(fit);
+  const std::string spread_line =
+      spread.empty() ? "" : fmt::format("  api_ttft_spread_ratios: {{value: \"{}\", source: \"{}: lone requests' TTFT, measured / fitted\"}}\n", spread, src);
   return fmt::format(
       "# A probed vLLM-V1-style endpoint (servetwin calibrate fit). Scheduler rules as vllm-0.15 (V1: unified\n"
       "# token budget, chunked prefill, prefix caching, recompute preemption); costs fitted from the probe.\n"
@@ -148,6 +176,7 @@ std::string engine_yaml(const ProbeFit& fit, const CatalogTerms& t, const ProbeC
       "settings:\n  scheduler: {{value: v1, source: \"probe: V1 engine\"}}\n"
       "  enable_chunked_prefill: {{value: true, source: \"vLLM V1 default\"}}\n"
       "  enable_prefix_caching: {{value: true, source: \"vLLM V1 default\"}}\n"
+      "  prefix_cache_single_free_queue: {{value: true, source: \"vLLM V1 FreeKVCacheBlockQueue: one LRU of freed blocks\"}}\n"
       "  block_size: {{value: {}, source: \"{}\"}}\n  num_gpu_blocks_override: {{value: {}, source: \"{} less vLLM V1's null block\"}}\n"
       "  max_num_seqs: {{value: {}, source: \"{}\"}}\n  max_num_batched_tokens: {{value: {}, source: \"{}\"}}\n"
       "  watermark: {{value: 0, source: \"V1 has none\"}}\n"
@@ -157,13 +186,13 @@ std::string engine_yaml(const ProbeFit& fit, const CatalogTerms& t, const ProbeC
       "  cuda_graph_decode: {{value: false, source: \"no per-layer term\"}}\n"
       "  custom_allreduce_max_bytes: {{value: 0, source: \"TP1\"}}\n"
       "  api_ttft_ns: {{value: {:.0f}, source: \"{}: TTFT intercept less one step\"}}\n"
-      "  api_finish_ns: {{value: 0, source: \"not separable in a probe\"}}\n  api_token_ns: {{value: 0, source: \"in the step cost\"}}\n",
+      "  api_finish_ns: {{value: 0, source: \"not separable in a probe\"}}\n  api_token_ns: {{value: 0, source: \"in the step cost\"}}\n{}",
       o.engine_name, fit.server_engine.value("name", std::string("?")) + " " + fit.server_engine.value("version", std::string("?")),
       t.block, o.block_size > 0 ? "--block-size" : cc.contains("block_size") ? "server /metrics cache_config_info" : "assumed vLLM default",
       t.blocks, o.kv_blocks > 0 ? "--kv-blocks" : "server /metrics cache_config_info num_gpu_blocks",
       t.seqs, o.max_num_seqs > 0 ? "--max-num-seqs" : fmt::format("probe burst: {} of {} requests ran together", fit.admission_limit, fit.burst_requests),
       t.budget, o.max_num_batched_tokens > 0 ? "--max-num-batched-tokens" : "assumed: vLLM's API-server default 2048 on CPU / small GPUs",
-      t.step_s * 1e9, src, t.seq_s * 1e9, src, t.api_s * 1e9, src);
+      t.step_s * 1e9, src, t.seq_s * 1e9, src, t.api_s * 1e9, src, spread_line);
 }
 
 void write_fit_json(const ProbeFit& fit, const CatalogTerms& t, const fs::path& out_dir) {
@@ -176,7 +205,8 @@ void write_fit_json(const ProbeFit& fit, const CatalogTerms& t, const fs::path& 
       {"schema", "servetwin.probe-fit.v1"},
       {"server_engine", fit.server_engine},
       {"ttft_s", {{"form", "a + b*p + c*p^2 (p prompt tokens, lone requests)"}, {"coef", fit.ttft.coef},
-                  {"n", fit.ttft.n}, {"median_ape", fit.ttft.median_ape}, {"max_ape", fit.ttft.max_ape}}},
+                  {"n", fit.ttft.n}, {"median_ape", fit.ttft.median_ape}, {"max_ape", fit.ttft.max_ape},
+                  {"spread_ratios", ttft_spread_ratios(fit)}}},
       {"itl_s", {{"form", "s + q*batch + k*context_tokens_in_batch (prefill inside the span removed)"}, {"coef", fit.decode.coef},
                  {"rows", "one per decode stage: medians of its requests"},
                  {"n", fit.decode.n}, {"median_ape", fit.decode.median_ape}, {"max_ape", fit.decode.max_ape}}},
@@ -184,7 +214,7 @@ void write_fit_json(const ProbeFit& fit, const CatalogTerms& t, const fs::path& 
       {"validity", {{"prompt_tokens", {fit.prompt_min, fit.prompt_max}}, {"decode_batch", {fit.batch_min, fit.batch_max}},
                     {"context_tokens_in_batch", {fit.context_min, fit.context_max}},
                     {"context_tokens_in_batch_max", fit.context_max}}},
-      {"catalog", {{"peak_flops", t.peak}, {"mem_bw_bytes_s", t.mem_bw}, {"attn_prefill_flops_eff", t.attn_eff}, {"attn_decode_bw_eff", t.decode_eff},
+      {"catalog", {{"peak_flops", t.peak}, {"gemm_eff_max", t.gemm_eff}, {"mem_bw_bytes_s", t.mem_bw}, {"attn_prefill_flops_eff", t.attn_eff}, {"attn_decode_bw_eff", t.decode_eff},
                    {"cpu_step_ns", t.step_s * 1e9}, {"cpu_seq_ns", t.seq_s * 1e9}, {"api_ttft_ns", t.api_s * 1e9},
                    {"block_size", t.block}, {"num_gpu_blocks_override", t.blocks}, {"max_num_seqs", t.seqs},
                    {"max_num_batched_tokens", t.budget}}},
@@ -211,7 +241,7 @@ std::string write_probe_catalog(const ProbeFit& fit, const ProbeCatalogOptions& 
   write_device(cat, t, o);
   write_text(cat / "engines" / "probe-engine.yaml", engine_yaml(fit, t, o));
   (void)Catalog::load(cat);  // everything written must load
-  const std::string flags = fmt::format("--config-dir {} --model {} --gpu {} --engine {}", fs::absolute(cat).string(), model,
+  std::string flags = fmt::format("--config-dir {} --model {} --gpu {} --engine {}", fs::absolute(cat).string(), model,
                                         o.device_name, o.engine_name);
   write_text(o.out_dir / "predict-flags.txt", flags + "\n");
   write_fit_json(fit, t, o.out_dir);

@@ -155,30 +155,51 @@ double median_of(std::vector<double> v) {
   return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+// The samples of one decode stage (phase and concurrency), pooled over its probe.json entries: one entry
+// per stage in a probe from before the interleaving, one per round (with "pass") since. Each entry's
+// times are relative to its own runner, so the samples are taken per entry and only then pooled.
+struct StageSamples {
+  std::string phase;
+  int concurrency = 0;
+  std::vector<DecodeSample> samples;
+};
+
+std::vector<StageSamples> pooled_decode_stages(const std::vector<std::pair<std::string, std::vector<Req>>>& stages,
+                                               const json& phases, const LinearFit& ttft, int& prefill_dominated) {
+  std::vector<StageSamples> out;
+  for (std::size_t si = 0; si < stages.size(); ++si) {
+    const std::string& name = stages[si].first;
+    if (name != "decode" && name != "decode-context") continue;
+    const int c = phases[si].value("concurrency", 0);
+    auto it = std::find_if(out.begin(), out.end(), [&](const StageSamples& s) { return s.phase == name && s.concurrency == c; });
+    if (it == out.end()) it = out.insert(out.end(), StageSamples{name, c, {}});
+    const std::vector<DecodeSample> samples = decode_samples(stages[si].second, ttft, prefill_dominated);
+    it->samples.insert(it->samples.end(), samples.begin(), samples.end());
+  }
+  return out;
+}
+
 // Decode: one row per stage (the medians of its requests), so that every stage (batch x context)
 // weighs the same whatever its request count, and one slow request moves no coefficient.
 void fit_decode(const std::vector<std::pair<std::string, std::vector<Req>>>& stages, const json& phases,
                 const std::string& where, ProbeFit& f) {
   f.batch_min = f.context_min = std::numeric_limits<double>::infinity();
-  int prefill_dominated = 0;
-  for (std::size_t si = 0; si < stages.size(); ++si) {
-    const auto& [name, reqs] = stages[si];
+  for (const auto& [name, reqs] : stages)
     if (name == "burst") {
       f.admission_limit = most_decoding_together(reqs);
       f.burst_requests = static_cast<int>(reqs.size());
-      continue;
     }
-    if (name != "decode" && name != "decode-context") continue;
-    const std::vector<DecodeSample> samples = decode_samples(reqs, f.ttft, prefill_dominated);
-    if (samples.empty()) continue;
+  int prefill_dominated = 0;
+  for (const StageSamples& st : pooled_decode_stages(stages, phases, f.ttft, prefill_dominated)) {
+    if (st.samples.empty()) continue;
     std::vector<double> itl, batch, context;
-    for (const auto& d : samples) {
+    for (const auto& d : st.samples) {
       itl.push_back(d.itl_s);
       batch.push_back(d.batch);
       context.push_back(d.context);
     }
-    ProbeRow row{name, phases[si].value("concurrency", 0), {1.0, median_of(batch), median_of(context), 0}, median_of(itl), 0};
-    row.requests = static_cast<int>(samples.size());
+    ProbeRow row{st.phase, st.concurrency, {1.0, median_of(batch), median_of(context), 0}, median_of(itl), 0};
+    row.requests = static_cast<int>(st.samples.size());
     if (row.measured_s <= 0) continue;
     f.decode_rows.push_back(row);
     f.batch_min = std::min(f.batch_min, row.x[1]);

@@ -34,7 +34,7 @@ struct LinearFit {
   std::size_t n = 0;
 };
 
-struct ProbeFit {
+struct ProbeFit {  // NOLINT(bugprone-exception-escape): nlohmann::json moves, as ScenarioResult (summary.hpp)
   LinearFit ttft;     // [1, p, p^2]
   LinearFit decode;   // [1, batch, context tokens in batch]
   std::vector<ProbeRow> ttft_rows, decode_rows;

@@ -36,6 +36,9 @@ const SubverbRegistration kProbe{Subverb{
            cmd.add_option("--burst", o->burst_requests, "requests in the admission burst (default 48)")
                ->check(CLI::Range(2, 100000));
            cmd.add_option("--seed", o->seed, "seed for the prompts");
+           cmd.add_option("--reference-dataset", o->reference_dataset,
+                          "dataset whose lone requests run once per decode pass (phase 'reference'): the shape of "
+                          "the drift sentinels the loop compares with the probe");
            return [o, budget]() -> int {
              try {
                o->budget_s = live::parse_duration_s(*budget);

@@ -124,7 +124,12 @@ void GrpcTransport::start(int poll_threads) {
     pollers_.emplace_back([this, q = cq.get()] {
       void* tag = nullptr;
       bool ok = false;
-      while (q->Next(&tag, &ok)) {
+      auto next = [q](void** t, bool* o) {
+        const GrpcInternalsUnchecked unchecked;
+        return q->Next(t, o);
+      };
+      while (next(&tag, &ok)) {
+        handoff_acquire(tag);  // (does nothing without TSan)
         const TimeNs t = host_.now_ns();  // timestamp on receipt, before any processing
         auto* op = static_cast<CqTag*>(tag);
         op->call->proceed(op->op, ok, t);

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "live/common/tsan_handoff.hpp"
 #include "live/load/runner.hpp"
 #include "live/load/transport.hpp"
 
@@ -52,7 +53,10 @@ class GrpcCall : public InFlight {
   }
 };
 
-// A completion-queue tag: which call, and which of its operations completed.
+// A completion-queue tag: which call, and which of its operations completed. Each operation is
+// started after `handoff_release(tag)`, and the polling thread calls `handoff_acquire(tag)` when
+// Next returns the tag, before reading it (tsan_handoff.hpp): a call is started on the control
+// thread and continued on a polling thread, ordered by gRPC where TSan cannot see it.
 struct CqTag {
   GrpcCall* call;
   int op;
@@ -68,22 +72,27 @@ class StreamCall final : public GrpcCall {
   using GrpcCall::GrpcCall;
   void begin(std::unique_ptr<grpc::ClientAsyncReader<Resp>> reader) {
     reader_ = std::move(reader);
-    reader_->StartCall(&start_);
+    auto* r = reader_.get();  // read before the hand-off: the call may end (and die) on a poller
+    handoff_release(&start_);
+    r->StartCall(&start_);
   }
   void proceed(int op, bool ok, TimeNs t) override {
     switch (op) {
       case kOpStart:
+        handoff_release(ok ? &read_ : &finish_);
         if (ok) reader_->Read(&resp_, &read_);
         else reader_->Finish(&status_, &finish_);
         return;
       case kOpRead:
         if (ok && on_message(t, Parse(resp_))) {
+          handoff_release(&read_);
           reader_->Read(&resp_, &read_);
           return;
         }
         // End of stream, or a protocol violation (on_message said stop): cancel it, then collect
         // the status.
         if (ok) ctx_.TryCancel();
+        handoff_release(&finish_);
         reader_->Finish(&status_, &finish_);
         return;
       default:
@@ -107,8 +116,10 @@ class UnaryCall final : public GrpcCall {
   using GrpcCall::GrpcCall;
   void begin(std::unique_ptr<grpc::ClientAsyncResponseReader<Resp>> rpc) {
     rpc_ = std::move(rpc);
-    rpc_->StartCall();
-    rpc_->Finish(&resp_, &status_, &finish_);
+    auto* r = rpc_.get();  // read before the hand-off: the call may end (and die) on a poller
+    r->StartCall();
+    handoff_release(&finish_);  // the only tag this call hands over
+    r->Finish(&resp_, &status_, &finish_);
   }
   void proceed(int /*op*/, bool /*ok*/, TimeNs t) override {
     if (status_.ok()) {

@@ -287,7 +287,7 @@ class PieceScanner {
       const auto b = static_cast<unsigned char>(p_[i]);
       if (i == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) return false;
     }
-    if (dst != nullptr) dst->append(p_, static_cast<std::size_t>(more + 1));
+    if (dst != nullptr) dst->append(p_, static_cast<std::size_t>(more) + 1);
     p_ += more + 1;
     return true;
   }

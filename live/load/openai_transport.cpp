@@ -423,7 +423,7 @@ void OpenAiCall::parse_buffered(beast::error_code& ec) {
 void OpenAiCall::consume_body(TimeNs t) {
   std::string& body = parser_->get().body();
   if (body.empty()) return;
-  struct Sink final : SseSplitter::EventSink {
+  struct Sink final : SseSplitter::EventSink {  // NOLINT(cppcoreguidelines-virtual-class-destructor): as Collect (sse.cpp)
     Sink(OpenAiCall& c, TimeNs at) : call(c), t(at) {}
     bool on_event(std::string_view data) override { return call.handle_event(t, data); }
     OpenAiCall& call;

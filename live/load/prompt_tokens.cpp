@@ -106,6 +106,7 @@ PromptTokenPlan calibrate_prompt_tokens(Transport& transport, std::uint64_t seed
   }
   const std::vector<TokenSample> samples = verification_samples(plan, seed);
   std::vector<std::string> texts;
+  texts.reserve(samples.size());
   for (const auto& s : samples) texts.push_back(s.text);
   const ServerTokenCounts counted = transport.count_tokens(texts);
   error = counted.error.empty() ? check_samples(plan, samples, counted.counts) : counted.error;

@@ -82,7 +82,7 @@ struct LoadConfig {
   ClientBackoffSpec backoff;
 };
 
-struct StageWindow {
+struct StageWindow {  // NOLINT(bugprone-exception-escape): nlohmann::json moves, as ScenarioResult
   int stage = 0;
   std::string label;        // "concurrency=8" / "rate=2.5"
   nlohmann::json load;      // {"concurrency": 8} or {"rate_per_s": 2.5, "arrival": ...}

@@ -52,7 +52,7 @@ std::string SseSplitter::feed(std::string_view bytes, EventSink& sink) {
 }
 
 std::string SseSplitter::feed(std::string_view bytes, std::vector<std::string>& events) {
-  struct Collect final : EventSink {
+  struct Collect final : EventSink {  // NOLINT(cppcoreguidelines-virtual-class-destructor): final; EventSink's destructor is protected
     explicit Collect(std::vector<std::string>& e) : out(e) {}
     bool on_event(std::string_view data) override {
       out.emplace_back(data);

@@ -37,6 +37,8 @@ std::vector<ProbePhase> design_probe(const ProbeDesignOptions& o) {
     std::int64_t prompt = std::min<std::int64_t>(long_prompt, std::llround(kDecodeKvShare * static_cast<double>(o.step_token_budget) / c));
     if (o.kv_tokens > 0) {
       const std::int64_t block = std::max<std::int64_t>(1, o.kv_block_tokens);
+      // Whole KV blocks: the integer division is the block count.
+      // NOLINTNEXTLINE(bugprone-integer-division)
       const auto blocks_per_request = static_cast<std::int64_t>(kDecodeKvShare * static_cast<double>(o.kv_tokens / block) / c);
       prompt = std::min(prompt, blocks_per_request * block - kDecodeOutputTokens);
     }
@@ -45,6 +47,10 @@ std::vector<ProbePhase> design_probe(const ProbeDesignOptions& o) {
     context.per_stage_input_tokens.push_back(prompt);
   }
   if (!context.concurrency.empty()) phases.push_back(context);
+  if (o.reference_input_tokens > 0 && o.reference_output_tokens > 0)
+    phases.push_back({"reference", "lone requests of the drift sentinels' shape (--reference-dataset), one per pass: the "
+                      "server speed the sentinels are compared with", {o.reference_input_tokens}, o.reference_output_tokens,
+                      {1}, 0, 0, 0, {}});
   phases.push_back({"burst", "requests sent at once: how many the server runs together (admission limit)",
                     {32}, 16, {}, 1000.0, o.burst_requests, 0, {}});
   return phases;
@@ -73,6 +79,42 @@ double estimate_probe_s(const std::vector<ProbePhase>& phases, double decode_ste
     }
   }
   return total;
+}
+
+bool is_interleaved(const ProbePhase& p) { return !p.concurrency.empty() && p.requests_per_stage == 0; }
+
+std::vector<DecodeRound> interleaved_decode_schedule(const std::vector<ProbePhase>& phases, int passes) {
+  std::vector<DecodeRound> out;
+  for (int pass = 0; pass < passes; ++pass)
+    for (std::size_t pi = 0; pi < phases.size(); ++pi) {
+      if (!is_interleaved(phases[pi])) continue;
+      // The reference is scored as the sentinels are run: lone requests without a warm-up round.
+      const bool warmup = pass == 0 && phases[pi].name != "reference";
+      for (std::size_t si = 0; si < phases[pi].concurrency.size(); ++si) out.push_back({pi, si, pass, warmup});
+    }
+  return out;
+}
+
+double estimate_decode_pass_s(const std::vector<ProbePhase>& phases, double decode_step_s, double prefill_s_per_token) {
+  double total = 0;
+  for (const auto& p : phases) {
+    if (!is_interleaved(p)) continue;
+    for (std::size_t i = 0; i < p.concurrency.size(); ++i) {
+      const int c = p.concurrency[i];
+      const double in = static_cast<double>(i < p.per_stage_input_tokens.size() ? p.per_stage_input_tokens[i] : p.input_tokens.front());
+      total += c * in * prefill_s_per_token + static_cast<double>(p.output_tokens) * decode_step_s * (1.0 + c / 16.0);
+    }
+  }
+  return total;
+}
+
+int decode_passes(double scale, double pass_s, double span_s, double spare_s) {
+  const auto least = static_cast<int>(decode_rounds(scale));
+  if (!(pass_s > 0)) return least;
+  // Passes beyond the least: as many as the span wants and the spare budget pays for.
+  const double extra_s = std::min(span_s - least * pass_s, spare_s);
+  const int extra = extra_s > 0 ? static_cast<int>(std::floor(extra_s / pass_s)) : 0;
+  return std::min(kMaxDecodePasses, least + extra);
 }
 
 Dataset make_probe_dataset(const std::string& name, const std::vector<std::int64_t>& tokens, std::int64_t count,

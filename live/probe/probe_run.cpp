@@ -15,6 +15,7 @@
 #include "live/probe/probe_design.hpp"
 #include "sim/formats/live_run_reader.hpp"
 #include "sim/metrics/summary.hpp"
+#include "sim/workload/dataset.hpp"
 
 namespace servetwin::live {
 namespace {
@@ -72,7 +73,9 @@ class Prober {
 
  private:
   // One runner over one stage; appends its records to doc_["phases"] and rewrites probe.json.
-  bool run_stage(const ProbePhase& p, const Dataset& ds, int concurrency, std::int64_t requests, std::int64_t warmup);
+  bool run_stage(const ProbePhase& p, const Dataset& ds, int concurrency, std::int64_t requests, std::int64_t warmup,
+                 int pass = -1);
+  bool run_decode_passes(const std::vector<ProbePhase>& phases, int passes, const FirstLook& look);
   void describe_server();
   int run_design(const FirstLook& look);
   void save() const { write_json_file(o_.out, doc_); }
@@ -90,9 +93,11 @@ class Prober {
   json doc_;
   Protocol protocol_ = Protocol::kTgis;
   std::string target_;
+  Dataset reference_;  // --reference-dataset (empty: no reference phase)
 };
 
-bool Prober::run_stage(const ProbePhase& p, const Dataset& ds, int concurrency, std::int64_t requests, std::int64_t warmup) {
+bool Prober::run_stage(const ProbePhase& p, const Dataset& ds, int concurrency, std::int64_t requests, std::int64_t warmup,
+                       int pass) {
   LoadConfig c;
   c.target = target_;
   c.protocol = protocol_;
@@ -111,19 +116,25 @@ bool Prober::run_stage(const ProbePhase& p, const Dataset& ds, int concurrency, 
   c.progress = false;
   c.poll_threads = 1;
   c.seed = o_.seed;
-  const std::string stage = concurrency > 0 ? fmt::format("c{}", concurrency) : "burst";
+  const std::string stage = (concurrency > 0 ? fmt::format("c{}", concurrency) : "burst") + (pass >= 0 ? fmt::format("-p{}", pass) : "");
   c.out_dir = o_.out.string() + ".d/" + p.name + "-" + stage;
   LoadRunner runner(c, ds);
+  const Clock::time_point run_start = Clock::now();
   const LoadResult res = runner.run(&stop_);
   json rows = json::array();
   std::filesystem::path warm = c.out_dir / "warmup_requests.csv";
   if (std::filesystem::exists(warm))
     for (const auto& r : read_request_csv(warm)) rows.push_back(record_json(r, true));
   for (const auto& r : res.records) rows.push_back(record_json(r.rec, false));
-  doc_["phases"].push_back({{"phase", p.name}, {"purpose", p.purpose}, {"concurrency", concurrency},
-                            {"burst_rate_per_s", concurrency > 0 ? 0.0 : p.burst_rate_per_s},
-                            {"output_tokens", p.output_tokens}, {"dir", c.out_dir.string()},
-                            {"partial", res.partial}, {"requests", rows}});
+  json entry = {{"phase", p.name}, {"purpose", p.purpose}, {"concurrency", concurrency},
+                {"burst_rate_per_s", concurrency > 0 ? 0.0 : p.burst_rate_per_s},
+                {"output_tokens", p.output_tokens}, {"dir", c.out_dir.string()},
+                {"partial", res.partial}, {"requests", rows}};
+  if (pass >= 0) {
+    entry["pass"] = pass;
+    entry["start_s"] = std::chrono::duration<double>(run_start - start_).count();  // since the probe began
+  }
+  doc_["phases"].push_back(std::move(entry));
   std::int64_t ok = 0;
   for (const auto& r : res.records) ok += r.rec.status == RequestStatus::kOk ? 1 : 0;
   std::cerr << fmt::format("calibrate probe: {} {} — {} of {} requests ok ({:.0f} s elapsed)\n", p.name, stage, ok,
@@ -183,7 +194,34 @@ void Prober::describe_server() {
   save();
 }
 
-// The designed phases, scaled to what is left of the budget after the length check.
+// The interleaved decode stages (probe_design.hpp): `passes` passes, each one round of every stage. A
+// stage's prompts are fresh in every round (seeded by stage and pass: no prefix-cache hits); the
+// reference phase takes the next sample of --reference-dataset.
+bool Prober::run_decode_passes(const std::vector<ProbePhase>& phases, int passes, const FirstLook& look) {
+  for (const DecodeRound& r : interleaved_decode_schedule(phases, passes)) {
+    const ProbePhase& p = phases[r.phase];
+    const int c = p.concurrency[r.stage];
+    const std::int64_t warmup = r.warmup ? c : 0;
+    Dataset s;
+    if (p.name == "reference") {
+      s = reference_;
+      s.samples = {reference_.samples[static_cast<std::size_t>(r.pass) % reference_.samples.size()]};
+    } else {
+      const std::vector<std::int64_t> lengths = r.stage < p.per_stage_input_tokens.size()
+                                                    ? std::vector<std::int64_t>{p.per_stage_input_tokens[r.stage]} : p.input_tokens;
+      // Each user walks the dataset in its own seeded order: a large set keeps two users of a round off one
+      // prompt (a prefix-cache hit) about as rarely as the stage-long sets before the interleaving.
+      const std::int64_t count = std::max<std::int64_t>(64, 4 * (c + warmup));
+      s = make_probe_dataset(p.name, lengths, count, p.output_tokens, look.tokens_per_word,
+                             o_.seed + static_cast<std::uint64_t>(c) * 101U + p.name.size() + static_cast<std::uint64_t>(r.pass) * 7919U);
+    }
+    if (!run_stage(p, s, c, c, warmup, r.pass)) return false;
+  }
+  return true;
+}
+
+// The designed phases, scaled to what is left of the budget after the length check; the decode stages
+// interleaved in as many passes as the budget's span share pays for.
 int Prober::run_design(const FirstLook& look) {
   ProbeDesignOptions d;
   d.max_context_tokens = doc_["max_context_tokens"].get<std::int64_t>();
@@ -193,6 +231,10 @@ int Prober::run_design(const FirstLook& look) {
   if (cache.contains("num_gpu_blocks") && cache.contains("block_size")) {
     d.kv_block_tokens = std::stoll(cache["block_size"].get<std::string>());
     d.kv_tokens = std::stoll(cache["num_gpu_blocks"].get<std::string>()) * d.kv_block_tokens;
+  }
+  if (!reference_.samples.empty()) {
+    d.reference_input_tokens = std::max<std::int64_t>(1, reference_.samples.front().input_tokens);
+    d.reference_output_tokens = std::max<std::int64_t>(2, reference_.samples.front().output_tokens);
   }
   const double prefill_s_per_token = look.ttft_s / std::max(1.0, kCheckWords * look.tokens_per_word);
   const double full_s = estimate_probe_s(design_probe(d), look.itl_s, prefill_s_per_token, 1.0);
@@ -210,25 +252,30 @@ int Prober::run_design(const FirstLook& look) {
     fail(msg);
     throw ProbeUsageError(msg + " (what was measured is in " + o_.out.string() + ")");
   }
+  const std::vector<ProbePhase> phases = design_probe(d);
+  const double pass_s = estimate_decode_pass_s(phases, look.itl_s, prefill_s_per_token);
+  const double spare_s = 0.8 * left_s - estimate_probe_s(phases, look.itl_s, prefill_s_per_token, d.scale);
+  const int passes = decode_passes(d.scale, pass_s, kDecodeSpanShare * left_s, spare_s);
   doc_["design_scale"] = d.scale;
-  for (const ProbePhase& p : design_probe(d)) {
-    const std::int64_t output = p.output_tokens;
+  doc_["decode_order"] = {{"kind", "interleaved"}, {"passes", passes}, {"pass_estimate_s", pass_s},
+                          {"span_target_s", kDecodeSpanShare * left_s}};
+  bool decode_done = false;
+  for (const ProbePhase& p : phases) {
+    if (is_interleaved(p)) {
+      if (!decode_done && !run_decode_passes(phases, passes, look)) return 1;
+      decode_done = true;
+      continue;
+    }
+    // The open-loop burst and the closed-loop stages of a fixed request count (prefill): one runner each.
     if (p.concurrency.empty()) {
-      const Dataset b = make_probe_dataset(p.name, p.input_tokens, p.requests_per_stage, output, look.tokens_per_word, o_.seed + 1);
+      const Dataset b = make_probe_dataset(p.name, p.input_tokens, p.requests_per_stage, p.output_tokens, look.tokens_per_word, o_.seed + 1);
       if (!run_stage(p, b, 0, p.requests_per_stage, 0)) return 1;
       continue;
     }
-    for (std::size_t i = 0; i < p.concurrency.size(); ++i) {
-      const int c = p.concurrency[i];
-      // Whole rounds of c users (at least one), so that the users stay in step (same lengths).
-      const std::int64_t requests = p.requests_per_stage > 0 ? p.requests_per_stage
-                                                             : c * decode_rounds(d.scale);
-      const std::int64_t warmup = p.requests_per_stage > 0 ? p.warmup_per_stage : c;
-      const std::vector<std::int64_t> lengths = i < p.per_stage_input_tokens.size()
-                                                    ? std::vector<std::int64_t>{p.per_stage_input_tokens[i]} : p.input_tokens;
-      const Dataset s = make_probe_dataset(p.name, lengths, requests + warmup + c, output, look.tokens_per_word,
-                                           o_.seed + static_cast<std::uint64_t>(c) * 101U + p.name.size());
-      if (!run_stage(p, s, c, requests, warmup)) return 1;
+    for (const int c : p.concurrency) {
+      const Dataset s = make_probe_dataset(p.name, p.input_tokens, p.requests_per_stage + p.warmup_per_stage + c, p.output_tokens,
+                                           look.tokens_per_word, o_.seed + static_cast<std::uint64_t>(c) * 101U + p.name.size());
+      if (!run_stage(p, s, c, p.requests_per_stage, p.warmup_per_stage)) return 1;
     }
   }
   return 0;
@@ -247,6 +294,13 @@ int Prober::run() {
     target_ = o_.target;
   } else {
     throw ProbeUsageError("--protocol '" + o_.protocol + "': allowed values: openai, tgis, caikit");
+  }
+  if (!o_.reference_dataset.empty()) {
+    try {
+      reference_ = load_dataset(o_.reference_dataset, "");
+    } catch (const std::exception& e) {
+      throw ProbeUsageError(std::string("--reference-dataset: ") + e.what());
+    }
   }
   describe_server();
   // The budget is enforced by a watchdog that stops the current runner (its requests end, the

@@ -1,9 +1,11 @@
 #pragma once
 // `servetwin calibrate probe`: sends the designed request set (probe_design.hpp) to a live endpoint
-// through the load runner, one runner per phase stage, and writes probe.json (schema
-// servetwin.probe.v1) after every stage, so an interrupted or failed probe keeps what it measured.
-// Each stage's full runner output (requests.csv, messages.csv, summary.json) is kept under
-// OUT.d/<phase>-<stage>/.
+// through the load runner, one runner per phase stage (per round for the interleaved decode stages),
+// and writes probe.json (schema servetwin.probe.v1) after every runner, so an interrupted or failed
+// probe keeps what it measured. Each runner's full output (requests.csv, messages.csv, summary.json) is
+// kept under OUT.d/<phase>-<stage>[-p<pass>]/. An interleaved round is one entry of "phases" with its
+// "pass"; readers merge the entries of one phase and concurrency (a probe from before the interleaving
+// has one entry per stage and no "pass").
 #include <atomic>
 #include <filesystem>
 #include <stdexcept>
@@ -24,6 +26,9 @@ struct ProbeOptions {
   int burst_requests = 48;
   std::uint64_t seed = 7;
   double request_timeout_s = 240;
+  // Lone requests from this dataset (a servetwin load dataset) in every decode pass, phase "reference":
+  // the drift sentinels' shape, so that the loop compares the server's speed like with like ("" = none).
+  std::filesystem::path reference_dataset;
 };
 
 // Bad options or a budget too small for the design (message says the least budget that would do).

@@ -53,11 +53,18 @@ class HealthService final : public grpc::health::v1::Health::CallbackService {
    public:
     explicit Watcher(grpc::health::v1::HealthCheckResponse::ServingStatus s) {
       msg_.set_status(s);
+      handoff_release(this);  // gRPC's threads call it from here on (tsan_handoff.hpp)
       StartWrite(&msg_);
     }
     void OnWriteDone(bool /*ok*/) override {}
-    void OnCancel() override { Finish(grpc::Status::OK); }
-    void OnDone() override { delete this; }
+    void OnCancel() override {
+      handoff_acquire(this);
+      Finish(grpc::Status::OK);
+    }
+    void OnDone() override {
+      handoff_acquire(this);
+      delete this;
+    }
 
    private:
     grpc::health::v1::HealthCheckResponse msg_;

@@ -8,12 +8,15 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <algorithm>
 #include <deque>
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "live/twin/http_chunk_send.hpp"
+#include "live/twin/peer_state.hpp"
 #include "live/twin/twin_server.hpp"
 
 namespace servetwin::live {
@@ -141,6 +144,12 @@ class Session final : public std::enable_shared_from_this<Session> {
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.close();
   }
+  // The server stopped with this session's answer pending: drop the session's side of the
+  // session <-> exchange reference cycle (current_ <-> Exchange::session_), which response_done
+  // would have dropped, so both are freed once the io_context's queued handlers and the engine let
+  // go (LeakSanitizer and valgrind found one such session per stop with a request in flight).
+  // Called only after the io_context's threads have been joined: nothing else touches current_.
+  void abandon() { current_.reset(); }
 
  private:
   // Header first: a client that sends `Expect: 100-continue` (curl does for bodies over 1 KiB)
@@ -183,16 +192,18 @@ class Session final : public std::enable_shared_from_this<Session> {
     watch_disconnect(current_);
     handler_(v, current_);
   }
-  // A readable socket while an answer is pending means the client closed it (or pipelined the
-  // next request, which is left for the next read).
+  // While an answer is pending, the client closing the socket ends it (peer_state.hpp: a
+  // wake-up with nothing to read is not a close; a pipelined request is left for the next read).
   void watch_disconnect(const std::shared_ptr<Exchange>& ex) {
-    stream_.socket().async_wait(tcp::socket::wait_read,
-                                [self = shared_from_this(), weak = std::weak_ptr<Exchange>(ex)](beast::error_code ec) {
-                                  auto pending = weak.lock();
-                                  if (!pending || pending != self->current_) return;
-                                  beast::error_code avail_ec;
-                                  if (ec || self->stream_.socket().available(avail_ec) == 0) pending->client_gone();
-                                });
+    watch_for_close(
+        stream_.socket(),
+        [self = shared_from_this(), weak = std::weak_ptr<Exchange>(ex)] {
+          const auto pending = weak.lock();
+          return pending && pending == self->current_;
+        },
+        [self = shared_from_this()] {
+          if (const auto pending = self->current_) pending->client_gone();  // a copy: client_gone resets current_
+        });
   }
 
   beast::tcp_stream stream_;
@@ -326,13 +337,27 @@ struct HttpServer::Impl {
   std::vector<std::thread> pool;
   std::mutex stop_mu;
   bool stopped = false;
+  // Every session accepted, for stop() to break their reference cycles (Session::abandon); expired
+  // entries are pruned whenever the list has doubled, so it stays within twice the live sessions.
+  std::vector<std::weak_ptr<Session>> sessions;
+  std::size_t sessions_after_prune = 0;
 
   void accept() {
     acceptor->async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
       if (ec) return;  // acceptor closed
-      std::make_shared<Session>(std::move(s), handler)->start();
+      auto session = std::make_shared<Session>(std::move(s), handler);
+      remember(session);
+      session->start();
       accept();
     });
+  }
+  void remember(const std::shared_ptr<Session>& s) {
+    std::lock_guard lk(stop_mu);
+    if (sessions.size() >= 2 * std::max<std::size_t>(sessions_after_prune, 64)) {
+      std::erase_if(sessions, [](const std::weak_ptr<Session>& w) { return w.expired(); });
+      sessions_after_prune = sessions.size();
+    }
+    sessions.push_back(s);
   }
 };
 
@@ -386,6 +411,14 @@ void HttpServer::stop() {
   I.ioc.stop();
   for (auto& t : I.pool) t.join();
   I.pool.clear();
+  std::vector<std::weak_ptr<Session>> sessions;
+  {
+    std::lock_guard lk(I.stop_mu);
+    sessions.swap(I.sessions);
+  }
+  for (const auto& w : sessions) {
+    if (const auto s = w.lock()) s->abandon();
+  }
   if (I.acceptor) {
     beast::error_code ignored;
     I.acceptor->close(ignored);

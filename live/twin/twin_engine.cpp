@@ -63,6 +63,7 @@ struct TwinEngine::Active {
   std::int64_t tokens = 0;  // emitted so far
   // With log_emissions: steady_clock ns when the first / latest token went to the adapter.
   std::int64_t first_sent_steady_ns = -1, last_sent_steady_ns = -1;
+  std::int64_t first_due_steady_ns = -1;  // when the engine's clock made the first token due
 };
 
 struct TwinEngine::Listener final : SimListener {
@@ -198,7 +199,10 @@ void TwinEngine::on_token(std::uint64_t id, std::int64_t index, TimeNs t) {
   a.tokens = index + 1;
   if (opts_.log_emissions) {  // the twin's send time of this token: its hand-off to the adapter
     a.last_sent_steady_ns = steady_ns(Clock::now());
-    if (index == 0) a.first_sent_steady_ns = a.last_sent_steady_ns;
+    if (index == 0) {
+      a.first_sent_steady_ns = a.last_sent_steady_ns;
+      a.first_due_steady_ns = steady_ns(t0_) + t;
+    }
   }
   a.request->on_token(index);
   touched_.push_back(a.request);
@@ -216,7 +220,8 @@ void TwinEngine::on_request_done(const RequestRecord& rec) {
     times_[a.request->x_request_id].second = rec.finish_ns;
     if (rec.status == RequestStatus::kOk) {
       sent_.push_back({a.request->x_request_id, a.request->received_steady_ns, a.first_sent_steady_ns,
-                       a.last_sent_steady_ns, a.tokens});
+                       a.last_sent_steady_ns, a.tokens, a.first_due_steady_ns,
+                       a.request->first_flush_begin_steady_ns, a.request->first_flush_end_steady_ns});
     }
   }
   if (rec.status != RequestStatus::kOk) {
@@ -252,7 +257,7 @@ TwinGauges TwinEngine::gauges() const {
     ++g.running;
     const std::int64_t held = a.request->input_tokens + a.tokens;
     const std::int64_t b = kv_capacity_.block_tokens;
-    kv_tokens += static_cast<double>((held + b - 1) / b * b);
+    kv_tokens += static_cast<double>((held + b - 1) / b * b);  // NOLINT(bugprone-integer-division): rounds up to whole blocks
   }
   if (kv_capacity_.tokens > 0) g.kv_usage = std::min(1.0, kv_tokens / kv_capacity_.tokens);
   const nlohmann::json s = sim_->stats();
@@ -319,9 +324,21 @@ void TwinEngine::run_driver() {
     }
     cmds.clear();
     queue_->run_until(std::max(wall_ns(), queue_->now()));
-    for (auto& r : touched_) r->flush();
-    touched_.clear();
+    flush_touched();
   }
+}
+
+void TwinEngine::flush_touched() {
+  for (auto& r : touched_) {
+    if (!opts_.log_emissions || r->first_flush_end_steady_ns >= 0) {
+      r->flush();
+      continue;
+    }
+    r->first_flush_begin_steady_ns = steady_ns(Clock::now());
+    r->flush();
+    r->first_flush_end_steady_ns = steady_ns(Clock::now());
+  }
+  touched_.clear();
 }
 
 TwinStats TwinEngine::stats() const {

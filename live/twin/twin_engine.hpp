@@ -58,8 +58,10 @@ class TwinRequest {
   std::string prompt;
   // Set by the adapter.
   std::string x_request_id;
-  // With log_emissions: steady_clock ns when the engine took the request (TwinEngine::submit).
+  // With log_emissions: steady_clock ns when the engine took the request (TwinEngine::submit),
+  // and when the flush of the pass with its first token began and returned (TwinSentRecord).
   std::int64_t received_steady_ns = -1;
+  std::int64_t first_flush_begin_steady_ns = -1, first_flush_end_steady_ns = -1;
 };
 
 // What the adapter read from its wire request.
@@ -113,6 +115,9 @@ class TwinEngine {
   void run_driver();
   void on_token(std::uint64_t id, std::int64_t index, TimeNs t);
   void on_request_done(const RequestRecord& rec);
+  // Driver thread, at the end of a pass: each touched request writes what it held (flush), timed
+  // around its first write with log_emissions.
+  void flush_touched();
   void count(std::int64_t TwinStats::*field, std::int64_t n = 1);
   [[nodiscard]] TimeNs wall_ns() const;
   [[nodiscard]] TwinGauges gauges() const;  // driver thread

@@ -62,6 +62,11 @@ struct TwinSentRecord {
   std::string x_request_id;
   std::int64_t received_ns = -1, first_token_sent_ns = -1, last_token_sent_ns = -1;
   std::int64_t tokens = 0;
+  // Where the first token's time went inside the twin (a latency breakdown for the bench): when
+  // the engine's clock made it due, and when the flush of its pass began and returned for this
+  // request (the write, for an adapter that holds a pass's output to the flush, as the OpenAI one
+  // does; nothing for the gRPC adapters, which write in on_token).
+  std::int64_t first_token_due_ns = -1, first_flush_begin_ns = -1, first_flush_end_ns = -1;
 };
 
 struct TwinStats {

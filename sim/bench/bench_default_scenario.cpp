@@ -17,7 +17,7 @@ void BM_DefaultScenarioOneCore(benchmark::State& state) {
     scenarios.push_back(resolve_scenario(catalog, s));
   }
   double requests = 0, tokens = 0, events = 0;
-  for (auto _ : state) {
+  for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): google-benchmark's loop idiom
     const auto runs = run_scenarios(catalog, scenarios, /*jobs=*/1, /*keep_records=*/false, /*progress=*/false);
     for (const auto& run : runs) {
       for (const auto& st : run.stages) {

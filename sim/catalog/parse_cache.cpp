@@ -127,19 +127,20 @@ void prune(const std::filesystem::path& dir) {
 
 }  // namespace
 
+// getenv is safe here: servetwin never calls setenv/putenv, so the environment is read-only.
 std::filesystem::path default_parse_cache_dir() {
-  if (std::getenv("SERVETWIN_NO_CACHE") != nullptr) return {};
-  if (const char* d = std::getenv("SERVETWIN_CACHE_DIR"); d != nullptr && *d != '\0') return d;
-  if (const char* d = std::getenv("XDG_CACHE_HOME"); d != nullptr && *d != '\0') {
+  if (std::getenv("SERVETWIN_NO_CACHE") != nullptr) return {};  // NOLINT(concurrency-mt-unsafe)
+  if (const char* d = std::getenv("SERVETWIN_CACHE_DIR"); d != nullptr && *d != '\0') return d;  // NOLINT(concurrency-mt-unsafe)
+  if (const char* d = std::getenv("XDG_CACHE_HOME"); d != nullptr && *d != '\0') {  // NOLINT(concurrency-mt-unsafe)
     return std::filesystem::path(d) / "servetwin";
   }
-  if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0') {
+  if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0') {  // NOLINT(concurrency-mt-unsafe)
     return std::filesystem::path(h) / ".cache" / "servetwin";
   }
   return {};
 }
 
-ParseCache::ParseCache(std::filesystem::path cache_dir, const std::filesystem::path& config_dir,
+ParseCache::ParseCache(const std::filesystem::path& cache_dir, const std::filesystem::path& config_dir,
                        const std::vector<std::filesystem::path>& files)
     : count_(files.size()) {
   if (cache_dir.empty()) return;

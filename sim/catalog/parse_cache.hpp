@@ -21,7 +21,7 @@ std::filesystem::path default_parse_cache_dir();
 
 class ParseCache {
  public:
-  ParseCache(std::filesystem::path cache_dir, const std::filesystem::path& config_dir,
+  ParseCache(const std::filesystem::path& cache_dir, const std::filesystem::path& config_dir,
              const std::vector<std::filesystem::path>& files);
   // The documents of `files`, in order, when the cache matches them.
   [[nodiscard]] std::optional<std::vector<yamlx::DocNode>> read() const;

@@ -16,6 +16,8 @@ class ParsedFiles {
  public:
   using Doc = std::shared_ptr<const yamlx::DocNode>;
   explicit ParsedFiles(std::size_t n) : nodes_(n), errors_(n) {}
+  // errors_ is a vector of exception_ptr, sized here, not an exception left unthrown.
+  // NOLINTNEXTLINE(bugprone-throw-keyword-missing)
   explicit ParsedFiles(std::vector<yamlx::DocNode> nodes) : errors_(nodes.size()) {
     nodes_.reserve(nodes.size());
     for (auto& n : nodes) nodes_.push_back(std::make_shared<const yamlx::DocNode>(std::move(n)));

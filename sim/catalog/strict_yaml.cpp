@@ -335,7 +335,7 @@ MapReader MapReader::child(const std::string& key, std::vector<std::string> allo
   return MapReader(raw(key), file_, key_path(key), std::move(allowed_keys), line_of(key));
 }
 
-std::vector<MapReader> MapReader::child_list(const std::string& key, std::vector<std::string> allowed_keys,
+std::vector<MapReader> MapReader::child_list(const std::string& key, const std::vector<std::string>& allowed_keys,
                                              bool required) const {
   std::vector<MapReader> out;
   if (!has(key)) {

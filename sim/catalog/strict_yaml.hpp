@@ -79,7 +79,7 @@ class MapReader {
   // Nested mapping reader for `key` (must be a mapping).
   MapReader child(const std::string& key, std::vector<std::string> allowed_keys) const;
   // Sequence of mappings under `key`; each element read with `allowed_keys`.
-  std::vector<MapReader> child_list(const std::string& key, std::vector<std::string> allowed_keys,
+  std::vector<MapReader> child_list(const std::string& key, const std::vector<std::string>& allowed_keys,
                                     bool required) const;
   // Keys of a free-form mapping (e.g. engine settings), in file order.
   std::vector<std::string> keys() const;

@@ -24,8 +24,9 @@ namespace {
 // executable (CMakeLists.txt says why).
 bool is_delegated(const std::string& verb, const std::string& sub = "") {
   std::stringstream verbs(SERVETWIN_DELEGATE_VERBS);
+  const std::string verb_sub = fmt::format("{} {}", verb, sub);
   for (std::string v; std::getline(verbs, v, ',');) {
-    if (v == verb || (!sub.empty() && v == verb + " " + sub)) return true;
+    if (v == verb || (!sub.empty() && v == verb_sub)) return true;
   }
   return false;
 }
@@ -40,7 +41,8 @@ int delegate_if_needed(int argc, char** argv) {
   std::vector<char*> args(argv, argv + argc);
   args.push_back(nullptr);
   ::execv(sibling.c_str(), args.data());
-  std::cerr << "servetwin " << argv[1] << ": cannot run " << sibling.string() << ": " << std::strerror(errno)
+  // strerror's buffer is shared between threads; this process has one (execv just failed).
+  std::cerr << "servetwin " << argv[1] << ": cannot run " << sibling.string() << ": " << std::strerror(errno)  // NOLINT(concurrency-mt-unsafe)
             << " (the " << argv[1] << " verb ships in that executable; build it with -DSERVETWIN_WITH_LIVE=ON)\n";
   return servetwin::cli::kExitUnavailable;
 }
@@ -48,7 +50,9 @@ int delegate_if_needed(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int run_cli(int argc, char** argv) {
   using namespace servetwin::cli;
 #ifdef SERVETWIN_DELEGATE_EXE
   if (const int rc = delegate_if_needed(argc, argv); rc >= 0) return rc;
@@ -107,4 +111,19 @@ int main(int argc, char** argv) {
     std::cerr << "servetwin: error: " << e.what() << "\n";
     return kExitFailure;
   }
+}
+
+}  // namespace
+
+// The verbs' setup (the parse cache's directory, CLI11's option tables) runs before run_cli's own
+// try blocks: whatever it throws is still a message and exit code 1, never std::terminate.
+int main(int argc, char** argv) {
+  try {
+    return run_cli(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "servetwin: error: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "servetwin: error: unknown exception\n";
+  }
+  return servetwin::cli::kExitFailure;
 }

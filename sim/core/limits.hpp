@@ -9,10 +9,10 @@
 namespace servetwin {
 
 struct Limit {
-  const char* what;    // unit text for messages, e.g. "users", "requests/s"
-  double lo;
-  double hi;
-  bool integer;
+  const char* what = "";  // unit text for messages, e.g. "users", "requests/s"
+  double lo = 0;
+  double hi = 0;
+  bool integer = false;
   bool lo_open = false;  // (lo, hi] instead of [lo, hi]
 };
 

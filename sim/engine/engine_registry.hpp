@@ -24,7 +24,7 @@ namespace servetwin {
 
 struct EngineBuildContext {
   EventQueue& queue;
-  SimListener* listener;
+  SimListener* listener = nullptr;
   CostModel cost;
   const ModelSpec& model;
   const GpuSpec& gpu;

@@ -63,7 +63,7 @@ std::int64_t EngineSettings::integer(const std::string& key, std::int64_t defaul
 std::string EngineSettings::choice(const std::string& key, const std::string& default_value,
                                    const std::vector<std::string>& allowed) {
   const auto [raw, origin] = lookup(key);
-  const std::string v = origin.empty() ? default_value : raw;
+  std::string v = origin.empty() ? default_value : raw;  // not const: returned by move
   if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
     throw ConfigError(fmt::format("{}: '{}' is not allowed; allowed: {}", where(key, origin.empty() ? "preset" : origin), v,
                                   fmt::join(allowed, ", ")));
@@ -74,7 +74,7 @@ std::string EngineSettings::choice(const std::string& key, const std::string& de
 
 std::string EngineSettings::text(const std::string& key, const std::string& default_value) {
   const auto [raw, origin] = lookup(key);
-  const std::string v = origin.empty() ? default_value : raw;
+  std::string v = origin.empty() ? default_value : raw;  // not const: returned by move
   resolved_[key] = {{"value", v}, {"from", origin.empty() ? "default" : origin}};
   return v;
 }

@@ -31,17 +31,17 @@ EngineCostParams read_engine_cost_params(EngineSettings& settings, const GpuSpec
   return cpu;
 }
 
-std::unique_ptr<ServingSim> build_serving_sim(const Catalog& catalog, const EngineSetup& d, EventQueue& queue,
+std::unique_ptr<ServingSim> build_serving_sim(const Catalog& catalog, const EngineSetup& setup, EventQueue& queue,
                                               SimListener* listener) {
-  const ModelSpec& model = catalog.model(d.model);
-  const GpuSpec& gpu = catalog.gpu(d.gpu);
+  const ModelSpec& model = catalog.model(setup.model);
+  const GpuSpec& gpu = catalog.gpu(setup.gpu);
   const HardwareProfile& profile = catalog.profile(gpu.name);
-  const InterconnectSpec& ic = catalog.interconnect(d.interconnect);
-  const EngineSpec& preset = catalog.engine(d.engine_preset);
-  EngineSettings settings(preset, d.engine_set);
+  const InterconnectSpec& ic = catalog.interconnect(setup.interconnect);
+  const EngineSpec& preset = catalog.engine(setup.engine_preset);
+  EngineSettings settings(preset, setup.engine_set);
 
   const EngineCostParams cpu = read_engine_cost_params(settings, gpu, profile);
-  CostModel cost(model, gpu, profile, ic, d.tp, d.dtype, cpu);
+  CostModel cost(model, gpu, profile, ic, setup.tp, setup.dtype, cpu);
 
   EngineBuildContext ctx{queue, listener, std::move(cost), model, gpu, settings};
   std::unique_ptr<EngineBase> engine = build_engine(preset.engine, preset.name, ctx);

@@ -114,6 +114,11 @@ class PagedCommit final : public KvCommit {
     s_.pool_ = std::move(pool);
   }
   void set_batch_forming(bool forming) { s_.batch_forming_ = forming; }
+  // Before any request: the first `shared_tokens` of prefix `group` were computed by an earlier request
+  // on the same server and are still cached (their full blocks; BlockPool::prime).
+  void prime_prefix(std::int64_t group, std::int64_t shared_tokens) {
+    s_.pool_.prime(group, shared_tokens / s_.limits_.block_size);
+  }
   // Takes a slot for an accepted request whose first `prefill_target` tokens are to be computed.
   void open(SimRequest& req, std::int64_t prefill_target);
   void enqueue(SimRequest* r);

@@ -1,5 +1,6 @@
 #include "sim/engine/prefix_cache.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace servetwin {
@@ -35,9 +36,11 @@ void BlockPool::take_one_free() {
     return;
   }
   if (lru_.empty()) throw std::logic_error("BlockPool: no free block (engine allocated beyond capacity)");
-  // Lazy eviction of the least recently freed cached block.
-  cached_.erase(lru_.front());
+  // Lazy eviction of the least recently freed cached block (or reuse of a freed private one).
+  const std::uint64_t k = lru_.front();
   lru_.pop_front();
+  if (k >= kPrivateKeyBase) return;
+  cached_.erase(k);
   ++evictions_;
 }
 
@@ -59,13 +62,30 @@ void BlockPool::grow_slow(Holding& h, std::int64_t blocks_needed, std::int64_t g
   }
 }
 
+void BlockPool::prime(std::int64_t group, std::int64_t blocks) {
+  if (!caching_ || group < 0 || blocks <= 0) return;
+  Holding h;
+  take_hits(group, cached_prefix_blocks(group, blocks), h);
+  grow(h, std::min(blocks, h.blocks() + free()), group, blocks);
+  release(h);
+}
+
 void BlockPool::release(Holding& h) {
-  // Tail-first, as vLLM frees: the deepest prefix blocks become the first eviction candidates.
-  for (auto it = h.shared_keys.rbegin(); it != h.shared_keys.rend(); ++it) {
-    Entry& e = cached_.at(*it);
-    if (--e.refs == 0) e.lru_pos = lru_.insert(lru_.end(), *it);
+  if (single_free_queue_) {
+    // A holding's private blocks follow its shared prefix, so tail-first they are freed first: they
+    // queue ahead of its cached blocks (nothing can hit them; taking one is no eviction).
+    for (std::int64_t i = 0; i < h.private_blocks; ++i) lru_.push_back(next_private_key_++);
+  } else {
+    free_plain_ += h.private_blocks;
   }
-  free_plain_ += h.private_blocks;
+  // Tail-first, as vLLM frees: the deepest prefix blocks become the first eviction candidates.
+  // An index loop: clang 14 (the sanitizer and fuzz builds) cannot compile libstdc++ 12's
+  // std::views::reverse.
+  for (std::size_t i = h.shared_keys.size(); i-- > 0;) {
+    const std::uint64_t key = h.shared_keys[i];
+    Entry& e = cached_.at(key);
+    if (--e.refs == 0) e.lru_pos = lru_.insert(lru_.end(), key);
+  }
   h = Holding{};
 }
 

@@ -20,6 +20,12 @@ class BlockPool {
   BlockPool() = default;
   BlockPool(std::int64_t num_blocks, std::int64_t block_size, bool caching)
       : total_(num_blocks), free_plain_(num_blocks), block_size_(block_size), caching_(caching) {}
+  // vLLM V1's single free queue (vllm/v1/core/kv_cache_utils.py FreeKVCacheBlockQueue, 0.11.2): freed
+  // private blocks join the same LRU as freed cached blocks, so a new block is the least recently freed
+  // of either kind (never-used blocks first) and cached blocks are evicted as soon as they are oldest,
+  // rather than after every private block has been reused (the default here, which keeps cached blocks
+  // longer). Set by the engine setting prefix_cache_single_free_queue.
+  void set_single_free_queue(bool single) { single_free_queue_ = single; }
 
   // What a request holds.
   struct Holding {
@@ -53,6 +59,10 @@ class BlockPool {
   }
   // Releases everything `h` holds.
   void release(Holding& h);
+  // Leaves the first `blocks` blocks of `group`'s prefix cached and free (most recently used), as a
+  // request that computed them and finished would: blocks already cached are refreshed, missing ones
+  // take free capacity (evicting the least recently freed), at most what the pool holds.
+  void prime(std::int64_t group, std::int64_t blocks);
 
   [[nodiscard]] std::uint64_t evictions() const { return evictions_; }
 
@@ -74,6 +84,9 @@ class BlockPool {
   std::unordered_map<std::uint64_t, Entry> cached_;
   std::list<std::uint64_t> lru_;  // front = least recently freed = evicted first
   std::uint64_t evictions_ = 0;
+  bool single_free_queue_ = false;
+  std::uint64_t next_private_key_ = kPrivateKeyBase;  // keys of freed private blocks in the LRU
+  static constexpr std::uint64_t kPrivateKeyBase = std::uint64_t{1} << 63;  // above every key(group, index)
 };
 
 }  // namespace servetwin

@@ -70,6 +70,13 @@ class ServingSim {
   [[nodiscard]] virtual nlohmann::json stats() const = 0;
   // Number of requests queued or running.
   [[nodiscard]] virtual std::size_t in_flight() const = 0;
+  // Before the first request: the server already computed the first `shared_prefix_tokens` of prefix
+  // `prefix_group` for an earlier request, and a prefix cache keeps them (a live server's cache outlives
+  // one load stage). Engines without a prefix cache ignore it.
+  virtual void prime_prefix_cache(std::int64_t prefix_group, std::int64_t shared_prefix_tokens) {
+    (void)prefix_group;
+    (void)shared_prefix_tokens;
+  }
 };
 
 // What the engine layer needs to build a server: catalog names already resolved and validated

@@ -72,6 +72,8 @@ VllmEngine::KvSizing VllmEngine::read_settings(const ModelSpec& model, const Gpu
   l.chunked_prefill = s.flag("enable_chunked_prefill", mode_ == Mode::kV1);
   KvSizing k;
   k.prefix_caching = s.flag("enable_prefix_caching", mode_ == Mode::kV1);
+  // Only presets that carry it resolve it (the probe-fitted vLLM V1 preset): shipped outputs unchanged.
+  if (s.has("prefix_cache_single_free_queue")) k.single_free_queue = s.flag("prefix_cache_single_free_queue", false);
   l.watermark = s.number("watermark", mode_ == Mode::kV0 ? 0.01 : 0.0, 0, 0.5);
   l.prefill_padding = s.flag("prefill_padding", false);
   l.v0_block_manager_v2 = s.choice("block_manager", "v1", {"v1", "v2"}) == "v2";
@@ -81,6 +83,9 @@ VllmEngine::KvSizing VllmEngine::read_settings(const ModelSpec& model, const Gpu
   k.non_torch = s.number("non_torch_bytes", 0, 0, 1e12);
   k.blocks_override = s.number("num_gpu_blocks_override", 0, 0, 1e12);
   api_ttft_ns_ = static_cast<TimeNs>(s.number("api_ttft_ns", 0, 0, 1e12));
+  // Only presets that carry it resolve it, so every other preset's resolved settings stay as they were.
+  if (s.has("api_ttft_spread_ratios"))
+    front_end_spread_ = FrontEndSpread::parse(s.text("api_ttft_spread_ratios", ""), "engine setting api_ttft_spread_ratios");
   api_finish_ns_ = static_cast<TimeNs>(s.number("api_finish_ns", 0, 0, 1e12));
   api_token_ns_ = s.number("api_token_ns", 0, 0, 1e10);
   kv_offload_bytes_ = s.number("kv_cpu_offload_bytes", 0, 0, 1e14);
@@ -127,11 +132,26 @@ BlockPool VllmEngine::size_kv_cache(const ModelSpec& model, const GpuSpec& gpu, 
     // say so in stats rather than refusing, since users often leave max_model_len at the model max.
     max_model_len_ = blocks * block_size;
   }
-  return BlockPool(blocks, block_size, k.prefix_caching);
+  BlockPool pool(blocks, block_size, k.prefix_caching);
+  pool.set_single_free_queue(k.single_free_queue);
+  return pool;
 }
 
 EngineLimits VllmEngine::limits() const {
   return EngineLimits{max_model_len_, max_model_len_ - 1, 0};
+}
+
+TimeNs VllmEngine::front_end_delay_ns(const SimRequest& req) const {
+  if (front_end_spread_.empty()) return api_ttft_ns_;
+  // The spread scales with the request's lone TTFT: front end + one step prefilling its whole prompt.
+  StepShape lone;
+  lone.prefill_seqs = 1;
+  lone.prefill_tokens = req.in.input_tokens;
+  const auto p = static_cast<double>(req.in.input_tokens);
+  lone.prefill_attn_pairs = p * (p + 1) / 2;
+  lone.lm_head_tokens = 1;
+  const double lone_ttft_ns = static_cast<double>(api_ttft_ns_) + cost_model().step(lone).total_ns;
+  return api_ttft_ns_ + front_end_spread_.extra_ns(req.in.id, lone_ttft_ns);
 }
 
 EngineBase::Admission VllmEngine::admit(SimRequest& req) {
@@ -152,12 +172,13 @@ EngineBase::Admission VllmEngine::admit(SimRequest& req) {
   }
   req.max_new_tokens = std::min(req.in.max_new_tokens, max_model_len_ - in);
   commit_.open(req, in);
-  if (api_ttft_ns_ > 0) {
+  const TimeNs front_end_ns = front_end_delay_ns(req);
+  if (front_end_ns > 0) {
     // The API server parses, tokenises and hands the request to the engine core after a delay;
     // the request is only visible to the scheduler afterwards.
     const std::uint64_t id = req.in.id;
     api_pending_.emplace(id, &req);
-    queue_.schedule(now() + api_ttft_ns_, [this, id] {
+    queue_.schedule(now() + front_end_ns, [this, id] {
       auto it = api_pending_.find(id);
       if (it == api_pending_.end()) return;  // cancelled meanwhile
       SimRequest* r = it->second;

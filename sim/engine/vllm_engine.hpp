@@ -14,7 +14,8 @@
 //  - CPU: per-step and per-sequence CPU time and CUDA-graph decode come from the preset through the
 //    cost model; the API-server costs (BLIS alpha terms, hardware_and_models.md §5.5) are applied
 //    per request: `api_ttft_ns` delays the request's entry into the engine queue (HTTP parse,
-//    tokenisation, IPC), `api_finish_ns` + `api_token_ns` x output tokens are added to its
+//    tokenisation, IPC; plus a per-request share of `api_ttft_spread_ratios` when a probe fit
+//    measured one, front_end_spread.hpp), `api_finish_ns` + `api_token_ns` x output tokens are added to its
 //    completion time (detokenisation and streaming of each token, final response).
 #include <functional>
 #include <memory>
@@ -25,6 +26,7 @@
 #include "sim/engine/capacity_policy.hpp"
 #include "sim/engine/engine_base.hpp"
 #include "sim/engine/engine_settings.hpp"
+#include "sim/engine/front_end_spread.hpp"
 #include "sim/engine/paged_state.hpp"
 
 namespace servetwin {
@@ -35,6 +37,9 @@ class VllmEngine final : public EngineBase {
              EngineSettings& settings);
   [[nodiscard]] EngineLimits limits() const override;
   [[nodiscard]] std::int64_t num_gpu_blocks() const { return state_.total_blocks(); }
+  void prime_prefix_cache(std::int64_t prefix_group, std::int64_t shared_prefix_tokens) override {
+    commit_.prime_prefix(prefix_group, shared_prefix_tokens);
+  }
 
   // Test hook: called with every planned step and the free KV capacity after planning (blocks for
   // vLLM, tokens for TGI), so scheduler tests can compare per-step state tables.
@@ -53,6 +58,7 @@ class VllmEngine final : public EngineBase {
   struct KvSizing {
     double util = 0.9, reserved = 0, non_torch = 0, blocks_override = 0;
     bool prefix_caching = false;
+    bool single_free_queue = false;  // BlockPool::set_single_free_queue
   };
   KvSizing read_settings(const ModelSpec& model, const GpuSpec& gpu, EngineSettings& s);
   // Sizes the paged KV cache from the memory left after weights and activations (§3).
@@ -63,12 +69,16 @@ class VllmEngine final : public EngineBase {
   void enqueue_for_scheduler(SimRequest* r);
   // Moves held requests into the waiting queue: those the scheduler can see by now, or all of them.
   void release_async_held(bool all);
+  // The API server's delay before `req` reaches the scheduler: api_ttft_ns plus its drawn share of the
+  // probed front-end spread (front_end_spread.hpp; 0 extra without the setting).
+  [[nodiscard]] TimeNs front_end_delay_ns(const SimRequest& req) const;
 
   // Settings.
   Mode mode_ = Mode::kV1;
   PagedLimits limits_;
   std::int64_t max_model_len_ = 4096;
   TimeNs api_ttft_ns_ = 0;
+  FrontEndSpread front_end_spread_;
   TimeNs api_finish_ns_ = 0;
   double api_token_ns_ = 0;
   double kv_offload_bytes_ = 0;

@@ -20,7 +20,7 @@ enum class OutFormat { kVllmBench, kLlmd };
 std::vector<OutFormat> parse_out_formats(const std::string& list);
 
 // What the foreign formats say about a stage beyond its records and metrics.
-struct StageFormatContext {
+struct StageFormatContext {  // NOLINT(bugprone-exception-escape): nlohmann::json moves, as ScenarioResult (summary.hpp)
   std::string scenario_name;
   int stage = 0;
   nlohmann::json deployment;  // resolved model/GPU/TP/engine (object; may be empty)

@@ -30,6 +30,7 @@ MetricBand pool_band(const std::vector<const Residual*>& pool, double level, std
   b.sources = per_source.size();
   if (b.residuals < kMinPoolResiduals || b.sources < kMinPoolSources) return b;
   std::vector<std::pair<double, double>> scores;
+  scores.reserve(pool.size());
   for (const Residual* r : pool) {
     scores.emplace_back(std::abs(r->log_ratio), 1.0 / static_cast<double>(per_source[r->file]));
   }
@@ -48,11 +49,11 @@ std::pair<double, double> MetricBand::bounds(double predicted) const {
   return {predicted * std::exp(-hi_log), predicted * std::exp(-lo_log)};
 }
 
-double conformal_quantile(std::vector<std::pair<double, double>> vw, double level) {
-  if (vw.empty()) throw std::invalid_argument("conformal_quantile of nothing");
-  std::sort(vw.begin(), vw.end());
+double conformal_quantile(std::vector<std::pair<double, double>> scores_weights, double level) {
+  if (scores_weights.empty()) throw std::invalid_argument("conformal_quantile of nothing");
+  std::sort(scores_weights.begin(), scores_weights.end());
   double total = 0, total_sq = 0;
-  for (const auto& [v, w] : vw) {
+  for (const auto& [v, w] : scores_weights) {
     total += w;
     total_sq += w * w;
   }
@@ -62,11 +63,11 @@ double conformal_quantile(std::vector<std::pair<double, double>> vw, double leve
   const double share = std::min(1.0, level * (1.0 + 1.0 / n_eff));
   const double needed = share * total * (1.0 - 1e-12);  // the rank itself must count despite rounding
   double cumulative = 0;
-  for (const auto& [v, w] : vw) {
+  for (const auto& [v, w] : scores_weights) {
     cumulative += w;
     if (cumulative >= needed) return v;
   }
-  return vw.back().first;
+  return scores_weights.back().first;
 }
 
 IntervalModel::IntervalModel(std::vector<Residual> residuals, double level, std::string origin)

@@ -19,6 +19,9 @@ struct RunInfo {
 };
 
 // One scenario = one configuration (model, hardware, engine, workload) run over its load stages.
+// clang-tidy 14 follows nlohmann::json's move constructor (declared noexcept) into throwing code
+// paths and flags this struct's implicit moves; nothing can escape them (false positive).
+// NOLINTNEXTLINE(bugprone-exception-escape)
 struct ScenarioResult {
   std::string name;
   nlohmann::json resolved_config;        // every setting that shaped the run, after defaults

@@ -41,6 +41,7 @@ void run_ordered_threads(std::size_t first, std::size_t n, int jobs, const WorkF
   const int workers = std::max(1, std::min<int>(jobs, static_cast<int>(std::max<std::size_t>(1, n - std::min(n, first)))));
   st.window = result_window(workers);
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<std::size_t>(workers));
   for (int t = 0; t < workers; ++t) threads.emplace_back([&] { ordered_worker_loop(st, work); });
   while (st.delivered < n) {
     std::string r;

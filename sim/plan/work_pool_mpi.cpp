@@ -30,9 +30,11 @@ constexpr int kTagText = 2;    // worker -> root: that index's result
 constexpr int kTagAssign = 3;  // root -> worker: index to compute, or -1: this slot stops
 constexpr auto kPoll = std::chrono::milliseconds(1);
 
+// getenv races only with setenv/putenv, which servetwin never calls.
 bool launched_by_mpi() {
+  // NOLINTNEXTLINE(concurrency-mt-unsafe)
   return std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr || std::getenv("PMIX_RANK") != nullptr ||
-         std::getenv("PMI_RANK") != nullptr;
+         std::getenv("PMI_RANK") != nullptr;  // NOLINT(concurrency-mt-unsafe)
 }
 
 mpi::communicator* world() {
@@ -204,6 +206,7 @@ void run_root_rank(mpi::communicator& comm, RootState& st, int jobs, int remote_
                    const DeliverFn& deliver, ProgressBar* progress) {
   // The root's own threads take indices through the same counter as the remote slots.
   std::vector<std::thread> own;
+  own.reserve(static_cast<std::size_t>(std::max(jobs, 0)));
   for (int t = 0; t < jobs; ++t) own.emplace_back([&] { ordered_worker_loop(st, work); });
   while (st.delivered < st.end || st.stops_sent < remote_slots) {
     const bool received = receive_results(comm, st);
@@ -224,7 +227,7 @@ int process_count() { return world() == nullptr ? 1 : world()->size(); }
 
 int default_jobs_per_rank() {
   const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+  const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");  // NOLINT(concurrency-mt-unsafe): see launched_by_mpi
   const int ranks_here = local != nullptr ? std::max(1, std::atoi(local)) : 1;
   return std::max(1, cores / ranks_here);
 }

@@ -68,7 +68,7 @@ struct Scenario {
   bool client_backoff = false;
 };
 
-struct StageResult {
+struct StageResult {  // NOLINT(bugprone-exception-escape): nlohmann::json moves, as ScenarioResult (summary.hpp)
   nlohmann::json load;                   // {"type", "concurrency"|"rate_per_s"|"trace"}
   StageMetrics metrics;
   nlohmann::json engine_stats;

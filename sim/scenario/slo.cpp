@@ -52,10 +52,10 @@ std::vector<SloTerm> parse_slo(const std::string& text) {
   return out;
 }
 
-std::string slo_violations(const std::vector<SloTerm>& slo, const nlohmann::json& m) {
+std::string slo_violations(const std::vector<SloTerm>& slo, const nlohmann::json& stage_metrics) {
   std::string out;
   for (const auto& t : slo) {
-    const double v = slo_metric_value(m, t.metric);
+    const double v = slo_metric_value(stage_metrics, t.metric);
     const bool ok = t.at_most ? v <= t.value : v >= t.value;
     if (!ok) out += fmt::format("{}{}={:.4g}{}{:g}", out.empty() ? "" : ", ", t.metric, v, t.at_most ? ">" : "<", t.value);
   }

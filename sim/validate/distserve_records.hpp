@@ -4,7 +4,8 @@
 //
 // 1. Which prompt-batching rule ran. vLLM v0.2.2-0.3.3 pads a prompt batch to its longest prompt and
 //    admits at most max_paddings (256) pad tokens per batch; v0.1.7 concatenates prompts unpadded
-//    (vllm_scheduling.md §1.1 c). DistServe's baseline is one of the two (§0). Prompts prefilled in
+//    (vllm_scheduling.md §1.1 c). A batch beyond the preset's max_paddings means the run had a larger one
+//    (DistServe's launcher passed 524288 before 2024-04-22; sim/validate/row_load.cpp). Prompts prefilled in
 //    one step get their first-token times a fraction of a millisecond apart (per-sequence output
 //    processing, ~0.35 ms), while two steps are at least one forward pass of OPT-13B (>= ~18 ms) apart.
 // 2. How many KV blocks the running requests held. A request holds ceil((prompt + generated) / block)

@@ -149,6 +149,16 @@ LiveStageReplay resimulate_live_stage(const Catalog& catalog, const DeploymentCo
   Replay replay(stage, std::move(requests), options);
   EventQueue q;
   auto sim = make_serving_sim(catalog, deployment, q, &replay);
+  if (!options.earlier_requests.empty()) {
+    // The KV geometry the engine model sized (paged engines report it; others have no prefix cache).
+    const nlohmann::json stats = sim->stats();
+    const nlohmann::json es = stats.value("engine_specific", nlohmann::json::object());
+    if (es.contains("num_gpu_blocks") && es.contains("block_size") && es.contains("prefix_cache_hit_tokens")) {
+      for (const auto& c : prefix_cache_carryover(options.earlier_requests, es["num_gpu_blocks"].get<std::int64_t>(),
+                                                  es["block_size"].get<std::int64_t>()))
+        sim->prime_prefix_cache(c.prompt, c.cached_tokens);
+    }
+  }
   replay.start(q, *sim);
   while (q.step()) {
   }

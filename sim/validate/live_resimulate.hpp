@@ -20,6 +20,9 @@
 // Prompt reuse (`prompt_of`, from the run's schedule.csv): requests that sent the same dataset
 // prompt share that whole prompt as a prefix (prefix_group = the sample index), so an engine model
 // with prefix caching serves a repeat's full cached blocks as vLLM V1 does (all but the last token).
+// The server's prefix cache also holds what earlier stages of the run sent (`earlier_requests`): without
+// it, every stage's first send of a prompt is a cache miss in the replay and a hit on the server
+// (issue 15: closed-B's 512-token prompts, 384 of them cached, predicted as full prefills).
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -27,6 +30,7 @@
 #include "sim/formats/live_schedule_reader.hpp"
 #include "sim/metrics/request_record.hpp"
 #include "sim/scenario/deployment.hpp"
+#include "sim/validate/prefix_cache_carryover.hpp"
 
 namespace servetwin {
 
@@ -34,7 +38,7 @@ class Catalog;
 
 inline constexpr std::uint64_t kReplayExtensionIdBase = std::uint64_t{1} << 62;
 
-struct LiveStageReplay {
+struct LiveStageReplay {  // NOLINT(bugprone-exception-escape): nlohmann::json moves, as ScenarioResult (summary.hpp)
   std::vector<RequestRecord> records;  // simulated records of the replayed requests (live request ids)
   nlohmann::json engine_stats;         // ServingSim::stats() after the stage
 };
@@ -45,6 +49,10 @@ struct LiveStageReplay {
 struct ReplayOptions {
   TimeNs keep_sending_until_ns = -1;           // < 0: replay the recorded requests only
   const PromptOfRequest* prompt_of = nullptr;  // null or empty: no request repeats another's prompt
+  // Requests the same server ran before this stage (earlier stages of the run): the engine's prefix
+  // cache starts with what the server's still held (prefix_cache_carryover.hpp), as a live server's
+  // cache outlives a stage.
+  std::vector<PastRequest> earlier_requests = {};
 };
 
 LiveStageReplay resimulate_live_stage(const Catalog& catalog, const DeploymentConfig& deployment, int stage,

@@ -75,6 +75,21 @@ StageRequests stage_requests(const LiveRun& run, int stage_index) {
   return out;
 }
 
+// The requests of earlier stages (warm-ups included) that the same server ran before `stage_index`,
+// with the dataset prompt each sent: what its prefix cache may still hold when the stage begins.
+std::vector<PastRequest> requests_before_stage(const LiveRun& run, int stage_index) {
+  std::vector<PastRequest> out;
+  if (run.prompt_of.empty()) return out;  // no prompt identities: nothing can hit
+  for (const auto* set : {&run.requests, &run.warmup})
+    for (const auto& r : *set) {
+      if (r.stage >= stage_index || r.status != RequestStatus::kOk || r.arrival_ns < 0) continue;
+      // Requests without a dataset prompt still took (and evicted) blocks.
+      const auto it = run.prompt_of.find(r.request_id);
+      out.push_back({r.arrival_ns, r.finish_ns, it == run.prompt_of.end() ? -1 : it->second, r.input_tokens, r.output_tokens});
+    }
+  return out;
+}
+
 // Errors of the re-simulation name where the deployment came from (`where`).
 LiveStageReplay resimulate_stage(const Catalog& catalog, const DeploymentConfig& d, const std::string& where,
                                  int stage_index, std::vector<RequestRecord> replay, const ReplayOptions& options) {
@@ -252,6 +267,7 @@ nlohmann::json run_live_validation(const Catalog& catalog, const LiveValidateOpt
     ReplayOptions replay_options;
     replay_options.keep_sending_until_ns = duration_mode && st.closed_loop ? st.window_end_ns : -1;
     replay_options.prompt_of = &run.prompt_of;
+    replay_options.earlier_requests = requests_before_stage(run, st.index);
     const LiveStageReplay sim = resimulate_stage(catalog, d, dep.where, st.index, std::move(reqs.replay), replay_options);
     std::vector<RequestRecord> sim_measured;
     std::size_t extended = 0;

@@ -52,10 +52,19 @@ std::string replace_run(std::string pattern, const std::string& run) {
   return pattern;
 }
 
-// A DistServe vLLM preset that pads prompt batches (v0.2.2-0.3.3) runs a row without the rule when
-// the row's own per-request records show a prefill step with more pad tokens than the rule allows:
-// that run came from the v0.1.7 branch head (distserve_records.hpp). No records, or no
-// prefill step holding two prompts, leaves the preset as it is.
+// DistServe's launcher (LLMServe/DistServe evaluation/2-benchmark-serving/2-start-api-server.py) passed
+// --max-paddings 524288 --max-num-batched-tokens 65536 from bde5424 (2024-04-20) until 8f13114 (2024-04-22,
+// 16:35 UTC) set 256 and 16384; the records were committed on 2024-04-23 (20a1633). The baseline's v0.1.7 and
+// v0.2.0 branches (interestingLSY/vllm distserve-baseline-vllm, -v0.2.0) carry DistServe's patches only from
+// 2024-04-25; the v0.2.3 branch has them from 2024-04-13 (timing 04-17, per-step token timestamps committed
+// 04-24). So the records came from the v0.2.3 build, and it pads prompt batches.
+constexpr std::int64_t kEarlyLauncherMaxPaddings = 524288;
+constexpr std::int64_t kEarlyLauncherMaxBatchedTokens = 65536;
+
+// A DistServe vLLM preset that pads prompt batches (v0.2.2-0.3.3) runs a row with the early launcher's
+// limits when the row's own per-request records show a prefill step with more pad tokens than the
+// preset's max_paddings allows: that run was made before the launcher lowered them (above;
+// distserve_records.hpp). No records, or no prefill step holding two prompts, leaves the preset as it is.
 void apply_prefill_batch_fingerprint(const EngineSpec& spec, const std::filesystem::path& records,
                                      DeploymentConfig& d, RowMapping& m) {
   // The engine's own reading of the two settings (preset, then the row's overrides).
@@ -64,11 +73,17 @@ void apply_prefill_batch_fingerprint(const EngineSpec& spec, const std::filesyst
   const std::int64_t max_paddings = settings.integer("max_paddings", 256, 0, 100000000);
   const PrefillBatchFingerprint fp = fingerprint_prefill_batches(read_distserve_records(records));
   const bool rule_broken = fp.max_pad_tokens > max_paddings;
-  if (rule_broken) d.engine_set["prefill_padding"] = "false";
+  if (rule_broken) {
+    d.engine_set["max_paddings"] = std::to_string(kEarlyLauncherMaxPaddings);
+    d.engine_set["max_num_batched_tokens"] = std::to_string(kEarlyLauncherMaxBatchedTokens);
+  }
   m.engine_evidence = fmt::format(
       "{}: {} prefill steps with more than one prompt, at most {} pad tokens ({} max_paddings {}): {}",
       records.filename().string(), fp.batches, fp.max_pad_tokens, rule_broken ? ">" : "<=", max_paddings,
-      rule_broken ? "ran without the padded-batch rule (v0.1.7), prefill_padding=false" : "consistent with the preset");
+      rule_broken ? fmt::format("ran with the launcher's earlier limits (DistServe bde5424-8f13114), max_paddings={}, "
+                                "max_num_batched_tokens={}",
+                                kEarlyLauncherMaxPaddings, kEarlyLauncherMaxBatchedTokens)
+                  : std::string("consistent with the preset"));
 }
 
 // The source's own per-request file, when it published one and it sits where the policy says; the whole trace

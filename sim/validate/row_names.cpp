@@ -10,13 +10,10 @@
 
 #include "sim/catalog/catalog.hpp"
 #include "sim/catalog/strict_yaml.hpp"
+#include "sim/core/string_list.hpp"
 
 namespace servetwin {
 namespace {
-
-bool contains(const std::vector<std::string>& v, const std::string& x) {
-  return std::find(v.begin(), v.end(), x) != v.end();
-}
 
 // Lower-cased words of a label, split at every character other than a letter, a digit or '.' ("NVIDIA H100_80GB",
 // "A100 (80GB)" -> nvidia, h100, 80gb / a100, 80gb); '.' stays, as in "3.1" and "v0.1".
@@ -40,7 +37,7 @@ std::string joined(const std::vector<std::string>& words) { return fmt::format("
 // A GPU label's comparison key: its words without leading vendor words ("nvidia", "amd"), joined by '-'.
 std::string gpu_key(const RowDeploymentPolicy& policy, const std::string& label) {
   std::vector<std::string> w = words_of(label);
-  while (w.size() > 1 && contains(policy.gpu_vendor_words, w.front())) w.erase(w.begin());
+  while (w.size() > 1 && list_contains(policy.gpu_vendor_words, w.front())) w.erase(w.begin());
   return joined(w);
 }
 
@@ -60,7 +57,7 @@ CellReading ambiguous_gpu(const Catalog& catalog, const GpuLabelRule& rule, cons
   const std::string& inst = row.get("instance");
   if (!inst.empty() && catalog.has_instance(inst)) {
     const std::string gpu = catalog.gpu(catalog.instance(inst).gpu).name;
-    if (contains(rule.candidates, gpu)) {
+    if (list_contains(rule.candidates, gpu)) {
       return {gpu, fmt::format("gpu '{}' does not say which of {} it is: {}, the GPU of instance {}", label,
                                fmt::join(rule.candidates, ", "), gpu, catalog.instance(inst).name),
               "", false};
@@ -91,16 +88,16 @@ ModelWords model_words(const ModelIdWords& rules, const std::string& id) {
   const auto slash = id.rfind('/');
   std::vector<std::string> w = words_of(slash == std::string::npos ? id : id.substr(slash + 1));
   ModelWords out;
-  while (w.size() > 1 && contains(rules.drop_leading, w.front())) {
+  while (w.size() > 1 && list_contains(rules.drop_leading, w.front())) {
     out.dropped.push_back(w.front());
     w.erase(w.begin());
   }
-  for (const auto& word : w) out.fp8 = out.fp8 || contains(rules.fp8, word);
+  for (const auto& word : w) out.fp8 = out.fp8 || list_contains(rules.fp8, word);
   std::vector<std::string> kept;
   for (const auto& word : w) {
     if (out.quantized.empty() && names_quantized(rules, word)) out.quantized = word;
-    const bool drop = contains(rules.drop, word) || contains(rules.fp8, word) ||
-                      (out.fp8 && contains(rules.fp8_companions, word));
+    const bool drop = list_contains(rules.drop, word) || list_contains(rules.fp8, word) ||
+                      (out.fp8 && list_contains(rules.fp8_companions, word));
     (drop ? out.dropped : kept).push_back(word);
   }
   out.key = joined(kept);
@@ -186,7 +183,7 @@ CellReading read_precision(const RowDeploymentPolicy& policy, const std::string&
   p.erase(std::remove_if(p.begin(), p.end(), [](unsigned char ch) { return std::isspace(ch) != 0; }), p.end());
   if (p.empty()) return {"", "", "", false};
   for (const auto& s : policy.precision_spellings) {
-    if (contains(s.spellings, p)) return {s.precision, "", "", false};
+    if (list_contains(s.spellings, p)) return {s.precision, "", "", false};
   }
   if (p.find("fp8") != std::string::npos) return {"fp8", "", "", false};  // every FP8 variant runs the FP8 datapath
   // The allowed spellings of each precision are in row_deployment.yaml (precision_spellings).
@@ -220,7 +217,7 @@ std::string resolve_deployment_cells(const Catalog& catalog, const RowDeployment
                                 row.get("precision"), row.get("model")));
   }
   const std::string version = yamlx::lower(row.get("engine_version"));
-  if (contains(policy.moving_versions, version)) {
+  if (list_contains(policy.moving_versions, version)) {
     resolved.cells["engine_version"] = "";
     notes.push_back(fmt::format("engine_version '{}' names a branch, not a release: read as unstated (the rule's "
                                 "unstated_version, today's engine)",

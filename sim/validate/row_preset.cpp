@@ -9,6 +9,7 @@
 #include <regex>
 
 #include "sim/catalog/strict_yaml.hpp"
+#include "sim/core/string_list.hpp"
 
 namespace servetwin {
 namespace {
@@ -19,8 +20,6 @@ std::string fold(const std::vector<Spelling>& spellings, const std::string& s) {
   }
   return s;
 }
-
-bool contains(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
 // Major and minor of a version cell ("0.6.3.post1", "v0.10.1rc2"); nullopt when it has no number.
 std::optional<std::pair<int, int>> major_minor(const std::string& version) {
@@ -44,10 +43,10 @@ PresetChoice by_version(const PresetRule& rule, const std::string& version) {
 std::string unstated_load_types(const std::vector<PresetRule>& rules) {
   std::vector<std::string> types;
   for (const auto& r : rules) {
-    if (!contains(r.engines, "unstated")) continue;
+    if (!list_contains(r.engines, "unstated")) continue;
     for (auto t : r.load_types) {
       std::replace(t.begin(), t.end(), '_', '-');
-      if (!contains(types, t)) types.push_back(t);
+      if (!list_contains(types, t)) types.push_back(t);
     }
   }
   if (types.empty()) return "";
@@ -60,7 +59,7 @@ std::string engines_named(const std::vector<PresetRule>& rules) {
   std::vector<std::string> names;
   for (const auto& r : rules) {
     for (const auto& e : r.engines) {
-      if (e != "unstated" && !contains(names, e)) names.push_back(e);
+      if (e != "unstated" && !list_contains(names, e)) names.push_back(e);
     }
   }
   return fmt::format("{}", fmt::join(names, ", "));
@@ -86,9 +85,9 @@ PresetChoice choose_preset(const ValidationPolicy& policy, const ValidationRow& 
   bool engine_named = false;
   auto first_match = [&](const std::vector<PresetRule>& rules) -> std::optional<PresetChoice> {
     for (const auto& rule : rules) {
-      if (!contains(rule.engines, key)) continue;
+      if (!list_contains(rule.engines, key)) continue;
       engine_named = true;
-      if (!rule.load_types.empty() && !contains(rule.load_types, load_type)) continue;
+      if (!rule.load_types.empty() && !list_contains(rule.load_types, load_type)) continue;
       if (!rule.preset.empty()) return PresetChoice{rule.preset, ""};
       return by_version(rule, row.get("engine_version"));
     }

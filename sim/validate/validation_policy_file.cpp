@@ -21,7 +21,7 @@ MapReader document(const yamlx::DocNode& root, const std::string& file, const st
                    std::vector<std::string> keys) {
   if (!root.is_map()) yamlx::fail(file, root.line(), "(document)", "expected a mapping", "kind: " + kind);
   keys.insert(keys.begin(), "kind");
-  const MapReader r(root, file, "", std::move(keys), root.line());
+  MapReader r(root, file, "", std::move(keys), root.line());  // not const: returned by move
   r.enumeration("kind", {kind}, true);
   return r;
 }

@@ -143,7 +143,9 @@ Dataset load_v2(const std::filesystem::path& path, const std::string& content) {
     s.min_new_tokens = s.max_new_tokens = s.output_tokens;
     const std::string sys = string_field(j, "system_prompt", "", where);
     const std::string question = string_field(j, "question", "", where);
-    s.text = sys.empty() ? question : sys + "\n\n" + question;
+    s.text = sys;
+    if (!sys.empty()) s.text += "\n\n";
+    s.text += question;
     ds.samples.push_back(std::move(s));
   }
   return ds;

@@ -7,14 +7,10 @@
 
 #include "calibrate/core/catalog_hardware.hpp"
 #include "sim/catalog/catalog.hpp"
+#include "tests/shipped_catalog.hpp"
 
 namespace servetwin::calibrate {
 namespace {
-
-const Catalog& shipped_catalog() {
-  static const Catalog catalog = Catalog::load(std::filesystem::path(SERVETWIN_SOURCE_DIR) / "configs");
-  return catalog;
-}
 
 TEST(CalibrateCatalog, AcceptsEveryModelIdAndAliasPredictAccepts) {
   const Catalog& c = shipped_catalog();

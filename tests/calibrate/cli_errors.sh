@@ -24,5 +24,8 @@ expect 2 "not valid JSON" -- "$bin" calibrate fit --in "$tmp/bad2.json" --out "$
 expect 2 "not a directory" -- "$bin" calibrate engine --live "$tmp/none" --out "$tmp/e.yaml"
 mkdir "$tmp/live" && echo "a,b" > "$tmp/live/x.csv"
 expect 2 "no per-request CSV" -- "$bin" calibrate engine --live "$tmp/live" --out "$tmp/e.yaml"
+# A --reference-dataset that cannot be read: exit 2 naming the option and the file, before anything is sent.
+expect 2 "reference-dataset: .*$tmp/no-ref.jsonl" -- "$bin" calibrate probe --target 127.0.0.1:1 --protocol openai \
+  --reference-dataset "$tmp/no-ref.jsonl" --out "$tmp/probe.json"
 SERVETWIN_CUDA_BENCH="$tmp/missing-bench" expect 1 "servetwin-cuda-bench failed" -- "$bin" calibrate run --device cuda --out "$tmp/r.json"
 exit $fail

@@ -11,16 +11,12 @@
 #include "calibrate/fit/profile_fit.hpp"
 #include "calibrate/published/published.hpp"
 #include "sim/catalog/catalog.hpp"
+#include "tests/shipped_catalog.hpp"
 
 namespace servetwin::calibrate {
 namespace {
 
 namespace fs = std::filesystem;
-
-const Catalog& shipped_catalog() {
-  static const Catalog catalog = Catalog::load(fs::path(SERVETWIN_SOURCE_DIR) / "configs");
-  return catalog;
-}
 
 TEST(CalibrationJson, RoundTripsAndRejectsUnknownKeys) {
   CalibrationData d;

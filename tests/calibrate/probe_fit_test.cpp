@@ -2,9 +2,19 @@
 // bad probes are refused with the file and field named.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
+#include <unistd.h>
 
+#include <algorithm>
+#include <array>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "calibrate/probe/probe_catalog.hpp"
 #include "calibrate/probe/probe_fit.hpp"
+#include "sim/engine/engine_settings.hpp"
+#include "sim/engine/front_end_spread.hpp"
 #include "sim/catalog/catalog.hpp"
 
 namespace servetwin::calibrate {
@@ -17,13 +27,14 @@ json request(double in, double out, double arrival_s, double first_s, double fin
           {"finish_ns", finish_s * 1e9}, {"status", "ok"}, {"error", ""}, {"warmup", warmup}};
 }
 
-// TTFT = 50 ms + 0.2 ms/token + 1e-5 ms/token^2; ITL = 30 ms + 4 ms x batch + 2 us x context tokens.
-json synthetic_probe() {
+// TTFT = 50 ms + 0.2 ms/token + 1e-5 ms/token^2 (the quadratic term settable); ITL = 30 ms + 4 ms x
+// batch + 2 us x context tokens.
+json synthetic_probe(double ttft_quadratic_s = 1e-8) {
   json phases = json::array();
   json prefill = {{"phase", "prefill"}, {"concurrency", 1}, {"requests", json::array()}};
   double t = 0;
   for (double p : {40.0, 200.0, 500.0, 900.0, 1400.0}) {
-    const double ttft = 0.050 + 0.0002 * p + 1e-8 * p * p;
+    const double ttft = 0.050 + 0.0002 * p + ttft_quadratic_s * p * p;
     prefill["requests"].push_back(request(p, 2, t, t + ttft, t + ttft + 0.01));
     t += 5;
   }
@@ -47,6 +58,18 @@ json synthetic_probe() {
   return {{"schema", "servetwin.probe.v1"}, {"complete", true}, {"phases", phases}};
 }
 
+// Where a test writes the catalog of a fitted probe of the shipped tiny Llama (100 KV blocks of 16).
+ProbeCatalogOptions tiny_llama_catalog_options(const std::string& tag) {
+  ProbeCatalogOptions o;
+  o.out_dir = std::filesystem::temp_directory_path() / ("servetwin-probe-" + tag + "-" + std::to_string(::getpid()));
+  o.base_config_dir = std::filesystem::path(SERVETWIN_SOURCE_DIR) / "configs";
+  o.hf_config = std::filesystem::path(SERVETWIN_SOURCE_DIR) / "configs/real-engines/tiny-llama/config.json";
+  o.model_name = "tiny-llama";
+  o.kv_blocks = 100;
+  o.block_size = 16;
+  return o;
+}
+
 TEST(ProbeFit, RecoversInjectedCoefficients) {
   const ProbeFit f = fit_probe(synthetic_probe(), "synthetic.json");
   EXPECT_NEAR(f.ttft.coef[0], 0.050, 0.050 * 0.01);
@@ -59,6 +82,42 @@ TEST(ProbeFit, RecoversInjectedCoefficients) {
   EXPECT_EQ(f.admission_limit, 5);
   EXPECT_EQ(f.prompt_min, 40);
   EXPECT_EQ(f.prompt_max, 1400);
+}
+
+// An interleaved probe (live/probe/probe_design.hpp): every decode stage is 3 entries of one round each
+// ("pass" 0-2), each timed from its own runner's start, and the server's speed differs by pass (x0.8,
+// x1, x1.25 per token). The fit pools a stage's entries into one row: one row per stage, all rounds'
+// requests behind it, the batch each request saw (not the sum of passes that share a time base), and
+// the median over the passes: the middle pass's coefficients.
+TEST(ProbeFit, InterleavedRoundsPoolIntoOneRowPerStage) {
+  json probe = synthetic_probe();
+  json phases = json::array();
+  for (const auto& ph : probe["phases"]) {
+    if (ph["phase"] != "decode" && ph["phase"] != "decode-context") {
+      phases.push_back(ph);
+      continue;
+    }
+    for (int pass = 0; pass < 3; ++pass) {
+      const double slow = std::array<double, 3>{0.8, 1.0, 1.25}[static_cast<std::size_t>(pass)];
+      json round = ph;
+      round["pass"] = pass;
+      for (auto& r : round["requests"]) {
+        const double first = r["first_token_ns"].get<double>();
+        r["finish_ns"] = first + slow * (r["finish_ns"].get<double>() - first);
+      }
+      phases.push_back(round);
+    }
+  }
+  probe["phases"] = phases;
+  const ProbeFit f = fit_probe(probe, "interleaved.json");
+  ASSERT_EQ(f.decode_rows.size(), 8U);
+  for (const auto& r : f.decode_rows) {
+    EXPECT_EQ(r.requests, 3 * r.stage_concurrency) << r.phase << " c" << r.stage_concurrency;
+    EXPECT_NEAR(r.x[1], r.stage_concurrency, 1e-9) << r.phase << " c" << r.stage_concurrency;
+  }
+  EXPECT_NEAR(f.decode.coef[0], 0.030, 0.030 * 0.01);
+  EXPECT_NEAR(f.decode.coef[1], 0.004, 0.004 * 0.01);
+  EXPECT_NEAR(f.decode.coef[2], 2e-6, 2e-6 * 0.01);
 }
 
 TEST(ProbeFit, NnlsKeepsCoefficientsNonNegative) {
@@ -79,6 +138,61 @@ TEST(ProbeFit, RefusesOtherFilesAndThinProbes) {
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("thin.json"), std::string::npos);
   }
+}
+
+// A probe whose prompt attention costs less per FLOP than its GEMMs (attention efficiency > 1 against
+// the GEMM-implied peak; seen on a real CPU vLLM probe, 1.13) still gives a catalog that loads: the
+// peak becomes the attention rate and the GEMMs keep their rate through gemm_eff_max < 1.
+TEST(ProbeFit, AttentionFasterThanGemmsKeepsEfficienciesInRange) {
+  const ProbeFit f = fit_probe(synthetic_probe(1e-10), "synthetic.json");
+  const ProbeCatalogOptions o = tiny_llama_catalog_options("attn");
+  (void)write_probe_catalog(f, o);
+  std::ifstream fit_json(o.out_dir / "fit.json");
+  const json doc = json::parse(fit_json);
+  const json& c = doc["catalog"];
+  EXPECT_DOUBLE_EQ(c["attn_prefill_flops_eff"].get<double>(), 1.0);
+  const double gemm_eff = c["gemm_eff_max"].get<double>();
+  EXPECT_GT(gemm_eff, 0.0);
+  EXPECT_LT(gemm_eff, 1.0);
+  // The GEMM rate is still the one the prompt-token slope implies: layer FLOPs per token / 0.2 ms.
+  const Catalog cat = Catalog::load(o.out_dir / "catalog");
+  const auto& m = cat.model("tiny-llama");
+  const double h = m.hidden_size, hd = m.head_dim, q = m.num_attention_heads, kv = m.num_kv_heads;
+  const double layer_flops = 2 * m.num_layers * (h * (q + 2 * kv) * hd + q * hd * h + 3 * h * m.intermediate_size);
+  EXPECT_NEAR(c["peak_flops"].get<double>() * gemm_eff, layer_flops / f.ttft.coef[1], layer_flops / f.ttft.coef[1] * 1e-9);
+  std::filesystem::remove_all(o.out_dir);
+}
+
+// The lone requests' TTFT spread goes into the engine preset as measured / fitted ratios, one per
+// fitted lone request in probe order (sim/engine/front_end_spread.hpp samples them per request).
+TEST(ProbeFit, CatalogCarriesTheLoneTtftSpread) {
+  json p = synthetic_probe();
+  // Make two lone requests slower than the TTFT line: +30% and +60% on the 200- and 900-token prompts.
+  for (auto& r : p["phases"][0]["requests"]) {
+    const double in = r["input_tokens"].get<double>();
+    const double factor = in == 200 ? 1.3 : in == 900 ? 1.6 : 1.0;
+    const double arrival = r["arrival_ns"].get<double>(), first = r["first_token_ns"].get<double>();
+    r["first_token_ns"] = arrival + (first - arrival) * factor;
+    r["finish_ns"] = r["first_token_ns"].get<double>() + 1e7;
+  }
+  const ProbeFit f = fit_probe(p, "synthetic.json");
+  const ProbeCatalogOptions o = tiny_llama_catalog_options("spread");
+  (void)write_probe_catalog(f, o);
+  const Catalog cat = Catalog::load(o.out_dir / "catalog");
+  EngineSettings settings(cat.engine("probe-engine"), {});
+  const std::string text = settings.text("api_ttft_spread_ratios", "");
+  std::vector<double> ratios;
+  std::stringstream in(text);
+  for (std::string cell; std::getline(in, cell, ',');) ratios.push_back(std::stod(cell));
+  ASSERT_EQ(ratios.size(), f.ttft_rows.size());
+  for (std::size_t i = 0; i < ratios.size(); ++i)
+    EXPECT_NEAR(ratios[i], f.ttft_rows[i].measured_s / f.ttft_rows[i].predicted_s, 1e-4) << i;
+  EXPECT_GT(*std::max_element(ratios.begin(), ratios.end()), 1.2);  // the slow lone requests show
+  EXPECT_FALSE(FrontEndSpread::parse(text, "api_ttft_spread_ratios").empty());
+  std::ifstream fit_json(o.out_dir / "fit.json");
+  const json doc = json::parse(fit_json);
+  EXPECT_EQ(doc["ttft_s"]["spread_ratios"].get<std::string>(), text);
+  std::filesystem::remove_all(o.out_dir);
 }
 
 }  // namespace

@@ -17,13 +17,28 @@ deploy=(--model llama-2-7b --instance g5.2xlarge --engine vllm)
 start_twin parity --protocol openai
 url=http://127.0.0.1:$(cat "$tmp/parity.port")
 
-# Runs predict and load with the same scenario flags ($1 = seed for load, $2 = out name, rest = flags).
+# The loads run at the same time, each against its own twin (so each sees an idle server, as when they
+# ran one after another): real-time twins make a load take as long as its requests (the closed loops
+# ~40 s), so together they take ~45 s instead of ~125 s. Nothing compared depends on timing.
+declare -A load_pid
+# start_load NAME SEED FLAGS...: load (out dir $tmp/NAME) against a new twin, in the background.
+start_load() {
+  local name=$1 seed=$2; shift 2
+  start_twin "$name-twin" --protocol openai
+  "$bin" load --protocol openai-completions --target "http://127.0.0.1:$(cat "$tmp/$name-twin.port")" "${deploy[@]}" \
+    --seed "$seed" "$@" --quiet --out "$tmp/$name" > "$tmp/$name.log" 2>&1 &
+  load_pid[$name]=$!
+  pids+=($!)
+}
+# finish_load NAME: waits for that load; fails with its log if it failed.
+finish_load() { wait "${load_pid[$1]}" || { cat "$tmp/$1.log"; fail "load $1"; }; }
+# Starts predict and load with the same scenario flags ($1 = seed for load, $2 = out name, rest = flags):
+# predict (in $tmp/NAME-predict) runs here, load (in $tmp/NAME-load) in the background.
 run_pair() {
   local load_seed=$1 name=$2; shift 2
+  start_load "$name-load" "$load_seed" "$@"
   "$bin" predict "${deploy[@]}" --seed 7 "$@" --out "$tmp/$name-predict" > "$tmp/$name-predict.log" 2>&1 ||
     { cat "$tmp/$name-predict.log"; fail "predict $name"; }
-  "$bin" load --protocol openai-completions --target "$url" "${deploy[@]}" --seed "$load_seed" "$@" --quiet \
-    --out "$tmp/$name-load" > "$tmp/$name-load.log" 2>&1 || { cat "$tmp/$name-load.log"; fail "load $name"; }
 }
 
 # Compares request by request; exit 1 with the first difference. Open loop: the n-th arrival's time and
@@ -63,39 +78,46 @@ print(f"{len(sched)} requests identical")
 PY
 
 open_flags=(--rate 20 --requests 40 --input-tokens normal:64,16 --output-tokens uniform:4,12)
-run_pair 7 open "${open_flags[@]}"
-python3 "$tmp/compare.py" "$tmp/open-predict" "$tmp/open-load" open usage || fail "open loop, same seed"
-run_pair 7 gamma --rate 15 --arrival gamma:2 --requests 30 --input-tokens 96 --output-tokens 6
-python3 "$tmp/compare.py" "$tmp/gamma-predict" "$tmp/gamma-load" open usage || fail "gamma arrivals, same seed"
+ds="$shared/datasets/llm-load-test/SISO_normal_granite-3.1-8b-instruct.jsonl"
+# The longest loads first (closed loops, then the catalog workload).
+run_pair 7 closed --concurrency 3 --requests 24 --dataset "$ds"
+# Warm-up requests draw from their own sequence: the measured requests are predict's (open loop: the same
+# lengths and gaps, from the end of the warm-up; closed loop: each user's sequence from its first measured
+# one). Load alone: predict has no warm-up.
+start_load warm-closed 7 --concurrency 3 --requests 24 --dataset "$ds" --warmup 4
 # A catalog workload (inference-perf shared_prefix: each group's system prompt is one shared text).
 run_pair 7 prefix --rate 10 --requests 20 --workload codegen
-python3 "$tmp/compare.py" "$tmp/prefix-predict" "$tmp/prefix-load" open usage || fail "shared-prefix workload, same seed"
-ds="$shared/datasets/llm-load-test/SISO_normal_granite-3.1-8b-instruct.jsonl"
-run_pair 7 closed --concurrency 3 --requests 24 --dataset "$ds"
-python3 "$tmp/compare.py" "$tmp/closed-predict" "$tmp/closed-load" closed || fail "closed loop, same seed"
-
-# Warm-up requests draw from their own sequence: the measured requests are predict's (open loop: the same
-# lengths and gaps, from the end of the warm-up; closed loop: each user's sequence from its first measured one).
-run_load_only() {  # run_load_only NAME FLAGS...: load alone (predict has no warm-up)
-  local name=$1; shift
-  "$bin" load --protocol openai-completions --target "$url" "${deploy[@]}" --seed 7 "$@" --quiet --out "$tmp/$name" \
-    > "$tmp/$name.log" 2>&1 || { cat "$tmp/$name.log"; fail "load $name"; }
-}
-run_load_only warm-open "${open_flags[@]}" --warmup 5
-python3 "$tmp/compare.py" "$tmp/open-predict" "$tmp/warm-open" open usage || fail "open loop after 5 warm-up requests"
-run_load_only warm-timed "${open_flags[@]}" --warmup 1s
-python3 "$tmp/compare.py" "$tmp/open-predict" "$tmp/warm-timed" open usage || fail "open loop after a 1 s warm-up"
-run_load_only warm-closed --concurrency 3 --requests 24 --dataset "$ds" --warmup 4
-python3 "$tmp/compare.py" "$tmp/closed-predict" "$tmp/warm-closed" closed || fail "closed loop after 4 warm-up requests"
-
 # No workload flag: load sends predict's default workload (openorca-32), the same requests.
 run_pair 7 default --rate 10 --requests 12
+run_pair 7 open "${open_flags[@]}"
+run_pair 7 gamma --rate 15 --arrival gamma:2 --requests 30 --input-tokens 96 --output-tokens 6
+start_load warm-open 7 "${open_flags[@]}" --warmup 5
+start_load warm-timed 7 "${open_flags[@]}" --warmup 1s
+# The comparison can fail: another seed gives other arrival times and prompts.
+run_pair 8 other "${open_flags[@]}"
+
+finish_load open-load
+python3 "$tmp/compare.py" "$tmp/open-predict" "$tmp/open-load" open usage || fail "open loop, same seed"
+finish_load gamma-load
+python3 "$tmp/compare.py" "$tmp/gamma-predict" "$tmp/gamma-load" open usage || fail "gamma arrivals, same seed"
+finish_load prefix-load
+python3 "$tmp/compare.py" "$tmp/prefix-predict" "$tmp/prefix-load" open usage || fail "shared-prefix workload, same seed"
+finish_load closed-load
+python3 "$tmp/compare.py" "$tmp/closed-predict" "$tmp/closed-load" closed || fail "closed loop, same seed"
+
+finish_load warm-open
+python3 "$tmp/compare.py" "$tmp/open-predict" "$tmp/warm-open" open usage || fail "open loop after 5 warm-up requests"
+finish_load warm-timed
+python3 "$tmp/compare.py" "$tmp/open-predict" "$tmp/warm-timed" open usage || fail "open loop after a 1 s warm-up"
+finish_load warm-closed
+python3 "$tmp/compare.py" "$tmp/closed-predict" "$tmp/warm-closed" closed || fail "closed loop after 4 warm-up requests"
+
+finish_load default-load
 python3 "$tmp/compare.py" "$tmp/default-predict" "$tmp/default-load" open || fail "default workload, same seed"
 python3 -c "import json,sys; p=json.load(open(sys.argv[1]))['scenarios'][0]['resolved_config']['dataset']['path']; sys.exit(0 if p == 'workload:openorca-32' else p)" \
   "$tmp/default-load/summary.json" || fail "load's default workload not recorded"
 
-# The comparison can fail: another seed gives other arrival times and prompts.
-run_pair 8 other "${open_flags[@]}"
+finish_load other-load
 if python3 "$tmp/compare.py" "$tmp/other-predict" "$tmp/other-load" open > "$tmp/other.txt" 2>&1; then
   fail "seed 7 vs 8 compared equal"
 fi

@@ -21,15 +21,20 @@ print(len(Tokenizer.from_file(sys.argv[1]).encode(sys.argv[2]).ids))' \
 post() {  # post OUT JSON: writes the body to OUT, prints the HTTP status
   curl -s -o "$1" -w '%{http_code}' -H 'Content-Type: application/json' -d "$2" "$url"
 }
-body() {  # body MAX_TOKENS STREAM [PROMPT]
+body() {  # body MAX_TOKENS STREAM PROMPT [LOGPROBS]
   "$py" -c 'import json, sys
 n, stream, prompt = int(sys.argv[1]), sys.argv[2] == "1", sys.argv[3]
 b = {"model": "tiny-llama", "prompt": prompt, "max_tokens": n, "min_tokens": n, "ignore_eos": True,
      "temperature": 0, "stream": stream}
 if stream: b["stream_options"] = {"include_usage": True}
+if len(sys.argv) > 4: b["logprobs"] = int(sys.argv[4])
 print(json.dumps(b))' "$@"
 }
 [[ $(post "$tmp/stream.sse" "$(body 12 1 "$prompt")") == 200 ]] || fail "streaming: $(cat "$tmp/stream.sse")"
+# The same stream with logprobs: each chunk lists the tokens it carries, so the per-chunk count is exact
+# even when vLLM merged two tokens into one chunk (see the check below).
+[[ $(post "$tmp/stream-logprobs.sse" "$(body 12 1 "$prompt" 0)") == 200 ]] \
+  || fail "streaming with logprobs: $(cat "$tmp/stream-logprobs.sse")"
 [[ $(post "$tmp/unary.json" "$(body 12 0 "$prompt")") == 200 ]] || fail "non-streaming: $(cat "$tmp/unary.json")"
 long=$("$py" -c 'print(" ".join(["the"] * 2100))')
 [[ $(post "$tmp/too-long.json" "$(body 4 0 "$long")") == 400 ]] || fail "prompt too long: $(cat "$tmp/too-long.json")"
@@ -60,11 +65,22 @@ def shape(x):
     if isinstance(x, list): return [shape(v) for v in x[:1]]
     return type(x).__name__
 
+# One chunk per token, except that vLLM V1's per-request output collector merges the deltas of two
+# engine steps into one chunk when the engine gets ahead of the HTTP handler
+# (vllm/v1/engine/output_processor.py, RequestOutputCollector.put); a busy 2-core CI machine causes it
+# now and then (CI stop 25: 11 chunks for 12 tokens). So: at most 12 chunks, each carrying >= 1 token,
+# exactly 12 in all, counted from the logprobs stream's per-chunk token lists; merges are reported.
 events = sse_events(f"{tmp}/stream.sse")
 chunks, usage = events[:-1], events[-1]
-assert len(chunks) == 12, len(chunks)  # one chunk per token
+assert 1 <= len(chunks) <= 12, len(chunks)
 assert all(len(c["choices"]) == 1 for c in chunks)
-assert [c["choices"][0]["finish_reason"] for c in chunks] == [None] * 11 + ["length"]
+assert [c["choices"][0]["finish_reason"] for c in chunks] == [None] * (len(chunks) - 1) + ["length"]
+lp_events = sse_events(f"{tmp}/stream-logprobs.sse")
+lp_chunks, lp_usage = lp_events[:-1], lp_events[-1]
+per_chunk = [len(c["choices"][0]["logprobs"]["tokens"]) for c in lp_chunks]
+assert all(n >= 1 for n in per_chunk) and sum(per_chunk) == 12, per_chunk
+assert lp_usage["usage"]["completion_tokens"] == 12, lp_usage
+print(f"ok: chunks per stream {len(chunks)} and {len(lp_chunks)} for 12 tokens; tokens per logprobs chunk {per_chunk}")
 assert usage["choices"] == [] and usage["usage"] == {
     "prompt_tokens": n_prompt, "completion_tokens": 12, "total_tokens": n_prompt + 12}, usage
 unary = json.load(open(f"{tmp}/unary.json"))
@@ -80,6 +96,6 @@ for case, needle in (("too-long", "However, your request has 2101 input tokens")
 ref = sse_events(f"{data}/vllm-0.11.2-completions-stream.sse")
 assert [shape(e) for e in ref] == [shape(e) for e in events], "stream shape differs from the committed transcript"
 assert shape(json.load(open(f"{data}/vllm-0.11.2-completions.json"))) == shape(unary)
-print(f"ok: 12 SSE chunks + usage chunk + [DONE]; usage {usage['usage']}; shapes match tests/engines/data/")
+print(f"ok: {len(chunks)} SSE chunks + usage chunk + [DONE]; usage {usage['usage']}; shapes match tests/engines/data/")
 PY
 echo "PASS"

@@ -63,5 +63,60 @@ TEST(ProbeDesign, RoundsScaleWithTheBudget) {
   EXPECT_LT(estimate_probe_s(phases, 0.01, 1e-4, 0.0), estimate_probe_s(phases, 0.01, 1e-4, 1.0));
 }
 
+// The decode stages run interleaved: pass after pass, one round of every stage in design order, so a
+// stage's rounds are spread over the decode part of the probe; a warm-up round in the first pass only,
+// and none for the reference (run as the sentinels are).
+TEST(ProbeDesign, DecodeStagesRunInterleavedPasses) {
+  ProbeDesignOptions o;
+  o.max_context_tokens = 2048;
+  o.max_concurrency = 8;
+  o.reference_input_tokens = 128;
+  o.reference_output_tokens = 64;
+  const auto phases = design_probe(o);
+  const ProbePhase* ref = phase(phases, "reference");
+  ASSERT_NE(ref, nullptr);
+  EXPECT_EQ(ref->concurrency, (std::vector<int>{1}));
+  EXPECT_EQ(ref->input_tokens, (std::vector<std::int64_t>{128}));
+  EXPECT_EQ(phases.back().name, "burst");  // the burst stays last (it fills the server)
+  EXPECT_FALSE(is_interleaved(*phase(phases, "prefill")));
+  EXPECT_FALSE(is_interleaved(phases.back()));
+  const auto schedule = interleaved_decode_schedule(phases, 3);
+  const std::size_t per_pass = 4 + 4 + 1;  // decode c1-c8, decode-context c1-c8, reference
+  ASSERT_EQ(schedule.size(), 3 * per_pass);
+  for (std::size_t i = 0; i < schedule.size(); ++i) {
+    const DecodeRound& r = schedule[i];
+    EXPECT_EQ(r.pass, static_cast<int>(i / per_pass));
+    const ProbePhase& p = phases[r.phase];
+    EXPECT_EQ(r.warmup, r.pass == 0 && p.name != "reference") << i;
+    // Pass after pass, the same stage order: round i and i + per_pass are the same stage.
+    if (i >= per_pass) {
+      EXPECT_EQ(schedule[i - per_pass].phase, r.phase);
+      EXPECT_EQ(schedule[i - per_pass].stage, r.stage);
+    }
+  }
+  EXPECT_EQ(phases[schedule[0].phase].name, "decode");
+  EXPECT_EQ(phases[schedule[per_pass - 1].phase].name, "reference");
+  // No reference shape: no reference phase.
+  EXPECT_EQ(phase(design_probe(ProbeDesignOptions{}), "reference"), nullptr);
+}
+
+TEST(ProbeDesign, PassesFillTheSpanTheBudgetPays) {
+  // At least the rounds of the scale, whatever the span or spare budget.
+  EXPECT_EQ(decode_passes(1.0, 5.0, 0.0, 0.0), 3);
+  EXPECT_EQ(decode_passes(0.0, 5.0, 100.0, -10.0), 1);
+  // 90 s span at 5 s per pass: 18 passes when the spare budget pays for the 15 extra ones...
+  EXPECT_EQ(decode_passes(1.0, 5.0, 90.0, 1000.0), 18);
+  // ...only what the spare budget pays for when it is less (40 s: 8 extra passes)...
+  EXPECT_EQ(decode_passes(1.0, 5.0, 90.0, 40.0), 11);
+  // ...and never more than kMaxDecodePasses.
+  EXPECT_EQ(decode_passes(1.0, 0.5, 90.0, 1000.0), kMaxDecodePasses);
+  ProbeDesignOptions o;
+  o.max_concurrency = 8;
+  const auto phases = design_probe(o);
+  EXPECT_GT(estimate_decode_pass_s(phases, 0.01, 1e-4), 0.0);
+  // One pass is one round of each interleaved stage: less than the whole design at 3 rounds.
+  EXPECT_LT(3 * estimate_decode_pass_s(phases, 0.01, 1e-4), estimate_probe_s(phases, 0.01, 1e-4, 1.0));
+}
+
 }  // namespace
 }  // namespace servetwin::live

@@ -1,6 +1,7 @@
 // What DistServe vLLM runs' per-request records say (sim/validate/distserve_records.hpp): first on a
-// hand-made record file, then on the published runs, where the prompt batches tell the v0.1.7 runs
-// (batches far beyond 256 pad tokens) from the v0.2.3 ones (never above 256), and the blocks held
+// hand-made record file, then on the published runs, where the prompt batches tell the runs made with
+// the launcher's early max_paddings 524288 (batches far beyond 256 pad tokens) from the later ones (never
+// above 256), and the blocks held
 // under overload bound the engine's KV capacity.
 #include "sim/validate/distserve_records.hpp"
 

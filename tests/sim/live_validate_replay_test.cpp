@@ -222,5 +222,30 @@ TEST(LiveValidateReplay, RepeatedDatasetPromptHitsThePrefixCache) {
   EXPECT_EQ(ttft_with[3], ttft_without[3]);  // a new prompt gains nothing
 }
 
+// A stage begins with the prefix cache the server's earlier stages left (prefix_cache_carryover.hpp):
+// a prompt an earlier stage sent is a hit on its first send in this stage; one the earlier stages never
+// sent is not.
+TEST(LiveValidateReplay, EarlierStagesPromptsAreCachedWhenAStageBegins) {
+  const Catalog catalog = Catalog::load(default_config_dir());
+  const DeploymentConfig d = llama7b_on_g5(catalog, "vllm-0.15");
+  const TimeNs ms = kNsPerMs;
+  std::vector<RequestRecord> live = {req(1, 0, 0, 1000 * ms), req(2, 0, 1005 * ms, 2000 * ms)};
+  for (auto& r : live) r.input_tokens = 512;
+  const PromptOfRequest prompt_of = {{1, 7}, {2, 8}};
+  ReplayOptions opts;
+  opts.prompt_of = &prompt_of;
+  const auto cold = resimulate_live_stage(catalog, d, 1, live, opts);
+  opts.earlier_requests = {PastRequest{-5000 * ms, -4000 * ms, 7, 512, 16}};  // stage 0 sent prompt 7
+  const auto warm = resimulate_live_stage(catalog, d, 1, live, opts);
+  const std::int64_t block = 16;  // the vllm-0.15 preset's block size
+  EXPECT_EQ(cold.engine_stats.at("engine_specific").at("prefix_cache_hit_tokens").get<std::int64_t>(), 0);
+  EXPECT_EQ(warm.engine_stats.at("engine_specific").at("prefix_cache_hit_tokens").get<std::int64_t>(), (512 - 1) / block * block);
+  std::map<std::uint64_t, TimeNs> ttft_cold, ttft_warm;
+  for (const auto& r : cold.records) ttft_cold[r.request_id] = r.first_token_ns - r.arrival_ns;
+  for (const auto& r : warm.records) ttft_warm[r.request_id] = r.first_token_ns - r.arrival_ns;
+  EXPECT_LT(ttft_warm[1], ttft_cold[1]);  // prompt 7: cached by the earlier stage
+  EXPECT_EQ(ttft_warm[2], ttft_cold[2]);  // prompt 8: new to the server
+}
+
 }  // namespace
 }  // namespace servetwin

@@ -10,17 +10,13 @@
 
 #include "sim/catalog/catalog.hpp"
 #include "sim/validate/validate.hpp"
+#include "tests/shipped_catalog.hpp"
 
 namespace servetwin {
 namespace {
 
 const std::filesystem::path kShippedPolicy = std::filesystem::path(SERVETWIN_SOURCE_DIR) / "configs" / "validation";
 const std::filesystem::path kPublished = std::filesystem::path(SERVETWIN_SHARED_DIR) / "validation" / "published";
-
-const Catalog& shipped_catalog() {
-  static const Catalog catalog = Catalog::load(std::filesystem::path(SERVETWIN_SOURCE_DIR) / "configs");
-  return catalog;
-}
 
 // A scratch copy of the shipped policy folder, removed again at the end of the test.
 class PolicyCopy {

@@ -44,7 +44,11 @@ class BenchChild {
   BenchChild(const BenchChild&) = delete;
   BenchChild& operator=(const BenchChild&) = delete;
   ~BenchChild() {
-    if (from_child_ != nullptr) finish();
+    if (from_child_ == nullptr) return;
+    try {
+      finish();
+    } catch (const std::exception&) {  // unwinding from another error: the child's status is secondary
+    }
   }
   [[nodiscard]] int port() const { return port_; }
   // Closes the child's stdin, reads its report and waits for it to exit.
@@ -58,6 +62,13 @@ class BenchChild {
     from_child_ = nullptr;
     int status = 0;
     waitpid(pid_, &status, 0);
+    // A child that died (a crash in the twin) must not pass as an empty report.
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      throw std::runtime_error("bench child " + std::to_string(pid_) +
+                               (WIFSIGNALED(status) ? " killed by signal " + std::to_string(WTERMSIG(status))
+                                                    : " exited " + std::to_string(WEXITSTATUS(status))) +
+                               "; its report: '" + text.substr(0, 200) + "'");
+    }
     return text;
   }
 
