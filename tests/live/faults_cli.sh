@@ -36,6 +36,15 @@ start_twin() {
   [[ -s "$tmp/$name.port" ]] || { cat "$tmp/$name.log"; fail "$name did not start"; }
 }
 now_s() { date +%s.%N; }
+# Waits (at most 30 s) until the run in $1 has recorded its first completed request: the load is past readiness
+# and its 4 users have requests in flight (a fixed sleep can end before a loaded machine starts the run).
+wait_first_row() {
+  for _ in $(seq 300); do
+    [[ -f $1/requests.csv && $(wc -l < "$1/requests.csv") -ge 2 ]] && return 0
+    sleep 0.1
+  done
+  fail "no request completed in $1 within 30 s"
+}
 elapsed_ok() { /usr/bin/python3 -c "import sys; sys.exit(0 if float('$2') - float('$1') < float('$3') else 1)"; }
 
 # --- 1. the wrong protocol: exit 2 at readiness, nothing sent.
@@ -55,7 +64,7 @@ elapsed_ok "$t0" "$(now_s)" 5 || fail "the wrong-protocol error took more than 5
   --reconnect-timeout 20s --out "$tmp/restart" --quiet > "$tmp/restart.log" 2>&1 &
 load_pid=$!
 pids+=("$load_pid")
-sleep 2
+wait_first_row "$tmp/restart"
 kill -KILL "$twin_pid"  # a crash: the 4 requests in flight break
 { wait "$twin_pid" || true; } 2>/dev/null
 sleep 1
@@ -89,7 +98,7 @@ port=$(cat "$tmp/frozen.port")
   --stall-timeout 30s --out "$tmp/frozen" --quiet > "$tmp/frozen.log" 2>&1 &
 load_pid=$!
 pids+=("$load_pid")
-sleep 2
+wait_first_row "$tmp/frozen"
 kill -STOP "$twin_pid"
 sleep 1
 kill -INT "$load_pid"

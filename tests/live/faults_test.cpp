@@ -232,9 +232,13 @@ TEST(LiveFaults, StallTimeoutCancelsASilentRequest) {
 TEST(LiveFaults, SecondSignalCancelsInFlightRequests) {
   const auto dir = temp_dir("second-signal");
   const auto ds_path = write_dataset(dir, 8, 4, 4);
-  FakeOpenAiServer server([](const FakeOpenAiRequest& q) {
+  std::atomic<int> stalled{0};
+  FakeOpenAiServer server([&stalled](const FakeOpenAiRequest& q) {
     FakeOpenAiReply r;
-    if (q.target != "/v1/models") r.kind = FakeOpenAiReply::kStall;  // a frozen server
+    if (q.target != "/v1/models") {
+      r.kind = FakeOpenAiReply::kStall;  // a frozen server
+      ++stalled;
+    }
     return r;
   });
   auto cfg = fake_openai_config(server.port(), ds_path, dir / "out");
@@ -246,7 +250,10 @@ TEST(LiveFaults, SecondSignalCancelsInFlightRequests) {
   live::LoadRunner runner(cfg, load_dataset(ds_path, ""));
   Clock::time_point second_at;
   std::thread signaller([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    // The first signal once all three users' requests reached the server (not after a fixed sleep, which a
+    // loaded machine can outrun before the runner is ready); at most 10 s.
+    const auto give_up = Clock::now() + std::chrono::seconds(10);
+    while (stalled.load() < 3 && Clock::now() < give_up) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     stop = true;
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     second_at = Clock::now();
