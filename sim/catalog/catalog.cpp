@@ -1,7 +1,7 @@
 // Strict loader of the configs/ catalog. Each kind has one parse function that names every key it
 // accepts (MapReader rejects the rest), reads typed values with their allowed ranges, and records
 // the whole YAML entry as JSON for `servetwin show`. Cross-references (instance -> gpu,
-// interconnect; profile -> gpu) are checked after the referenced kinds are loaded.
+// interconnect; gpu -> server interconnect; profile -> gpu) are checked after the referenced kinds are loaded.
 #include "sim/catalog/catalog.hpp"
 
 #include <fmt/format.h>
@@ -36,10 +36,11 @@ struct KindInfo {
   const char* file_kind;  // value of `kind:` inside each file
 };
 
-// Load order matters: instances refer to gpus and interconnects, profiles to gpus.
+// Load order matters: gpus refer to interconnects (server_interconnect), instances to gpus and
+// interconnects, profiles to gpus.
 const std::vector<KindInfo>& kind_table() {
   static const std::vector<KindInfo> table{
-      {"gpus", "gpu"},         {"interconnects", "interconnect"}, {"instances", "instance"},
+      {"interconnects", "interconnect"}, {"gpus", "gpu"}, {"instances", "instance"},
       {"models", "model"},     {"profiles", "hardware_profile"},  {"engines", "engine"},
       {"workloads", "workload"}};
   return table;
@@ -135,9 +136,21 @@ EntryNames add_gpu(Catalog& c, const yamlx::DocNode& root, const std::string& fi
   const MapReader r(root, file, "",
                     with_common({"aliases", "vendor", "architecture", "memory_bytes", "usable_memory_bytes",
                                  "mem_bw_bytes_s", "peak_fp16_flops", "peak_fp8_flops", "sm_count", "l2_bytes",
-                                 "tdp_watts", "gpu_link", "gpu_link_bw_bytes_s", "pcie_gen"}),
+                                 "tdp_watts", "gpu_link", "gpu_link_bw_bytes_s", "pcie_gen",
+                                 "server_interconnect"}),
                     root.line());
   GpuSpec g = parse_gpu(r);
+  if (!g.server_interconnect.empty()) {
+    if (!c.has_interconnect(g.server_interconnect)) {
+      r.fail_at("server_interconnect", fmt::format("unknown interconnect '{}'", g.server_interconnect),
+                names_or_none(c.names("interconnects")));
+    }
+    g.server_interconnect = c.resolve("interconnects", g.server_interconnect);
+    if (c.interconnects.at(g.server_interconnect).kind == "none") {
+      r.fail_at("server_interconnect", fmt::format("'{}' is single-GPU", g.server_interconnect),
+                "a multi-GPU interconnect");
+    }
+  }
   EntryNames names{g.name, g.aliases};
   c.gpus[names.name] = std::move(g);
   return names;

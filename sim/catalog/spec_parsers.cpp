@@ -86,6 +86,7 @@ GpuSpec parse_gpu(const MapReader& r) {
   g.gpu_link = r.enumeration("gpu_link", {"none", "nvlink3", "nvlink4", "nvlink5", "nvlink-bridge", "infinity-fabric"}, true);
   g.gpu_link_bw_bytes_s = r.sourced("gpu_link_bw_bytes_s", Range::non_negative(), Dim::kBytesPerSecond, true);
   g.pcie_gen = r.sourced_int("pcie_gen", Range::between(3, 6), true);
+  g.server_interconnect = r.str("server_interconnect", false);
   return g;
 }
 

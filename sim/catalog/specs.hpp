@@ -54,6 +54,9 @@ struct GpuSpec {
   std::string gpu_link;             // "none", "nvlink3", "nvlink4", "infinity-fabric"
   double gpu_link_bw_bytes_s = 0;   // per-GPU aggregate, bidirectional as the datasheet states it
   int pcie_gen = 0;
+  // Interconnect of a multi-GPU server of this GPU when no instance is named; "" = the smallest catalogued
+  // instance's (resolve_deployment). Set where that instance is not what a server of this GPU usually is.
+  std::string server_interconnect;
 };
 
 // How GPUs of one instance talk to each other, with all-reduce costs per TP degree.

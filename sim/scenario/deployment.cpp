@@ -26,9 +26,14 @@ DeploymentConfig resolve_deployment(const Catalog& catalog, DeploymentConfig d) 
     d.interconnect = inst.interconnect;
   } else {
     if (d.gpu.empty()) throw ConfigError("one of --instance or --gpu is required; see `servetwin list instances`");
-    d.gpu = catalog.gpu(d.gpu).name;
+    const GpuSpec& gpu = catalog.gpu(d.gpu);
+    d.gpu = gpu.name;
     if (d.num_gpus == 0) d.num_gpus = d.tp > 0 ? d.tp : 1;
-    if (d.num_gpus > 1 && d.interconnect.empty()) {
+    if (d.num_gpus > 1 && d.interconnect.empty() && !gpu.server_interconnect.empty()) {
+      // The GPU names the interconnect of a server of its kind (configs/gpus: server_interconnect), where
+      // its cloud instances are not what such a server usually is (L40S: AWS g6e has no PCIe P2P).
+      d.interconnect = gpu.server_interconnect;
+    } else if (d.num_gpus > 1 && d.interconnect.empty()) {
       // The smallest catalog instance with this GPU and enough GPUs supplies the interconnect.
       const InstanceSpec* best = nullptr;
       for (const auto& [name, inst] : catalog.instances) {

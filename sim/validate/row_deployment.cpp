@@ -25,21 +25,15 @@ std::optional<std::string> note_value(const std::string& notes, const std::strin
 // Data parallelism: num_gpus = k x tp serves k independent replicas behind a round-robin balancer. The deployment
 // is one replica on its own GPUs (the instance's interconnect is then not used between replicas); validate runs k
 // of them behind the planner's router under the row's whole load (row_mapping.hpp).
-// A multi-GPU replica with no instance: the server interconnect row_deployment.yaml names for its GPU, if any
-// (otherwise resolve_deployment takes the smallest catalogued instance's).
-void server_interconnect(const RowDeploymentPolicy& policy, const GpuSpec& gpu, DeploymentConfig& d, RowMapping& m) {
-  if (!d.instance.empty() || d.num_gpus < 2) return;
-  for (const auto& rule : policy.interconnects_without_instance) {
-    if (std::find(rule.gpus.begin(), rule.gpus.end(), gpu.name) == rule.gpus.end()) continue;
-    d.interconnect = rule.interconnect;
-    m.notes.push_back(fmt::format("no instance: {} x {} on interconnect {} (row_deployment.yaml "
-                                  "interconnects_without_instance)",
-                                  d.num_gpus, gpu.name, rule.interconnect));
-    return;
-  }
+// A multi-GPU replica with no instance runs on its GPU's server interconnect where the catalog names one
+// (configs/gpus server_interconnect, applied by resolve_deployment); the row's notes say so.
+void note_server_interconnect(const GpuSpec& gpu, const DeploymentConfig& d, RowMapping& m) {
+  if (!d.instance.empty() || d.num_gpus < 2 || gpu.server_interconnect.empty()) return;
+  m.notes.push_back(fmt::format("no instance: {} x {} on interconnect {} (configs/gpus server_interconnect)",
+                                d.num_gpus, gpu.name, gpu.server_interconnect));
 }
 
-std::string place(const Catalog& catalog, const ValidationPolicy& policy, const ValidationRow& row,
+std::string place(const Catalog& catalog, const ValidationRow& row,
                   const GpuSpec& gpu, DeploymentConfig& d, RowMapping& m) {
   if (!row.get("instance").empty() && catalog.has_instance(row.get("instance"))) {
     d.instance = row.get("instance");
@@ -58,7 +52,7 @@ std::string place(const Catalog& catalog, const ValidationPolicy& policy, const 
     d.instance.clear();
     d.gpu = gpu.name;
   }
-  server_interconnect(policy.deployment, gpu, d, m);
+  note_server_interconnect(gpu, d, m);
   return "";
 }
 
@@ -105,7 +99,7 @@ std::string deploy_row(const Catalog& catalog, const ValidationPolicy& policy, c
                        const GpuSpec& gpu, const EngineSpec& spec, const std::string& load_type, Scenario& s,
                        RowMapping& m) {
   DeploymentConfig& d = s.deployment;
-  if (auto why = place(catalog, policy, row, gpu, d, m); !why.empty()) return why;
+  if (auto why = place(catalog, row, gpu, d, m); !why.empty()) return why;
   if (auto why = precision(policy.deployment, row, gpu, d); !why.empty()) return why;
   engine_settings(policy, row, spec, load_type, d);
   raise_length_limits(policy.deployment, row, spec, load_type, catalog.model(d.model), d, m.notes);

@@ -77,19 +77,6 @@ std::vector<LengthLimitRule> read_length_limits(const MapReader& r) {
   return out;
 }
 
-std::vector<ServerInterconnectRule> read_server_interconnects(const MapReader& r) {
-  std::vector<ServerInterconnectRule> out;
-  for (const auto& item : r.child_list("interconnects_without_instance", {"gpus", "interconnect", "why"}, false)) {
-    ServerInterconnectRule rule;
-    rule.gpus = item.string_list("gpus");
-    if (rule.gpus.empty()) item.fail_at("gpus", "empty", "a list of catalog GPU names");
-    rule.interconnect = item.str("interconnect", true);
-    rule.why = item.str("why", true);
-    out.push_back(std::move(rule));
-  }
-  return out;
-}
-
 }  // namespace
 
 RowDeploymentPolicy load_row_deployment_policy(const std::filesystem::path& file) {
@@ -102,7 +89,7 @@ RowDeploymentPolicy load_row_deployment_policy(const std::filesystem::path& file
   if (!root.is_map()) yamlx::fail(file.string(), root.line(), "(document)", "expected a mapping", "kind: validation_row_deployment");
   const MapReader r(root, file.string(), "",
                     {"kind", "description", "gpu_vendor_words", "gpu_labels", "unsupported_gpus", "model_ids",
-                     "precision_spellings", "moving_versions", "length_limits", "interconnects_without_instance"},
+                     "precision_spellings", "moving_versions", "length_limits"},
                     root.line());
   r.enumeration("kind", {"validation_row_deployment"}, true);
   (void)r.str("description", true);
@@ -114,7 +101,6 @@ RowDeploymentPolicy load_row_deployment_policy(const std::filesystem::path& file
   p.precision_spellings = read_precisions(r);
   p.moving_versions = r.string_list("moving_versions");
   p.length_limits = read_length_limits(r);
-  p.interconnects_without_instance = read_server_interconnects(r);
   return p;
 }
 
@@ -129,13 +115,6 @@ void check_row_deployment_policy(const RowDeploymentPolicy& policy, const Catalo
   for (const auto& rule : policy.gpu_labels) {
     for (const auto& c : rule.candidates) known(c);
     known(rule.fallback);
-  }
-  for (const auto& rule : policy.interconnects_without_instance) {
-    for (const auto& g : rule.gpus) known(g);
-    if (!catalog.has_interconnect(rule.interconnect)) {
-      throw ConfigError(fmt::format("{}: key 'interconnects_without_instance': unknown interconnect '{}'; allowed: {}",
-                                    file.string(), rule.interconnect, yamlx::join(catalog.names("interconnects"))));
-    }
   }
 }
 

@@ -49,14 +49,6 @@ struct LengthLimitRule {
   std::vector<LengthLimitSetting> settings;
 };
 
-// A multi-GPU row that names no instance, on one of `gpus`: runs on `interconnect` instead of the smallest
-// catalogued cloud instance's (sim/scenario/deployment.cpp), whose path is a property of that VM, not of the GPU.
-struct ServerInterconnectRule {
-  std::vector<std::string> gpus;  // catalog GPU names
-  std::string interconnect;       // catalog interconnect name
-  std::string why;
-};
-
 struct RowDeploymentPolicy {
   std::vector<std::string> gpu_vendor_words;
   std::vector<GpuLabelRule> gpu_labels;
@@ -65,7 +57,6 @@ struct RowDeploymentPolicy {
   std::vector<PrecisionSpelling> precision_spellings;
   std::vector<std::string> moving_versions;
   std::vector<LengthLimitRule> length_limits;
-  std::vector<ServerInterconnectRule> interconnects_without_instance;
 };
 
 // Reads `file` strictly (FILE:LINE: key 'KEY': problem; allowed: ...). GPU names are checked against the catalog
@@ -73,7 +64,7 @@ struct RowDeploymentPolicy {
 RowDeploymentPolicy load_row_deployment_policy(const std::filesystem::path& file);
 
 class Catalog;
-// Every GPU a gpu_labels or interconnects_without_instance rule names, and every interconnect, is in the catalog.
+// Every GPU a gpu_labels rule names is in the catalog.
 // Throws ConfigError naming the file.
 void check_row_deployment_policy(const RowDeploymentPolicy& policy, const Catalog& catalog,
                                  const std::filesystem::path& file);
