@@ -72,17 +72,41 @@ def header_lines(title, probe, fit):
             "|---" * 11 + "|"]
 
 
+def pooled_stats(per_stage, stages):
+    """The server's view of a load run in several passes: means weighted by scrapes, KV max, preemptions summed."""
+    parts = [per_stage[i] for i in stages if i < len(per_stage)]
+    def wmean(k):
+        pairs = [(p[k], p["scrapes"]) for p in parts if p.get(k) is not None and p["scrapes"]]
+        n = sum(w for _, w in pairs)
+        return sum(v * w for v, w in pairs) / n if n else None
+    kv = [p["kv_usage_max"] for p in parts if p.get("kv_usage_max") is not None]
+    pre = [p["preemptions"] for p in parts if p.get("preemptions") is not None]
+    return {"running_mean": wmean("running_mean"), "waiting_mean": wmean("waiting_mean"),
+            "kv_usage_max": max(kv) if kv else None, "preemptions": sum(pre) if pre else None,
+            "scrapes": sum(p["scrapes"] for p in parts)}
+
+
 def load_sweeps(out):
-    """[(sweep, validate rows, server stage stats or None)] for the sweeps present under OUT."""
+    """[(sweep, scored rows, per-row server stats or None, run-level preemptions)] for the sweeps under OUT.
+
+    A sweep run in passes (the same load more than once: real-engine-loop.sh --passes) is scored on
+    validate's pooled rows, one per load over all its passes; otherwise on its stage rows."""
     found = []
     for sw in SWEEPS:
         vpath = os.path.join(out, sw, "validate.json")
         if not os.path.exists(vpath):
             continue
-        rows = json.load(open(vpath))["rows"]
+        report = json.load(open(vpath))
         live_dir = os.path.join(out, sw, "live")
         summary = json.load(open(os.path.join(live_dir, "summary.json")))
-        found.append((sw, rows, server_stage_stats(live_dir, summary)))
+        stats = server_stage_stats(live_dir, summary)
+        rows = report.get("pooled_rows") or report["rows"]
+        row_stats, run_pre = None, None
+        if stats:
+            per_stage, run_pre = stats
+            row_stats = [pooled_stats(per_stage, r["stages"]) if "stages" in r else
+                         (per_stage[r["stage"]] if r["stage"] < len(per_stage) else {}) for r in rows]
+        found.append((sw, rows, row_stats, run_pre))
     return found
 
 
@@ -93,12 +117,13 @@ def speed_cell(d):
     return f"{d['speed']:.2f}{tag}"
 
 
-def stage_line(sw, i, row, stats, drift):
+def stage_line(sw, row, s, drift):
     m, p, e = row["measured"], row["predicted"], row["ape"]
     es = row.get("engine", {})
-    s = stats[0][i] if stats else {}
+    s = s or {}
     cell = lambda k, nd=1: f"{fmt(m.get(k), nd)} / {fmt(p.get(k), nd)} ({fmt(abs(e[k]) if e.get(k) is not None else None)}%)"  # noqa: E731
-    return (f"| {sw} | {row['label']} | {cell('throughput_output_tok_s')} | {cell('itl_mean_ms')} | "
+    label = row["label"] + (f" ({row['passes']} passes)" if "passes" in row else "")
+    return (f"| {sw} | {label} | {cell('throughput_output_tok_s')} | {cell('itl_mean_ms')} | "
             f"{cell('tpot_mean_ms')} | {cell('ttft_p50_ms', 0)} | {fmt(m['ttft_p99_ms'], 0)} / {fmt(p['ttft_p99_ms'], 0)} | "
             f"{fmt(s.get('running_mean'))} / {fmt(es.get('batch_mean'))} | {fmt(s.get('waiting_mean'))} / "
             f"{fmt(es.get('engine_specific', {}).get('max_waiting'), 0)} | {fmt(s.get('kv_usage_max'), 3)} | "
@@ -192,16 +217,16 @@ def main():
     probe = json.load(open(a.probe)) if a.probe else {}
     fit = json.load(open(a.fit)) if a.fit else {}
     sweeps = load_sweeps(a.out)
-    drift = loop_stats.drift_record(a.out, probe, {sw: rows for sw, rows, _ in sweeps})
+    drift = loop_stats.drift_record(a.out, probe, {sw: rows for sw, rows, _, _ in sweeps})
     with open(os.path.join(a.out, "drift.json"), "w") as f:
         json.dump(drift, f, indent=1)
     lines, failures = header_lines(a.title, probe, fit), []
     apes_unc, apes_scored = {k: [] for k in BARS}, {k: [] for k in BARS}
     n_corrected, preempt = 0, None
-    for sw, rows, stats in sweeps:
+    for sw, rows, stats, run_pre in sweeps:
         sw_drift = drift["stages"].get(sw, [None] * len(rows))
         for i, row in enumerate(rows):
-            lines.append(stage_line(sw, i, row, stats, sw_drift[i]))
+            lines.append(stage_line(sw, row, stats[i] if stats else None, sw_drift[i]))
             unc, scored = stage_apes(row, sw_drift[i])
             n_corrected += bool(sw_drift[i] and sw_drift[i]["corrected"])
             for k in unc:
@@ -209,11 +234,11 @@ def main():
             for k in scored:
                 apes_scored[k].append(scored[k])
         if sw.startswith("preempt"):
-            preempt = (stats[1] if stats else None,
+            preempt = (run_pre,
                        sum(r.get("engine", {}).get("engine_specific", {}).get("preemptions", 0) for r in rows))
     lines += ["", *drift_lines(drift), "", "| bar (issue 15) | measured | bar | met |", "|---|---|---|---|"]
     lines += median_bar_lines(apes_unc, apes_scored, n_corrected, failures)
-    lines += [knee_bar_line(sw, rows, failures) for sw, rows, _ in sweeps if not sw.startswith("preempt") and len(rows) > 2]
+    lines += [knee_bar_line(sw, rows, failures) for sw, rows, _, _ in sweeps if not sw.startswith("preempt") and len(rows) > 2]
     if preempt is not None:
         meas, pred = preempt
         ok = pred > 0

@@ -245,8 +245,10 @@ def _sentinels(out_dir, events):
 
 
 def _stage_drift(row, sweep_start_ns, sentinels, threshold):
-    w0, w1 = row["window_ns"]["measured"]
-    speed = interpolate_speed(sweep_start_ns + (w0 + w1) // 2, sentinels)
+    # A load run in passes (validate's pooled rows list one window per pass): the mean of its passes' speeds.
+    windows = row["window_ns"] if isinstance(row["window_ns"], list) else [row["window_ns"]]
+    speeds = [interpolate_speed(sweep_start_ns + (w["measured"][0] + w["measured"][1]) // 2, sentinels) for w in windows]
+    speed = None if None in speeds else statistics.mean(speeds)
     flagged = threshold is not None and speed is not None and abs(speed - 1.0) > threshold
     closed = row.get("load_type", "").startswith("closed")
     return {"label": row["label"], "speed": speed, "flagged": flagged,

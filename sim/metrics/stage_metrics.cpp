@@ -27,55 +27,61 @@ Distribution summarize(std::vector<double> values) {
 
 StageMetrics compute_stage_metrics(const std::vector<RequestRecord>& records, int stage, TimeNs start_ns,
                                    TimeNs end_ns) {
+  return compute_pooled_stage_metrics({StageSlice{&records, stage, start_ns, end_ns}}, stage);
+}
+
+StageMetrics compute_pooled_stage_metrics(const std::vector<StageSlice>& slices, int stage) {
   StageMetrics m;
   m.stage = stage;
-  m.window_s = ns_to_seconds(end_ns - start_ns);
   std::vector<double> ttft, tpot, tpot_incl, e2e, lpt;
-  double out_in_window = 0, total_in_window = 0, out_all = 0, gap_sum_ms = 0, gap_count = 0;
-  TimeNs last_finish = start_ns;
-  for (const auto& r : records) {
-    if (r.stage != stage) continue;
-    ++m.requests;
-    switch (r.status) {
-      case RequestStatus::kRejected: ++m.rejected; continue;
-      case RequestStatus::kError: ++m.errors; continue;
-      case RequestStatus::kTimeout: ++m.timeouts; continue;
-      case RequestStatus::kUnfinished:
-      case RequestStatus::kCancelled: ++m.unfinished; continue;
-      case RequestStatus::kOk: break;
-    }
-    ++m.completed;
-    out_all += static_cast<double>(r.output_tokens);
-    last_finish = std::max(last_finish, r.finish_ns);
-    const bool in_window = r.finish_ns >= start_ns && r.finish_ns < end_ns;
-    if (in_window) {
-      ++m.completed_in_window;
-      out_in_window += static_cast<double>(r.output_tokens);
-      total_in_window += static_cast<double>(r.output_tokens + r.input_tokens);
-    }
-    const double e2e_ms = ns_to_ms(r.finish_ns - r.arrival_ns);
-    e2e.push_back(e2e_ms);
-    if (r.first_token_ns >= 0) {
-      const double ttft_ms = ns_to_ms(r.first_token_ns - r.arrival_ns);
-      ttft.push_back(ttft_ms);
-      if (r.output_tokens > 1) {
-        const double decode_ms = ns_to_ms(r.finish_ns - r.first_token_ns);
-        tpot.push_back(decode_ms / static_cast<double>(r.output_tokens - 1));
-        gap_sum_ms += decode_ms;
-        gap_count += static_cast<double>(r.output_tokens - 1);
+  double out_in_window = 0, total_in_window = 0, out_all = 0, gap_sum_ms = 0, gap_count = 0, full_s = 0;
+  for (const StageSlice& slice : slices) {
+    m.window_s += ns_to_seconds(slice.end_ns - slice.start_ns);
+    TimeNs last_finish = slice.start_ns;
+    for (const auto& r : *slice.records) {
+      if (r.stage != slice.stage) continue;
+      ++m.requests;
+      switch (r.status) {
+        case RequestStatus::kRejected: ++m.rejected; continue;
+        case RequestStatus::kError: ++m.errors; continue;
+        case RequestStatus::kTimeout: ++m.timeouts; continue;
+        case RequestStatus::kUnfinished:
+        case RequestStatus::kCancelled: ++m.unfinished; continue;
+        case RequestStatus::kOk: break;
+      }
+      ++m.completed;
+      out_all += static_cast<double>(r.output_tokens);
+      last_finish = std::max(last_finish, r.finish_ns);
+      const bool in_window = r.finish_ns >= slice.start_ns && r.finish_ns < slice.end_ns;
+      if (in_window) {
+        ++m.completed_in_window;
+        out_in_window += static_cast<double>(r.output_tokens);
+        total_in_window += static_cast<double>(r.output_tokens + r.input_tokens);
+      }
+      const double e2e_ms = ns_to_ms(r.finish_ns - r.arrival_ns);
+      e2e.push_back(e2e_ms);
+      if (r.first_token_ns >= 0) {
+        const double ttft_ms = ns_to_ms(r.first_token_ns - r.arrival_ns);
+        ttft.push_back(ttft_ms);
+        if (r.output_tokens > 1) {
+          const double decode_ms = ns_to_ms(r.finish_ns - r.first_token_ns);
+          tpot.push_back(decode_ms / static_cast<double>(r.output_tokens - 1));
+          gap_sum_ms += decode_ms;
+          gap_count += static_cast<double>(r.output_tokens - 1);
+        }
+      }
+      if (r.output_tokens > 0) {
+        tpot_incl.push_back(e2e_ms / static_cast<double>(r.output_tokens));
+        lpt.push_back(e2e_ms / static_cast<double>(r.output_tokens));
       }
     }
-    if (r.output_tokens > 0) {
-      tpot_incl.push_back(e2e_ms / static_cast<double>(r.output_tokens));
-      lpt.push_back(e2e_ms / static_cast<double>(r.output_tokens));
-    }
+    full_s += ns_to_seconds(last_finish - slice.start_ns);
   }
   if (m.window_s > 0) {
     m.throughput_output_tok_s = out_in_window / m.window_s;
     m.throughput_total_tok_s = total_in_window / m.window_s;
     m.request_rate_achieved = static_cast<double>(m.completed_in_window) / m.window_s;
   }
-  const double full_s = ns_to_seconds(last_finish - start_ns);
   m.throughput_output_tok_s_full = full_s > 0 ? out_all / full_s : 0;
   m.ttft_ms = summarize(ttft);
   m.tpot_ms = summarize(tpot);

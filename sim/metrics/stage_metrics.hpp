@@ -36,4 +36,16 @@ struct StageMetrics {
 StageMetrics compute_stage_metrics(const std::vector<RequestRecord>& records, int stage, TimeNs start_ns,
                                    TimeNs end_ns);
 
+// One stage's records and window, as one part of a pooled measurement.
+struct StageSlice {
+  const std::vector<RequestRecord>* records;  // records of other stages are ignored
+  int stage;
+  TimeNs start_ns, end_ns;
+};
+// One load measured in several windows (a sweep that repeats its stages in passes, so that every load
+// samples the same span of a server whose speed drifts): distributions over the union of the slices'
+// requests; window_s and the throughputs' denominators are the sums of the slices' windows. One slice
+// gives compute_stage_metrics exactly. `stage` is the result's stage field.
+StageMetrics compute_pooled_stage_metrics(const std::vector<StageSlice>& slices, int stage);
+
 }  // namespace servetwin

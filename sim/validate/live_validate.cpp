@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "sim/catalog/catalog.hpp"
 #include "sim/engine/serving_sim.hpp"
@@ -176,6 +179,79 @@ nlohmann::json server_metrics_columns(const std::filesystem::path& scraped, cons
                          {"preemptions", spec_stats.value("preemptions", nlohmann::json())}}}};
 }
 
+// What a stage keeps for pooling: its measured and simulated records and windows.
+struct StagePart {
+  const LiveStage* stage;
+  std::vector<RequestRecord> live, sim;
+  TimeNs pred_start_ns, pred_end_ns;
+  nlohmann::json engine;  // engine_columns of the pass
+};
+
+// The simulated engine over a load's passes: the passes' mean batch averaged, maxima over passes,
+// preemptions summed.
+nlohmann::json pooled_engine_columns(const std::vector<const StagePart*>& group) {
+  double batch_mean_sum = 0, batch_mean_n = 0;
+  nlohmann::json out = {{"requests", 0}}, spec = nlohmann::json::object();
+  for (const StagePart* part : group) {
+    const nlohmann::json& e = part->engine;
+    out["requests"] = out["requests"].get<std::size_t>() + e.value("requests", std::size_t{0});
+    if (e.contains("batch_mean") && e["batch_mean"].is_number()) {
+      batch_mean_sum += e["batch_mean"].get<double>();
+      ++batch_mean_n;
+    }
+    if (e.contains("batch_max") && e["batch_max"].is_number())
+      out["batch_max"] = std::max(out.value("batch_max", 0.0), e["batch_max"].get<double>());
+    const nlohmann::json es = e.value("engine_specific", nlohmann::json::object());
+    if (es.contains("preemptions") && es["preemptions"].is_number())
+      spec["preemptions"] = spec.value("preemptions", 0.0) + es["preemptions"].get<double>();
+    if (es.contains("max_waiting") && es["max_waiting"].is_number())
+      spec["max_waiting"] = std::max(spec.value("max_waiting", 0.0), es["max_waiting"].get<double>());
+  }
+  if (batch_mean_n > 0) out["batch_mean"] = batch_mean_sum / batch_mean_n;
+  out["engine_specific"] = spec;
+  return out;
+}
+
+// A sweep that repeats its loads in passes (`load --concurrency 1,2,4,1,2,4`: the same label more than
+// once) is scored per load over all its passes: one row per label that occurs more than once, measured and
+// predicted pooled by the same code (compute_pooled_stage_metrics). Empty when no label repeats.
+nlohmann::json pooled_rows(const LiveRowContext& ctx, const std::vector<StagePart>& parts) {
+  std::map<std::string, std::vector<const StagePart*>> by_label;
+  std::vector<std::string> order;  // labels in first-seen order (the sweep's order of loads)
+  for (const auto& part : parts) {
+    auto& v = by_label[part.stage->label];
+    if (v.empty()) order.push_back(part.stage->label);
+    v.push_back(&part);
+  }
+  std::map<std::string, std::vector<double>> unused_errors;
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& label : order) {
+    const auto& group = by_label[label];
+    if (group.size() < 2) continue;
+    std::vector<StageSlice> live_slices, sim_slices;
+    nlohmann::json stages = nlohmann::json::array(), windows = nlohmann::json::array();
+    for (const StagePart* part : group) {
+      const LiveStage& st = *part->stage;
+      live_slices.push_back({&part->live, st.index, st.window_start_ns, st.window_end_ns});
+      sim_slices.push_back({&part->sim, st.index, part->pred_start_ns, part->pred_end_ns});
+      stages.push_back(st.index);
+      windows.push_back({{"measured", {st.window_start_ns, st.window_end_ns}},
+                         {"predicted", {part->pred_start_ns, part->pred_end_ns}}});
+    }
+    const StageMetrics lm = compute_pooled_stage_metrics(live_slices, group.front()->stage->index);
+    const StageMetrics pm = compute_pooled_stage_metrics(sim_slices, group.front()->stage->index);
+    nlohmann::json row = stage_row_header(ctx, *group.front()->stage, fmt::format("{}:pooled:{}", ctx.source, label));
+    row["stages"] = stages;
+    row["passes"] = group.size();
+    row["window_ns"] = windows;
+    add_metric_columns(row, lm, pm, unused_errors);
+    row["requests"] = {{"measured", lm.requests}, {"measured_ok", lm.completed}, {"predicted_ok", pm.completed}};
+    row["engine"] = pooled_engine_columns(group);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
 nlohmann::json live_metric_notes() {
   return {
       {"replay", "each stage is re-simulated with the live run's requests (lengths as the server reported them); "
@@ -186,7 +262,10 @@ nlohmann::json live_metric_notes() {
       {"itl_mean_ms", "pooled gaps sum(e2e-ttft)/sum(out-1) on both sides"},
       {"tpot_mean_ms", "(e2e - ttft)/(out - 1) per request, averaged over requests"},
       {"throughput_output_tok_s", "output tokens of requests finished in the window / window (duration mode: the "
-                                  "live window on both sides; request mode: first measured send to last finish)"}};
+                                  "live window on both sides; request mode: first measured send to last finish)"},
+      {"pooled_rows", "only when the run repeats a load in passes (the same stage label more than once): one row per "
+                      "such load over all its passes, each side's requests pooled, windows summed; `rows` keep every "
+                      "pass, and the per-metric summary is over `rows`"}};
 }
 
 }  // namespace
@@ -252,6 +331,7 @@ nlohmann::json run_live_validation(const Catalog& catalog, const LiveValidateOpt
                         {"fit_excluded", nlohmann::json::array()}, {"metrics", nlohmann::json::object()}};
   std::map<std::string, std::vector<double>> signed_errors;  // metric -> % errors over stages
   nlohmann::json rows = nlohmann::json::array();
+  std::vector<StagePart> parts;
   std::size_t ran = 0;
   for (const auto& st : run.stages) {
     src["rows"] = src["rows"].get<int>() + 1;
@@ -278,6 +358,8 @@ nlohmann::json run_live_validation(const Catalog& catalog, const LiveValidateOpt
     }
     const auto [ws, we] = predicted_window(st, duration_mode, sim_measured, reqs.measured);
     const StageMetrics pm = compute_stage_metrics(sim_measured, st.index, ws, we);
+    const nlohmann::json engine = engine_columns(pm, sim.engine_stats);
+    parts.push_back({&st, std::move(reqs.live), std::move(sim_measured), ws, we, engine});
     ++ran;
     src["ran"] = src["ran"].get<int>() + 1;
     src["scored"] = src["scored"].get<int>() + 1;
@@ -286,7 +368,7 @@ nlohmann::json run_live_validation(const Catalog& catalog, const LiveValidateOpt
     row["requests"] = {{"measured", lm.requests}, {"measured_ok", lm.completed}, {"replayed", sim.records.size()},
                        {"extended", extended}, {"predicted_ok", pm.completed}};
     row["window_ns"] = {{"measured", {st.window_start_ns, st.window_end_ns}}, {"predicted", {ws, we}}};
-    row["engine"] = engine_columns(pm, sim.engine_stats);
+    row["engine"] = engine;
     if (const auto scraped = opts.dir / "metrics.csv"; std::filesystem::is_regular_file(scraped)) {
       row["server_metrics"] = server_metrics_columns(scraped, st, row["engine"]);
     }
@@ -298,6 +380,7 @@ nlohmann::json run_live_validation(const Catalog& catalog, const LiveValidateOpt
   report["schema_version"] = 1;
   report["sources"] = {{source, src}};
   report["rows"] = rows;
+  if (nlohmann::json pooled = pooled_rows(ctx, parts); !pooled.empty()) report["pooled_rows"] = std::move(pooled);
   report["coverage"] = {{"rows", total},
                         {"ran", ran},
                         {"fraction", total > 0 ? static_cast<double>(ran) / static_cast<double>(total) : 0.0}};
@@ -327,6 +410,18 @@ void print_server_metrics(std::ostream& os, const nlohmann::json& sm) {
                     num(p["preemptions"]));
   os << fmt::format("  {:<52} {:>10}\n", "server KV cache usage (max)", num(m["kv_usage_max"]));
 }
+
+// metric, measured, predicted, signed error % of one row.
+void print_metric_block(std::ostream& os, const nlohmann::json& row) {
+  os << fmt::format("  {:<30} {:>14} {:>14} {:>9}\n", "metric", "measured", "predicted", "error%");
+  for (const auto& col : validation_metric_columns()) {
+    if (!row["measured"].contains(col)) continue;  // an aggregate report may lack a metric
+    const double meas = row["measured"][col].get<double>();
+    const double pred = row["predicted"][col].get<double>();
+    const std::string err = meas != 0 ? fmt::format("{:+.1f}", (pred - meas) / std::abs(meas) * 100.0) : "n/a";
+    os << fmt::format("  {:<30} {:>14.3f} {:>14.3f} {:>9}\n", col, meas, pred, err);
+  }
+}
 }  // namespace
 
 void print_live_validation_tables(std::ostream& os, const nlohmann::json& report) {
@@ -341,15 +436,13 @@ void print_live_validation_tables(std::ostream& os, const nlohmann::json& report
   for (const auto& row : report["rows"]) {
     os << fmt::format("\n-- stage {} ({}): measured vs predicted\n", row["stage"].get<int>(),
                       row["label"].get<std::string>());
-    os << fmt::format("  {:<30} {:>14} {:>14} {:>9}\n", "metric", "measured", "predicted", "error%");
-    for (const auto& col : validation_metric_columns()) {
-      if (!row["measured"].contains(col)) continue;  // an aggregate report may lack a metric
-      const double meas = row["measured"][col].get<double>();
-      const double pred = row["predicted"][col].get<double>();
-      const std::string err = meas != 0 ? fmt::format("{:+.1f}", (pred - meas) / std::abs(meas) * 100.0) : "n/a";
-      os << fmt::format("  {:<30} {:>14.3f} {:>14.3f} {:>9}\n", col, meas, pred, err);
-    }
+    print_metric_block(os, row);
     if (row.contains("server_metrics")) print_server_metrics(os, row["server_metrics"]);
+  }
+  for (const auto& row : report.value("pooled_rows", nlohmann::json::array())) {
+    os << fmt::format("\n-- {} pooled over {} passes (stages {}): measured vs predicted\n", row["label"].get<std::string>(),
+                      row["passes"].get<int>(), row["stages"].dump());
+    print_metric_block(os, row);
   }
   print_validation_tables(os, report);
 }

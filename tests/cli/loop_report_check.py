@@ -275,5 +275,41 @@ class DriftRecord(unittest.TestCase):
         self.assertEqual(c["ttft_p99_ms"], 7.0)  # not a bar metric: untouched
 
 
+class PooledSweep(unittest.TestCase):
+    """A sweep run in passes is scored on validate's pooled rows; a pooled load's speed is its passes' mean."""
+
+    def test_pooled_rows_are_scored_and_their_speed_averages_the_passes(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        root = tmp.name
+        make_run(root, with_sentinels=True)  # the server 20% slower after closed-A (sentinel speed 0.8)
+        m = lambda tput, itl: {"throughput_output_tok_s": tput, "itl_mean_ms": itl, "tpot_mean_ms": itl,  # noqa: E731
+                               **ttft(50.0, 60.0, 65.0)}
+        # Passes of 1 and 2 users at 5-15, 15-25 (pass 1) and 35-45, 45-55 s (pass 2) into the sweep. The
+        # per-pass rows disagree by +-20% (a speed that moved between passes); the pooled rows do not.
+        w = lambda a, b: {"measured": [a * 1000 * MS, b * 1000 * MS], "predicted": [a * 1000 * MS, b * 1000 * MS]}  # noqa: E731
+        passes = [row("concurrency=1", 20, m(80.0, 12.5), m(100.0, 10.0)), row("concurrency=2", 40, m(160.0, 12.5), m(200.0, 10.0)),
+                  row("concurrency=1", 20, m(120.0, 8.3), m(100.0, 10.0)), row("concurrency=2", 40, m(240.0, 8.3), m(200.0, 10.0))]
+        pooled = []
+        for label, stages, wins, n in (("concurrency=1", [0, 2], [w(5, 15), w(35, 45)], 40),
+                                       ("concurrency=2", [1, 3], [w(15, 25), w(45, 55)], 80)):
+            r = row(label, n, m(100.0, 10.4), m(100.0, 10.0))
+            r.update(stages=stages, passes=2, window_ns=wins)
+            pooled.append(r)
+        dump_json(os.path.join(root, "closed-A", "validate.json"), {"rows": passes, "pooled_rows": pooled})
+        res = report(root)
+        rec = load_json(os.path.join(root, "drift.json"))
+        a = rec["stages"]["closed-A"]
+        self.assertEqual([s["label"] for s in a], ["concurrency=1", "concurrency=2"])
+        # Sentinels: speed 1.0 at 2.5 s (after-probe), 0.8 at 72.5 s (after-closed-A); the sweep starts at 10 s.
+        at = lambda t: 1.0 - 0.2 * (10 + t - 2.5) / 70.0  # noqa: E731
+        self.assertAlmostEqual(a[0]["speed"], (at(10) + at(40)) / 2, places=6)
+        self.assertAlmostEqual(a[1]["speed"], (at(20) + at(50)) / 2, places=6)
+        self.assertIn("| closed-A | concurrency=1 (2 passes) | 100.0 / 100.0 (0.0%)", res.stdout)
+        self.assertNotIn("| closed-A | concurrency=1 |", res.stdout)  # the per-pass rows are not scored
+        # 2 pooled closed-A loads + 1 poisson-A stage.
+        self.assertIn("throughput_output_tok_s median APE over 3 stages", res.stdout)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
