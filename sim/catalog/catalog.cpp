@@ -39,10 +39,13 @@ struct KindInfo {
 // Load order matters: gpus refer to interconnects (server_interconnect), instances to gpus and
 // interconnects, profiles to gpus.
 const std::vector<KindInfo>& kind_table() {
-  static const std::vector<KindInfo> table{
-      {"interconnects", "interconnect"}, {"gpus", "gpu"}, {"instances", "instance"},
-      {"models", "model"},     {"profiles", "hardware_profile"},  {"engines", "engine"},
-      {"workloads", "workload"}};
+  static const std::vector<KindInfo> table{{"interconnects", "interconnect"},
+                                           {"gpus", "gpu"},
+                                           {"instances", "instance"},
+                                           {"models", "model"},
+                                           {"profiles", "hardware_profile"},
+                                           {"engines", "engine"},
+                                           {"workloads", "workload"}};
   return table;
 }
 

@@ -8,6 +8,10 @@
 
 namespace servetwin {
 
+bool runs_on_server_interconnect(const GpuSpec& gpu, const DeploymentConfig& d) {
+  return d.instance.empty() && d.interconnect.empty() && d.num_gpus > 1 && !gpu.server_interconnect.empty();
+}
+
 DeploymentConfig resolve_deployment(const Catalog& catalog, DeploymentConfig d) {
   if (d.model.empty()) throw ConfigError("--model: required; see `servetwin list models`");
   const ModelSpec& model = catalog.model(d.model);
@@ -29,7 +33,7 @@ DeploymentConfig resolve_deployment(const Catalog& catalog, DeploymentConfig d) 
     const GpuSpec& gpu = catalog.gpu(d.gpu);
     d.gpu = gpu.name;
     if (d.num_gpus == 0) d.num_gpus = d.tp > 0 ? d.tp : 1;
-    if (d.num_gpus > 1 && d.interconnect.empty() && !gpu.server_interconnect.empty()) {
+    if (runs_on_server_interconnect(gpu, d)) {
       // The GPU names the interconnect of a server of its kind (configs/gpus: server_interconnect), where
       // its cloud instances are not what such a server usually is (L40S: AWS g6e has no PCIe P2P).
       d.interconnect = gpu.server_interconnect;

@@ -11,6 +11,7 @@
 namespace servetwin {
 
 class Catalog;
+struct GpuSpec;
 
 struct DeploymentConfig {
   std::string model;                              // catalog name or alias
@@ -27,6 +28,10 @@ struct DeploymentConfig {
 // Fills defaults from the catalog (gpu from instance, tp from GPU count) and validates names and
 // ranges. Throws ConfigError naming the field and the allowed values.
 DeploymentConfig resolve_deployment(const Catalog& catalog, DeploymentConfig d);
+
+// Whether resolve_deployment puts `d` on its GPU's server interconnect (configs/gpus: server_interconnect):
+// a multi-GPU deployment naming neither an instance nor an interconnect, on a GPU that names one.
+bool runs_on_server_interconnect(const GpuSpec& gpu, const DeploymentConfig& d);
 
 nlohmann::json to_json(const DeploymentConfig& d);
 

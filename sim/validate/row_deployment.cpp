@@ -9,6 +9,7 @@
 
 #include "sim/catalog/catalog.hpp"
 #include "sim/catalog/strict_yaml.hpp"
+#include "sim/scenario/deployment.hpp"
 #include "sim/validate/row_limits.hpp"
 #include "sim/validate/row_names.hpp"
 
@@ -28,7 +29,7 @@ std::optional<std::string> note_value(const std::string& notes, const std::strin
 // A multi-GPU replica with no instance runs on its GPU's server interconnect where the catalog names one
 // (configs/gpus server_interconnect, applied by resolve_deployment); the row's notes say so.
 void note_server_interconnect(const GpuSpec& gpu, const DeploymentConfig& d, RowMapping& m) {
-  if (!d.instance.empty() || d.num_gpus < 2 || gpu.server_interconnect.empty()) return;
+  if (!runs_on_server_interconnect(gpu, d)) return;
   m.notes.push_back(fmt::format("no instance: {} x {} on interconnect {} (configs/gpus server_interconnect)",
                                 d.num_gpus, gpu.name, gpu.server_interconnect));
 }
