@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "sim/catalog/catalog.hpp"
@@ -103,6 +104,36 @@ LiveStageReplay resimulate_stage(const Catalog& catalog, const DeploymentConfig&
   } catch (const ConfigError& e) {
     throw ConfigError(fmt::format("{}: {}", where, e.what()));
   }
+}
+
+// The re-simulated side of one live stage: the records scored (the measured requests' and, in duration
+// mode, the extensions') and the predicted window.
+struct SimulatedStage {  // NOLINT(bugprone-exception-escape): nlohmann::json moves, as ScenarioResult (summary.hpp)
+  std::vector<RequestRecord> scored;
+  std::size_t replayed = 0, extended = 0;
+  TimeNs start_ns = 0, end_ns = 0;
+  nlohmann::json engine_stats;
+};
+
+SimulatedStage simulate_stage(const Catalog& catalog, const LiveDeployment& dep, const LiveRun& run, const LiveStage& st,
+                              StageRequests& reqs, bool duration_mode) {
+  // Duration-mode closed loops keep sending until the window ends; repeated prompts share their
+  // prefix (live_resimulate.hpp).
+  ReplayOptions replay_options;
+  replay_options.keep_sending_until_ns = duration_mode && st.closed_loop ? st.window_end_ns : -1;
+  replay_options.prompt_of = &run.prompt_of;
+  replay_options.earlier_requests = requests_before_stage(run, st.index);
+  const LiveStageReplay sim = resimulate_stage(catalog, dep.d, dep.where, st.index, std::move(reqs.replay), replay_options);
+  SimulatedStage out;
+  out.replayed = sim.records.size();
+  out.engine_stats = sim.engine_stats;
+  for (const auto& r : sim.records) {
+    const bool extension = r.request_id >= kReplayExtensionIdBase;
+    out.extended += extension;
+    if (extension || reqs.measured.count(r.request_id) != 0) out.scored.push_back(r);
+  }
+  std::tie(out.start_ns, out.end_ns) = predicted_window(st, duration_mode, out.scored, reqs.measured);
+  return out;
 }
 
 // What every row of one live run shares.
@@ -342,31 +373,18 @@ nlohmann::json run_live_validation(const Catalog& catalog, const LiveValidateOpt
       src["unsupported"].push_back({{"source_id", id}, {"reason", "no request completed ok in the live stage"}});
       continue;
     }
-    // Duration-mode closed loops keep sending until the window ends; repeated prompts share their
-    // prefix (live_resimulate.hpp).
-    ReplayOptions replay_options;
-    replay_options.keep_sending_until_ns = duration_mode && st.closed_loop ? st.window_end_ns : -1;
-    replay_options.prompt_of = &run.prompt_of;
-    replay_options.earlier_requests = requests_before_stage(run, st.index);
-    const LiveStageReplay sim = resimulate_stage(catalog, d, dep.where, st.index, std::move(reqs.replay), replay_options);
-    std::vector<RequestRecord> sim_measured;
-    std::size_t extended = 0;
-    for (const auto& r : sim.records) {
-      const bool extension = r.request_id >= kReplayExtensionIdBase;
-      extended += extension;
-      if (extension || reqs.measured.count(r.request_id) != 0) sim_measured.push_back(r);
-    }
-    const auto [ws, we] = predicted_window(st, duration_mode, sim_measured, reqs.measured);
-    const StageMetrics pm = compute_stage_metrics(sim_measured, st.index, ws, we);
+    SimulatedStage sim = simulate_stage(catalog, dep, run, st, reqs, duration_mode);
+    const TimeNs ws = sim.start_ns, we = sim.end_ns;
+    const StageMetrics pm = compute_stage_metrics(sim.scored, st.index, ws, we);
     const nlohmann::json engine = engine_columns(pm, sim.engine_stats);
-    parts.push_back({&st, std::move(reqs.live), std::move(sim_measured), ws, we, engine});
+    parts.push_back({&st, std::move(reqs.live), std::move(sim.scored), ws, we, engine});
     ++ran;
     src["ran"] = src["ran"].get<int>() + 1;
     src["scored"] = src["scored"].get<int>() + 1;
     nlohmann::json row = stage_row_header(ctx, st, id);
     add_metric_columns(row, lm, pm, signed_errors);
-    row["requests"] = {{"measured", lm.requests}, {"measured_ok", lm.completed}, {"replayed", sim.records.size()},
-                       {"extended", extended}, {"predicted_ok", pm.completed}};
+    row["requests"] = {{"measured", lm.requests}, {"measured_ok", lm.completed}, {"replayed", sim.replayed},
+                       {"extended", sim.extended}, {"predicted_ok", pm.completed}};
     row["window_ns"] = {{"measured", {st.window_start_ns, st.window_end_ns}}, {"predicted", {ws, we}}};
     row["engine"] = engine;
     if (const auto scraped = opts.dir / "metrics.csv"; std::filesystem::is_regular_file(scraped)) {
