@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Table and bars of scripts/real-engine-loop.sh (issue 15's bars; docs/real-engines.md, "The loop").
 
-Reads OUT/<sweep>/validate.json (servetwin validate --live) and OUT/<sweep>/live/{summary.json,metrics.csv}
-for the sweeps closed-A, closed-B, poisson-A, preempt-B (those present). Scores every stage of every
+Reads OUT/<sweep>/validate.json (servetwin validate --live: the rows, and the server's scraped view of each,
+server_metrics) for the sweeps closed-A, closed-B, poisson-A, preempt-B (those present). Scores every stage of every
 sweep (the probe's own requests are never in a sweep). Bars (issue 15): median APE <= 10% on output
 throughput and on mean ITL and TPOT, <= 20% on TTFT p50; the knee (first stage whose TTFT percentile is > 3x
 the lowest load's; p99 as the issue defines it where every stage has the >= 299 requests a p99 needs, else the
@@ -16,7 +16,6 @@ Prints markdown; --doc FILE replaces the block between the loop markers in FILE.
 Python standard library only.
 """
 import argparse
-import csv
 import json
 import os
 import statistics
@@ -28,28 +27,6 @@ import loop_stats  # noqa: E402  (beside this script)
 SWEEPS = ["closed-A", "closed-B", "poisson-A", "preempt-B"]
 BEGIN, END = "<!-- real-engine-loop:begin -->", "<!-- real-engine-loop:end -->"
 BARS = {"throughput_output_tok_s": 10.0, "itl_mean_ms": 10.0, "tpot_mean_ms": 10.0, "ttft_p50_ms": 20.0}
-
-
-def server_stage_stats(live_dir, summary):
-    """Per stage: mean running, mean waiting, max KV usage, preemptions from the scraped metrics.csv."""
-    path = os.path.join(live_dir, "metrics.csv")
-    if not os.path.exists(path):
-        return None
-    rows = list(csv.DictReader(open(path)))
-    out = []
-    for st in summary["scenarios"][0]["stages"]:
-        w = st["window"]
-        inside = [r for r in rows if w["start_ns"] <= int(r["t_ns"]) <= w["end_ns"]]
-        num = lambda r, k: float(r[k]) if r.get(k) not in (None, "") else None  # noqa: E731
-        vals = lambda k: [x for x in (num(r, k) for r in inside) if x is not None]  # noqa: E731
-        pre = vals("preemptions_total")
-        out.append({"running_mean": statistics.mean(vals("running")) if vals("running") else None,
-                    "waiting_mean": statistics.mean(vals("waiting")) if vals("waiting") else None,
-                    "kv_usage_max": max(vals("kv_cache_usage")) if vals("kv_cache_usage") else None,
-                    "preemptions": (pre[-1] - pre[0]) if len(pre) > 1 else None, "scrapes": len(inside)})
-    # Preemptions over the whole run (the window edges can miss a step's increment).
-    all_pre = [float(r["preemptions_total"]) for r in rows if r.get("preemptions_total")]
-    return out, (all_pre[-1] - all_pre[0]) if len(all_pre) > 1 else None
 
 
 def fmt(v, nd=1):
@@ -72,41 +49,23 @@ def header_lines(title, probe, fit):
             "|---" * 11 + "|"]
 
 
-def pooled_stats(per_stage, stages):
-    """The server's view of a load run in several passes: means weighted by scrapes, KV max, preemptions summed."""
-    parts = [per_stage[i] for i in stages if i < len(per_stage)]
-    def wmean(k):
-        pairs = [(p[k], p["scrapes"]) for p in parts if p.get(k) is not None and p["scrapes"]]
-        n = sum(w for _, w in pairs)
-        return sum(v * w for v, w in pairs) / n if n else None
-    kv = [p["kv_usage_max"] for p in parts if p.get("kv_usage_max") is not None]
-    pre = [p["preemptions"] for p in parts if p.get("preemptions") is not None]
-    return {"running_mean": wmean("running_mean"), "waiting_mean": wmean("waiting_mean"),
-            "kv_usage_max": max(kv) if kv else None, "preemptions": sum(pre) if pre else None,
-            "scrapes": sum(p["scrapes"] for p in parts)}
-
-
-def load_sweeps(out):
+def load_sweeps(out, validate_name="validate.json"):
     """[(sweep, scored rows, per-row server stats or None, run-level preemptions)] for the sweeps under OUT.
 
     A sweep run in passes (the same load more than once: real-engine-loop.sh --passes) is scored on
-    validate's pooled rows, one per load over all its passes; otherwise on its stage rows."""
+    validate's pooled rows, one per load over all its passes; otherwise on its stage rows. The server's
+    own view (its scraped /metrics) is validate's too: each row's server_metrics, and the whole run's
+    preemptions (live.server_metrics_run)."""
     found = []
     for sw in SWEEPS:
-        vpath = os.path.join(out, sw, "validate.json")
+        vpath = os.path.join(out, sw, validate_name)
         if not os.path.exists(vpath):
             continue
         report = json.load(open(vpath))
-        live_dir = os.path.join(out, sw, "live")
-        summary = json.load(open(os.path.join(live_dir, "summary.json")))
-        stats = server_stage_stats(live_dir, summary)
         rows = report.get("pooled_rows") or report["rows"]
-        row_stats, run_pre = None, None
-        if stats:
-            per_stage, run_pre = stats
-            row_stats = [pooled_stats(per_stage, r["stages"]) if "stages" in r else
-                         (per_stage[r["stage"]] if r["stage"] < len(per_stage) else {}) for r in rows]
-        found.append((sw, rows, row_stats, run_pre))
+        run = report.get("live", {}).get("server_metrics_run")
+        row_stats = [r.get("server_metrics", {}).get("measured") for r in rows] if run else None
+        found.append((sw, rows, row_stats, run.get("preemptions") if run else None))
     return found
 
 
@@ -213,10 +172,13 @@ def main():
     ap.add_argument("--fit")
     ap.add_argument("--doc")
     ap.add_argument("--title", default="full loop")
+    ap.add_argument("--validate-name", default="validate.json",
+                    help="the validate --live JSON scored in each sweep's directory (real-engine-loop.sh --bracket: "
+                         "validate-bracketed.json)")
     a = ap.parse_args()
     probe = json.load(open(a.probe)) if a.probe else {}
     fit = json.load(open(a.fit)) if a.fit else {}
-    sweeps = load_sweeps(a.out)
+    sweeps = load_sweeps(a.out, a.validate_name)
     drift = loop_stats.drift_record(a.out, probe, {sw: rows for sw, rows, _, _ in sweeps})
     with open(os.path.join(a.out, "drift.json"), "w") as f:
         json.dump(drift, f, indent=1)

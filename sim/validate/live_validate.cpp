@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <tuple>
@@ -201,10 +202,9 @@ nlohmann::json engine_columns(const StageMetrics& pm, const nlohmann::json& es) 
 }
 
 // The server's own scraped view of a stage (metrics.csv) beside the simulated engine's.
-nlohmann::json server_metrics_columns(const std::filesystem::path& scraped, const LiveStage& st,
-                                      const nlohmann::json& eng) {
+nlohmann::json server_metrics_columns(nlohmann::json measured, const nlohmann::json& eng) {
   const auto& spec_stats = eng.value("engine_specific", nlohmann::json::object());
-  return {{"measured", server_metrics_in_window(scraped, st.window_start_ns, st.window_end_ns)},
+  return {{"measured", std::move(measured)},
           {"predicted", {{"batch_mean", eng.value("batch_mean", nlohmann::json())},
                          {"max_waiting", spec_stats.value("max_waiting", nlohmann::json())},
                          {"preemptions", spec_stats.value("preemptions", nlohmann::json())}}}};
@@ -246,7 +246,8 @@ nlohmann::json pooled_engine_columns(const std::vector<const StagePart*>& group)
 // A sweep that repeats its loads in passes (`load --concurrency 1,2,4,1,2,4`: the same label more than
 // once) is scored per load over all its passes: one row per label that occurs more than once, measured and
 // predicted pooled by the same code (compute_pooled_stage_metrics). Empty when no label repeats.
-nlohmann::json pooled_rows(const LiveRowContext& ctx, const std::vector<StagePart>& parts) {
+nlohmann::json pooled_rows(const LiveRowContext& ctx, const std::vector<StagePart>& parts,
+                           const std::optional<std::filesystem::path>& scraped) {
   std::map<std::string, std::vector<const StagePart*>> by_label;
   std::vector<std::string> order;  // labels in first-seen order (the sweep's order of loads)
   for (const auto& part : parts) {
@@ -260,10 +261,12 @@ nlohmann::json pooled_rows(const LiveRowContext& ctx, const std::vector<StagePar
     const auto& group = by_label[label];
     if (group.size() < 2) continue;
     std::vector<StageSlice> live_slices, sim_slices;
+    std::vector<std::pair<TimeNs, TimeNs>> measured_windows;
     nlohmann::json stages = nlohmann::json::array(), windows = nlohmann::json::array();
     for (const StagePart* part : group) {
       const LiveStage& st = *part->stage;
       live_slices.push_back({&part->live, st.index, st.window_start_ns, st.window_end_ns});
+      measured_windows.emplace_back(st.window_start_ns, st.window_end_ns);
       sim_slices.push_back({&part->sim, st.index, part->pred_start_ns, part->pred_end_ns});
       stages.push_back(st.index);
       windows.push_back({{"measured", {st.window_start_ns, st.window_end_ns}},
@@ -278,6 +281,7 @@ nlohmann::json pooled_rows(const LiveRowContext& ctx, const std::vector<StagePar
     add_metric_columns(row, lm, pm, unused_errors);
     row["requests"] = {{"measured", lm.requests}, {"measured_ok", lm.completed}, {"predicted_ok", pm.completed}};
     row["engine"] = pooled_engine_columns(group);
+    if (scraped) row["server_metrics"] = server_metrics_columns(server_metrics_in_windows(*scraped, measured_windows), row["engine"]);
     rows.push_back(std::move(row));
   }
   return rows;
@@ -363,6 +367,8 @@ nlohmann::json run_live_validation(const Catalog& catalog, const LiveValidateOpt
   std::map<std::string, std::vector<double>> signed_errors;  // metric -> % errors over stages
   nlohmann::json rows = nlohmann::json::array();
   std::vector<StagePart> parts;
+  std::optional<std::filesystem::path> scraped;  // the server's /metrics series, when the run scraped it
+  if (const auto csv = opts.dir / "metrics.csv"; std::filesystem::is_regular_file(csv)) scraped = csv;
   std::size_t ran = 0;
   for (const auto& st : run.stages) {
     src["rows"] = src["rows"].get<int>() + 1;
@@ -387,9 +393,8 @@ nlohmann::json run_live_validation(const Catalog& catalog, const LiveValidateOpt
                        {"extended", sim.extended}, {"predicted_ok", pm.completed}};
     row["window_ns"] = {{"measured", {st.window_start_ns, st.window_end_ns}}, {"predicted", {ws, we}}};
     row["engine"] = engine;
-    if (const auto scraped = opts.dir / "metrics.csv"; std::filesystem::is_regular_file(scraped)) {
-      row["server_metrics"] = server_metrics_columns(scraped, st, row["engine"]);
-    }
+    if (scraped)
+      row["server_metrics"] = server_metrics_columns(server_metrics_in_window(*scraped, st.window_start_ns, st.window_end_ns), row["engine"]);
     rows.push_back(std::move(row));
   }
   for (auto& [col, errs] : signed_errors) src["metrics"][col] = error_summary(errs);
@@ -398,7 +403,7 @@ nlohmann::json run_live_validation(const Catalog& catalog, const LiveValidateOpt
   report["schema_version"] = 1;
   report["sources"] = {{source, src}};
   report["rows"] = rows;
-  if (nlohmann::json pooled = pooled_rows(ctx, parts); !pooled.empty()) report["pooled_rows"] = std::move(pooled);
+  if (nlohmann::json pooled = pooled_rows(ctx, parts, scraped); !pooled.empty()) report["pooled_rows"] = std::move(pooled);
   report["coverage"] = {{"rows", total},
                         {"ran", ran},
                         {"fraction", total > 0 ? static_cast<double>(ran) / static_cast<double>(total) : 0.0}};
@@ -409,6 +414,7 @@ nlohmann::json run_live_validation(const Catalog& catalog, const LiveValidateOpt
                     {"format", run.format},
                     {"field_sources", run.field_sources},
                     {"window_mode", duration_mode ? "duration" : "requests"}};
+  if (scraped) report["live"]["server_metrics_run"] = server_metrics_over_run(*scraped);
   report["metric_notes"] = live_metric_notes();
   return report;
 }
@@ -461,6 +467,7 @@ void print_live_validation_tables(std::ostream& os, const nlohmann::json& report
     os << fmt::format("\n-- {} pooled over {} passes (stages {}): measured vs predicted\n", row["label"].get<std::string>(),
                       row["passes"].get<int>(), row["stages"].dump());
     print_metric_block(os, row);
+    if (row.contains("server_metrics")) print_server_metrics(os, row["server_metrics"]);
   }
   print_validation_tables(os, report);
 }

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "sim/catalog/catalog.hpp"
@@ -12,7 +14,15 @@
 
 namespace servetwin {
 
-nlohmann::json server_metrics_in_window(const std::filesystem::path& csv, TimeNs start_ns, TimeNs end_ns) {
+namespace {
+
+struct Scrape {
+  double t_ns = 0;
+  std::optional<double> running, waiting, kv_usage, preemptions_total;
+};
+
+// Every row of metrics.csv, in file order (the scraper writes them in time order).
+std::vector<Scrape> read_scrapes(const std::filesystem::path& csv) {
   std::ifstream in(csv);
   if (!in) throw ConfigError(csv.string() + ": cannot read");
   std::string line;
@@ -21,9 +31,6 @@ nlohmann::json server_metrics_in_window(const std::filesystem::path& csv, TimeNs
   std::map<std::string, std::size_t> col;
   for (std::size_t i = 0; i < header.size(); ++i) col[header[i]] = i;
   if (col.count("t_ns") == 0) throw ConfigError(csv.string() + ": line 1: no t_ns column");
-  double running = 0, waiting = 0;
-  std::size_t n_running = 0, n_waiting = 0, scrapes = 0;
-  std::optional<double> kv_max, pre_before, pre_last;
   int lineno = 1;
   auto cell = [&](const std::vector<std::string>& f, const char* name) -> std::optional<double> {
     const auto it = col.find(name);
@@ -34,33 +41,59 @@ nlohmann::json server_metrics_in_window(const std::filesystem::path& csv, TimeNs
       throw ConfigError(csv.string() + ": line " + std::to_string(lineno) + ": " + name + ": not a number");
     }
   };
+  std::vector<Scrape> out;
   while (std::getline(in, line)) {
     ++lineno;
     if (line.empty()) continue;
     const auto f = split_csv_record(line);
     const auto t = cell(f, "t_ns");
     if (!t) throw ConfigError(csv.string() + ": line " + std::to_string(lineno) + ": t_ns: missing");
-    const auto pre = cell(f, "preemptions_total");
-    if (*t < static_cast<double>(start_ns)) {
-      if (pre) pre_before = pre;
-      continue;
-    }
-    if (*t > static_cast<double>(end_ns)) break;
-    ++scrapes;
-    if (const auto v = cell(f, "running")) running += *v, ++n_running;
-    if (const auto v = cell(f, "waiting")) waiting += *v, ++n_waiting;
-    if (const auto v = cell(f, "kv_cache_usage")) kv_max = std::max(kv_max.value_or(0.0), *v);
-    if (pre) {
-      if (!pre_before) pre_before = pre;
-      pre_last = pre;
-    }
+    out.push_back({*t, cell(f, "running"), cell(f, "waiting"), cell(f, "kv_cache_usage"), cell(f, "preemptions_total")});
   }
-  auto opt = [](bool have, double v) { return have ? nlohmann::json(v) : nlohmann::json(); };
-  return {{"running_mean", opt(n_running > 0, n_running > 0 ? running / static_cast<double>(n_running) : 0)},
-          {"waiting_mean", opt(n_waiting > 0, n_waiting > 0 ? waiting / static_cast<double>(n_waiting) : 0)},
-          {"kv_usage_max", opt(kv_max.has_value(), kv_max.value_or(0))},
-          {"preemptions", opt(pre_last.has_value(), pre_last.value_or(0) - pre_before.value_or(0))},
-          {"scrapes", scrapes}};
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json server_metrics_in_windows(const std::filesystem::path& csv, const std::vector<std::pair<TimeNs, TimeNs>>& windows) {
+  const std::vector<Scrape> scrapes = read_scrapes(csv);
+  double running = 0, waiting = 0;
+  std::size_t n_running = 0, n_waiting = 0, inside = 0;
+  std::optional<double> kv_max, preemptions;
+  for (const auto& [start_ns, end_ns] : windows) {
+    std::optional<double> pre_before, pre_last;
+    for (const Scrape& s : scrapes) {
+      if (s.t_ns < static_cast<double>(start_ns)) {
+        if (s.preemptions_total) pre_before = s.preemptions_total;
+        continue;
+      }
+      if (s.t_ns > static_cast<double>(end_ns)) break;
+      ++inside;
+      if (s.running) running += *s.running, ++n_running;
+      if (s.waiting) waiting += *s.waiting, ++n_waiting;
+      if (s.kv_usage) kv_max = std::max(kv_max.value_or(0.0), *s.kv_usage);
+      if (s.preemptions_total) {
+        if (!pre_before) pre_before = s.preemptions_total;
+        pre_last = s.preemptions_total;
+      }
+    }
+    if (pre_last) preemptions = preemptions.value_or(0.0) + (*pre_last - pre_before.value_or(0));
+  }
+  auto opt = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); };
+  auto mean = [](double sum, std::size_t n) { return n > 0 ? std::optional<double>(sum / static_cast<double>(n)) : std::nullopt; };
+  return {{"running_mean", opt(mean(running, n_running))},
+          {"waiting_mean", opt(mean(waiting, n_waiting))},
+          {"kv_usage_max", opt(kv_max)},
+          {"preemptions", opt(preemptions)},
+          {"scrapes", inside}};
+}
+
+nlohmann::json server_metrics_in_window(const std::filesystem::path& csv, TimeNs start_ns, TimeNs end_ns) {
+  return server_metrics_in_windows(csv, {{start_ns, end_ns}});
+}
+
+nlohmann::json server_metrics_over_run(const std::filesystem::path& csv) {
+  return server_metrics_in_windows(csv, {{std::numeric_limits<TimeNs>::min(), std::numeric_limits<TimeNs>::max()}});
 }
 
 }  // namespace servetwin

@@ -5,6 +5,8 @@
 // `validate --live` puts it beside the simulated batch, queue and preemptions.
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <utility>
+#include <vector>
 
 #include "sim/core/time.hpp"
 
@@ -15,5 +17,13 @@ namespace servetwin {
 // scrape before the window to the last one inside it. Throws ConfigError naming the file and line
 // for a malformed CSV.
 nlohmann::json server_metrics_in_window(const std::filesystem::path& csv, TimeNs start_ns, TimeNs end_ns);
+
+// The same over several windows (a load measured in passes: validate's pooled rows): the means over
+// every scrape inside any window, the highest KV usage, and the preemptions summed over the windows.
+nlohmann::json server_metrics_in_windows(const std::filesystem::path& csv, const std::vector<std::pair<TimeNs, TimeNs>>& windows);
+
+// The same over the whole file: preemptions = the counter's last value less its first (a stage's
+// window edges can miss a step's increment; the preemption bar reads the whole run).
+nlohmann::json server_metrics_over_run(const std::filesystem::path& csv);
 
 }  // namespace servetwin

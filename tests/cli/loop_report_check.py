@@ -311,5 +311,27 @@ class PooledSweep(unittest.TestCase):
         self.assertIn("throughput_output_tok_s median APE over 3 stages", res.stdout)
 
 
+class ServerView(unittest.TestCase):
+    """The server's own view in the table is validate's (rows' server_metrics, live.server_metrics_run)."""
+
+    def test_server_columns_and_preemption_bar_come_from_validate(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        root = tmp.name
+        make_run(root, with_sentinels=False)
+        m = {"throughput_output_tok_s": 50.0, "itl_mean_ms": 20.0, "tpot_mean_ms": 20.0, **ttft(500.0, 900.0, 1000.0)}
+        r = row("concurrency=12", 24, m, m)
+        r["engine"] = {"batch_mean": 6.9, "engine_specific": {"preemptions": 3, "max_waiting": 11}}
+        r["server_metrics"] = {"measured": {"running_mean": 4.9, "waiting_mean": 2.5, "kv_usage_max": 0.897,
+                                            "preemptions": 2.0, "scrapes": 9}}
+        os.makedirs(os.path.join(root, "preempt-B", "live"))
+        dump_json(os.path.join(root, "preempt-B", "validate.json"),
+                  {"rows": [r], "live": {"server_metrics_run": {"preemptions": 3.0}}})
+        res = report(root)
+        self.assertIn("| 4.9 / 6.9 | 2.5 / 11 | 0.897 | 2 / 3 |", res.stdout)
+        # The bar reads the whole run's count (3), not the stage window's (2).
+        self.assertIn("| preemption run predicts preemption | server 3, predicted 3 |", res.stdout)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -12,6 +12,7 @@
 #include "sim/metrics/summary.hpp"
 #include "sim/scenario/deployment.hpp"
 #include "sim/validate/live_validate.hpp"
+#include "sim/validate/server_metrics_window.hpp"
 
 namespace servetwin {
 namespace {
@@ -125,6 +126,26 @@ TEST(LiveValidatePooled, OnePooledRowPerRepeatedLoad) {
   const double p0 = report["rows"][0]["predicted"]["throughput_output_tok_s"].get<double>();
   const double p2 = report["rows"][2]["predicted"]["throughput_output_tok_s"].get<double>();
   EXPECT_NEAR(row["predicted"]["throughput_output_tok_s"].get<double>(), (p0 + p2) / 2, 1e-9);
+  std::filesystem::remove_all(dir);
+}
+
+// With the server's scraped /metrics beside the run, a pooled row carries the server's view over all its
+// passes' windows (server_metrics_in_windows) beside the simulated engine's, and the report the whole run's.
+TEST(LiveValidatePooled, PooledRowCarriesTheServersViewOfItsPasses) {
+  const auto dir = fresh_dir("scraped");
+  write_run(dir, {1, 2, 1});
+  {
+    std::ofstream m(dir / "metrics.csv");
+    m << "t_ns,running,waiting,kv_cache_usage,preemptions_total\n";
+    for (int t = 0; t < 30; ++t) m << t * 100 * kMs << "," << t % 3 << ",0," << t / 100.0 << "," << t / 10 << "\n";
+  }
+  const nlohmann::json report = validate_run(dir);
+  ASSERT_EQ(report["pooled_rows"].size(), 1U);
+  const auto& sm = report["pooled_rows"][0]["server_metrics"];
+  EXPECT_EQ(sm["measured"], server_metrics_in_windows(dir / "metrics.csv", {{0, 800 * kMs}, {2000 * kMs, 2800 * kMs}}));
+  EXPECT_EQ(sm["measured"]["scrapes"], 9 + 9);  // 0..800 ms and 2000..2800 ms, every 100 ms, both ends in
+  EXPECT_EQ(sm["predicted"]["batch_mean"], report["pooled_rows"][0]["engine"]["batch_mean"]);
+  EXPECT_DOUBLE_EQ(report["live"]["server_metrics_run"]["preemptions"].get<double>(), 2.0);
   std::filesystem::remove_all(dir);
 }
 
