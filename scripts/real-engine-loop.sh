@@ -15,12 +15,17 @@
 # and each load is scored over all its passes (validate --live's pooled rows): this VM's vLLM changes speed
 # by 10-40 % every few tens of seconds, so a load measured in one window samples one speed while the
 # probe's fit averaged over many (docs/real-engines.md, "Sweeps in passes"). Default: 3 short, 1 full.
-# Usage: scripts/real-engine-loop.sh [--short] [--protocol openai|tgis|caikit] [--passes N] [--out DIR] [--servetwin BIN] [--doc FILE]
+# --bracket (the short loop's default; --no-bracket turns it off): a second probe runs after the sweeps (on
+# the same server, before any restart), and the sweeps are scored on the fit of both probes (calibrate fit
+# --in probe.json --in probe-after.json: the probes bracket the sweeps in time; the fit still reads probe
+# requests only); the scoring on the first probe alone is kept in report-before.md (docs/real-engines.md,
+# "Bracketed probes": on 9 paired runs, 4 met every bar on both probes' fit, none on the first alone).
+# Usage: scripts/real-engine-loop.sh [--short] [--protocol openai|tgis|caikit] [--passes N] [--bracket|--no-bracket] [--out DIR] [--servetwin BIN] [--doc FILE]
 # Exit: 0 = bars met, 1 = a bar missed (the table says which), 2 = bad usage / engine not installed.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
-short=0 out="$repo/out/real-engine-loop" bin="$repo/build/servetwin" doc="" protocol=openai passes=""
+short=0 out="$repo/out/real-engine-loop" bin="$repo/build/servetwin" doc="" protocol=openai passes="" bracket=""
 while (($#)); do
   case "$1" in
     --short) short=1; shift ;;
@@ -29,9 +34,12 @@ while (($#)); do
     --doc) doc=$2; shift 2 ;;
     --protocol) protocol=$2; shift 2 ;;
     --passes) passes=$2; shift 2 ;;
-    *) echo "real-engine-loop: unknown option '$1' (allowed: --short --protocol P --passes N --out DIR --servetwin BIN --doc FILE)" >&2; exit 2 ;;
+    --bracket) bracket=1; shift ;;
+    --no-bracket) bracket=0; shift ;;
+    *) echo "real-engine-loop: unknown option '$1' (allowed: --short --protocol P --passes N --bracket --no-bracket --out DIR --servetwin BIN --doc FILE)" >&2; exit 2 ;;
   esac
 done
+bracket=${bracket:-$short}
 case "$protocol" in
   openai) engine=vllm-openai ;;
   tgis) engine=vllm-tgis ;;
@@ -86,6 +94,8 @@ done
 # (prompts of their own: no prefix-cache hit on a sentinel's), the speed the sentinels are compared with.
 "$py" "$eng/make_dataset.py" --input-tokens "${shape_in[A]}" --output-tokens "${shape_out[A]}" --count 64 \
   --seed 23 --out "$out/reference.jsonl" >/dev/null
+"$py" "$eng/make_dataset.py" --input-tokens "${shape_in[A]}" --output-tokens "${shape_out[A]}" --count 64 \
+  --seed 24 --out "$out/reference-after.jsonl" >/dev/null  # --bracket's second probe
 sentinel_requests=6 sentinel_runs=0
 mkdir -p "$out/sentinels"; : > "$out/timeline.tsv"
 sentinel() {  # name
@@ -109,11 +119,17 @@ start_server() {  # start_server [-- extra vLLM args]
   esac
 }
 if ((small_kv_from_start)); then start_server -- --num-gpu-blocks-override "$preempt_blocks"; else start_server; fi
-log "probe ($budget, $protocol)"
 model_id=(); [[ $protocol != openai ]] && model_id=(--model-id tiny-llama)
-"$bin" calibrate probe --target "$target" --protocol "$protocol" "${model_id[@]}" --metrics-url "$metrics" \
-  --budget "$budget" --max-concurrency "$probe_conc" --burst "$burst" --reference-dataset "$out/reference.jsonl" \
-  --out "$out/probe.json"
+probe() {  # file seed reference-dataset: the same design each time, prompts of its own (no prefix-cache hit on
+  # an earlier probe's: the full loop's cache keeps them through the sweeps)
+  log "probe $1 ($budget, $protocol)"
+  local t0; t0=$(date +%s%N)
+  "$bin" calibrate probe --target "$target" --protocol "$protocol" "${model_id[@]}" --metrics-url "$metrics" \
+    --budget "$budget" --max-concurrency "$probe_conc" --burst "$burst" --reference-dataset "$3" --seed "$2" \
+    --out "$out/$1"
+  echo "probe $1 $t0 $(date +%s%N)" >> "$out/timeline.tsv"
+}
+probe probe.json 7 "$out/reference.jsonl"
 sentinel after-probe
 "$bin" calibrate fit --in "$out/probe.json" --out "$out/profile" \
   --hf-config "$repo/configs/real-engines/tiny-llama/config.json" --model-name tiny-llama | tee "$out/fit.txt" >&2
@@ -144,6 +160,8 @@ if ((rates)); then
   rate_list=$(repeat_passes "$rate_list")
   sweep poisson-A "$out/shapeA.jsonl" "$warm_s" --rate "$rate_list" --arrival poisson --duration "$stage_s" --seed 5
 fi
+# Bracketing: the second probe runs on the probe's server, so before the full loop's restart.
+((bracket && !small_kv_from_start)) && probe probe-after.json 1007 "$out/reference-after.jsonl" && sentinel after-probe-after
 # Preemption: a KV cache of preempt_blocks x 128 tokens (full loop: restart the server with it).
 if ((!small_kv_from_start)); then
   "$eng/stop.sh" "$srv.pid" >&2
@@ -152,11 +170,27 @@ if ((!small_kv_from_start)); then
   engine_set="num_gpu_blocks_override=$((preempt_blocks - 1))"  # less V1's null block, as calibrate fit does
 fi
 sweep preempt-B "$out/shapeB.jsonl" 0 --concurrency "$preempt_conc" --requests $((2 * preempt_conc))
+((bracket && small_kv_from_start)) && probe probe-after.json 1007 "$out/reference-after.jsonl" && sentinel after-probe-after
 "$eng/stop.sh" "$srv.pid" >&2
 grep -E 'non-default args|version' "$srv.log" | sed -E 's/^.*\] //' | head -3 > "$out/server-settings.txt" || true
 
-report=(/usr/bin/python3 "$eng/loop_report.py" --out "$out" --probe "$out/probe.json" --fit "$out/profile/fit.json")
+title="full loop, protocol $protocol"; ((short)) && title="short loop (CI), protocol $protocol"
+report=(/usr/bin/python3 "$eng/loop_report.py" --out "$out" --fit "$out/profile/fit.json")
+if ((bracket)); then
+  # The first probe alone, for the comparison; then both probes (the run's result).
+  "${report[@]}" --probe "$out/probe.json" --title "$title, fit on the first probe" > "$out/report-before.md" 2>&1 || true
+  "$bin" calibrate fit --in "$out/probe.json" --in "$out/probe-after.json" --out "$out/profile-bracketed" \
+    --hf-config "$repo/configs/real-engines/tiny-llama/config.json" --model-name tiny-llama | tee "$out/fit-bracketed.txt" >&2
+  for d in "$out"/*/live; do
+    name=$(basename "$(dirname "$d")")
+    "$bin" validate --live "$d" --config-dir "$out/profile-bracketed/catalog" --json "$out/$name/validate-bracketed.json" \
+      > "$out/$name/validate-bracketed.txt"
+  done
+  report=(/usr/bin/python3 "$eng/loop_report.py" --out "$out" --fit "$out/profile-bracketed/fit.json"
+          --probe "$out/profile-bracketed/probe-merged.json" --validate-name validate-bracketed.json)
+  title+=", fit on both bracketing probes"
+else
+  report+=(--probe "$out/probe.json")
+fi
 [[ -n $doc ]] && report+=(--doc "$doc")
-((short)) && report+=(--title "short loop (CI), protocol $protocol")
-((short)) || report+=(--title "full loop, protocol $protocol")
-"${report[@]}"
+"${report[@]}" --title "$title"

@@ -15,8 +15,10 @@
 #include "calibrate/engine/engine_fit.hpp"
 #include "calibrate/fit/profile_fit.hpp"
 #include "calibrate/probe/probe_catalog.hpp"
+#include "calibrate/probe/probe_merge.hpp"
 #include "calibrate/published/published.hpp"
 #include "sim/catalog/catalog.hpp"
+#include "sim/metrics/summary.hpp"
 #include "sim/cli/verb_registry.hpp"
 #include "sim/version.hpp"
 
@@ -126,11 +128,17 @@ int do_geometry(const RunOpts& o) {
 }
 
 // --in probe.json (calibrate probe): a catalog directory for the probed endpoint, not a profile YAML.
+// Several --in probes of one endpoint are fitted as one (probe_merge.hpp: a sweep bracketed in time).
 int do_probe_fit(const FitOpts& o) {
-  if (o.in.size() != 1 || !o.published.empty()) throw UsageError("calibrate fit: give one probe.json and nothing else with it");
-  std::ifstream in(o.in.front());
-  const nlohmann::json probe = nlohmann::json::parse(in, nullptr, false);
-  const ProbeFit fit = fit_probe(probe, o.in.front());
+  if (!o.published.empty()) throw UsageError("calibrate fit: give probe.json files (--in) and nothing else with them");
+  std::vector<std::pair<std::string, nlohmann::json>> probes;
+  for (const auto& path : o.in) {
+    std::ifstream in(path);
+    if (!in) throw ConfigError(path + ": cannot read");
+    probes.emplace_back(path, nlohmann::json::parse(in, nullptr, false));
+  }
+  const nlohmann::json merged = merge_probes(probes);
+  const ProbeFit fit = fit_probe(merged, o.in.front());
   ProbeCatalogOptions po = o.probe;
   po.out_dir = o.out;
   po.base_config_dir = o.config_dir.empty() ? default_config_dir() : fs::path(o.config_dir);
@@ -138,6 +146,8 @@ int do_probe_fit(const FitOpts& o) {
   po.hf_config = o.probe_hf_config;
   if (po.model.empty() == po.hf_config.empty()) throw UsageError("calibrate fit --in probe.json: give --model ID or --hf-config FILE (one)");
   const std::string flags = write_probe_catalog(fit, po);
+  // What was fitted, as one probe, for readers of the probes (scripts/engines/loop_report.py).
+  if (probes.size() > 1) write_json_file(fs::path(o.out) / "probe-merged.json", merged);
   std::cout << fmt::format(
       "probe fit -> {}/ (catalog/, fit.json, predict-flags.txt)\n"
       "  TTFT of a lone request = {:.2f} ms + {:.4f} ms/token x p + {:.3g} ms x p^2   (median APE {:.1f}%, {} requests, p {}..{})\n"

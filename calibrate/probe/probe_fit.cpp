@@ -1,12 +1,14 @@
 #include "calibrate/probe/probe_fit.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <limits>
+#include <map>
 
 #include "sim/catalog/catalog.hpp"
 
@@ -158,10 +160,11 @@ double median_of(std::vector<double> v) {
 // The samples of one decode stage (phase and concurrency), pooled over its probe.json entries: one entry
 // per stage in a probe from before the interleaving, one per round (with "pass") since. Each entry's
 // times are relative to its own runner, so the samples are taken per entry and only then pooled.
+// Probes merged by probe_merge.hpp keep their samples apart (`by_probe`, the entries' "probe").
 struct StageSamples {
   std::string phase;
   int concurrency = 0;
-  std::vector<DecodeSample> samples;
+  std::map<int, std::vector<DecodeSample>> by_probe;
 };
 
 std::vector<StageSamples> pooled_decode_stages(const std::vector<std::pair<std::string, std::vector<Req>>>& stages,
@@ -174,13 +177,16 @@ std::vector<StageSamples> pooled_decode_stages(const std::vector<std::pair<std::
     auto it = std::find_if(out.begin(), out.end(), [&](const StageSamples& s) { return s.phase == name && s.concurrency == c; });
     if (it == out.end()) it = out.insert(out.end(), StageSamples{name, c, {}});
     const std::vector<DecodeSample> samples = decode_samples(stages[si].second, ttft, prefill_dominated);
-    it->samples.insert(it->samples.end(), samples.begin(), samples.end());
+    auto& pooled = it->by_probe[phases[si].value("probe", 0)];
+    pooled.insert(pooled.end(), samples.begin(), samples.end());
   }
   return out;
 }
 
 // Decode: one row per stage (the medians of its requests), so that every stage (batch x context)
-// weighs the same whatever its request count, and one slow request moves no coefficient.
+// weighs the same whatever its request count, and one slow request moves no coefficient. Merged probes
+// (a sweep bracketed in time): the mean of each probe's medians, the server's mean speed over the span;
+// the median of their pooled requests would pick one probe's speed when the two differ.
 void fit_decode(const std::vector<std::pair<std::string, std::vector<Req>>>& stages, const json& phases,
                 const std::string& where, ProbeFit& f) {
   f.batch_min = f.context_min = std::numeric_limits<double>::infinity();
@@ -191,15 +197,25 @@ void fit_decode(const std::vector<std::pair<std::string, std::vector<Req>>>& sta
     }
   int prefill_dominated = 0;
   for (const StageSamples& st : pooled_decode_stages(stages, phases, f.ttft, prefill_dominated)) {
-    if (st.samples.empty()) continue;
-    std::vector<double> itl, batch, context;
-    for (const auto& d : st.samples) {
-      itl.push_back(d.itl_s);
-      batch.push_back(d.batch);
-      context.push_back(d.context);
+    ProbeRow row{st.phase, st.concurrency, {1.0, 0, 0, 0}, 0, 0};
+    row.requests = 0;
+    int probes = 0;
+    for (const auto& [probe, samples] : st.by_probe) {
+      if (samples.empty()) continue;
+      std::vector<double> itl, batch, context;
+      for (const auto& d : samples) {
+        itl.push_back(d.itl_s);
+        batch.push_back(d.batch);
+        context.push_back(d.context);
+      }
+      row.x[1] += median_of(batch);
+      row.x[2] += median_of(context);
+      row.measured_s += median_of(itl);
+      row.requests += static_cast<int>(samples.size());
+      ++probes;
     }
-    ProbeRow row{st.phase, st.concurrency, {1.0, median_of(batch), median_of(context), 0}, median_of(itl), 0};
-    row.requests = static_cast<int>(st.samples.size());
+    if (probes == 0) continue;
+    for (double* v : {&row.x[1], &row.x[2], &row.measured_s}) *v /= probes;
     if (row.measured_s <= 0) continue;
     f.decode_rows.push_back(row);
     f.batch_min = std::min(f.batch_min, row.x[1]);
@@ -261,6 +277,9 @@ ProbeFit fit_probe(const json& probe, const std::string& where) {
   f.server_cache_config = probe.value("server_cache_config", json::object());
   f.probe_complete = probe.value("complete", false);
   if (!f.probe_complete) f.notes.push_back("probe incomplete: " + probe.value("partial_reason", std::string("?")));
+  if (probe.contains("merged_from"))
+    f.notes.push_back(fmt::format("fitted on {} probes of one endpoint: {}", probe["merged_from"].size(),
+                                  fmt::join(probe["merged_from"].get<std::vector<std::string>>(), ", ")));
   std::vector<std::pair<std::string, std::vector<Req>>> stages;
   try {
     for (const auto& p : probe["phases"]) stages.emplace_back(p.at("phase").get<std::string>(), requests_of(p));

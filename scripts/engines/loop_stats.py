@@ -116,7 +116,9 @@ def round_medians(probe):
         if not ph.get("phase", "").startswith("decode") or ph.get("concurrency", 0) < 1:
             continue
         reqs, c = _ok_requests(ph), ph["concurrency"]
-        key = f"{ph['phase']}-c{c}"
+        # Probes merged by calibrate fit (probe-merged.json: "probe" = the file's index): rounds of one
+        # probe only, so that no window spans the sweeps run between two probes.
+        key = f"{ph['phase']}-c{c}" + (f"-probe{ph['probe']}" if "probe" in ph else "")
         for i in range(0, len(reqs), c):
             m = _median_itl(reqs[i:i + c])
             if m is not None:

@@ -3,7 +3,8 @@
 # OUT_DIR (RUN_DIR is never written), re-fits the probe (`calibrate fit --in probe.json`, the probe's
 # own requests only), re-simulates every recorded sweep with that fit (`validate --live`, the requests
 # the server saw) and writes the table and bars (scripts/engines/loop_report.py). Use it to compare
-# model changes on the same measurements (docs/real-engines.md, "Re-scoring a recorded loop").
+# model changes on the same measurements (docs/real-engines.md, "Re-scoring a recorded loop"). A run
+# made with --bracket (probe-after.json beside probe.json) is re-fitted on both probes, as the loop scores it.
 # Usage: scripts/engines/rescore-loop.sh RUN_DIR OUT_DIR [--servetwin BIN] [--title T]
 # Exit: loop_report.py's (0 bars met, 1 a bar missed); 2 bad usage.
 set -euo pipefail
@@ -24,10 +25,15 @@ done
 [[ $(cd "$run" && pwd) != $(mkdir -p "$out" && cd "$out" && pwd) ]] || { echo "rescore-loop: OUT_DIR must differ from RUN_DIR" >&2; exit 2; }
 rm -rf "$out"; mkdir -p "$out"
 cp "$run/probe.json" "$out/"
+probes=(--in "$out/probe.json") report_probe="$out/probe.json"
+if [[ -f $run/probe-after.json ]]; then
+  cp "$run/probe-after.json" "$out/"
+  probes+=(--in "$out/probe-after.json") report_probe="$out/profile/probe-merged.json"
+fi
 # The drift sentinels and their timeline (runs from before them have none: drift "not measured").
 [[ -f $run/timeline.tsv ]] && cp "$run/timeline.tsv" "$out/"
 [[ -d $run/sentinels ]] && cp -r "$run/sentinels" "$out/sentinels"
-"$bin" calibrate fit --in "$out/probe.json" --out "$out/profile" \
+"$bin" calibrate fit "${probes[@]}" --out "$out/profile" \
   --hf-config "$repo/configs/real-engines/tiny-llama/config.json" --model-name tiny-llama > "$out/fit.txt"
 catalog="$out/profile/catalog"
 for sw in closed-A closed-B poisson-A preempt-B; do
@@ -36,4 +42,4 @@ for sw in closed-A closed-B poisson-A preempt-B; do
   cp -r "$run/$sw/live" "$out/$sw/live"
   "$bin" validate --live "$out/$sw/live" --config-dir "$catalog" --json "$out/$sw/validate.json" > "$out/$sw/validate.txt"
 done
-/usr/bin/python3 "$here/loop_report.py" --out "$out" --probe "$out/probe.json" --fit "$out/profile/fit.json" --title "$title"
+/usr/bin/python3 "$here/loop_report.py" --out "$out" --probe "$report_probe" --fit "$out/profile/fit.json" --title "$title"

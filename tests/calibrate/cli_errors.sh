@@ -27,5 +27,11 @@ expect 2 "no per-request CSV" -- "$bin" calibrate engine --live "$tmp/live" --ou
 # A --reference-dataset that cannot be read: exit 2 naming the option and the file, before anything is sent.
 expect 2 "reference-dataset: .*$tmp/no-ref.jsonl" -- "$bin" calibrate probe --target 127.0.0.1:1 --protocol openai \
   --reference-dataset "$tmp/no-ref.jsonl" --out "$tmp/probe.json"
+# Several probes are fitted as one only if they are of one endpoint (calibrate/probe/probe_merge.hpp).
+echo '{"schema":"servetwin.probe.v1","protocol":"openai","phases":[]}' > "$tmp/pa.json"
+echo '{"schema":"servetwin.probe.v1","protocol":"tgis","phases":[]}' > "$tmp/pb.json"
+expect 2 "pb.json: protocol: differs from .*pa.json" -- "$bin" calibrate fit --in "$tmp/pa.json" --in "$tmp/pb.json" \
+  --out "$tmp/prof" --model llama-2-7b
+expect 2 "bad.json: schema: expected" -- "$bin" calibrate fit --in "$tmp/pa.json" --in "$tmp/bad.json" --out "$tmp/prof" --model llama-2-7b
 SERVETWIN_CUDA_BENCH="$tmp/missing-bench" expect 1 "servetwin-cuda-bench failed" -- "$bin" calibrate run --device cuda --out "$tmp/r.json"
 exit $fail

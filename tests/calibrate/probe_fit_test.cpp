@@ -13,6 +13,7 @@
 
 #include "calibrate/probe/probe_catalog.hpp"
 #include "calibrate/probe/probe_fit.hpp"
+#include "calibrate/probe/probe_merge.hpp"
 #include "sim/engine/engine_settings.hpp"
 #include "sim/engine/front_end_spread.hpp"
 #include "sim/catalog/catalog.hpp"
@@ -51,7 +52,8 @@ json synthetic_probe(double ttft_quadratic_s = 1e-8) {
   }
   json burst = {{"phase", "burst"}, {"concurrency", 0}, {"requests", json::array()}};
   for (int i = 0; i < 12; ++i) {  // 5 decode at once: each wave starts when the previous one ends
-    const double start = 1.0 + (i / 5) * 2.0;
+    const int wave = i / 5;
+    const double start = 1.0 + wave * 2.0;
     burst["requests"].push_back(request(32, 16, 0, start, start + 1.9));
   }
   phases.push_back(burst);
@@ -138,6 +140,83 @@ TEST(ProbeFit, RefusesOtherFilesAndThinProbes) {
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("thin.json"), std::string::npos);
   }
+}
+
+// A probe whose every decode request is `slow` times slower per token (its TTFTs unchanged).
+json slowed_decode(json probe, double slow) {
+  for (auto& ph : probe["phases"]) {
+    if (ph["phase"] != "decode" && ph["phase"] != "decode-context") continue;
+    for (auto& r : ph["requests"]) {
+      const double first = r["first_token_ns"].get<double>();
+      r["finish_ns"] = first + slow * (r["finish_ns"].get<double>() - first);
+    }
+  }
+  return probe;
+}
+
+// Two probes bracketing a sweep, the second on a server 1.2x slower per token and with twice the decode
+// requests (two rounds per stage): each stage's row is the mean of the two probes' medians, x1.1 (the
+// median of the pooled requests would be the second probe's x1.2), so every decode coefficient is 1.1
+// times the injected one (s, q, k are linear in the inter-token time). The lone TTFTs are the same in
+// both, so the TTFT fit is unchanged.
+TEST(ProbeMerge, BracketingProbesFitTheMeanSpeed) {
+  json before = synthetic_probe();
+  before["elapsed_s"] = 70.0;
+  json after = slowed_decode(synthetic_probe(), 1.2);
+  after["elapsed_s"] = 80.0;
+  for (auto& ph : after["phases"]) {
+    if (ph["phase"] != "decode" && ph["phase"] != "decode-context") continue;
+    const json round = ph["requests"];
+    for (json r : round) {  // a second round of the stage, 100 s later
+      for (const char* t : {"arrival_ns", "first_token_ns", "finish_ns"}) r[t] = r[t].get<double>() + 100e9;
+      ph["requests"].push_back(r);
+    }
+  }
+  const json merged = merge_probes({{"before.json", before}, {"after.json", after}});
+  EXPECT_EQ(merged["phases"].size(), before["phases"].size() + after["phases"].size());
+  EXPECT_EQ(merged["phases"].front()["probe"], 0);
+  EXPECT_EQ(merged["phases"].back()["probe"], 1);
+  EXPECT_DOUBLE_EQ(merged["elapsed_s"].get<double>(), 150.0);
+  EXPECT_EQ(merged["merged_from"], json({"before.json", "after.json"}));
+  const ProbeFit f = fit_probe(merged, "before.json");
+  EXPECT_NEAR(f.decode.coef[0], 1.1 * 0.030, 1.1 * 0.030 * 0.01);
+  EXPECT_NEAR(f.decode.coef[1], 1.1 * 0.004, 1.1 * 0.004 * 0.01);
+  EXPECT_NEAR(f.decode.coef[2], 1.1 * 2e-6, 1.1 * 2e-6 * 0.01);
+  EXPECT_NEAR(f.ttft.coef[1], 0.0002, 0.0002 * 0.01);
+  EXPECT_EQ(f.ttft.n, 2 * fit_probe(before, "before.json").ttft.n);  // both probes' lone requests
+  EXPECT_TRUE(f.probe_complete);
+  // One probe given alone is returned as it is.
+  EXPECT_EQ(merge_probes({{"before.json", before}}), before);
+}
+
+// Probes of two endpoints are refused, naming the later file and the field; so is a file that is not a probe,
+// and an incomplete probe makes the merged one incomplete with its reason.
+TEST(ProbeMerge, RefusesProbesOfAnotherEndpoint) {
+  json a = synthetic_probe();
+  a["server_engine"] = {{"name", "vllm"}, {"version", "0.11.2"}};
+  json b = a;
+  b["server_engine"]["version"] = "0.10.0";
+  try {
+    (void)merge_probes({{"a.json", a}, {"b.json", b}});
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("b.json: server_engine.version"), std::string::npos) << e.what();
+  }
+  json c = a;
+  c["protocol"] = "tgis";
+  EXPECT_THROW((void)merge_probes({{"a.json", a}, {"c.json", c}}), ConfigError);
+  try {
+    (void)merge_probes({{"a.json", a}, {"x.json", json{{"schema", "servetwin.calibration.v1"}}}});
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("x.json: schema"), std::string::npos) << e.what();
+  }
+  json partial = a;
+  partial["complete"] = false;
+  partial["partial_reason"] = "interrupted";
+  const json m = merge_probes({{"a.json", a}, {"p.json", partial}});
+  EXPECT_FALSE(m["complete"].get<bool>());
+  EXPECT_EQ(m["partial_reason"], "p.json: interrupted");
 }
 
 // A probe whose prompt attention costs less per FLOP than its GEMMs (attention efficiency > 1 against

@@ -126,6 +126,20 @@ class Repeatability(unittest.TestCase):
         # windows 10-11 (1/10.5), 10.5-11.5 (1/11), 11-12 (1/11.5): median 1/11
         self.assertAlmostEqual(rep["value"], 1 / 11, places=4)
 
+    def test_merged_probes_window_each_probe_alone(self):
+        # calibrate fit --in a --in b writes probe-merged.json, each entry tagged with its probe. Two probes
+        # at 10 and 14 ms (the server changed speed during the sweeps between them): windows of rounds
+        # never span the two, so the range is each probe's own (0), not the 40% step between them.
+        phases = []
+        for probe, itl in ((0, 10.0), (1, 14.0)):
+            for p in range(3):
+                phases.append({"phase": "decode", "concurrency": 1, "pass": p, "probe": probe, "requests": [
+                    {"arrival_ns": 0, "first_token_ns": 30 * MS, "finish_ns": 30 * MS + int(63 * itl * MS),
+                     "output_tokens": 64, "status": "ok", "warmup": False}]})
+        rep = loop_stats.probe_repeatability({"phases": phases})
+        self.assertEqual(sorted(rep["stages"]), ["decode-c1-probe0", "decode-c1-probe1"])
+        self.assertAlmostEqual(rep["value"], 0.0, places=6)
+
     def test_probe_reference_phase(self):
         reqs = lambda itl: [{"arrival_ns": 0, "first_token_ns": 35 * MS, "finish_ns": 35 * MS + int(63 * itl * MS),  # noqa: E731
                              "output_tokens": 64, "status": "ok", "warmup": False}]

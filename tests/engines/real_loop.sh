@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue 15 item 6: the short predict -> measure -> validate loop against the real vLLM (CPU), as CI runs
-# it: scripts/real-engine-loop.sh --short (probe -> fit -> predict -> load -> validate --live, one
-# server with a small KV cache; see that script). Passes only if issue 15's bars are met on the scored
+# it: scripts/real-engine-loop.sh --short (probe -> fit -> predict -> load -> a second probe -> fit on both
+# probes -> validate --live, one server with a small KV cache; see that script). Passes only if issue 15's bars are met on the scored
 # sweep (loop_report.py: median APE <= 10% output throughput and mean ITL/TPOT, <= 20% TTFT p50; the
 # knee at the same stage; the preemption run predicts preemption). The bars are the issue's; a miss is
 # reported, never loosened. REAL_LOOP_KEEP=DIR keeps the run.

@@ -137,7 +137,7 @@ TEST(LiveValidatePooled, PooledRowCarriesTheServersViewOfItsPasses) {
   {
     std::ofstream m(dir / "metrics.csv");
     m << "t_ns,running,waiting,kv_cache_usage,preemptions_total\n";
-    for (int t = 0; t < 30; ++t) m << t * 100 * kMs << "," << t % 3 << ",0," << t / 100.0 << "," << t / 10 << "\n";
+    for (int t = 0; t < 30; ++t) m << TimeNs{t} * 100 * kMs << "," << t % 3 << ",0," << t / 100.0 << "," << t / 10 << "\n";
   }
   const nlohmann::json report = validate_run(dir);
   ASSERT_EQ(report["pooled_rows"].size(), 1U);

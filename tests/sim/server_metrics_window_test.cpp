@@ -17,7 +17,7 @@ constexpr TimeNs kS = 1'000'000'000;
 // Scrapes at 0..10 s: running = t, waiting = 10 - t, KV usage t/100, preemptions_total 0,0,1,1,1,3,3,4,4,4,6
 // (rises at 2, 5, 7 and 10 s). Waiting is blank at 3 s (a column the server did not export that time).
 std::filesystem::path write_series() {
-  const auto p = std::filesystem::temp_directory_path() / ("servetwin-smw-" + std::to_string(::getpid()) + ".csv");
+  auto p = std::filesystem::temp_directory_path() / ("servetwin-smw-" + std::to_string(::getpid()) + ".csv");
   std::ofstream out(p);
   out << "t_ns,running,waiting,kv_cache_usage,preemptions_total\n";
   const int pre[] = {0, 0, 1, 1, 1, 3, 3, 4, 4, 4, 6};
