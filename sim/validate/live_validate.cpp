@@ -247,7 +247,7 @@ nlohmann::json pooled_engine_columns(const std::vector<const StagePart*>& group)
 // once) is scored per load over all its passes: one row per label that occurs more than once, measured and
 // predicted pooled by the same code (compute_pooled_stage_metrics). Empty when no label repeats.
 nlohmann::json pooled_rows(const LiveRowContext& ctx, const std::vector<StagePart>& parts,
-                           const std::optional<std::filesystem::path>& scraped) {
+                           const std::optional<std::vector<ServerScrape>>& scraped) {
   std::map<std::string, std::vector<const StagePart*>> by_label;
   std::vector<std::string> order;  // labels in first-seen order (the sweep's order of loads)
   for (const auto& part : parts) {
@@ -367,8 +367,8 @@ nlohmann::json run_live_validation(const Catalog& catalog, const LiveValidateOpt
   std::map<std::string, std::vector<double>> signed_errors;  // metric -> % errors over stages
   nlohmann::json rows = nlohmann::json::array();
   std::vector<StagePart> parts;
-  std::optional<std::filesystem::path> scraped;  // the server's /metrics series, when the run scraped it
-  if (const auto csv = opts.dir / "metrics.csv"; std::filesystem::is_regular_file(csv)) scraped = csv;
+  std::optional<std::vector<ServerScrape>> scraped;  // the server's /metrics series, when the run scraped it
+  if (const auto csv = opts.dir / "metrics.csv"; std::filesystem::is_regular_file(csv)) scraped = read_server_scrapes(csv);
   std::size_t ran = 0;
   for (const auto& st : run.stages) {
     src["rows"] = src["rows"].get<int>() + 1;

@@ -14,15 +14,7 @@
 
 namespace servetwin {
 
-namespace {
-
-struct Scrape {
-  double t_ns = 0;
-  std::optional<double> running, waiting, kv_usage, preemptions_total;
-};
-
-// Every row of metrics.csv, in file order (the scraper writes them in time order).
-std::vector<Scrape> read_scrapes(const std::filesystem::path& csv) {
+std::vector<ServerScrape> read_server_scrapes(const std::filesystem::path& csv) {
   std::ifstream in(csv);
   if (!in) throw ConfigError(csv.string() + ": cannot read");
   std::string line;
@@ -41,7 +33,7 @@ std::vector<Scrape> read_scrapes(const std::filesystem::path& csv) {
       throw ConfigError(csv.string() + ": line " + std::to_string(lineno) + ": " + name + ": not a number");
     }
   };
-  std::vector<Scrape> out;
+  std::vector<ServerScrape> out;
   while (std::getline(in, line)) {
     ++lineno;
     if (line.empty()) continue;
@@ -53,16 +45,14 @@ std::vector<Scrape> read_scrapes(const std::filesystem::path& csv) {
   return out;
 }
 
-}  // namespace
-
-nlohmann::json server_metrics_in_windows(const std::filesystem::path& csv, const std::vector<std::pair<TimeNs, TimeNs>>& windows) {
-  const std::vector<Scrape> scrapes = read_scrapes(csv);
+nlohmann::json server_metrics_in_windows(const std::vector<ServerScrape>& scrapes,
+                                         const std::vector<std::pair<TimeNs, TimeNs>>& windows) {
   double running = 0, waiting = 0;
   std::size_t n_running = 0, n_waiting = 0, inside = 0;
   std::optional<double> kv_max, preemptions;
   for (const auto& [start_ns, end_ns] : windows) {
     std::optional<double> pre_before, pre_last;
-    for (const Scrape& s : scrapes) {
+    for (const ServerScrape& s : scrapes) {
       if (s.t_ns < static_cast<double>(start_ns)) {
         if (s.preemptions_total) pre_before = s.preemptions_total;
         continue;
@@ -88,12 +78,12 @@ nlohmann::json server_metrics_in_windows(const std::filesystem::path& csv, const
           {"scrapes", inside}};
 }
 
-nlohmann::json server_metrics_in_window(const std::filesystem::path& csv, TimeNs start_ns, TimeNs end_ns) {
-  return server_metrics_in_windows(csv, {{start_ns, end_ns}});
+nlohmann::json server_metrics_in_window(const std::vector<ServerScrape>& scrapes, TimeNs start_ns, TimeNs end_ns) {
+  return server_metrics_in_windows(scrapes, {{start_ns, end_ns}});
 }
 
-nlohmann::json server_metrics_over_run(const std::filesystem::path& csv) {
-  return server_metrics_in_windows(csv, {{std::numeric_limits<TimeNs>::min(), std::numeric_limits<TimeNs>::max()}});
+nlohmann::json server_metrics_over_run(const std::vector<ServerScrape>& scrapes) {
+  return server_metrics_in_windows(scrapes, {{std::numeric_limits<TimeNs>::min(), std::numeric_limits<TimeNs>::max()}});
 }
 
 }  // namespace servetwin

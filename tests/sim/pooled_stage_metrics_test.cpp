@@ -142,7 +142,7 @@ TEST(LiveValidatePooled, PooledRowCarriesTheServersViewOfItsPasses) {
   const nlohmann::json report = validate_run(dir);
   ASSERT_EQ(report["pooled_rows"].size(), 1U);
   const auto& sm = report["pooled_rows"][0]["server_metrics"];
-  EXPECT_EQ(sm["measured"], server_metrics_in_windows(dir / "metrics.csv", {{0, 800 * kMs}, {2000 * kMs, 2800 * kMs}}));
+  EXPECT_EQ(sm["measured"], server_metrics_in_windows(read_server_scrapes(dir / "metrics.csv"), {{0, 800 * kMs}, {2000 * kMs, 2800 * kMs}}));
   EXPECT_EQ(sm["measured"]["scrapes"], 9 + 9);  // 0..800 ms and 2000..2800 ms, every 100 ms, both ends in
   EXPECT_EQ(sm["predicted"]["batch_mean"], report["pooled_rows"][0]["engine"]["batch_mean"]);
   EXPECT_DOUBLE_EQ(report["live"]["server_metrics_run"]["preemptions"].get<double>(), 2.0);

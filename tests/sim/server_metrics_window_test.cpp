@@ -28,13 +28,13 @@ std::filesystem::path write_series() {
 
 TEST(ServerMetricsWindow, OneWindow) {
   const auto csv = write_series();
-  const nlohmann::json m = server_metrics_in_window(csv, 2 * kS, 4 * kS);  // scrapes at 2, 3, 4 s
+  const nlohmann::json m = server_metrics_in_window(read_server_scrapes(csv), 2 * kS, 4 * kS);  // scrapes at 2, 3, 4 s
   EXPECT_DOUBLE_EQ(m["running_mean"].get<double>(), 3.0);
   EXPECT_DOUBLE_EQ(m["waiting_mean"].get<double>(), (8.0 + 6.0) / 2);  // 3 s has none
   EXPECT_DOUBLE_EQ(m["kv_usage_max"].get<double>(), 0.04);
   EXPECT_DOUBLE_EQ(m["preemptions"].get<double>(), 1.0);  // 1 at 4 s less 0 at 1 s (the last scrape before)
   EXPECT_EQ(m["scrapes"], 3);
-  EXPECT_EQ(server_metrics_in_windows(csv, {{2 * kS, 4 * kS}}), m);
+  EXPECT_EQ(server_metrics_in_windows(read_server_scrapes(csv), {{2 * kS, 4 * kS}}), m);
   std::filesystem::remove(csv);
 }
 
@@ -42,14 +42,14 @@ TEST(ServerMetricsWindow, OneWindow) {
 // higher KV maximum, preemptions summed per window (1 in the first; 4 at 8 s less 3 at 6 s in the second).
 TEST(ServerMetricsWindow, PassesPoolTheirWindows) {
   const auto csv = write_series();
-  const nlohmann::json m = server_metrics_in_windows(csv, {{2 * kS, 4 * kS}, {7 * kS, 8 * kS}});
+  const nlohmann::json m = server_metrics_in_windows(read_server_scrapes(csv), {{2 * kS, 4 * kS}, {7 * kS, 8 * kS}});
   EXPECT_DOUBLE_EQ(m["running_mean"].get<double>(), (2.0 + 3 + 4 + 7 + 8) / 5);
   EXPECT_DOUBLE_EQ(m["waiting_mean"].get<double>(), (8.0 + 6 + 3 + 2) / 4);
   EXPECT_DOUBLE_EQ(m["kv_usage_max"].get<double>(), 0.08);
   EXPECT_DOUBLE_EQ(m["preemptions"].get<double>(), 1.0 + 1.0);
   EXPECT_EQ(m["scrapes"], 5);
   // The whole run: 6 at 10 s less 0 at 0 s.
-  const nlohmann::json run = server_metrics_over_run(csv);
+  const nlohmann::json run = server_metrics_over_run(read_server_scrapes(csv));
   EXPECT_DOUBLE_EQ(run["preemptions"].get<double>(), 6.0);
   EXPECT_EQ(run["scrapes"], 11);
   std::filesystem::remove(csv);
@@ -59,7 +59,7 @@ TEST(ServerMetricsWindow, MalformedCellNamesFileAndLine) {
   const auto p = std::filesystem::temp_directory_path() / ("servetwin-smw-bad-" + std::to_string(::getpid()) + ".csv");
   std::ofstream(p) << "t_ns,running\n0,1\n1000,x\n";
   try {
-    (void)server_metrics_in_window(p, 0, 10);
+    (void)read_server_scrapes(p);
     FAIL() << "expected ConfigError";
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("line 3: running"), std::string::npos) << e.what();
