@@ -54,11 +54,14 @@ def interval_section(w, report):
       "(3) family + load bin; (4) family; (5) all residuals. Load bins: `batch` (every request arrived at once), "
       "else by the share of TTFT spent waiting to be scheduled: `light` < 0.5 <= `queued` < 0.9 <= `saturated`. "
       "Each source weighs the same in a pool. The band is symmetric in ln(predicted / measured): +-q, where q is "
-      "the pool's split-conformal quantile of |ln(predicted / measured)|, the smallest score whose cumulative weight "
-      "reaches level x (1 + 1/n_eff) (n_eff = (sum w)^2 / sum w^2, Kish's effective sample size; with equal weights "
-      "this is the ceil((n + 1) level)-th smallest of n scores); the point prediction is unchanged. Why: the sign of "
-      "a source's bias does not carry over to the next source, and the plain empirical quantile of n scores covers "
-      "a new one with probability ceil(n level) / (n + 1), below the level (see *Interval method* below).")
+      "the pool's split-conformal quantile of |bias of source t + deviation of a residual of source s from its "
+      "source's mean| over every pair of sources t, s in the pool (a source's bias: its mean ln(predicted / "
+      "measured)), the smallest score whose cumulative weight reaches level x (1 + 1/n_eff) (n_eff = (sum w)^2 / "
+      "sum w^2 over the residuals, Kish's effective sample size; with equal weights this is the ceil((n + 1) "
+      "level)-th smallest of n scores); the point prediction is unchanged. Why: the sign of a source's bias does "
+      "not carry over to the next source, a new source may bring one source's bias with another's spread, and the "
+      "plain empirical quantile of n scores covers a new one with probability ceil(n level) / (n + 1), below the "
+      "level (see *Interval method* below).")
     w("")
     w("Here every row's interval is drawn **leave-one-source-out**: without the residuals of the row's own file "
       "and dataset, so the *in interval* column above is honest coverage for a source the intervals never saw. "

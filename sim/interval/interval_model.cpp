@@ -19,22 +19,39 @@ const char* novelty(bool gpu_seen, bool engine_seen) {
 
 bool is_cost_column(const std::string& metric) { return metric.rfind("usd_per_1m", 0) == 0; }
 
-// The residuals of one pool, weighted so every source counts the same, as a band symmetric in ln(pred / meas):
-// +-(the weighted split-conformal quantile of |ln(pred / meas)|) (interval_model.hpp).
+// The residuals of one pool as a band symmetric in ln(pred / meas): +-(the weighted split-conformal quantile of
+// |bias of source t + deviation of a residual of source s from its source's mean|, over every pair t, s). Each
+// source's residuals weigh the same in total, and so does each source's bias (interval_model.hpp: why the bias
+// and the spread are recombined).
 MetricBand pool_band(const std::vector<const Residual*>& pool, double level, std::string name) {
   MetricBand b;
   b.pool = std::move(name);
-  std::map<std::string, std::size_t> per_source;
-  for (const Residual* r : pool) ++per_source[r->file];
-  b.residuals = pool.size();
-  b.sources = per_source.size();
-  if (b.residuals < kMinPoolResiduals || b.sources < kMinPoolSources) return b;
-  std::vector<std::pair<double, double>> scores;
-  scores.reserve(pool.size());
+  std::map<std::string, std::pair<double, std::size_t>> sum_count;  // per source: sum of ln ratios, residuals
   for (const Residual* r : pool) {
-    scores.emplace_back(std::abs(r->log_ratio), 1.0 / static_cast<double>(per_source[r->file]));
+    auto& [sum, count] = sum_count[r->file];
+    sum += r->log_ratio;
+    ++count;
   }
-  const double bound = conformal_quantile(scores, level);
+  b.residuals = pool.size();
+  b.sources = sum_count.size();
+  if (b.residuals < kMinPoolResiduals || b.sources < kMinPoolSources) return b;
+  std::map<std::string, double> bias;
+  double inverse_counts = 0;  // sum over sources of 1/count = sum of the squared per-residual weights
+  for (const auto& [file, sc] : sum_count) {
+    bias[file] = sc.first / static_cast<double>(sc.second);
+    inverse_counts += 1.0 / static_cast<double>(sc.second);
+  }
+  const auto k = static_cast<double>(b.sources);
+  std::vector<std::pair<double, double>> scores;
+  scores.reserve(pool.size() * b.sources);
+  for (const Residual* r : pool) {
+    const double deviation = r->log_ratio - bias[r->file];
+    const double weight = 1.0 / (static_cast<double>(sum_count[r->file].second) * k);
+    for (const auto& [file, source_bias] : bias) scores.emplace_back(std::abs(source_bias + deviation), weight);
+  }
+  // The rank is that of the residuals themselves (each weighing 1/its source's count), not of the k x n pairs:
+  // recombining invents no new evidence. n_eff = (sum w)^2 / sum w^2 = k^2 / sum(1/count).
+  const double bound = conformal_quantile(scores, level, k * k / inverse_counts);
   b.lo_log = -bound;
   b.hi_log = bound;
   b.found = true;
@@ -51,13 +68,19 @@ std::pair<double, double> MetricBand::bounds(double predicted) const {
 
 double conformal_quantile(std::vector<std::pair<double, double>> scores_weights, double level) {
   if (scores_weights.empty()) throw std::invalid_argument("conformal_quantile of nothing");
-  std::sort(scores_weights.begin(), scores_weights.end());
   double total = 0, total_sq = 0;
   for (const auto& [v, w] : scores_weights) {
     total += w;
     total_sq += w * w;
   }
-  const double n_eff = total * total / total_sq;  // Kish: n when every weight is the same
+  return conformal_quantile(std::move(scores_weights), level, total * total / total_sq);  // Kish: n if weights equal
+}
+
+double conformal_quantile(std::vector<std::pair<double, double>> scores_weights, double level, double n_eff) {
+  if (scores_weights.empty()) throw std::invalid_argument("conformal_quantile of nothing");
+  std::sort(scores_weights.begin(), scores_weights.end());
+  double total = 0;
+  for (const auto& [v, w] : scores_weights) total += w;
   // Split conformal: the ceil((n + 1) level)-th smallest of n scores, i.e. cumulative share (1 + 1/n) level. Past
   // 1 the finite bound does not exist at this level; the largest score is the closest one there is.
   const double share = std::min(1.0, level * (1.0 + 1.0 / n_eff));

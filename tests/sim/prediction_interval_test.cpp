@@ -99,6 +99,28 @@ TEST(PredictionInterval, BandIsSymmetricWhateverTheVisibleBias) {
   EXPECT_LE(b.hi_log, 0.3 + 1e-12);
 }
 
+TEST(PredictionInterval, ANewSourceTakesAnySourcesBiasWithAnySourcesSpread) {
+  // b: bias 0.2, deviations +-0.1 (0.1, 0.1, 0.3, 0.3); c and d: exact (0 x 4 each). Scored as paired, the 80%
+  // band would be +-0.3: n_eff = 3^2 / (3/4) = 12, so 0.8 x 13/12 = 86.7% of the weight is needed, and 0 (2/3)
+  // plus 0.1 (1/6) reach only 83.3%. Recombined, every residual's deviation is scored with each source's bias,
+  // each pair weighing 1/(4 x 3): 0 x 16, 0.1 x 10 (b's deviations at bias 0 and at 0.2 - 0.1), 0.2 x 8 (c and d
+  // at b's bias), 0.3 x 2, out of 36. 86.7% of 36 is 31.2: 0.1 reaches 26, 0.2 reaches 34, so the band is +-0.2.
+  // The 0.3 came only from b's bias paired with b's own upper deviation.
+  std::vector<Residual> res;
+  for (double lr : {0.1, 0.1, 0.3, 0.3}) res.push_back({"b.csv", "b.csv", "b", "ttft_mean_ms", regime(), lr});
+  for (const char* file : {"c.csv", "d.csv"}) {
+    for (int i = 0; i < 4; ++i) res.push_back({file, file, file, "ttft_mean_ms", regime(), 0.0});
+  }
+  const MetricBand b = IntervalModel(res, 0.8, "test").band("ttft_mean_ms", regime(), {});
+  ASSERT_TRUE(b.found);
+  EXPECT_NEAR(b.hi_log, 0.2, 1e-12);
+  // The rank comes from the n_eff given (the residuals'), not from the number of scores: 5 equal scores at 70%
+  // need 0.7 x 6/5 = 84% of the weight (the 5th) by their own count, 0.7 x 21/20 = 73.5% (the 4th) at n_eff 20.
+  const std::vector<std::pair<double, double>> five = {{0, 1}, {1, 1}, {2, 1}, {3, 1}, {4, 1}};
+  EXPECT_DOUBLE_EQ(conformal_quantile(five, 0.7), 4.0);
+  EXPECT_DOUBLE_EQ(conformal_quantile(five, 0.7, 20.0), 3.0);
+}
+
 TEST(PredictionInterval, BoundsAreOnTheMeasuredValue) {
   // ln(pred/meas) in [-0.1, 0.2]: measured in [pred e^-0.2, pred e^0.1].
   MetricBand b;
