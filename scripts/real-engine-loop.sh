@@ -19,7 +19,7 @@
 # the same server, before any restart), and the sweeps are scored on the fit of both probes (calibrate fit
 # --in probe.json --in probe-after.json: the probes bracket the sweeps in time; the fit still reads probe
 # requests only); the scoring on the first probe alone is kept in report-before.md (docs/real-engines.md,
-# "Bracketed probes": on 9 paired runs, 4 met every bar on both probes' fit, none on the first alone).
+# "Bracketed probes": on 9 paired runs, 5 met every bar on both probes' fit, none on the first alone).
 # Usage: scripts/real-engine-loop.sh [--short] [--protocol openai|tgis|caikit] [--passes N] [--bracket|--no-bracket] [--out DIR] [--servetwin BIN] [--doc FILE]
 # Exit: 0 = bars met, 1 = a bar missed (the table says which), 2 = bad usage / engine not installed.
 set -euo pipefail
@@ -129,10 +129,19 @@ probe() {  # file seed reference-dataset: the same design each time, prompts of 
     --out "$out/$1"
   echo "probe $1 $t0 $(date +%s%N)" >> "$out/timeline.tsv"
 }
+probe_after() {  # the bracketing probe, after every sweep on the first probe's server
+  ((bracket)) || return 0
+  probe probe-after.json 1007 "$out/reference-after.jsonl"
+  sentinel after-probe-after
+}
+fit() {  # profile-dir fit-log --in probe...: the served model's architecture comes from the shipped config
+  local dir=$1 fit_log=$2; shift 2
+  "$bin" calibrate fit "$@" --out "$out/$dir" --hf-config "$repo/configs/real-engines/tiny-llama/config.json" \
+    --model-name tiny-llama | tee "$out/$fit_log" >&2
+}
 probe probe.json 7 "$out/reference.jsonl"
 sentinel after-probe
-"$bin" calibrate fit --in "$out/probe.json" --out "$out/profile" \
-  --hf-config "$repo/configs/real-engines/tiny-llama/config.json" --model-name tiny-llama | tee "$out/fit.txt" >&2
+fit profile fit.txt --in "$out/probe.json"
 read -r -a flags < "$out/profile/predict-flags.txt"
 
 # One sweep: predict first (saved), then load the same sweep against the server, then validate.
@@ -160,8 +169,9 @@ if ((rates)); then
   rate_list=$(repeat_passes "$rate_list")
   sweep poisson-A "$out/shapeA.jsonl" "$warm_s" --rate "$rate_list" --arrival poisson --duration "$stage_s" --seed 5
 fi
-# Bracketing: the second probe runs on the probe's server, so before the full loop's restart.
-((bracket && !small_kv_from_start)) && probe probe-after.json 1007 "$out/reference-after.jsonl" && sentinel after-probe-after
+# Bracketing: the second probe runs on the probe's server, so before the full loop's restart (the short loop
+# starts with the small cache and never restarts: its second probe follows preempt-B).
+((small_kv_from_start)) || probe_after
 # Preemption: a KV cache of preempt_blocks x 128 tokens (full loop: restart the server with it).
 if ((!small_kv_from_start)); then
   "$eng/stop.sh" "$srv.pid" >&2
@@ -170,7 +180,7 @@ if ((!small_kv_from_start)); then
   engine_set="num_gpu_blocks_override=$((preempt_blocks - 1))"  # less V1's null block, as calibrate fit does
 fi
 sweep preempt-B "$out/shapeB.jsonl" 0 --concurrency "$preempt_conc" --requests $((2 * preempt_conc))
-((bracket && small_kv_from_start)) && probe probe-after.json 1007 "$out/reference-after.jsonl" && sentinel after-probe-after
+((!small_kv_from_start)) || probe_after
 "$eng/stop.sh" "$srv.pid" >&2
 grep -E 'non-default args|version' "$srv.log" | sed -E 's/^.*\] //' | head -3 > "$out/server-settings.txt" || true
 
@@ -179,8 +189,7 @@ report=(/usr/bin/python3 "$eng/loop_report.py" --out "$out" --fit "$out/profile/
 if ((bracket)); then
   # The first probe alone, for the comparison; then both probes (the run's result).
   "${report[@]}" --probe "$out/probe.json" --title "$title, fit on the first probe" > "$out/report-before.md" 2>&1 || true
-  "$bin" calibrate fit --in "$out/probe.json" --in "$out/probe-after.json" --out "$out/profile-bracketed" \
-    --hf-config "$repo/configs/real-engines/tiny-llama/config.json" --model-name tiny-llama | tee "$out/fit-bracketed.txt" >&2
+  fit profile-bracketed fit-bracketed.txt --in "$out/probe.json" --in "$out/probe-after.json"
   for d in "$out"/*/live; do
     name=$(basename "$(dirname "$d")")
     "$bin" validate --live "$d" --config-dir "$out/profile-bracketed/catalog" --json "$out/$name/validate-bracketed.json" \
