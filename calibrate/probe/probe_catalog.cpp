@@ -1,6 +1,7 @@
 #include "calibrate/probe/probe_catalog.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 #include <fstream>
@@ -167,8 +168,14 @@ std::string engine_yaml(const ProbeFit& fit, const CatalogTerms& t, const ProbeC
   const std::string src = "servetwin calibrate fit of a probe (fit.json)";
   const auto& cc = fit.server_cache_config;
   const std::string spread = ttft_spread_ratios(fit);
-  const std::string spread_line =
+  std::string spread_line =
       spread.empty() ? "" : fmt::format("  api_ttft_spread_ratios: {{value: \"{}\", source: \"{}: lone requests' TTFT, measured / fitted\"}}\n", spread, src);
+  if (!fit.step_spread.ratios.empty()) {
+    spread_line += fmt::format("  step_time_ratios: {{value: \"{:.3f}\", source: \"{}: quantiles of lone requests' inter-token gaps / "
+                               "their request's mean gap, delivery share out ({} gaps of {} requests, lag-1 correlation {:.2f})\"}}\n",
+                               fmt::join(fit.step_spread.ratios, ","), src, fit.step_spread.gaps, fit.step_spread.requests,
+                               fit.step_spread.lag1_correlation);
+  }
   return fmt::format(
       "# A probed vLLM-V1-style endpoint (servetwin calibrate fit). Scheduler rules as vllm-0.15 (V1: unified\n"
       "# token budget, chunked prefill, prefix caching, recompute preemption); costs fitted from the probe.\n"
@@ -207,6 +214,11 @@ void write_fit_json(const ProbeFit& fit, const CatalogTerms& t, const fs::path& 
       {"ttft_s", {{"form", "a + b*p + c*p^2 (p prompt tokens, lone requests)"}, {"coef", fit.ttft.coef},
                   {"n", fit.ttft.n}, {"median_ape", fit.ttft.median_ape}, {"max_ape", fit.ttft.max_ape},
                   {"spread_ratios", ttft_spread_ratios(fit)}}},
+      {"step_time_spread", {{"ratios", fit.step_spread.ratios}, {"gaps", fit.step_spread.gaps},
+                            {"requests", fit.step_spread.requests},
+                            {"lag1_correlation", fit.step_spread.lag1_correlation},
+                            {"delivery_shrink", fit.step_spread.delivery_shrink},
+                            {"form", "quantiles of a lone request's inter-token gap / its request's mean gap"}}},
       {"itl_s", {{"form", "s + q*batch + k*context_tokens_in_batch (prefill inside the span removed)"}, {"coef", fit.decode.coef},
                  {"rows", "one per decode stage: medians of its requests"},
                  {"n", fit.decode.n}, {"median_ape", fit.decode.median_ape}, {"max_ape", fit.decode.max_ape}}},

@@ -288,6 +288,8 @@ ProbeFit fit_probe(const json& probe, const std::string& where) {
   }
   fit_lone_ttft(stages, where, f);
   fit_decode(stages, probe["phases"], where, f);
+  f.step_spread = fit_step_spread(probe["phases"]);
+  if (!f.step_spread.note.empty()) f.notes.push_back(f.step_spread.note);
   return f;
 }
 

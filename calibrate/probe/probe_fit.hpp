@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "calibrate/probe/probe_step_spread.hpp"
+
 namespace servetwin::calibrate {
 
 struct ProbeRow {
@@ -44,6 +46,7 @@ struct ProbeFit {  // NOLINT(bugprone-exception-escape): nlohmann::json moves, a
   double batch_min = 0, batch_max = 0, context_min = 0, context_max = 0;
   nlohmann::json server_engine, server_cache_config;
   bool probe_complete = false;
+  StepSpreadFit step_spread;  // lone requests' step-to-step spread (probe_step_spread.hpp)
   std::vector<std::string> notes;
 };
 

@@ -86,8 +86,9 @@ void EngineBase::maybe_start_step() {
   if (!plan_step(now(), current_)) return;
   current_.cost = cost_.step(current_.shape);
   current_.start_ns = now();
-  // At least 1 ns per step so time always advances.
-  const auto duration = std::max<TimeNs>(1, static_cast<TimeNs>(std::llround(current_.cost.total_ns)));
+  // At least 1 ns per step so time always advances. The step's index draws its spread ratio (1 without one).
+  const double step_ns = current_.cost.total_ns * step_time_spread_.ratio(steps_started_);
+  const auto duration = std::max<TimeNs>(1, static_cast<TimeNs>(std::llround(step_ns)));
   current_.end_ns = now() + duration;
   busy_ = true;
   ++steps_started_;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "sim/cost/cost_model.hpp"
+#include "sim/engine/step_time_spread.hpp"
 #include "sim/engine/serving_sim.hpp"
 #include "sim/kv/kv_ledger.hpp"
 #include "sim/kv/memory_model.hpp"
@@ -68,6 +69,9 @@ class EngineBase : public ServingSim {
   void set_step_observer(std::function<void(const Step&)> f) { step_observer_ = std::move(f); }
   // The engine settings after defaults and overrides (set by the factory), reported in stats().
   void set_resolved_settings(nlohmann::json j) { resolved_settings_ = std::move(j); }
+  // Each step's time is the cost model's times a ratio of this spread (set by the factory from the engine
+  // setting step_time_ratios; none by default: sim/engine/step_time_spread.hpp).
+  void set_step_time_spread(StepTimeSpread spread) { step_time_spread_ = std::move(spread); }
 
  protected:
   struct Admission {
@@ -114,6 +118,7 @@ class EngineBase : public ServingSim {
   std::size_t in_flight_ = 0;
   bool busy_ = false;
   std::uint64_t steps_started_ = 0;
+  StepTimeSpread step_time_spread_;
   Step current_;
   // Statistics.
   std::uint64_t steps_ = 0, prefill_steps_ = 0, mixed_steps_ = 0, decode_steps_ = 0;

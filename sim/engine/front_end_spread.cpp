@@ -1,35 +1,15 @@
 #include "sim/engine/front_end_spread.hpp"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cmath>
-#include <sstream>
 
-#include "sim/catalog/catalog.hpp"
 #include "sim/core/rng.hpp"
+#include "sim/engine/ratio_list.hpp"
 
 namespace servetwin {
 
 FrontEndSpread FrontEndSpread::parse(const std::string& ratios, const std::string& key) {
-  std::vector<double> values;
-  std::stringstream in(ratios);
-  std::string cell;
-  while (std::getline(in, cell, ',')) {
-    std::size_t used = 0;
-    double v = 0;
-    try {
-      v = std::stod(cell, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    while (used < cell.size() && cell[used] == ' ') ++used;
-    if (used == 0 || used != cell.size() || !std::isfinite(v) || v <= 0 || v > 100) {
-      throw ConfigError(fmt::format("{}: '{}' is not a ratio; allowed: comma-separated numbers in (0, 100], at least 3", key, cell));
-    }
-    values.push_back(v);
-  }
-  if (values.size() < 3) throw ConfigError(key + ": needs at least 3 comma-separated ratios (got " + std::to_string(values.size()) + ")");
+  const std::vector<double> values = parse_ratio_list(ratios, key);
   std::vector<double> sorted = values;
   std::sort(sorted.begin(), sorted.end());
   const std::size_t n = sorted.size();

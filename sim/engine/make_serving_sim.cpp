@@ -45,6 +45,11 @@ std::unique_ptr<ServingSim> build_serving_sim(const Catalog& catalog, const Engi
 
   EngineBuildContext ctx{queue, listener, std::move(cost), model, gpu, settings};
   std::unique_ptr<EngineBase> engine = build_engine(preset.engine, preset.name, ctx);
+  // Only presets that carry it resolve it (a probe fit's), so every shipped preset's outputs stay as they were.
+  if (settings.has("step_time_ratios")) {
+    engine->set_step_time_spread(
+        StepTimeSpread::parse(settings.text("step_time_ratios", ""), "engine setting step_time_ratios"));
+  }
   settings.finish();
   engine->set_resolved_settings(settings.resolved());
   return engine;

@@ -63,16 +63,19 @@ nlohmann::json size_replicas(const Catalog& catalog, const PlanInputs& in, const
   const double target = plans_users(in) ? static_cast<double>(in.target_users) : in.target_rate_per_s;
   const int first = std::max(1, static_cast<int>(std::ceil(target / max_per_replica - 1e-9)));
   std::optional<Probe> best;
+  std::string last_violations;  // the last sizing probe's, for the reason below
   for (int k = first; k <= first + in.max_extra_replicas && !best; ++k) {
     const auto [kind, why] = over_limits(in, inst, s.deployment.num_gpus, k);
     if (kind != nullptr) return rejected(std::move(j), kind, why);
     const Probe p = probe_target(catalog, in, s, k);
-    j["sizing_probes"].push_back(probe_json(catalog, in, s, p));
+    nlohmann::json probe = probe_json(catalog, in, s, p);
+    last_violations = probe.value("violations", std::string());
+    j["sizing_probes"].push_back(std::move(probe));
     if (p.met) best = p;
   }
-  if (!best) {  // the reason reads j, so it is built before j is moved
+  if (!best) {
     const std::string reason = fmt::format("SLO not met at {} with {} to {} replicas ({})", target_text(in), first,
-                                           first + in.max_extra_replicas, j["sizing_probes"].back().value("violations", ""));
+                                           first + in.max_extra_replicas, last_violations);
     return rejected(std::move(j), "target", reason);
   }
   if (best->replicas == first && first > 1) {  // pooling behind the router may carry it on fewer

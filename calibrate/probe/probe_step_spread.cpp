@@ -1,0 +1,130 @@
+#include "calibrate/probe/probe_step_spread.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace servetwin::calibrate {
+namespace {
+
+constexpr double kCoalescedShare = 0.05;  // a gap under 5 % of its request's mean is a delivery, not a step
+
+struct Message {
+  std::int64_t t_ns = 0, generated = 0;
+};
+
+// messages.csv (request_id,seq,t_ns,generated_tokens): each request's messages in sequence order. A file
+// that cannot be read or parsed yields nothing (the caller notes the missing spread).
+std::map<std::string, std::map<std::int64_t, Message>> read_messages(const std::filesystem::path& path) {
+  std::map<std::string, std::map<std::int64_t, Message>> out;
+  std::ifstream in(path);
+  std::string line;
+  if (!std::getline(in, line) || line.rfind("request_id,seq,t_ns,generated_tokens", 0) != 0) return {};
+  while (std::getline(in, line)) {
+    std::stringstream cells(line);
+    std::string id, seq, t, gen;
+    if (!std::getline(cells, id, ',') || !std::getline(cells, seq, ',') || !std::getline(cells, t, ',') ||
+        !std::getline(cells, gen, ','))
+      return {};
+    try {
+      out[id][std::stoll(seq)] = {std::stoll(t), std::stoll(gen)};
+    } catch (const std::exception&) {
+      return {};
+    }
+  }
+  return out;
+}
+
+double mean_of(const std::vector<double>& v) {
+  double sum = 0;
+  for (const double x : v) sum += x;
+  return sum / static_cast<double>(v.size());
+}
+
+// Two token messages that reach the client together (a front end that batches its stream: Caikit's gRPC
+// showed 2.4 % of gaps under 5 % of the mean, each after a gap about twice the mean) are two steps delivered
+// as one: no step is that short, and the gap before it holds two steps. Both are marked NaN (dropped: one
+// step's time is not in them). Returns the mean of the gaps kept.
+double drop_coalesced(std::vector<double>& gaps) {
+  const double floor = kCoalescedShare * mean_of(gaps);
+  for (std::size_t i = 0; i < gaps.size(); ++i) {
+    if (gaps[i] >= floor) continue;
+    gaps[i] = std::nan("");
+    if (i > 0) gaps[i - 1] = std::nan("");
+  }
+  double sum = 0;
+  int kept = 0;
+  for (const double g : gaps) {
+    if (std::isnan(g)) continue;
+    sum += g;
+    ++kept;
+  }
+  return kept > 0 ? sum / kept : 0;
+}
+
+}  // namespace
+
+StepSpreadFit fit_step_spread(const nlohmann::json& phases) {
+  StepSpreadFit f;
+  std::vector<double> ratios;
+  double sum_sq = 0, sum_lag1 = 0;  // of (ratio - 1), and of consecutive products within a request
+  int unreadable = 0;
+  for (const auto& p : phases) {
+    const std::string phase = p.value("phase", "");
+    if (p.value("concurrency", 0) != 1 || (phase != "decode" && phase != "decode-context" && phase != "reference")) continue;
+    const auto messages = read_messages(std::filesystem::path(p.value("dir", "")) / "messages.csv");
+    if (messages.empty()) {
+      ++unreadable;
+      continue;
+    }
+    for (const auto& [id, by_seq] : messages) {
+      std::vector<double> gaps;
+      const Message* prev = nullptr;
+      for (const auto& [seq, m] : by_seq) {
+        // One token since the previous token message: one engine step (the first token's message has no
+        // predecessor with a token, so the prefill is never counted).
+        if (prev != nullptr && prev->generated > 0 && m.generated - prev->generated == 1 && m.t_ns > prev->t_ns)
+          gaps.push_back(static_cast<double>(m.t_ns - prev->t_ns));
+        prev = &m;
+      }
+      if (gaps.size() < 8) continue;  // a request's mean needs a few steps
+      const double mean = drop_coalesced(gaps);
+      if (mean <= 0) continue;
+      for (std::size_t i = 0; i < gaps.size(); ++i) {
+        if (std::isnan(gaps[i])) continue;
+        ratios.push_back(gaps[i] / mean);
+        sum_sq += (gaps[i] / mean - 1) * (gaps[i] / mean - 1);
+        if (i > 0 && !std::isnan(gaps[i - 1])) sum_lag1 += (gaps[i] / mean - 1) * (gaps[i - 1] / mean - 1);
+      }
+      ++f.requests;
+    }
+  }
+  f.gaps = static_cast<int>(ratios.size());
+  // A token message that reaches the client late lengthens its gap and shortens the next by as much
+  // (observed gap = step + d[i+1] - d[i], d the delivery delay): the gaps' variance holds 2 Var(d) that no
+  // step has, and their lag-1 autocovariance is -Var(d). With a negative lag-1 correlation rho the step
+  // ratios are shrunk towards 1 by sqrt(1 + 2 rho), which takes that share out; a positive one (slow spells
+  // spanning steps) is step time and stays.
+  f.lag1_correlation = sum_sq > 0 ? sum_lag1 / sum_sq : 0;
+  f.delivery_shrink = f.lag1_correlation < 0 ? std::sqrt(std::max(0.0, 1 + 2 * f.lag1_correlation)) : 1.0;
+  for (double& r : ratios) r = 1 + f.delivery_shrink * (r - 1);
+  if (f.gaps < kStepSpreadMinGaps) {
+    f.note = fmt::format("no step-time spread: {} single-token gaps of lone requests (needs {}){}", f.gaps, kStepSpreadMinGaps,
+                         unreadable > 0 ? fmt::format("; {} lone phases without a readable messages.csv", unreadable) : "");
+    return f;
+  }
+  std::sort(ratios.begin(), ratios.end());
+  for (int i = 0; i < kStepSpreadQuantiles; ++i) {
+    const double q = (i + 0.5) / kStepSpreadQuantiles;
+    f.ratios.push_back(ratios[static_cast<std::size_t>(std::lround(q * static_cast<double>(ratios.size() - 1)))]);
+  }
+  return f;
+}
+
+}  // namespace servetwin::calibrate
