@@ -51,15 +51,31 @@ std::vector<RequestRecord> read_request_csv(const std::filesystem::path& path) {
   return out;
 }
 
-MessageTimes read_message_csv(const std::filesystem::path& path) {
+MessageLog read_message_log(const std::filesystem::path& path) {
   const CsvTable t = CsvTable::read(path);
-  const auto c_id = t.column("request_id"), c_t = t.column("t_ns"), c_gen = t.column("generated_tokens");
-  MessageTimes out;
+  const auto c_id = t.column("request_id"), c_seq = t.column("seq"), c_t = t.column("t_ns"),
+             c_gen = t.column("generated_tokens");
+  MessageLog out;
   for (std::size_t r = 0; r < t.rows(); ++r) {
+    const std::array<double, 4> v = {t.number(r, c_id), t.number(r, c_seq), t.number(r, c_t), t.number(r, c_gen)};
+    if (std::any_of(v.begin(), v.end(), [](double x) { return std::isnan(x); }))
+      throw ConfigError(fmt::format("{}:{}: an empty cell (request_id, seq, t_ns and generated_tokens are all needed)",
+                                    path.string(), r + 2));
+    out[static_cast<std::uint64_t>(v[0])].push_back(
+        {static_cast<std::int64_t>(v[1]), static_cast<std::int64_t>(v[2]), static_cast<std::int64_t>(v[3])});
+  }
+  for (auto& [id, msgs] : out)
+    std::sort(msgs.begin(), msgs.end(), [](const StreamMessage& a, const StreamMessage& b) { return a.seq < b.seq; });
+  return out;
+}
+
+MessageTimes read_message_csv(const std::filesystem::path& path) {
+  MessageTimes out;
+  for (const auto& [id, msgs] : read_message_log(path)) {
     // Message 1 of a TGIS/Caikit stream carries only the input token count (generated 0); each later
     // message carries one more token. Keep the messages of tokens 2.., i.e. the decode steps' ends.
-    if (t.number(r, c_gen) < 2) continue;
-    out[static_cast<std::uint64_t>(t.number(r, c_id))].push_back(static_cast<std::int64_t>(t.number(r, c_t)));
+    for (const StreamMessage& m : msgs)
+      if (m.generated >= 2) out[id].push_back(m.t_ns);
   }
   for (auto& [id, v] : out) std::sort(v.begin(), v.end());
   return out;

@@ -168,10 +168,10 @@ std::string engine_yaml(const ProbeFit& fit, const CatalogTerms& t, const ProbeC
   const std::string src = "servetwin calibrate fit of a probe (fit.json)";
   const auto& cc = fit.server_cache_config;
   const std::string spread = ttft_spread_ratios(fit);
-  std::string spread_line =
+  std::string spread_lines =
       spread.empty() ? "" : fmt::format("  api_ttft_spread_ratios: {{value: \"{}\", source: \"{}: lone requests' TTFT, measured / fitted\"}}\n", spread, src);
   if (!fit.step_spread.ratios.empty()) {
-    spread_line += fmt::format("  step_time_ratios: {{value: \"{:.3f}\", source: \"{}: quantiles of lone requests' inter-token gaps / "
+    spread_lines += fmt::format("  step_time_ratios: {{value: \"{:.3f}\", source: \"{}: quantiles of lone requests' inter-token gaps / "
                                "their request's mean gap, delivery share out ({} gaps of {} requests, lag-1 correlation {:.2f})\"}}\n",
                                fmt::join(fit.step_spread.ratios, ","), src, fit.step_spread.gaps, fit.step_spread.requests,
                                fit.step_spread.lag1_correlation);
@@ -199,7 +199,7 @@ std::string engine_yaml(const ProbeFit& fit, const CatalogTerms& t, const ProbeC
       t.blocks, o.kv_blocks > 0 ? "--kv-blocks" : "server /metrics cache_config_info num_gpu_blocks",
       t.seqs, o.max_num_seqs > 0 ? "--max-num-seqs" : fmt::format("probe burst: {} of {} requests ran together", fit.admission_limit, fit.burst_requests),
       t.budget, o.max_num_batched_tokens > 0 ? "--max-num-batched-tokens" : "assumed: vLLM's API-server default 2048 on CPU / small GPUs",
-      t.step_s * 1e9, src, t.seq_s * 1e9, src, t.api_s * 1e9, src, spread_line);
+      t.step_s * 1e9, src, t.seq_s * 1e9, src, t.api_s * 1e9, src, spread_lines);
 }
 
 void write_fit_json(const ProbeFit& fit, const CatalogTerms& t, const fs::path& out_dir) {

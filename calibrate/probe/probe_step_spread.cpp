@@ -4,42 +4,15 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdint>
 #include <filesystem>
-#include <fstream>
-#include <map>
-#include <sstream>
+
+#include "calibrate/engine/engine_fit.hpp"
+#include "sim/catalog/catalog.hpp"
 
 namespace servetwin::calibrate {
 namespace {
 
 constexpr double kCoalescedShare = 0.05;  // a gap under 5 % of its request's mean is a delivery, not a step
-
-struct Message {
-  std::int64_t t_ns = 0, generated = 0;
-};
-
-// messages.csv (request_id,seq,t_ns,generated_tokens): each request's messages in sequence order. A file
-// that cannot be read or parsed yields nothing (the caller notes the missing spread).
-std::map<std::string, std::map<std::int64_t, Message>> read_messages(const std::filesystem::path& path) {
-  std::map<std::string, std::map<std::int64_t, Message>> out;
-  std::ifstream in(path);
-  std::string line;
-  if (!std::getline(in, line) || line.rfind("request_id,seq,t_ns,generated_tokens", 0) != 0) return {};
-  while (std::getline(in, line)) {
-    std::stringstream cells(line);
-    std::string id, seq, t, gen;
-    if (!std::getline(cells, id, ',') || !std::getline(cells, seq, ',') || !std::getline(cells, t, ',') ||
-        !std::getline(cells, gen, ','))
-      return {};
-    try {
-      out[id][std::stoll(seq)] = {std::stoll(t), std::stoll(gen)};
-    } catch (const std::exception&) {
-      return {};
-    }
-  }
-  return out;
-}
 
 double mean_of(const std::vector<double>& v) {
   double sum = 0;
@@ -78,15 +51,21 @@ StepSpreadFit fit_step_spread(const nlohmann::json& phases) {
   for (const auto& p : phases) {
     const std::string phase = p.value("phase", "");
     if (p.value("concurrency", 0) != 1 || (phase != "decode" && phase != "decode-context" && phase != "reference")) continue;
-    const auto messages = read_messages(std::filesystem::path(p.value("dir", "")) / "messages.csv");
+    const std::filesystem::path file = std::filesystem::path(p.value("dir", "")) / "messages.csv";
+    MessageLog messages;
+    try {
+      if (std::filesystem::exists(file)) messages = read_message_log(file);
+    } catch (const ConfigError&) {
+      messages.clear();  // counted below as unreadable; the fit goes on without the spread
+    }
     if (messages.empty()) {
       ++unreadable;
       continue;
     }
-    for (const auto& [id, by_seq] : messages) {
+    for (const auto& [id, stream] : messages) {
       std::vector<double> gaps;
-      const Message* prev = nullptr;
-      for (const auto& [seq, m] : by_seq) {
+      const StreamMessage* prev = nullptr;
+      for (const StreamMessage& m : stream) {
         // One token since the previous token message: one engine step (the first token's message has no
         // predecessor with a token, so the prefill is never counted).
         if (prev != nullptr && prev->generated > 0 && m.generated - prev->generated == 1 && m.t_ns > prev->t_ns)
@@ -98,9 +77,10 @@ StepSpreadFit fit_step_spread(const nlohmann::json& phases) {
       if (mean <= 0) continue;
       for (std::size_t i = 0; i < gaps.size(); ++i) {
         if (std::isnan(gaps[i])) continue;
+        const double deviation = gaps[i] / mean - 1;
         ratios.push_back(gaps[i] / mean);
-        sum_sq += (gaps[i] / mean - 1) * (gaps[i] / mean - 1);
-        if (i > 0 && !std::isnan(gaps[i - 1])) sum_lag1 += (gaps[i] / mean - 1) * (gaps[i - 1] / mean - 1);
+        sum_sq += deviation * deviation;
+        if (i > 0 && !std::isnan(gaps[i - 1])) sum_lag1 += deviation * (gaps[i - 1] / mean - 1);
       }
       ++f.requests;
     }

@@ -6,8 +6,8 @@
 // over minutes, docs/real-engines.md); the share of their spread that is message delivery, not steps, is
 // taken out (probe_step_spread.cpp), and the pooled ratios give kStepSpreadQuantiles evenly spaced
 // quantiles, written into the fitted preset as `step_time_ratios`. Reads <phase dir>/messages.csv (the
-// load runner's token messages, written beside the probe): a probe whose phase directories are gone fits
-// without a spread, and the fit says so.
+// load runner's token messages, written beside the probe; calibrate/engine/engine_fit.hpp read_message_log): a
+// probe whose phase directories are gone, or whose files do not parse, fits without a spread, and the fit says so.
 #include <string>
 #include <vector>
 
