@@ -18,6 +18,7 @@ venv="${SERVETWIN_CAIKIT_VENV:-$repo/.venv-caikit}"
 python="${SERVETWIN_ENGINES_PYTHON:-python3}"
 lock="$here/requirements-caikit-lock.txt"
 log() { echo "engines/setup-caikit: $*" >&2; }
+export PIP_NO_CACHE_DIR=1  # the wheels are needed once (see setup.sh)
 
 [[ -x $engines_venv/bin/python ]] || { log "no engines venv at $engines_venv: run scripts/engines/setup.sh first"; exit 2; }
 stamp_hash="$( (cat "$lock"; "$python" -c 'import sys; print(sys.version)'; readlink -f "$engines_venv") | sha256sum | cut -d' ' -f1)"

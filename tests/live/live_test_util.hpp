@@ -12,6 +12,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <system_error>
 #include <tuple>
 #include <vector>
 
@@ -25,12 +26,33 @@
 
 namespace servetwin::testing {
 
+// Every directory temp_dir made in this process, so main() can remove them once all tests passed
+// (a ctest run spawns one process per test: without this each run left ~1000 directories behind).
+inline std::vector<std::filesystem::path>& temp_dirs_made() {
+  static std::vector<std::filesystem::path> dirs;
+  return dirs;
+}
+
 inline std::filesystem::path temp_dir(const std::string& name) {
   auto p = std::filesystem::temp_directory_path() /
            ("servetwin-live-" + name + "-" + std::to_string(::getpid()));
   std::filesystem::remove_all(p);
   std::filesystem::create_directories(p);
+  temp_dirs_made().push_back(p);
   return p;
+}
+
+// Removes the directories when every test passed; keeps them, and says where, when one failed.
+inline void clean_temp_dirs(bool all_passed) {
+  for (const auto& d : temp_dirs_made()) {
+    if (all_passed) {
+      std::error_code ec;
+      std::filesystem::remove_all(d, ec);
+    } else {
+      std::cerr << "live_tests: kept " << d.string() << " for inspection\n";
+    }
+  }
+  temp_dirs_made().clear();
 }
 
 // A v2 JSONL dataset with n prompts of varied length and exact (min == max) output lengths in
