@@ -138,10 +138,6 @@ def main():
     with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "validation_blis_tails.md")) as f:
         w(f.read().rstrip("\n"))
     w("")
-    # Static text: the pre-XQA TensorRT-LLM diagnosis (issue 17), prose with its own measured numbers.
-    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "validation_trtllm_xqa.md")) as f:
-        w(f.read().rstrip("\n"))
-    w("")
     w("## Metric definitions")
     w("")
     for k, v in report.get("metric_notes", {}).items():

@@ -139,8 +139,7 @@ StepCost CostModel::step(const StepShape& s) const {
   const double prefill_attn_flops = 4 * prefill_pairs * hd * q_local;
   const double kv_tokens = static_cast<double>(s.padded ? std::max(s.padded_decode_kv_tokens, s.decode_kv_tokens)
                                                          : s.decode_kv_tokens);
-  const double kv_reads_per_head = engine_.decode_kv_per_query_head ? q_local / kv_local : 1.0;
-  const double decode_kv_bytes = kv_tokens * 2 * kv_local * hd * engine_.kv_elem_bytes * kv_reads_per_head;
+  const double decode_kv_bytes = kv_tokens * 2 * kv_local * hd * engine_.kv_elem_bytes;
   c.attention_ns = layers * (prefill_attn_flops /
                                  (peak_flops_ * engine_.compute_eff_scale * profile_.attn_prefill_flops_eff.value) +
                              decode_kv_bytes / (gpu_.mem_bw_bytes_s * profile_.attn_decode_bw_eff.value)) *

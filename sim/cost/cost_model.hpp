@@ -30,10 +30,6 @@ struct EngineCostParams {
   double custom_allreduce_max_bytes = 0;
   bool lm_head_all_prompt_tokens = false;  // informational; engines set StepShape::lm_head_tokens
   double kv_elem_bytes = 2;      // KV-cache element size: 2 (fp16/bf16, the engines' default) or 1 (fp8)
-  // A decode attention kernel that runs one thread block per query head (TensorRT-LLM's masked MHA
-  // before XQA, v0.8) reads each KV head's cache once per query head of its group; GQA-aware kernels
-  // (XQA, FlashAttention/FlashInfer decode) read it once. Multiplies the decode KV bytes by the group size.
-  bool decode_kv_per_query_head = false;
   // Fraction of the hardware profile's compute efficiency (GEMM and prefill attention) this software
   // stack reaches: 1 for stacks of the profile's era; below 1 for older kernels on a newer GPU.
   double compute_eff_scale = 1;

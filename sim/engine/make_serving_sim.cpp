@@ -22,12 +22,6 @@ EngineCostParams read_engine_cost_params(EngineSettings& settings, const GpuSpec
   // Software era on this GPU (e.g. 2023 kernels on an H100), so it may be set per GPU as well.
   cpu.compute_eff_scale = settings.qualified_number("compute_eff_scale", gpu.name, 1, 0.05, 1);
   cpu.kv_elem_bytes = settings.choice("kv_cache_dtype", "auto", {"auto", "fp16", "bf16", "fp8"}) == "fp8" ? 1.0 : 2.0;
-  // Which decode attention kernel reads the cache: once per KV head (GQA-aware) or once per query head.
-  // Resolved only where a preset or row sets it, so every other run's resolved settings stay as they were.
-  if (settings.has("decode_kv_reads")) {
-    cpu.decode_kv_per_query_head =
-        settings.choice("decode_kv_reads", "per_kv_head", {"per_kv_head", "per_query_head"}) == "per_query_head";
-  }
   // Eager engines dispatch every layer's operations from Python (sim/cost/eager_overhead.hpp) at the
   // host CPU's cost per operation (hardware profile); CUDA-graph engines replay and pay none of it.
   if (!cpu.graph_decode) {

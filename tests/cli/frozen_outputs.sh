@@ -41,7 +41,7 @@ cp "$shared/bench/poisson_r5_n10000_p512_o128_s42.csv" "$tmp/s1_trace.csv"
 (cd "$tmp" && run s1_trace predict --model meta-llama/Llama-2-7b-hf --gpu A100-80GB-SXM --engine vllm-0.15 \
   --engine-set max_num_seqs=128 --trace s1_trace.csv)
 for engine in tgi-1.0 tgis-rhoai-2024q1 vllm-0.15 vllm-0.2-distserve vllm-0.6-v0 vllm-offline-trtllm1 \
-  vllm-static-batch vllm-static-eager-2023 trtllm-0.7-static; do
+  vllm-static-batch vllm-static-eager-2023; do
   run "rate_$engine" predict --model llama-2-7b --gpu A100-80GB-SXM --engine "$engine" --rate 1,4 \
     --duration 60 --jobs 2
   run "closed_$engine" predict --model llama-2-13b --instance g5.12xlarge --engine "$engine" \

@@ -7,7 +7,6 @@
 
 #include "sim/catalog/catalog.hpp"
 #include "sim/cost/cost_model.hpp"
-#include "tests/sim/step_shapes.hpp"
 
 namespace servetwin {
 namespace {
@@ -21,10 +20,17 @@ TEST(KvCacheDtype, Fp8HalvesKvBytesAndDecodeAttentionOnly) {
   const CostModel a(m, g, c.profile(g.name), c.interconnect("none"), 1, "fp8", fp16);
   const CostModel b(m, g, c.profile(g.name), c.interconnect("none"), 1, "fp8", fp8);
   EXPECT_DOUBLE_EQ(b.kv_bytes_per_token_per_gpu() * 2, a.kv_bytes_per_token_per_gpu());
-  const StepShape decode = testing::decode_step_64x2000();
+  StepShape decode;
+  decode.decode_seqs = 64;
+  decode.decode_kv_tokens = 64 * 2000;
+  decode.lm_head_tokens = 64;
   EXPECT_NEAR(b.step(decode).attention_ns * 2, a.step(decode).attention_ns, 1e-6 * a.step(decode).attention_ns);
   EXPECT_DOUBLE_EQ(b.step(decode).gemm_ns, a.step(decode).gemm_ns);
-  const StepShape prefill = testing::prefill_step_1000();
+  StepShape prefill;
+  prefill.prefill_seqs = 1;
+  prefill.prefill_tokens = 1000;
+  prefill.prefill_attn_pairs = 1000 * 500.5;
+  prefill.lm_head_tokens = 1;
   EXPECT_DOUBLE_EQ(b.step(prefill).total_ns, a.step(prefill).total_ns);
 }
 
