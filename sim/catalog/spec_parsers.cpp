@@ -80,6 +80,7 @@ GpuSpec parse_gpu(const MapReader& r) {
   g.mem_bw_bytes_s = r.sourced("mem_bw_bytes_s", Range::positive(), Dim::kBytesPerSecond, true);
   g.peak_fp16_flops = r.sourced("peak_fp16_flops", Range::positive(), Dim::kFlops, true);
   g.peak_fp8_flops = r.sourced("peak_fp8_flops", Range::non_negative(), Dim::kFlops, true);
+  g.peak_fp4_flops = r.sourced("peak_fp4_flops", Range::non_negative(), Dim::kFlops, false);
   g.sm_count = r.sourced_int("sm_count", Range::between(1, 10000), true);
   g.l2_bytes = r.sourced("l2_bytes", Range::positive(), Dim::kBytes, true);
   g.tdp_watts = r.sourced("tdp_watts", Range::positive(), Dim::kNone, true);

@@ -48,6 +48,7 @@ struct GpuSpec {
   double mem_bw_bytes_s = 0;        // peak HBM/GDDR bandwidth
   double peak_fp16_flops = 0;       // dense tensor FP16/BF16
   double peak_fp8_flops = 0;        // dense FP8; 0 = not supported
+  double peak_fp4_flops = 0;        // dense FP4 (NVFP4, Blackwell); 0 = not supported
   int sm_count = 0;                 // SMs (NVIDIA) or CUs (AMD)
   double l2_bytes = 0;
   double tdp_watts = 0;

@@ -133,7 +133,7 @@ void add_candidate_options(CLI::App& cmd, PlanOptions& o) {
   cmd.add_option("--engines", o.engines, "Engine presets (comma-separated; default tgis-rhoai-2024q1)")->delimiter(',');
   cmd.add_option("--engine-set", o.engine_set, "Fixed engine setting KEY=VALUE (repeatable)");
   cmd.add_option("--engine-range", o.engine_range, "Engine setting values to search, KEY=V1,V2,... (repeatable)");
-  cmd.add_option("--dtype", o.dtype, "Weights dtype: fp16, bf16, fp8");
+  cmd.add_option("--dtype", o.dtype, "Weights dtype: fp16, bf16, fp8, fp4 (NVFP4; GPUs with FP4 tensor cores)");
 }
 
 void add_traffic_options(CLI::App& cmd, PlanOptions& o) {

@@ -36,7 +36,7 @@ void add_deployment_options(CLI::App& cmd, DeploymentOptions& o) {
       "Tensor-parallel degree (default: number of GPUs)");
   cmd.add_option("--engine", o.d.engine, "Engine preset (servetwin list engines)");
   cmd.add_option("--engine-set", o.engine_set, "Override an engine setting, KEY=VALUE (repeatable)");
-  cmd.add_option("--dtype", o.d.dtype, "Weights dtype: fp16, bf16, fp8");
+  cmd.add_option("--dtype", o.d.dtype, "Weights dtype: fp16, bf16, fp8, fp4 (NVFP4; GPUs with FP4 tensor cores)");
 }
 
 void add_interval_level_option(CLI::App& cmd, double& level) {

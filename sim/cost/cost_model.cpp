@@ -6,6 +6,7 @@
 
 #include "sim/catalog/catalog.hpp"
 #include "sim/cost/eager_overhead.hpp"
+#include "sim/cost/weight_datapath.hpp"
 
 namespace servetwin {
 namespace {
@@ -21,18 +22,9 @@ CostModel::CostModel(const ModelSpec& model, const GpuSpec& gpu, const HardwareP
                      const InterconnectSpec& interconnect, int tp, std::string dtype, EngineCostParams engine)
     : model_(model), gpu_(gpu), profile_(profile), tp_(tp), dtype_(std::move(dtype)), engine_(engine) {
   if (tp_ < 1) throw ConfigError("tp: must be >= 1");
-  if (dtype_ == "fp8") {
-    if (gpu_.peak_fp8_flops <= 0) {
-      throw ConfigError("dtype: fp8 is not supported on " + gpu_.name + " (no FP8 tensor cores); allowed: fp16, bf16");
-    }
-    weight_elem_bytes_ = 1;
-    peak_flops_ = gpu_.peak_fp8_flops;
-  } else if (dtype_ == "fp16" || dtype_ == "bf16") {
-    weight_elem_bytes_ = 2;
-    peak_flops_ = gpu_.peak_fp16_flops;
-  } else {
-    throw ConfigError("dtype: '" + dtype_ + "' is not allowed; allowed: fp16, bf16, fp8");
-  }
+  const WeightDatapath datapath = weight_datapath(gpu_, dtype_);
+  weight_elem_bytes_ = datapath.elem_bytes;
+  peak_flops_ = datapath.peak_flops;
   act_elem_bytes_ = 2;  // activations and KV cache stay 16-bit (engines' default KV dtype)
   allreduce_ = AllReduceCost(interconnect, tp_, engine_.custom_allreduce_max_bytes);
   const double h = model_.hidden_size, hd = model_.head_dim;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "sim/catalog/catalog.hpp"
+#include "sim/cost/weight_datapath.hpp"
 
 namespace servetwin {
 namespace {
@@ -39,7 +40,7 @@ RooflineBounds roofline_bounds(const ModelSpec& model, const GpuSpec& gpu, const
   const double attn_macs = layers * 2 * attn_pairs * model.head_dim * q_local;
   const double linear_flops = 2 * (layers * gemm_tokens * linear_macs_per_token_per_layer(model, tp) + lm_head_macs);
   b.flops = linear_flops + 2 * attn_macs;
-  const double peak_flops = dtype == "fp8" ? gpu.peak_fp8_flops : gpu.peak_fp16_flops;
+  const double peak_flops = weight_datapath(gpu, dtype).peak_flops;
   const double ns_per_byte = 1e9 / gpu.mem_bw_bytes_s, ns_per_flop = 1e9 / peak_flops;
   b.memory_ns = b.memory_bytes * ns_per_byte;
   b.compute_ns = b.flops * ns_per_flop;

@@ -1,10 +1,12 @@
 #include "sim/scenario/deployment.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 
 #include "sim/catalog/catalog.hpp"
+#include "sim/cost/weight_datapath.hpp"
 
 namespace servetwin {
 
@@ -59,9 +61,9 @@ DeploymentConfig resolve_deployment(const Catalog& catalog, DeploymentConfig d) 
     throw ConfigError(fmt::format("--tp {}: {} has {} attention heads, not divisible by TP", d.tp, model.name,
                                   model.num_attention_heads));
   }
-  static const std::vector<std::string> kDtypes{"fp16", "bf16", "fp8"};
-  if (std::find(kDtypes.begin(), kDtypes.end(), d.dtype) == kDtypes.end()) {
-    throw ConfigError("--dtype '" + d.dtype + "' is not allowed; allowed: fp16, bf16, fp8");
+  const auto& dtypes = weight_dtypes();
+  if (std::find(dtypes.begin(), dtypes.end(), d.dtype) == dtypes.end()) {
+    throw ConfigError(fmt::format("--dtype '{}' is not allowed; allowed: {}", d.dtype, fmt::join(dtypes, ", ")));
   }
   d.engine = catalog.engine(d.engine).name;  // validates the name
   return d;

@@ -1,3 +1,4 @@
+#include "sim/cost/weight_datapath.hpp"
 #include "sim/validate/row_deployment.hpp"
 
 #include <fmt/format.h>
@@ -58,15 +59,16 @@ std::string place(const Catalog& catalog, const ValidationRow& row,
 }
 
 // Weights precision: unstated means the checkpoint's 16-bit weights. A precision the cost model has no
-// datapath for (fp4, int4, int8, ...) is a reason, not a silent fp16 run. Spellings: row_deployment.yaml;
+// datapath for (int4, int8, mxfp4, ...) is a reason, not a silent fp16 run. Spellings: row_deployment.yaml;
 // "auto" is the checkpoint's own 16-bit dtype; every FP8 variant (e4m3, dynamic, w8a8-fp8) runs the FP8 datapath.
 std::string precision(const RowDeploymentPolicy& policy, const ValidationRow& row, const GpuSpec& gpu,
                       DeploymentConfig& d) {
   const CellReading p = read_precision(policy, row.get("precision"));
   if (!p.reason.empty()) return p.reason;
   d.dtype = p.value.empty() ? "fp16" : p.value;
-  if (d.dtype == "fp8" && gpu.peak_fp8_flops <= 0) {
-    return fmt::format("precision fp8 on GPU {}, which has no FP8 tensor cores; allowed on it: fp16, bf16", gpu.name);
+  if ((d.dtype == "fp8" && gpu.peak_fp8_flops <= 0) || (d.dtype == "fp4" && gpu.peak_fp4_flops <= 0)) {
+    return fmt::format("precision {} on GPU {}, which has no {} tensor cores; allowed on it: {}", d.dtype, gpu.name,
+                       d.dtype == "fp8" ? "FP8" : "FP4", weight_dtypes_on(gpu));
   }
   return "";
 }

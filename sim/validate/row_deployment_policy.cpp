@@ -1,4 +1,5 @@
 // Reads configs/validation/row_deployment.yaml through the catalog's strict YAML layer.
+#include "sim/cost/weight_datapath.hpp"
 #include "sim/validate/row_deployment_policy.hpp"
 
 #include <fmt/format.h>
@@ -40,11 +41,12 @@ std::vector<UnsupportedGpuLabel> read_unsupported(const MapReader& r) {
 
 ModelIdWords read_model_words(const MapReader& r) {
   const MapReader m = r.child(
-      "model_ids", {"drop_words", "drop_leading_words", "fp8_words", "fp8_companion_words", "quantized_words"});
+      "model_ids", {"drop_words", "drop_leading_words", "fp8_words", "fp4_words", "fp8_companion_words", "quantized_words"});
   ModelIdWords w;
   w.drop = m.string_list("drop_words");
   w.drop_leading = m.string_list("drop_leading_words");
   w.fp8 = required_list(m, "fp8_words", "words that name FP8 weights (fp8, ...)");
+  w.fp4 = m.string_list("fp4_words");
   w.fp8_companions = m.string_list("fp8_companion_words");
   w.quantized = required_list(m, "quantized_words", "words that name integer or 4-bit weights (awq, gptq, ...)");
   return w;
@@ -53,7 +55,7 @@ ModelIdWords read_model_words(const MapReader& r) {
 std::vector<PrecisionSpelling> read_precisions(const MapReader& r) {
   std::vector<PrecisionSpelling> out;
   for (const auto& item : r.child_list("precision_spellings", {"precision", "spellings"}, true)) {
-    out.push_back({item.enumeration("precision", {"fp16", "bf16", "fp8"}, true),
+    out.push_back({item.enumeration("precision", weight_dtypes(), true),
                    required_list(item, "spellings", "lower-case spellings of the precision cell")});
   }
   return out;

@@ -27,12 +27,13 @@ struct ModelIdWords {
   std::vector<std::string> drop;
   std::vector<std::string> drop_leading;
   std::vector<std::string> fp8;
-  std::vector<std::string> fp8_companions;
+  std::vector<std::string> fp4;             // words naming NVFP4 weights (Blackwell FP4 tensor cores)
+  std::vector<std::string> fp8_companions;  // qualify an fp8 or fp4 word ("-FP8-dynamic")
   std::vector<std::string> quantized;
 };
 
 struct PrecisionSpelling {
-  std::string precision;  // fp16 | bf16 | fp8
+  std::string precision;  // fp16 | bf16 | fp8 | fp4
   std::vector<std::string> spellings;
 };
 

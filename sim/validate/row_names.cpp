@@ -11,6 +11,7 @@
 #include "sim/catalog/catalog.hpp"
 #include "sim/catalog/strict_yaml.hpp"
 #include "sim/core/string_list.hpp"
+#include "sim/cost/weight_datapath.hpp"
 
 namespace servetwin {
 namespace {
@@ -60,19 +61,19 @@ CellReading ambiguous_gpu(const Catalog& catalog, const GpuLabelRule& rule, cons
     if (list_contains(rule.candidates, gpu)) {
       return {gpu, fmt::format("gpu '{}' does not say which of {} it is: {}, the GPU of instance {}", label,
                                fmt::join(rule.candidates, ", "), gpu, catalog.instance(inst).name),
-              "", false};
+              "", ""};
     }
   }
   return {rule.fallback,
           fmt::format("gpu '{}' does not say which of {} it is: read as {} (row_deployment.yaml default)", label,
                       fmt::join(rule.candidates, ", "), rule.fallback),
-          "", false};
+          "", ""};
 }
 
 // What a model id's words say once its org prefix is gone: the architecture key and the weight format.
 struct ModelWords {
   std::string key;
-  bool fp8 = false;
+  std::string weight_dtype;  // "fp8" | "fp4" when a word names those weights
   std::string quantized;  // the first word naming integer/4-bit weights ("" = none)
   std::vector<std::string> dropped;
 };
@@ -92,12 +93,16 @@ ModelWords model_words(const ModelIdWords& rules, const std::string& id) {
     out.dropped.push_back(w.front());
     w.erase(w.begin());
   }
-  for (const auto& word : w) out.fp8 = out.fp8 || list_contains(rules.fp8, word);
+  for (const auto& word : w) {
+    if (list_contains(rules.fp8, word)) out.weight_dtype = "fp8";
+    if (list_contains(rules.fp4, word)) out.weight_dtype = "fp4";
+  }
   std::vector<std::string> kept;
   for (const auto& word : w) {
     if (out.quantized.empty() && names_quantized(rules, word)) out.quantized = word;
     const bool drop = list_contains(rules.drop, word) || list_contains(rules.fp8, word) ||
-                      (out.fp8 && list_contains(rules.fp8_companions, word));
+                      list_contains(rules.fp4, word) ||
+                      (!out.weight_dtype.empty() && list_contains(rules.fp8_companions, word));
     (drop ? out.dropped : kept).push_back(word);
   }
   out.key = joined(kept);
@@ -123,7 +128,7 @@ std::string model_id_rules(const ModelIdWords& rules) {
 
 CellReading read_gpu_label(const Catalog& catalog, const RowDeploymentPolicy& policy, const ValidationRow& row) {
   const std::string& label = row.get("gpu");
-  if (!label.empty() && catalog.has_gpu(label)) return {catalog.gpu(label).name, "", "", false};
+  if (!label.empty() && catalog.has_gpu(label)) return {catalog.gpu(label).name, "", "", ""};
   const std::string key = gpu_key(policy, label);
   for (const auto& rule : policy.gpu_labels) {
     for (const auto& l : rule.labels) {
@@ -132,62 +137,62 @@ CellReading read_gpu_label(const Catalog& catalog, const RowDeploymentPolicy& po
   }
   for (const auto& u : policy.unsupported_gpus) {
     for (const auto& l : u.labels) {
-      if (gpu_key(policy, l) == key) return {"", "", fmt::format("gpu '{}': {}", label, u.reason), false};
+      if (gpu_key(policy, l) == key) return {"", "", fmt::format("gpu '{}': {}", label, u.reason), ""};
     }
   }
   if (!key.empty()) {
     if (std::string gpu = catalog_gpu_by_key(catalog, policy, key); !gpu.empty()) {
-      return {gpu, fmt::format("gpu '{}' read as {}", label, gpu), "", false};
+      return {gpu, fmt::format("gpu '{}' read as {}", label, gpu), "", ""};
     }
   }
   return {"", "",
           fmt::format("gpu '{}' is not in the catalog; allowed: {} (or an alias in configs/gpus; case, spaces, '_' and "
                       "a leading {} do not matter)",
                       label, fmt::join(catalog.names("gpus"), ", "), fmt::join(policy.gpu_vendor_words, "/")),
-          false};
+          ""};
 }
 
 CellReading read_model_id(const Catalog& catalog, const RowDeploymentPolicy& policy, const std::string& id) {
   const ModelIdWords& rules = policy.model_words;
   const ModelWords mw = model_words(rules, id);
-  if (!id.empty() && catalog.has_model(id)) return {catalog.model(id).name, "", "", mw.fp8};
+  if (!id.empty() && catalog.has_model(id)) return {catalog.model(id).name, "", "", mw.weight_dtype};
   const auto index = models_by_key(catalog, rules);
   const auto it = index.find(mw.key);
   if (!mw.quantized.empty()) {
     const std::string base = it == index.end() || it->second.size() != 1 ? "" : " (architecture " + *it->second.begin() + ")";
     return {"", "",
-            fmt::format("model '{}' has quantized weights ('{}'){}: the cost model's weight datapaths are fp16, bf16 "
-                        "and fp8 only (no int4/int8 dequantising GEMM); allowed: a 16-bit or FP8 checkpoint",
+            fmt::format("model '{}' has quantized weights ('{}'){}: the cost model's weight datapaths are fp16, bf16, "
+                        "fp8 and NVFP4 only (no int4/int8 dequantising GEMM); allowed: a 16-bit, FP8 or NVFP4 checkpoint",
                         id, mw.quantized, base),
-            false};
+            ""};
   }
   if (id.empty() || it == index.end()) {
     return {"", "",
             fmt::format("model '{}' (read as '{}') is not in the catalog; allowed: a model in configs/models (servetwin "
                         "list models); {}",
                         id, mw.key, model_id_rules(rules)),
-            false};
+            ""};
   }
   if (it->second.size() > 1) {
     return {"", "", fmt::format("model '{}' (read as '{}') matches several catalog models: {}; allowed: one of their exact ids",
                                 id, mw.key, fmt::join(it->second, ", ")),
-            false};
+            ""};
   }
   const std::string name = *it->second.begin();
   return {name, fmt::format("model '{}' read as {} (words dropped: {})", id, name, fmt::join(mw.dropped, ", ")), "",
-          mw.fp8};
+          mw.weight_dtype};
 }
 
 CellReading read_precision(const RowDeploymentPolicy& policy, const std::string& cell) {
   std::string p = yamlx::lower(cell);
   p.erase(std::remove_if(p.begin(), p.end(), [](unsigned char ch) { return std::isspace(ch) != 0; }), p.end());
-  if (p.empty()) return {"", "", "", false};
+  if (p.empty()) return {"", "", "", ""};
   for (const auto& s : policy.precision_spellings) {
-    if (list_contains(s.spellings, p)) return {s.precision, "", "", false};
+    if (list_contains(s.spellings, p)) return {s.precision, "", "", ""};
   }
-  if (p.find("fp8") != std::string::npos) return {"fp8", "", "", false};  // every FP8 variant runs the FP8 datapath
+  if (p.find("fp8") != std::string::npos) return {"fp8", "", "", ""};  // every FP8 variant runs the FP8 datapath
   // The allowed spellings of each precision are in row_deployment.yaml (precision_spellings).
-  return {"", "", fmt::format("precision '{}' is not modelled (fp16, bf16, fp8)", cell), false};
+  return {"", "", fmt::format("precision '{}' is not modelled ({})", cell, fmt::join(weight_dtypes(), ", ")), ""};
 }
 
 std::string resolve_deployment_cells(const Catalog& catalog, const RowDeploymentPolicy& policy,
@@ -209,12 +214,13 @@ std::string resolve_deployment_cells(const Catalog& catalog, const RowDeployment
   // An exact cell stays as written (the catalog finds it), so rows that mapped before map byte-identically.
   if (!model.note.empty()) resolved.cells["model"] = model.value;
   if (!gpu.note.empty()) resolved.cells["gpu"] = gpu.value;
-  if (model.fp8_weights && row.get("precision").empty()) {
-    resolved.cells["precision"] = "fp8";
-    notes.push_back(fmt::format("precision unstated: fp8, from the model id '{}'", row.get("model")));
-  } else if (model.fp8_weights && read_precision(policy, row.get("precision")).value != "fp8") {
-    notes.push_back(fmt::format("the precision cell '{}' wins over the FP8 named by the model id '{}'",
-                                row.get("precision"), row.get("model")));
+  const std::string& named = model.weight_dtype;
+  if (!named.empty() && row.get("precision").empty()) {
+    resolved.cells["precision"] = named;
+    notes.push_back(fmt::format("precision unstated: {}, from the model id '{}'", named, row.get("model")));
+  } else if (!named.empty() && read_precision(policy, row.get("precision")).value != named) {
+    notes.push_back(fmt::format("the precision cell '{}' wins over the {} named by the model id '{}'",
+                                row.get("precision"), named, row.get("model")));
   }
   const std::string version = yamlx::lower(row.get("engine_version"));
   if (list_contains(policy.moving_versions, version)) {

@@ -18,12 +18,12 @@ struct CellReading {
   std::string value;
   std::string note;
   std::string reason;
-  bool fp8_weights = false;  // model ids: a word of the id names FP8 weights
+  std::string weight_dtype;  // model ids: "fp8" or "fp4" when a word of the id names those weights, else ""
 };
 
 CellReading read_gpu_label(const Catalog& catalog, const RowDeploymentPolicy& policy, const ValidationRow& row);
 CellReading read_model_id(const Catalog& catalog, const RowDeploymentPolicy& policy, const std::string& id);
-// The precision cell as fp16 | bf16 | fp8 ("" = unstated), or the reason naming the allowed spellings.
+// The precision cell as fp16 | bf16 | fp8 | fp4 ("" = unstated), or the reason naming the allowed spellings.
 CellReading read_precision(const RowDeploymentPolicy& policy, const std::string& cell);
 
 // `resolved` = `row` with its gpu and model cells replaced by catalog names, the precision cell filled from an

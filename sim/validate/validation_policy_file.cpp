@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <regex>
 
+#include "sim/cost/weight_datapath.hpp"
 #include "sim/catalog/catalog.hpp"
 #include "sim/catalog/strict_yaml.hpp"
 #include "sim/validate/validation_policy.hpp"
@@ -15,7 +16,6 @@ namespace {
 using yamlx::MapReader;
 
 const std::vector<std::string> kLoadTypes = {"poisson_rate", "closed_concurrency", "offline", "static_batch"};
-const std::vector<std::string> kDtypes = {"fp16", "bf16", "fp8"};
 
 MapReader document(const yamlx::DocNode& root, const std::string& file, const std::string& kind,
                    std::vector<std::string> keys) {
@@ -136,8 +136,8 @@ std::vector<EngineSettingRule> read_engine_settings(const MapReader& r) {
     rule.dtypes = item.string_list("dtypes");
     rule.not_dtypes = item.string_list("not_dtypes");
     rule.load_types = item.string_list("load_types");
-    check_each_in(item, "dtypes", rule.dtypes, kDtypes);
-    check_each_in(item, "not_dtypes", rule.not_dtypes, kDtypes);
+    check_each_in(item, "dtypes", rule.dtypes, weight_dtypes());
+    check_each_in(item, "not_dtypes", rule.not_dtypes, weight_dtypes());
     check_each_in(item, "load_types", rule.load_types, kLoadTypes);
     for (const auto& kv : item.child_list("set", {"key", "value"}, true)) {
       rule.set.emplace_back(kv.str("key", true), kv.str("value", true));

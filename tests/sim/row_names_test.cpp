@@ -59,7 +59,7 @@ TEST(PublishedNames, EveryRowRunsAsItsExpectedCatalogEntry) {
     EXPECT_EQ(m.engine_preset, r.get("expect_preset"));
     ++checked;
   }
-  EXPECT_EQ(checked, 35);
+  EXPECT_EQ(checked, 36);
 }
 
 TEST(PublishedNames, ChoicesAreWrittenIntoTheRowsNotes) {
@@ -114,15 +114,20 @@ TEST(PublishedNames, UnreadableRowsGiveTheFieldAndAllowedValues) {
   EXPECT_NE(reason("reason:h100-nvl").find("gpu 'H100 NVL': H100 NVL (94 GB HBM3"), std::string::npos);
   EXPECT_NE(reason("reason:awq").find("model 'TheBloke/Llama-2-7B-AWQ' has quantized weights ('awq')"),
             std::string::npos);
-  EXPECT_NE(reason("reason:awq").find("allowed: a 16-bit or FP8 checkpoint"), std::string::npos);
+  EXPECT_NE(reason("reason:awq").find("allowed: a 16-bit, FP8 or NVFP4 checkpoint"), std::string::npos);
+  // MXFP4 (gpt-oss) is another 4-bit format than NVFP4: no datapath, a reason.
+  EXPECT_NE(reason("reason:mxfp4").find("has quantized weights ('mxfp4')"), std::string::npos);
   EXPECT_NE(reason("reason:v100").find("gpu 'V100' is not in the catalog; allowed: A10, A100-40GB-SXM"),
             std::string::npos);
-  EXPECT_EQ(reason("reason:int4"), "precision 'int4' is not modelled (fp16, bf16, fp8)");
+  EXPECT_EQ(reason("reason:int4"), "precision 'int4' is not modelled (fp16, bf16, fp8, fp4)");
   EXPECT_NE(reason("reason:mistral-v0.3").find("(read as 'mistral-7b-v0.3') is not in the catalog; allowed:"),
             std::string::npos);
   EXPECT_NE(reason("reason:a10-profile").find("no hardware profile for GPU A10"), std::string::npos);
   EXPECT_EQ(reason("reason:fp8-on-a100"),
             "precision fp8 on GPU A100-80GB-SXM, which has no FP8 tensor cores; allowed on it: fp16, bf16");
+  // NVFP4 weights need FP4 tensor cores (Blackwell): on an H100 the row says so and what the H100 can run.
+  EXPECT_EQ(reason("reason:fp4-on-h100"),
+            "precision fp4 on GPU H100-SXM, which has no FP4 tensor cores; allowed on it: fp16, bf16, fp8");
 }
 
 TEST(PublishedNames, FixtureRunsEndToEnd) {
@@ -131,9 +136,9 @@ TEST(PublishedNames, FixtureRunsEndToEnd) {
   o.jobs = 2;
   const auto report = run_validation(catalog(), o);
   const auto& src = report["sources"]["published_names.csv"];
-  EXPECT_EQ(src["rows"], 42);
-  EXPECT_EQ(src["ran"], 35);
-  EXPECT_EQ(src["unsupported"].size(), 7u);
+  EXPECT_EQ(src["rows"], 45);
+  EXPECT_EQ(src["ran"], 36);
+  EXPECT_EQ(src["unsupported"].size(), 9u);
   for (const auto& r : report["rows"]) {
     EXPECT_FALSE(r.contains("run_error")) << r["source_id"];
   }

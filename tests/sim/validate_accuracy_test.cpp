@@ -243,7 +243,7 @@ TEST(ValidateCsv, UnseenFileRunsAndListsReasons) {
        "500/200\",poisson_rate,2,60,,,,30,,,,,8,,1700,,,,\"max_num_seqs=64, vllm bench\"\n";
   f << "mine:b,me,acme/NoSuchModel,H100-80GB-SXM,1,1,fp16,vllm,0.15.1,,x,500,200,,poisson_rate,2,60,,,,30,,,,,,,,,,,\n";
   // A precision without a datapath in the cost model is a reason, not a silent 16-bit run.
-  f << "mine:c,me,meta-llama/Llama-3.1-8B-Instruct,H100-80GB-SXM,1,1,fp4,vllm,0.15.1,,x,500,200,,poisson_rate,2,60,,,,30,"
+  f << "mine:c,me,meta-llama/Llama-3.1-8B-Instruct,H100-80GB-SXM,1,1,int4,vllm,0.15.1,,x,500,200,,poisson_rate,2,60,,,,30,"
        ",,,,,,,,,,\n";
   const auto report = validate_csv_text("my_new_measurements.csv", f.str());
   const auto& src = report["sources"]["my_new_measurements.csv"];
@@ -251,7 +251,7 @@ TEST(ValidateCsv, UnseenFileRunsAndListsReasons) {
   EXPECT_EQ(src["ran"], 1);
   ASSERT_EQ(src["unsupported"].size(), 2u);
   EXPECT_NE(src["unsupported"][0]["reason"].get<std::string>().find("not in the catalog"), std::string::npos);
-  EXPECT_EQ(src["unsupported"][1]["reason"], "precision 'fp4' is not modelled (fp16, bf16, fp8)");
+  EXPECT_EQ(src["unsupported"][1]["reason"], "precision 'int4' is not modelled (fp16, bf16, fp8, fp4)");
   ASSERT_EQ(report["rows"].size(), 1u);
   const auto& row = report["rows"][0];
   EXPECT_EQ(row["deployment"]["engine_set"]["max_num_seqs"], "64");
