@@ -138,8 +138,8 @@ EntryNames add_model(Catalog& c, const yamlx::DocNode& root, const std::string& 
 EntryNames add_gpu(Catalog& c, const yamlx::DocNode& root, const std::string& file) {
   const MapReader r(root, file, "",
                     with_common({"aliases", "vendor", "architecture", "memory_bytes", "usable_memory_bytes",
-                                 "mem_bw_bytes_s", "peak_fp16_flops", "peak_fp8_flops", "peak_fp4_flops", "sm_count", "l2_bytes",
-                                 "tdp_watts", "gpu_link", "gpu_link_bw_bytes_s", "pcie_gen",
+                                 "mem_bw_bytes_s", "peak_fp16_flops", "peak_fp8_flops", "peak_fp4_flops", "sm_count",
+                                 "l2_bytes", "tdp_watts", "gpu_link", "gpu_link_bw_bytes_s", "pcie_gen",
                                  "server_interconnect"}),
                     root.line());
   GpuSpec g = parse_gpu(r);

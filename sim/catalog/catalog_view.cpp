@@ -194,7 +194,8 @@ nlohmann::json entry_json(const Catalog& c, const std::string& kind_in, const st
     j = {{"name", g.name}, {"aliases", g.aliases}, {"vendor", g.vendor}, {"architecture", g.architecture},
          {"memory_bytes", g.memory_bytes}, {"usable_memory_bytes", g.usable_memory_bytes},
          {"mem_bw_bytes_s", g.mem_bw_bytes_s}, {"peak_fp16_flops", g.peak_fp16_flops},
-         {"peak_fp8_flops", g.peak_fp8_flops}, {"peak_fp4_flops", g.peak_fp4_flops}, {"sm_count", g.sm_count}, {"l2_bytes", g.l2_bytes},
+         {"peak_fp8_flops", g.peak_fp8_flops}, {"peak_fp4_flops", g.peak_fp4_flops}, {"sm_count", g.sm_count},
+         {"l2_bytes", g.l2_bytes},
          {"tdp_watts", g.tdp_watts}, {"gpu_link", g.gpu_link}, {"gpu_link_bw_bytes_s", g.gpu_link_bw_bytes_s},
          {"pcie_gen", g.pcie_gen}};
   } else if (kind == "models") {

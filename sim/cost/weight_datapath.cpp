@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "sim/catalog/catalog.hpp"
 
@@ -22,25 +23,39 @@ const std::vector<std::string>& weight_dtypes() {
   return dtypes;
 }
 
+bool gpu_runs_dtype(const GpuSpec& gpu, const std::string& dtype) {
+  if (dtype == "fp16" || dtype == "bf16") return true;
+  if (dtype == "fp8") return gpu.peak_fp8_flops > 0;
+  if (dtype == "fp4") return gpu.peak_fp4_flops > 0;
+  return false;
+}
+
 std::string weight_dtypes_on(const GpuSpec& gpu) {
-  std::string out = "fp16, bf16";
-  if (gpu.peak_fp8_flops > 0) out += ", fp8";
-  if (gpu.peak_fp4_flops > 0) out += ", fp4";
+  std::vector<std::string> on;
+  for (const auto& d : weight_dtypes()) {
+    if (gpu_runs_dtype(gpu, d)) on.push_back(d);
+  }
+  return fmt::format("{}", fmt::join(on, ", "));
+}
+
+std::string tensor_core_name(const std::string& dtype) {
+  std::string out = dtype;
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   return out;
 }
 
 WeightDatapath weight_datapath(const GpuSpec& gpu, const std::string& dtype) {
-  if (dtype == "fp16" || dtype == "bf16") return {2.0, gpu.peak_fp16_flops};
   const auto& all = weight_dtypes();
   if (std::find(all.begin(), all.end(), dtype) == all.end()) {
     throw ConfigError(fmt::format("dtype: '{}' is not allowed; allowed: {}", dtype, fmt::join(all, ", ")));
   }
-  const double peak = dtype == "fp8" ? gpu.peak_fp8_flops : gpu.peak_fp4_flops;
-  if (peak <= 0) {
+  if (!gpu_runs_dtype(gpu, dtype)) {
     throw ConfigError(fmt::format("dtype: {} is not supported on {} (no {} tensor cores); allowed: {}", dtype,
-                                  gpu.name, dtype == "fp8" ? "FP8" : "FP4", weight_dtypes_on(gpu)));
+                                  gpu.name, tensor_core_name(dtype), weight_dtypes_on(gpu)));
   }
-  return {dtype == "fp8" ? 1.0 : kNvfp4BytesPerElement, peak};
+  if (dtype == "fp8") return {1.0, gpu.peak_fp8_flops};
+  if (dtype == "fp4") return {kNvfp4BytesPerElement, gpu.peak_fp4_flops};
+  return {2.0, gpu.peak_fp16_flops};
 }
 
 }  // namespace servetwin

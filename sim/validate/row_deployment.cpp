@@ -1,4 +1,3 @@
-#include "sim/cost/weight_datapath.hpp"
 #include "sim/validate/row_deployment.hpp"
 
 #include <fmt/format.h>
@@ -10,6 +9,7 @@
 
 #include "sim/catalog/catalog.hpp"
 #include "sim/catalog/strict_yaml.hpp"
+#include "sim/cost/weight_datapath.hpp"
 #include "sim/scenario/deployment.hpp"
 #include "sim/validate/row_limits.hpp"
 #include "sim/validate/row_names.hpp"
@@ -66,9 +66,9 @@ std::string precision(const RowDeploymentPolicy& policy, const ValidationRow& ro
   const CellReading p = read_precision(policy, row.get("precision"));
   if (!p.reason.empty()) return p.reason;
   d.dtype = p.value.empty() ? "fp16" : p.value;
-  if ((d.dtype == "fp8" && gpu.peak_fp8_flops <= 0) || (d.dtype == "fp4" && gpu.peak_fp4_flops <= 0)) {
+  if (!gpu_runs_dtype(gpu, d.dtype)) {
     return fmt::format("precision {} on GPU {}, which has no {} tensor cores; allowed on it: {}", d.dtype, gpu.name,
-                       d.dtype == "fp8" ? "FP8" : "FP4", weight_dtypes_on(gpu));
+                       tensor_core_name(d.dtype), weight_dtypes_on(gpu));
   }
   return "";
 }

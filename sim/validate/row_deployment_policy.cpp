@@ -1,11 +1,11 @@
 // Reads configs/validation/row_deployment.yaml through the catalog's strict YAML layer.
-#include "sim/cost/weight_datapath.hpp"
 #include "sim/validate/row_deployment_policy.hpp"
 
 #include <fmt/format.h>
 
 #include "sim/catalog/catalog.hpp"
 #include "sim/catalog/strict_yaml.hpp"
+#include "sim/cost/weight_datapath.hpp"
 
 namespace servetwin {
 namespace {
@@ -41,7 +41,8 @@ std::vector<UnsupportedGpuLabel> read_unsupported(const MapReader& r) {
 
 ModelIdWords read_model_words(const MapReader& r) {
   const MapReader m = r.child(
-      "model_ids", {"drop_words", "drop_leading_words", "fp8_words", "fp4_words", "fp8_companion_words", "quantized_words"});
+      "model_ids",
+      {"drop_words", "drop_leading_words", "fp8_words", "fp4_words", "fp8_companion_words", "quantized_words"});
   ModelIdWords w;
   w.drop = m.string_list("drop_words");
   w.drop_leading = m.string_list("drop_leading_words");
