@@ -304,6 +304,7 @@ void TwinEngine::run_driver() {
         if (opts_.log_emissions) {
           std::lock_guard lk(stats_mu_);
           times_[c.request->x_request_id] = {now, -1};
+          submit_order_.push_back(c.request->x_request_id);
         }
         sim_->submit(in, now);
       } else if (c.kind == Cmd::Kind::kCancel) {
@@ -368,6 +369,11 @@ std::map<std::string, std::int64_t> TwinEngine::first_token_handoffs() const {
 std::map<std::string, std::pair<TimeNs, TimeNs>> TwinEngine::request_times() const {
   std::lock_guard lk(stats_mu_);
   return times_;
+}
+
+std::vector<std::string> TwinEngine::submit_order() const {
+  std::lock_guard lk(stats_mu_);
+  return submit_order_;
 }
 
 std::int64_t TwinEngine::steady_origin_ns() const { return steady_ns(t0_); }

@@ -104,6 +104,7 @@ class TwinEngine {
   [[nodiscard]] std::map<std::string, std::int64_t> first_token_emissions() const;
   [[nodiscard]] std::map<std::string, std::int64_t> first_token_handoffs() const;
   [[nodiscard]] std::map<std::string, std::pair<TimeNs, TimeNs>> request_times() const;
+  [[nodiscard]] std::vector<std::string> submit_order() const;
   [[nodiscard]] std::int64_t steady_origin_ns() const;
   [[nodiscard]] std::vector<TwinSentRecord> sent_log() const;
 
@@ -151,6 +152,7 @@ class TwinEngine {
   std::map<std::string, std::int64_t> emissions_;
   std::map<std::string, std::int64_t> handoffs_;
   std::map<std::string, std::pair<TimeNs, TimeNs>> times_;
+  std::vector<std::string> submit_order_;
   std::vector<TwinSentRecord> sent_;
 };
 

@@ -189,6 +189,8 @@ std::map<std::string, std::pair<TimeNs, TimeNs>> TwinServer::request_times() con
   return impl_->engine->request_times();
 }
 
+std::vector<std::string> TwinServer::submit_order() const { return impl_->engine->submit_order(); }
+
 std::int64_t TwinServer::steady_origin_ns() const { return impl_->engine->steady_origin_ns(); }
 
 }  // namespace servetwin::live

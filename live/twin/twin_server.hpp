@@ -100,6 +100,9 @@ class TwinServer {
   // With log_emissions: x-request-id -> (simulated submit time, simulated finish time), ns. The
   // engine's view of a run, to replay it in a batch simulation with the same arrival timing.
   [[nodiscard]] std::map<std::string, std::pair<TimeNs, TimeNs>> request_times() const;  // steady_clock ns at simulated time 0
+  // With log_emissions: x-request-ids in the order the engine took them. Requests taken in one
+  // wake-up share a submit time; this order (not the id) decides which joins a batch first.
+  [[nodiscard]] std::vector<std::string> submit_order() const;
   // With log_emissions: one record per request that finished ok (TwinSentRecord).
   [[nodiscard]] std::vector<TwinSentRecord> sent_log() const;
 

@@ -85,11 +85,9 @@ bool attempt_within_5_percent(int users, int attempt, bool final_attempt) {
 
 TEST_P(RunnerVsSimulator, Within5Percent) {
   // Real-time runs share the machine's 2 cores with whatever else runs (CI builds in parallel):
-  // one bad scheduling hiccup can move a p50 that sits on a step boundary. One retry; the second
-  // attempt asserts. Each attempt is bounded (< 10 s).
+  // one bad scheduling hiccup can move a p50 that sits on a step boundary. Up to three bounded
+  // attempts (< 10 s each); only the last one asserts.
   const int users = GetParam();
-  // TTFT p50 of a closed loop can settle one decode step apart between runs (a discrete state, see
-  // docs/live.md), so up to three bounded attempts; only the last one asserts.
   if (!attempt_within_5_percent(users, 1, false) && !attempt_within_5_percent(users, 2, false)) {
     attempt_within_5_percent(users, 3, true);
   }

@@ -8,7 +8,9 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <random>
@@ -84,35 +86,74 @@ inline live::SimFactory fake_factory(FakeEngineParams p = {}) {
   };
 }
 
+// What the engine inside the twin saw of a live closed loop (its submit and finish times, in its
+// own simulated clock, and the order it took requests in): replaying these removes the client and
+// loopback latency from the comparison's inputs (it stays in the live measurements compared).
+struct ServerTiming {
+  std::vector<TimeNs> start_ns;                // per user: the engine's submit time of its first request
+  std::vector<std::vector<TimeNs>> gaps_ns;    // per user, per follow-up: submit minus the previous finish
+  std::vector<std::vector<std::int64_t>> rank; // per user, per request: position in the engine's submit order
+};
+inline ServerTiming server_timing(const std::vector<live::LiveRecord>& recs, int users,
+                                  const std::map<std::string, std::pair<TimeNs, TimeNs>>& times,
+                                  const std::vector<std::string>& order) {
+  std::map<std::string, std::int64_t> rank_of;
+  for (std::size_t i = 0; i < order.size(); ++i) rank_of[order[i]] = static_cast<std::int64_t>(i);
+  struct Seen {
+    TimeNs submit_ns, finish_ns;
+    std::int64_t rank;
+  };
+  std::vector<std::vector<Seen>> per_user(static_cast<std::size_t>(users));
+  for (const auto& r : recs) {
+    const std::string id = std::to_string(r.rec.request_id);
+    auto it = times.find(id);
+    if (it == times.end()) continue;
+    const auto rk = rank_of.find(id);
+    per_user.at(static_cast<std::size_t>(r.rec.user_id))
+        .push_back({it->second.first, it->second.second, rk == rank_of.end() ? -1 : rk->second});
+  }
+  ServerTiming st;
+  for (auto& v : per_user) {
+    std::sort(v.begin(), v.end(), [](const Seen& a, const Seen& b) { return a.submit_ns < b.submit_ns; });
+    st.start_ns.push_back(v.empty() ? 0 : v.front().submit_ns);
+    st.gaps_ns.emplace_back();
+    st.rank.emplace_back();
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      st.rank.back().push_back(v[i].rank);
+      if (i > 0) st.gaps_ns.back().push_back(std::max<TimeNs>(0, v[i].submit_ns - v[i - 1].finish_ns));
+    }
+  }
+  return st;
+}
+
 // The same closed loop as `servetwin load --concurrency users --requests total`, run in simulated
-// time: every user submits at t=0 and its next request the moment the previous one finishes;
-// each user walks the dataset in the runner's order; lengths as the twin computes them.
+// time: each user walks the dataset in the runner's order, with lengths as the twin computes them.
+// Without `timing`, every user submits at t=0 and its next request the moment the previous one
+// finishes. With it, the engine-side timing of a live run is replayed: first submits, follow-up
+// gaps, and, among requests submitted at the same instant, the twin's order (an engine that starts
+// a step on the first arrival, such as TGIS, prefills whichever came first alone, so a tie broken
+// differently gives a different batch and, at c=8, a different steady phase of the loop).
 inline std::vector<RequestRecord> simulate_closed_loop(const live::SimFactory& factory, const Dataset& ds,
                                                        int users, std::int64_t total, std::uint64_t seed,
-                                                       std::uint64_t twin_seed,
-                                                       const std::vector<TimeNs>& start_ns = {},
-                                                       TimeNs turnaround_ns = 0,
-                                                       const std::vector<std::vector<TimeNs>>& user_gaps_ns = {}) {
+                                                       std::uint64_t twin_seed, const ServerTiming* timing = nullptr) {
   struct Loop final : SimListener {
     std::vector<RequestRecord> done;
     std::map<std::uint64_t, std::int64_t> user_of;
     std::function<void(std::int64_t, TimeNs)> next;
-    TimeNs turnaround_ns = 0;
-    std::vector<std::vector<TimeNs>> gaps;
+    const ServerTiming* timing = nullptr;
     std::vector<std::size_t> served;
     void on_request_done(const RequestRecord& r) override {
       done.push_back(r);
       const std::int64_t u = user_of[r.request_id];
       const auto k = served[static_cast<std::size_t>(u)]++;
-      TimeNs gap = turnaround_ns;
-      if (static_cast<std::size_t>(u) < gaps.size() && k < gaps[static_cast<std::size_t>(u)].size()) {
-        gap = gaps[static_cast<std::size_t>(u)][k];
+      TimeNs gap = 0;
+      if (timing != nullptr && k < timing->gaps_ns.at(static_cast<std::size_t>(u)).size()) {
+        gap = timing->gaps_ns[static_cast<std::size_t>(u)][k];
       }
       next(u, r.finish_ns + gap);
     }
   } loop;
-  loop.turnaround_ns = turnaround_ns;
-  loop.gaps = user_gaps_ns;
+  loop.timing = timing;
   loop.served.assign(static_cast<std::size_t>(users), 0);
   EventQueue q;
   auto sim = factory(q, &loop);
@@ -120,7 +161,8 @@ inline std::vector<RequestRecord> simulate_closed_loop(const live::SimFactory& f
   auto source = live::PromptSupply(ds).stage_source(seed, users);
   std::int64_t launched = 0;
   std::uint64_t next_id = 0;
-  loop.next = [&](std::int64_t u, TimeNs t) {
+  std::vector<std::size_t> sent(static_cast<std::size_t>(users), 0);
+  auto submit = [&](std::int64_t u, TimeNs t) {
     if (launched >= total) return;
     ++launched;
     const auto& e = ds.samples[static_cast<std::size_t>(source->next_for_user(u).sample_index)];
@@ -134,83 +176,32 @@ inline std::vector<RequestRecord> simulate_closed_loop(const live::SimFactory& f
     loop.user_of[in.id] = u;
     sim->submit(in, t);
   };
-  // Users start together at t=0, or at the given offsets (e.g. when the live runner's first
-  // requests went out; a real-time start is spread over a few hundred microseconds, and an engine
-  // that batches at step boundaries is sensitive to that).
-  std::vector<int> by_start(static_cast<std::size_t>(users));
-  for (int u = 0; u < users; ++u) by_start[static_cast<std::size_t>(u)] = u;
-  auto start_of = [&](int u) { return start_ns.empty() ? TimeNs{0} : start_ns[static_cast<std::size_t>(u)]; };
-  std::stable_sort(by_start.begin(), by_start.end(), [&](int a, int b) { return start_of(a) < start_of(b); });
-  for (const int u : by_start) loop.next(u, start_of(u));
+  // Requests due at one instant wait in `due` and go to the engine together, in the twin's order
+  // (unknown ranks last, by user).
+  std::map<TimeNs, std::vector<std::pair<std::int64_t, std::int64_t>>> due;  // t -> (rank, user)
+  loop.next = [&](std::int64_t u, TimeNs t) {
+    const auto k = sent[static_cast<std::size_t>(u)]++;
+    std::int64_t rank = std::numeric_limits<std::int64_t>::max() / 2 + u;
+    if (timing != nullptr && k < timing->rank.at(static_cast<std::size_t>(u)).size() &&
+        timing->rank[static_cast<std::size_t>(u)][k] >= 0) {
+      rank = timing->rank[static_cast<std::size_t>(u)][k];
+    }
+    auto& at = due[t];
+    at.emplace_back(rank, u);
+    if (at.size() > 1) return;
+    q.schedule(t, [&due, &submit, t] {
+      auto batch = std::move(due[t]);
+      due.erase(t);
+      std::sort(batch.begin(), batch.end());
+      for (const auto& [r, user] : batch) submit(user, t);
+    }, EventPriority::kArrival);
+  };
+  for (int u = 0; u < users; ++u) {
+    loop.next(u, timing == nullptr ? TimeNs{0} : timing->start_ns.at(static_cast<std::size_t>(u)));
+  }
   while (q.step()) {
   }
   return loop.done;
-}
-
-// Each user's first send time in a live run, relative to the earliest one.
-inline std::vector<TimeNs> user_start_offsets(const std::vector<live::LiveRecord>& recs, int users) {
-  std::vector<TimeNs> first(static_cast<std::size_t>(users), -1);
-  TimeNs t0 = -1;
-  for (const auto& r : recs) {
-    auto& f = first.at(static_cast<std::size_t>(r.rec.user_id));
-    f = f < 0 ? r.rec.arrival_ns : std::min(f, r.rec.arrival_ns);
-    t0 = t0 < 0 ? r.rec.arrival_ns : std::min(t0, r.rec.arrival_ns);
-  }
-  for (auto& f : first) f = f < 0 ? 0 : f - t0;
-  return first;
-}
-
-// The client's turnaround in a live closed loop: median time from receiving a request's last
-// message to sending the same user's next request. It matters for engines that start their next
-// step the instant a request finishes: a request arriving a fraction of a millisecond later waits
-// one step, in the real server as in the simulator, so the comparison must include it.
-inline TimeNs median_turnaround_ns(std::vector<live::LiveRecord> recs) {
-  std::sort(recs.begin(), recs.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.rec.user_id, a.rec.arrival_ns) < std::tie(b.rec.user_id, b.rec.arrival_ns);
-  });
-  std::vector<TimeNs> gaps;
-  for (std::size_t i = 1; i < recs.size(); ++i) {
-    if (recs[i].rec.user_id == recs[i - 1].rec.user_id) gaps.push_back(recs[i].rec.arrival_ns - recs[i - 1].rec.finish_ns);
-  }
-  if (gaps.empty()) return 0;
-  std::nth_element(gaps.begin(), gaps.begin() + static_cast<std::ptrdiff_t>(gaps.size() / 2), gaps.end());
-  return std::max<TimeNs>(0, gaps[gaps.size() / 2]);
-}
-
-// The same two quantities seen by the engine (the twin's submit and finish times): these are what
-// the engine model reacts to, so replaying them removes the client/loopback latency from the
-// comparison's inputs (it stays in the live measurements being compared).
-struct ServerTiming {
-  std::vector<TimeNs> start_ns;
-  TimeNs turnaround_ns = 0;                   // median
-  std::vector<std::vector<TimeNs>> gaps_ns;   // per user, per request: the engine-side turnaround
-};
-inline ServerTiming server_timing(const std::vector<live::LiveRecord>& recs, int users,
-                                  const std::map<std::string, std::pair<TimeNs, TimeNs>>& times) {
-  std::vector<std::vector<std::pair<TimeNs, TimeNs>>> per_user(static_cast<std::size_t>(users));
-  for (const auto& r : recs) {
-    auto it = times.find(std::to_string(r.rec.request_id));
-    if (it != times.end()) per_user.at(static_cast<std::size_t>(r.rec.user_id)).push_back(it->second);
-  }
-  ServerTiming st;
-  TimeNs t0 = -1;
-  std::vector<TimeNs> gaps;
-  for (auto& v : per_user) {
-    std::sort(v.begin(), v.end());
-    st.start_ns.push_back(v.empty() ? 0 : v.front().first);
-    if (!v.empty()) t0 = t0 < 0 ? v.front().first : std::min(t0, v.front().first);
-    st.gaps_ns.emplace_back();
-    for (std::size_t i = 1; i < v.size(); ++i) {
-      gaps.push_back(v[i].first - v[i - 1].second);
-      st.gaps_ns.back().push_back(std::max<TimeNs>(0, gaps.back()));
-    }
-  }
-  for (auto& s : st.start_ns) s -= std::max<TimeNs>(t0, 0);
-  if (!gaps.empty()) {
-    std::nth_element(gaps.begin(), gaps.begin() + static_cast<std::ptrdiff_t>(gaps.size() / 2), gaps.end());
-    st.turnaround_ns = std::max<TimeNs>(0, gaps[gaps.size() / 2]);
-  }
-  return st;
 }
 
 inline StageMetrics metrics_of(const std::vector<RequestRecord>& recs) {
@@ -273,13 +264,12 @@ inline TwinVsSim run_twin_vs_sim(const live::SimFactory& factory, std::uint64_t 
   r.res = runner.run(nullptr);
   EXPECT_FALSE(r.res.partial) << r.res.partial_reason;
   EXPECT_EQ(static_cast<std::int64_t>(r.res.records.size()), total);
-  const auto timing = server_timing(r.res.records, users, twin.request_times());
+  const auto timing = server_timing(r.res.records, users, twin.request_times(), twin.submit_order());
   for (const auto& rec : r.res.records) {
     EXPECT_EQ(rec.rec.status, RequestStatus::kOk) << rec.rec.error;
     r.live_recs.push_back(rec.rec);
   }
-  r.sim_recs = simulate_closed_loop(factory, load_dataset(ds_path, ""), users, total, r.cfg.seed, o.seed,
-                                    timing.start_ns, timing.turnaround_ns, timing.gaps_ns);
+  r.sim_recs = simulate_closed_loop(factory, load_dataset(ds_path, ""), users, total, r.cfg.seed, o.seed, &timing);
   EXPECT_EQ(static_cast<std::int64_t>(r.sim_recs.size()), total);
   r.lm = metrics_of(r.live_recs);
   r.sm = metrics_of(r.sim_recs);
