@@ -138,6 +138,10 @@ def main():
     with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "validation_blis_tails.md")) as f:
         w(f.read().rstrip("\n"))
     w("")
+    # Static text: the DistServe TTFT knee diagnosis (issue 17), numbers from scripts/distserve_records_kv.py.
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "validation_distserve_knee.md")) as f:
+        w(f.read().rstrip("\n"))
+    w("")
     w("## Metric definitions")
     w("")
     for k, v in report.get("metric_notes", {}).items():
