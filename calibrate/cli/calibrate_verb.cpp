@@ -18,6 +18,7 @@
 #include "calibrate/probe/probe_merge.hpp"
 #include "calibrate/published/published.hpp"
 #include "sim/catalog/catalog.hpp"
+#include "sim/core/path_check.hpp"
 #include "sim/metrics/summary.hpp"
 #include "sim/cli/verb_registry.hpp"
 #include "sim/version.hpp"
@@ -45,7 +46,7 @@ fs::path find_cuda_bench(const std::string& flag) {
   std::error_code ec;
   const fs::path self = fs::read_symlink("/proc/self/exe", ec);
   for (const fs::path& p : {self.parent_path() / "servetwin-cuda-bench", self.parent_path() / "calibrate" / "servetwin-cuda-bench"})
-    if (fs::exists(p)) return p;
+    if (check_path(p).exists) return p;
   return {};
 }
 
@@ -229,7 +230,9 @@ int do_fit(const FitOpts& o) {
 
 int do_engine(const EngineOpts& o) {
   const fs::path dir(o.live);
-  if (!fs::is_directory(dir)) throw UsageError("--live '" + o.live + "' is not a directory");
+  if (const PathCheck c = check_path(dir); !c.directory) {
+    throw UsageError("--live '" + o.live + "' is not a directory" + c.reason_suffix());
+  }
   std::vector<RequestRecord> records, warmup;
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(dir))
@@ -252,7 +255,7 @@ int do_engine(const EngineOpts& o) {
   // The live runner's stream message times, when present, give each decode step's batch exactly.
   MessageTimes messages;
   const fs::path msg_csv = dir / "messages.csv";
-  if (fs::is_regular_file(msg_csv)) {
+  if (check_path(msg_csv).regular) {
     messages = read_message_csv(msg_csv);
     used += ", " + msg_csv.string();
   }

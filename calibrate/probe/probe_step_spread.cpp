@@ -8,6 +8,7 @@
 
 #include "calibrate/engine/engine_fit.hpp"
 #include "sim/catalog/catalog.hpp"
+#include "sim/core/path_check.hpp"
 
 namespace servetwin::calibrate {
 namespace {
@@ -54,7 +55,7 @@ StepSpreadFit fit_step_spread(const nlohmann::json& phases) {
     const std::filesystem::path file = std::filesystem::path(p.value("dir", "")) / "messages.csv";
     MessageLog messages;
     try {
-      if (std::filesystem::exists(file)) messages = read_message_log(file);
+      if (check_path(file).exists) messages = read_message_log(file);
     } catch (const ConfigError&) {
       messages.clear();  // counted below as unreadable; the fit goes on without the spread
     }

@@ -13,6 +13,7 @@
 #include "live/load/metrics_scraper.hpp"
 #include "live/load/runner.hpp"
 #include "live/probe/probe_design.hpp"
+#include "sim/core/path_check.hpp"
 #include "sim/formats/live_run_reader.hpp"
 #include "sim/metrics/summary.hpp"
 #include "sim/workload/dataset.hpp"
@@ -123,7 +124,7 @@ bool Prober::run_stage(const ProbePhase& p, const Dataset& ds, int concurrency, 
   const LoadResult res = runner.run(&stop_);
   json rows = json::array();
   std::filesystem::path warm = c.out_dir / "warmup_requests.csv";
-  if (std::filesystem::exists(warm))
+  if (check_path(warm).exists)
     for (const auto& r : read_request_csv(warm)) rows.push_back(record_json(r, true));
   for (const auto& r : res.records) rows.push_back(record_json(r.rec, false));
   json entry = {{"phase", p.name}, {"purpose", p.purpose}, {"concurrency", concurrency},

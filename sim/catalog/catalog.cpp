@@ -13,6 +13,7 @@
 #include "sim/catalog/parsed_files.hpp"
 #include "sim/catalog/spec_parsers.hpp"
 #include "sim/catalog/strict_yaml.hpp"
+#include "sim/core/path_check.hpp"
 
 namespace servetwin {
 namespace {
@@ -84,7 +85,7 @@ std::vector<std::vector<std::filesystem::path>> yaml_files_per_kind(const std::f
   for (const auto& info : kind_table()) {
     std::vector<fs::path> files;
     const fs::path sub = config_dir / info.dir;
-    if (fs::is_directory(sub)) {
+    if (check_path(sub).directory) {
       for (const auto& entry : fs::directory_iterator(sub)) {
         if (entry.is_regular_file() && entry.path().extension() == ".yaml") files.push_back(entry.path());
       }
@@ -302,10 +303,10 @@ Catalog Catalog::load(const std::filesystem::path& config_dir) {
   namespace fs = std::filesystem;
   Catalog c;
   c.dir_ = config_dir;
-  if (!fs::is_directory(config_dir)) {
-    throw ConfigError(fmt::format("{}:1: key '(directory)': config directory not found; allowed: a directory "
+  if (const PathCheck pc = check_path(config_dir); !pc.directory) {
+    throw ConfigError(fmt::format("{}:1: key '(directory)': config directory not found{}; allowed: a directory "
                                   "with models/ gpus/ instances/ interconnects/ profiles/ engines/ workloads/",
-                                  config_dir.string()));
+                                  config_dir.string(), pc.reason_suffix()));
   }
   // Parse every file first, in parallel (YAML parsing is most of a catalog load, and every CLI call
   // loads the catalog), then interpret them in a fixed order so the first error and the iteration

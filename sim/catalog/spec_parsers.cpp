@@ -6,6 +6,7 @@
 #include <set>
 
 #include "sim/catalog/catalog.hpp"
+#include "sim/core/path_check.hpp"
 
 namespace servetwin::catalog_detail {
 
@@ -231,8 +232,10 @@ WorkloadSpec parse_workload(const MapReader& r, const std::filesystem::path& con
     w.tokenizer = r.str("tokenizer", false);
     for (const char* k : {"dataset_file", "token_counts_file"}) {
       const std::string rel = r.str(k, false);
-      if (!rel.empty() && !std::filesystem::exists(config_dir / rel)) {
-        r.fail_at(k, fmt::format("file '{}' not found under {}", rel, config_dir.string()),
+      if (rel.empty()) continue;
+      const PathCheck c = check_path(config_dir / rel);
+      if (!c.exists) {
+        r.fail_at(k, fmt::format("file '{}' not found under {}{}", rel, config_dir.string(), c.reason_suffix()),
                   "a path relative to the config directory");
       }
     }

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "sim/catalog/catalog.hpp"
+#include "sim/core/path_check.hpp"
 #include "sim/metrics/request_record.hpp"
 #include "sim/metrics/summary.hpp"
 
@@ -103,15 +104,16 @@ std::vector<RequestRecord> parse_request_csv(const std::string& text, const std:
 }
 
 LiveRun read_live_run(const std::filesystem::path& dir) {
-  if (!std::filesystem::is_directory(dir)) {
-    throw ConfigError(fmt::format("{}: not a directory (expected the --out DIR of `servetwin load`)", dir.string()));
+  if (const PathCheck c = check_path(dir); !c.directory) {
+    throw ConfigError(fmt::format("{}: not a directory{} (expected the --out DIR of `servetwin load`)", dir.string(),
+                                  c.reason_suffix()));
   }
   LiveRunTexts texts;
   texts.summary_json = slurp(dir / "summary.json");
-  if (std::filesystem::exists(dir / "requests.csv")) texts.requests_csv = slurp(dir / "requests.csv");
+  if (check_path(dir / "requests.csv").exists) texts.requests_csv = slurp(dir / "requests.csv");
   // Warmup requests loaded the server before each window; older runs may lack the file.
-  if (std::filesystem::exists(dir / "warmup_requests.csv")) texts.warmup_csv = slurp(dir / "warmup_requests.csv");
-  if (std::filesystem::exists(dir / "schedule.csv")) texts.schedule_csv = slurp(dir / "schedule.csv");
+  if (check_path(dir / "warmup_requests.csv").exists) texts.warmup_csv = slurp(dir / "warmup_requests.csv");
+  if (check_path(dir / "schedule.csv").exists) texts.schedule_csv = slurp(dir / "schedule.csv");
   return parse_live_run(dir, texts);
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "sim/catalog/catalog.hpp"
+#include "sim/core/path_check.hpp"
 #include "sim/formats/foreign_file.hpp"
 #include "sim/formats/guidellm_report.hpp"
 #include "sim/formats/llm_load_test_output.hpp"
@@ -17,15 +18,16 @@ const char* accepted_run_formats() {
 
 AnyRun read_any_run(const std::filesystem::path& path) {
   AnyRun out;
-  if (std::filesystem::is_directory(path)) {
+  const PathCheck c = check_path(path);
+  if (c.directory) {
     out.format = "servetwin-load-dir";
     out.per_request = read_live_run(path);
     return out;
   }
   const std::string file = path.string();
-  if (!std::filesystem::exists(path)) {
-    throw ConfigError(fmt::format("{}: not a directory or a file (give the --out DIR of `servetwin load` or a "
-                                  "result file; accepted: {})", file, accepted_run_formats()));
+  if (!c.exists) {
+    throw ConfigError(fmt::format("{}: not a directory or a file{} (give the --out DIR of `servetwin load` or a "
+                                  "result file; accepted: {})", file, c.reason_suffix(), accepted_run_formats()));
   }
   const std::string text = read_text_file(path);
   nlohmann::json j = parse_json_lenient(text);

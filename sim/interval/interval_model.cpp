@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "sim/catalog/catalog.hpp"
+#include "sim/core/path_check.hpp"
 
 namespace servetwin {
 namespace {
@@ -194,7 +195,7 @@ EvidenceCheck IntervalModel::check(const StageRegime& regime, const EvidenceExcl
 
 IntervalModel load_interval_model(const Catalog& catalog, double level) {
   const auto path = catalog.dir() / "validation" / "interval_residuals.csv";
-  if (!std::filesystem::exists(path)) return IntervalModel({}, level, "none");
+  if (!check_path(path).exists) return IntervalModel({}, level, "none");
   return IntervalModel(read_residual_csv(path), level, "validation/interval_residuals.csv of the catalog");
 }
 

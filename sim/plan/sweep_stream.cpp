@@ -6,6 +6,7 @@
 #include <ostream>
 
 #include "sim/catalog/catalog.hpp"
+#include "sim/core/path_check.hpp"
 #include "sim/metrics/summary.hpp"
 #include "sim/plan/plan_output.hpp"
 
@@ -59,7 +60,7 @@ SweepStream::SweepStream(const std::filesystem::path& dir, const nlohmann::json&
     : dir_(dir), levels_(std::max<std::size_t>(1, levels)) {
   std::filesystem::create_directories(dir);
   const auto grid = dir / "sweep.grid.json";
-  if (resume && std::filesystem::exists(grid)) {
+  if (resume && check_path(grid).exists) {
     std::ifstream in(grid);
     // A torn or edited grid file is bad input to --resume, not a crash.
     const nlohmann::json before = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
@@ -122,7 +123,7 @@ void SweepStream::load_existing(std::size_t /*levels*/) {
   in.close();
   csv.close();
   jsonl_bytes_ = offset;
-  if (std::filesystem::exists(dir_ / "sweep.jsonl")) std::filesystem::resize_file(dir_ / "sweep.jsonl", offset);
+  if (check_path(dir_ / "sweep.jsonl").exists) std::filesystem::resize_file(dir_ / "sweep.jsonl", offset);
   std::filesystem::rename(dir_ / "sweep.csv.part", dir_ / "sweep.csv");
 }
 

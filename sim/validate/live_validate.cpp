@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sim/catalog/catalog.hpp"
+#include "sim/core/path_check.hpp"
 #include "sim/engine/serving_sim.hpp"
 #include "sim/formats/read_any_run.hpp"
 #include "sim/metrics/stage_metrics.hpp"
@@ -368,7 +369,7 @@ nlohmann::json run_live_validation(const Catalog& catalog, const LiveValidateOpt
   nlohmann::json rows = nlohmann::json::array();
   std::vector<StagePart> parts;
   std::optional<std::vector<ServerScrape>> scraped;  // the server's /metrics series, when the run scraped it
-  if (const auto csv = opts.dir / "metrics.csv"; std::filesystem::is_regular_file(csv)) scraped = read_server_scrapes(csv);
+  if (const auto csv = opts.dir / "metrics.csv"; check_path(csv).regular) scraped = read_server_scrapes(csv);
   std::size_t ran = 0;
   for (const auto& st : run.stages) {
     src["rows"] = src["rows"].get<int>() + 1;

@@ -5,6 +5,7 @@
 
 #include "sim/catalog/catalog.hpp"
 #include "sim/catalog/strict_yaml.hpp"
+#include "sim/core/path_check.hpp"
 #include "sim/cost/weight_datapath.hpp"
 
 namespace servetwin {
@@ -83,7 +84,7 @@ std::vector<LengthLimitRule> read_length_limits(const MapReader& r) {
 }  // namespace
 
 RowDeploymentPolicy load_row_deployment_policy(const std::filesystem::path& file) {
-  if (!std::filesystem::is_regular_file(file)) {
+  if (!check_path(file).regular) {
     throw ConfigError(fmt::format("{}:1: key '(file)': row deployment rules not found; allowed: the shipped "
                                   "configs/validation/row_deployment.yaml",
                                   file.string()));

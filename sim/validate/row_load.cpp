@@ -9,6 +9,7 @@
 
 #include "sim/catalog/catalog.hpp"
 #include "sim/core/limits.hpp"
+#include "sim/core/path_check.hpp"
 #include "sim/engine/engine_settings.hpp"
 #include "sim/validate/distserve_records.hpp"
 #include "sim/validate/row_lengths.hpp"
@@ -69,7 +70,7 @@ void apply_prefill_batch_fingerprint(const EngineSpec& spec, const std::filesyst
                                      DeploymentConfig& d, RowMapping& m) {
   // The engine's own reading of the two settings (preset, then the row's overrides).
   EngineSettings settings(spec, d.engine_set);
-  if (!settings.flag("prefill_padding", false) || !std::filesystem::exists(records)) return;
+  if (!settings.flag("prefill_padding", false) || !check_path(records).exists) return;
   const std::int64_t max_paddings = settings.integer("max_paddings", 256, 0, 100000000);
   const PrefillBatchFingerprint fp = fingerprint_prefill_batches(read_distserve_records(records));
   const bool rule_broken = fp.max_pad_tokens > max_paddings;
@@ -138,7 +139,7 @@ std::string poisson_load(const ValidationPolicy& policy, const ValidationRow& ro
     const std::string& id = row.get("source_id");
     const std::string run = id.substr(id.rfind(':') + 1);
     const auto trace = data_dir / replace_run(src->replay->trace, run);
-    if (std::filesystem::exists(trace)) {
+    if (check_path(trace).exists) {
       replay(*src->replay, trace, data_dir, run, spec, s, m);
       m.load_note.clear();  // the source's own requests: no lengths were chosen
       return "";
@@ -291,7 +292,7 @@ std::string set_row_load(const Catalog& catalog, const ValidationPolicy& policy,
     type = "offline";
     m.load_note = "request rate inf: all requests at t=0 (offline)";
   }
-  const std::string lengths_why = choose_row_lengths(catalog, row, l.lengths);
+  std::string lengths_why = choose_row_lengths(catalog, row, l.lengths);
   // A Poisson row may replay its source's own trace, which needs no lengths (poisson_load decides).
   if (!lengths_why.empty() && type != "poisson_rate") return lengths_why;
   if (!l.lengths.how.empty()) m.load_note += (m.load_note.empty() ? "" : "; ") + l.lengths.how;

@@ -8,6 +8,7 @@
 #include "sim/cost/weight_datapath.hpp"
 #include "sim/catalog/catalog.hpp"
 #include "sim/catalog/strict_yaml.hpp"
+#include "sim/core/path_check.hpp"
 #include "sim/validate/validation_policy.hpp"
 
 namespace servetwin {
@@ -187,7 +188,7 @@ SourcePolicy read_source(const std::filesystem::path& path) {
 ValidationPolicy load_validation_policy(const std::filesystem::path& dir) {
   namespace fs = std::filesystem;
   const fs::path mapping = dir / "row_mapping.yaml";
-  if (!fs::is_regular_file(mapping)) {
+  if (!check_path(mapping).regular) {
     throw ConfigError(fmt::format("{}:1: key '(file)': validation policy not found; allowed: a folder with "
                                   "row_mapping.yaml and sources/*.yaml (the shipped one is configs/validation)",
                                   mapping.string()));
@@ -203,7 +204,7 @@ ValidationPolicy load_validation_policy(const std::filesystem::path& dir) {
   p.engine_settings = read_engine_settings(r);
   p.deployment = load_row_deployment_policy(dir / "row_deployment.yaml");
   std::vector<fs::path> files;
-  if (fs::is_directory(dir / "sources")) {
+  if (check_path(dir / "sources").directory) {
     for (const auto& e : fs::directory_iterator(dir / "sources")) {
       if (e.is_regular_file() && e.path().extension() == ".yaml") files.push_back(e.path());
     }

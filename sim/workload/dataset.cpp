@@ -10,6 +10,7 @@
 #include "sim/catalog/catalog.hpp"
 #include "sim/core/limits.hpp"
 #include "sim/core/parse_number.hpp"
+#include "sim/core/path_check.hpp"
 
 namespace servetwin {
 namespace {
@@ -72,7 +73,7 @@ Dataset load_v1(const std::filesystem::path& path, const nlohmann::json& doc, co
   }
   const auto counts_path = path.parent_path() / (path.stem().string() + ".llama2-token-counts.csv");
   std::map<std::string, std::int64_t> llama2;
-  if (tokenizer == "llama2" && std::filesystem::exists(counts_path)) {
+  if (tokenizer == "llama2" && check_path(counts_path).exists) {
     llama2 = read_llama2_counts(counts_path);
     ds.token_count_source = "llama2 tokenizer counts (" + counts_path.filename().string() + ")";
   } else {
