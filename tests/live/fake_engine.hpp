@@ -34,7 +34,7 @@ struct FakeEngineParams {
 // cost, no prefill cost), room for twice `streams` requests.
 inline FakeEngineParams bench_stream_params(int streams, TimeNs step_ns, bool spread_phases) {
   FakeEngineParams p;
-  p.max_concurrent = streams * 2;
+  p.max_concurrent = static_cast<std::int64_t>(streams) * 2;
   p.step_base_ns = step_ns;
   p.step_per_seq_ns = 0;
   p.prefill_per_token_ns = 0;

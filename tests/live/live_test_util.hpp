@@ -63,7 +63,7 @@ inline void clean_temp_dirs(bool all_passed) {
 // A v2 JSONL dataset with n prompts of varied length and exact (min == max) output lengths in
 // [out_min, out_max]; lengths come from a fixed linear congruence so the file is reproducible.
 inline std::filesystem::path write_dataset(const std::filesystem::path& dir, int n, int out_min, int out_max) {
-  const auto path = dir / "dataset.jsonl";
+  auto path = dir / "dataset.jsonl";
   std::ofstream f(path);
   f << R"({"name": "servetwin-test", "version": "0"})" << '\n';
   std::uint32_t x = 12345;

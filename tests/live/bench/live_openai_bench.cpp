@@ -12,7 +12,8 @@
 // hand-off of the token to its protocol adapter to the runner's timestamp (an upper bound on the
 // client's timestamp overhead: it includes the twin's write and the loopback), p50/p99; and the
 // runner's TTFT p50 and ITL mean against the twin's own (from its receipt and send times,
-// TwinSentRecord), as relative deltas. Then the median and [min, max] of each over the repeats.
+// TwinSentRecord), as relative deltas; and the VM's CPU steal during the run (steal_ms). Then the
+// median and [min, max] of each over the repeats.
 // Usage: live_openai_bench [streams=1000] [seconds=4] [repeats=3] [step_ms=20, fractional allowed] [both|openai|grpc]
 // (one protocol alone is for profiling: the pairs are the measurement).
 // GCC 12 at -O3 flags std::vector<std::string>::insert, inlined from BenchChild's constructor
@@ -21,6 +22,7 @@
 #pragma GCC diagnostic ignored "-Wnull-dereference"
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -28,6 +30,7 @@
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <string>
 #include <unordered_map>
 
 #include "tests/live/bench/bench_child.hpp"
@@ -50,6 +53,22 @@ Usage usage_now() {
   return {static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
               static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6,
           static_cast<double>(u.ru_nvcsw + u.ru_nivcsw)};
+}
+
+// CPU time the hypervisor gave to someone else while this VM had work ("steal", the 8th field
+// of /proc/stat's "cpu" line, summed over all CPUs), in ms; -1 where the kernel does not say.
+// A run with steal had its threads stopped from outside for at least one 10 ms tick: its tail
+// latencies measure the host, not the runner (see docs/live.md, "Steal and the p99").
+double steal_ms_now() {
+  std::ifstream f("/proc/stat");
+  std::string cpu;
+  std::array<long long, 8> fields{};
+  if (!(f >> cpu) || cpu != "cpu") return -1;
+  for (auto& x : fields) {
+    if (!(f >> x)) return -1;
+  }
+  const long ticks_per_s = sysconf(_SC_CLK_TCK);
+  return ticks_per_s > 0 ? static_cast<double>(fields[7]) * 1e3 / static_cast<double>(ticks_per_s) : -1;
 }
 
 double load_average_1min() {
@@ -166,9 +185,11 @@ nlohmann::json run_phase(bool openai, int streams, double seconds, TimeNs step_n
   cfg.warmup_s = 0;
   cfg.timeout_s = 30;
   const Usage u0 = usage_now();
+  const double steal0_ms = steal_ms_now();
   live::LoadRunner runner(cfg, load_dataset(ds_path, ""));
   const auto res = runner.run(nullptr);
   const Usage u1 = usage_now();
+  const double steal1_ms = steal_ms_now();
   const double client_cpu_s = u1.cpu_s - u0.cpu_s;
   const auto twin = nlohmann::json::parse(child.finish());
 
@@ -222,6 +243,7 @@ nlohmann::json run_phase(bool openai, int streams, double seconds, TimeNs step_n
   std::filesystem::remove_all(dir);
   return {{"protocol", openai ? "openai" : "grpc"},
           {"load_avg_1min_at_start", load_avg},
+          {"steal_ms", steal0_ms >= 0 && steal1_ms >= 0 ? steal1_ms - steal0_ms : -1.0},
           {"requests_ok", ok},
           {"requests_error", errors},
           {"error_classes", error_classes},
