@@ -9,10 +9,12 @@ H100's kernel efficiencies on both, predicted 1.127x. The H200's extra bandwidth
 What is fitted: the one value of H200's gemm_eff_max that makes the predicted H200/H100 ratio of this pair
 equal to the measured one. H100's prediction is taken as it is, so the H100 profile's own error does not move
 into H200's. Nothing else is read: bisection over gemm_eff_max in a copy of configs/, running
-`servetwin validate` on the published TensorRT-LLM CSV and reading the two rows.
+`servetwin validate` on a copy of the published TensorRT-LLM CSV cut to the two rows (same file name, so the
+source's rules apply as to the full file; each row is simulated on its own).
 
 Usage: scripts/fit_h200_compute.py BUILD/servetwin CONFIG_DIR SHARED_DIR
 """
+import csv
 import json
 import os
 import re
@@ -25,7 +27,22 @@ H100_ROW = "trtllm_perf_overview:Llama-3.1-8B-Instruct-FP8:H100-80GB-SXM:tp1:128
 H200_ROW = "trtllm_perf_overview:Llama-3.1-8B-Instruct-FP8:H200-141GB-SXM:tp1:128-128"
 
 
-def predicted_pair(binary, config_dir, csv, eff, work):
+def write_pair_csv(published, work):
+    """The published CSV's header and the two fit rows, under the same file name in `work`."""
+    os.makedirs(os.path.join(work, "pair"))
+    out = os.path.join(work, "pair", os.path.basename(published))
+    with open(published, newline="") as f, open(out, "w", newline="") as g:
+        reader = csv.DictReader(f)
+        writer = csv.DictWriter(g, fieldnames=reader.fieldnames)
+        writer.writeheader()
+        rows = [r for r in reader if r["source_id"] in (H100_ROW, H200_ROW)]
+        if len(rows) != 2:
+            sys.exit(f"{published}: expected the rows {H100_ROW} and {H200_ROW}, found {len(rows)}")
+        writer.writerows(rows)
+    return out
+
+
+def predicted_pair(binary, config_dir, pair_csv, eff, work):
     profile = os.path.join(config_dir, "profiles", "h200.yaml")
     with open(profile) as f:
         text = f.read()
@@ -35,14 +52,14 @@ def predicted_pair(binary, config_dir, csv, eff, work):
     with open(profile, "w") as f:
         f.write(text)
     out = os.path.join(work, "v.json")
-    subprocess.run([binary, "validate", "--config-dir", config_dir, "--data", csv, "--json", out],
+    subprocess.run([binary, "validate", "--config-dir", config_dir, "--data", pair_csv, "--json", out],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with open(out) as f:
         rows = {r["source_id"]: r for r in json.load(f)["rows"]}
     try:
         h100, h200 = rows[H100_ROW], rows[H200_ROW]
     except KeyError as e:
-        sys.exit(f"{csv}: row {e} not found")
+        sys.exit(f"{pair_csv}: row {e} not found")
     measured = h200["measured"]["throughput_output_tok_s"] / h100["measured"]["throughput_output_tok_s"]
     predicted = h200["predicted"]["throughput_output_tok_s"] / h100["predicted"]["throughput_output_tok_s"]
     return measured, predicted
@@ -52,22 +69,23 @@ def main(argv):
     if len(argv) != 4:
         sys.exit(__doc__)
     binary, configs, shared = argv[1:]
-    csv = os.path.join(shared, "validation", "published", "trtllm_static.csv")
+    published = os.path.join(shared, "validation", "published", "trtllm_static.csv")
     with tempfile.TemporaryDirectory() as work:
         copy = os.path.join(work, "configs")
         shutil.copytree(configs, copy)
+        pair_csv = write_pair_csv(published, work)
         lo, hi = 0.40, 0.79  # the H100 value is the upper end: the pair says H200 is not faster at this shape
-        measured, at_hi = predicted_pair(binary, copy, csv, hi, work)
+        measured, at_hi = predicted_pair(binary, copy, pair_csv, hi, work)
         print(f"measured H200/H100 {measured:.4f}; predicted at gemm_eff_max {hi}: {at_hi:.4f}")
         for _ in range(10):  # 0.39 / 2^10 = 0.0004: enough for the 3 decimals shipped
             mid = (lo + hi) / 2
-            _, ratio = predicted_pair(binary, copy, csv, mid, work)
+            _, ratio = predicted_pair(binary, copy, pair_csv, mid, work)
             if ratio > measured:
                 hi = mid
             else:
                 lo = mid
         eff = round((lo + hi) / 2, 3)
-        _, ratio = predicted_pair(binary, copy, csv, eff, work)
+        _, ratio = predicted_pair(binary, copy, pair_csv, eff, work)
         print(f"gemm_eff_max {eff}: predicted H200/H100 {ratio:.4f} (measured {measured:.4f})")
         print(json.dumps({"gemm_eff_max": eff, "measured_ratio": measured, "predicted_ratio": ratio}))
 

@@ -3,7 +3,7 @@
 # Llama-3.1-8B-Instruct-FP8 128/128 pair on H100 and H200, fit set trtllm_h200_pair): a change to the cost
 # model, the preset or the H100 profile that moves the pair's predicted ratio fails here, until the value is
 # refitted. Tolerance 0.001: the bisection's resolution (0.0004) plus the 3-decimal rounding of the shipped value.
-# About 45 s on 2 cores (11 validate runs of the TensorRT-LLM CSV).
+# About 3 s on 2 cores (12 validate runs of the two fit rows).
 # Usage (ctest): bash h200_compute_fit.sh <servetwin-binary> <repo-dir> <shared-dir>
 set -euo pipefail
 bin=$1 repo=$2 shared=$3
