@@ -128,32 +128,31 @@ inline ServerTiming server_timing(const std::vector<live::LiveRecord>& recs, int
 
 // The same closed loop as `servetwin load --concurrency users --requests total`, run in simulated
 // time: each user walks the dataset in the runner's order, with lengths as the twin computes them.
-// Without `timing`, every user submits at t=0 and its next request the moment the previous one
-// finishes. With it, the engine-side timing of a live run is replayed: first submits, follow-up
+// The engine-side timing of a live run (`timing`, from server_timing) is replayed: first submits, follow-up
 // gaps, and, among requests submitted at the same instant, the twin's order (an engine that starts
 // a step on the first arrival, such as TGIS, prefills whichever came first alone, so a tie broken
 // differently gives a different batch and, at c=8, a different steady phase of the loop).
 inline std::vector<RequestRecord> simulate_closed_loop(const live::SimFactory& factory, const Dataset& ds,
                                                        int users, std::int64_t total, std::uint64_t seed,
-                                                       std::uint64_t twin_seed, const ServerTiming* timing = nullptr) {
+                                                       std::uint64_t twin_seed, const ServerTiming& timing) {
   struct Loop final : SimListener {
     std::vector<RequestRecord> done;
     std::map<std::uint64_t, std::int64_t> user_of;
     std::function<void(std::int64_t, TimeNs)> next;
-    const ServerTiming* timing = nullptr;
+    const ServerTiming* timing = nullptr;  // set before the first request
     std::vector<std::size_t> served;
     void on_request_done(const RequestRecord& r) override {
       done.push_back(r);
       const std::int64_t u = user_of[r.request_id];
       const auto k = served[static_cast<std::size_t>(u)]++;
       TimeNs gap = 0;
-      if (timing != nullptr && k < timing->gaps_ns.at(static_cast<std::size_t>(u)).size()) {
+      if (k < timing->gaps_ns.at(static_cast<std::size_t>(u)).size()) {
         gap = timing->gaps_ns[static_cast<std::size_t>(u)][k];
       }
       next(u, r.finish_ns + gap);
     }
   } loop;
-  loop.timing = timing;
+  loop.timing = &timing;
   loop.served.assign(static_cast<std::size_t>(users), 0);
   EventQueue q;
   auto sim = factory(q, &loop);
@@ -182,9 +181,8 @@ inline std::vector<RequestRecord> simulate_closed_loop(const live::SimFactory& f
   loop.next = [&](std::int64_t u, TimeNs t) {
     const auto k = sent[static_cast<std::size_t>(u)]++;
     std::int64_t rank = std::numeric_limits<std::int64_t>::max() / 2 + u;
-    if (timing != nullptr && k < timing->rank.at(static_cast<std::size_t>(u)).size() &&
-        timing->rank[static_cast<std::size_t>(u)][k] >= 0) {
-      rank = timing->rank[static_cast<std::size_t>(u)][k];
+    if (k < timing.rank.at(static_cast<std::size_t>(u)).size() && timing.rank[static_cast<std::size_t>(u)][k] >= 0) {
+      rank = timing.rank[static_cast<std::size_t>(u)][k];
     }
     auto& at = due[t];
     at.emplace_back(rank, u);
@@ -197,7 +195,7 @@ inline std::vector<RequestRecord> simulate_closed_loop(const live::SimFactory& f
     }, EventPriority::kArrival);
   };
   for (int u = 0; u < users; ++u) {
-    loop.next(u, timing == nullptr ? TimeNs{0} : timing->start_ns.at(static_cast<std::size_t>(u)));
+    loop.next(u, timing.start_ns.at(static_cast<std::size_t>(u)));
   }
   while (q.step()) {
   }
@@ -269,7 +267,7 @@ inline TwinVsSim run_twin_vs_sim(const live::SimFactory& factory, std::uint64_t 
     EXPECT_EQ(rec.rec.status, RequestStatus::kOk) << rec.rec.error;
     r.live_recs.push_back(rec.rec);
   }
-  r.sim_recs = simulate_closed_loop(factory, load_dataset(ds_path, ""), users, total, r.cfg.seed, o.seed, &timing);
+  r.sim_recs = simulate_closed_loop(factory, load_dataset(ds_path, ""), users, total, r.cfg.seed, o.seed, timing);
   EXPECT_EQ(static_cast<std::int64_t>(r.sim_recs.size()), total);
   r.lm = metrics_of(r.live_recs);
   r.sm = metrics_of(r.sim_recs);
